@@ -1,0 +1,113 @@
+// One error hierarchy for every layer. Classes say who is at fault (h11's
+// split); `code` says what happened and is public API: documented in
+// docs/errors.md, matched by callers and tests, never reused for another meaning.
+// Messages are built from the data and must never contain a secret.
+
+/** Every error code psremote raises. Layers add their codes here. */
+export type ErrorCode =
+  // usage (the caller asked for something illegal)
+  | 'PSR_USAGE'
+  | 'PSR_INVALID_STATE'
+  // limits on untrusted input
+  | 'PSR_LIMIT'
+  // XML
+  | 'PSR_XML_MALFORMED'
+  // CLIXML
+  | 'PSR_CLIXML_INVALID'
+  | 'PSR_CLIXML_DEPTH_LIMIT'
+  // PSRP
+  | 'PSR_PSRP_FRAGMENT_INVALID'
+  | 'PSR_PSRP_FRAGMENT_ORDER'
+  | 'PSR_PSRP_MESSAGE_INVALID'
+  | 'PSR_PSRP_PROTOCOL'
+  | 'PSR_PSRP_CRYPTO'
+  | 'PSR_PSRP_NEGOTIATION'
+  // WS-Management
+  | 'PSR_WSMAN_FAULT'
+  | 'PSR_WSMAN_INVALID'
+  // auth
+  | 'PSR_AUTH_REJECTED'
+  | 'PSR_AUTH_INVALID'
+  | 'PSR_AUTH_INTEGRITY'
+  // transport
+  | 'PSR_TRANSPORT'
+  | 'PSR_TRANSPORT_TLS'
+  | 'PSR_TRANSPORT_HTTP_STATUS'
+  | 'PSR_TIMEOUT'
+  | 'PSR_ABORTED'
+  // session
+  | 'PSR_SESSION_BROKEN'
+  | 'PSR_SESSION_NOT_FOUND'
+  | 'PSR_PIPELINE_FAILED'
+  // recordings and replay
+  | 'PSR_RECORDING_INVALID'
+  | 'PSR_REPLAY_UNMATCHED';
+
+export interface PsRemoteErrorOptions {
+  cause?: unknown;
+}
+
+export class PsRemoteError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: PsRemoteErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** The caller asked for something illegal (bad argument, wrong state). */
+export class UsageError extends PsRemoteError {
+  constructor(message: string, options?: PsRemoteErrorOptions & { code?: ErrorCode }) {
+    super(options?.code ?? 'PSR_USAGE', message, options);
+  }
+}
+
+/** An action was requested in a state that does not allow it. */
+export class InvalidStateError extends UsageError {
+  readonly action: string;
+  readonly currentState: string;
+  readonly expectedStates: readonly string[];
+  constructor(action: string, currentState: string, expectedStates: readonly string[]) {
+    super(`cannot ${action} in state ${currentState}; expected ${expectedStates.join(' or ')}`, {
+      code: 'PSR_INVALID_STATE',
+    });
+    this.action = action;
+    this.currentState = currentState;
+    this.expectedStates = expectedStates;
+  }
+}
+
+/** The peer (or a file) sent bytes that break the protocol. `where` locates it. */
+export class RemoteProtocolError extends PsRemoteError {
+  readonly where: string | undefined;
+  constructor(code: ErrorCode, message: string, options?: PsRemoteErrorOptions & { where?: string }) {
+    super(code, options?.where ? `${message} (at ${options.where})` : message, options);
+    this.where = options?.where;
+  }
+}
+
+/** Untrusted input exceeded a configured limit (size, depth, count). */
+export class LimitError extends PsRemoteError {
+  readonly limit: string;
+  readonly max: number;
+  readonly actual: number;
+  constructor(limit: string, max: number, actual: number, where?: string) {
+    super('PSR_LIMIT', `${limit} limit exceeded: ${actual} > ${max}${where ? ` (at ${where})` : ''}`);
+    this.limit = limit;
+    this.max = max;
+    this.actual = actual;
+  }
+}
+
+export class TimeoutError extends PsRemoteError {
+  constructor(message: string, options?: PsRemoteErrorOptions) {
+    super('PSR_TIMEOUT', message, options);
+  }
+}
+
+export class AbortError extends PsRemoteError {
+  constructor(message = 'the operation was aborted', options?: PsRemoteErrorOptions) {
+    super('PSR_ABORTED', message, options);
+  }
+}
