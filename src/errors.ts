@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'PSR_INVALID_STATE'
   // limits on untrusted input
   | 'PSR_LIMIT'
+  // binary data shorter than its structure says (util/bytes)
+  | 'PSR_DATA_TRUNCATED'
   // XML
   | 'PSR_XML_MALFORMED'
   // CLIXML
