@@ -157,6 +157,11 @@ export class Fragmenter {
     return this.#head < this.#queue.length;
   }
 
+  /** Messages not yet completely taken. */
+  get pendingMessages(): number {
+    return this.#queue.length - this.#head;
+  }
+
   /** Bytes (headers excluded) still to be sent. */
   get pendingBytes(): number {
     let n = 0;

@@ -1,0 +1,469 @@
+// The client side of a RunspacePool (MS-PSRP 3.1). Actions only queue
+// messages; the transport pulls them with dataToSend() and feeds replies to
+// receiveData(). Pipelines (client-pipeline.ts) register themselves here and
+// receive the events addressed to them.
+
+import type { KeyObject } from 'node:crypto';
+import { RemoteProtocolError, UsageError } from '../errors.js';
+import { assertNever, type PsrpEvent } from './events.js';
+import {
+  SessionKeyCipher,
+  decryptSessionKeyBlob,
+  exportPublicKeyBlob,
+} from './key-exchange.js';
+import type { MessageTypeName } from './message.js';
+import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSValue } from './message-types.js';
+import { PoolCore, type PoolCoreOptions, type StreamType } from './pool-core.js';
+import {
+  CLIENT_POOL_ACTIONS,
+  InvalidProtocolVersionError,
+  PS_VERSION,
+  RunspacePoolState,
+  featureSupported,
+  guardPool,
+  parseVersion,
+  runspacePoolStateName,
+  type FeatureName,
+} from './states.js';
+import type { ClientPipelineBase } from './client-pipeline.js';
+
+export interface RsaKeyPair {
+  readonly publicKey: KeyObject;
+  readonly privateKey: KeyObject;
+}
+
+export interface ClientRunspacePoolOptions extends PoolCoreOptions {
+  runspacePoolId: string;
+  minRunspaces?: number;
+  maxRunspaces?: number;
+  /** PSThreadOptions (default 0, Default). */
+  threadOptions?: number;
+  /** ApartmentState (default 2, Unknown; what pypsrp sends). */
+  apartmentState?: number;
+  hostInfo?: HostInfo;
+  /** Primitive dictionary (PSPrimitiveDictionary) or null. */
+  applicationArguments?: PSValue;
+  /**
+   * RSA-2048 key pair for the SecureString key exchange (protocol 2.2/2.3).
+   * With it the pool answers PUBLIC_KEY_REQUEST by itself.
+   */
+  keyPair?: RsaKeyPair;
+}
+
+/** What a pending call id was for. */
+export type PoolCallKind = 'SetMaxRunspaces' | 'SetMinRunspaces' | 'GetAvailableRunspaces' | 'ResetRunspaceState';
+
+interface PendingCall {
+  readonly kind: PoolCallKind;
+  readonly value: number | undefined;
+}
+
+interface PendingHostCall {
+  readonly methodId: number;
+  readonly methodName: string;
+}
+
+export class ClientRunspacePool extends PoolCore {
+  readonly role = 'client' as const;
+  #minRunspaces: number;
+  #maxRunspaces: number;
+  readonly #threadOptions: number;
+  readonly #apartmentState: number;
+  readonly hostInfo: HostInfo;
+  readonly #applicationArguments: PSValue;
+  #keyPair: RsaKeyPair | undefined;
+  #publicKeySent = false;
+  #applicationPrivateData: PSValue = null;
+  #nextCallId = 1n;
+  readonly #calls = new Map<bigint, PendingCall>();
+  readonly #hostCalls = new Map<bigint, PendingHostCall>();
+  readonly #pipelines = new Map<string, ClientPipelineBase>();
+
+  constructor(options: ClientRunspacePoolOptions) {
+    super(options);
+    this.#minRunspaces = options.minRunspaces ?? 1;
+    this.#maxRunspaces = options.maxRunspaces ?? 1;
+    checkRunspaceCounts(this.#minRunspaces, this.#maxRunspaces);
+    this.#threadOptions = options.threadOptions ?? 0;
+    this.#apartmentState = options.apartmentState ?? 2;
+    this.hostInfo = options.hostInfo ?? NULL_HOST_INFO;
+    this.#applicationArguments = options.applicationArguments ?? null;
+    this.#keyPair = options.keyPair;
+  }
+
+  get minRunspaces(): number {
+    return this.#minRunspaces;
+  }
+  get maxRunspaces(): number {
+    return this.#maxRunspaces;
+  }
+  /** APPLICATION_PRIVATE_DATA from the server (null until received). */
+  get applicationPrivateData(): PSValue {
+    return this.#applicationPrivateData;
+  }
+  /** Pipelines created on this pool and not closed yet, by lower-case id. */
+  get pipelines(): ReadonlyMap<string, ClientPipelineBase> {
+    return this.#pipelines;
+  }
+  /** Call ids sent and not answered yet. */
+  get pendingCalls(): ReadonlyMap<bigint, PendingCall> {
+    return this.#calls;
+  }
+  /** Host calls (pool level) received and not answered yet. */
+  get pendingHostCalls(): ReadonlyMap<bigint, PendingHostCall> {
+    return this.#hostCalls;
+  }
+
+  #guard(action: keyof typeof CLIENT_POOL_ACTIONS): void {
+    guardPool(CLIENT_POOL_ACTIONS, action, this._state);
+  }
+
+  #requireFeature(action: string, feature: FeatureName): void {
+    if (!featureSupported(feature, this.protocolVersion)) {
+      throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // actions
+
+  /** Queue SESSION_CAPABILITY + INIT_RUNSPACEPOOL (3.1.4.1). */
+  open(): void {
+    this.#guard('open');
+    this.queue('SessionCapability', this.ourCapability);
+    this.queue('InitRunspacePool', {
+      minRunspaces: this.#minRunspaces,
+      maxRunspaces: this.#maxRunspaces,
+      threadOptions: this.#threadOptions,
+      apartmentState: this.#apartmentState,
+      hostInfo: this.hostInfo,
+      applicationArguments: this.#applicationArguments,
+    });
+    this._state = RunspacePoolState.NegotiationSent;
+  }
+
+  /**
+   * Queue SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL to attach to a pool that
+   * exists on the server (3.1.4.10.3). Both must travel in one payload
+   * (WSMan connectXml). Pass the counts only to change them.
+   */
+  connect(options: { minRunspaces?: number; maxRunspaces?: number } = {}): void {
+    this.#guard('connect');
+    const parsed = parseVersion(this.ourCapability.protocolVersion)!;
+    if (parsed[1]! < 2) throw new InvalidProtocolVersionError('connect', 'Connect', this.ourCapability.protocolVersion);
+    if (options.minRunspaces !== undefined || options.maxRunspaces !== undefined) {
+      checkRunspaceCounts(options.minRunspaces ?? this.#minRunspaces, options.maxRunspaces ?? this.#maxRunspaces);
+    }
+    this._theirCapability = undefined;
+    this.queue('SessionCapability', this.ourCapability);
+    this.queue('ConnectRunspacePool', {
+      minRunspaces: options.minRunspaces,
+      maxRunspaces: options.maxRunspaces,
+    });
+    this._state = RunspacePoolState.Connecting;
+  }
+
+  /**
+   * Start closing (3.1.4.2). Nothing is queued: the transport closes the shell
+   * (WSMan Delete, OutOfProc Close) and then calls markClosed().
+   */
+  close(): void {
+    if (this._state === RunspacePoolState.Closed || this._state === RunspacePoolState.BeforeOpen) {
+      this._state = RunspacePoolState.Closed;
+      return;
+    }
+    this.#guard('close');
+    this._state = RunspacePoolState.Closing;
+  }
+
+  /** The transport confirmed the close. */
+  markClosed(): void {
+    this._state = RunspacePoolState.Closed;
+    for (const p of this.#pipelines.values()) p._poolGone();
+  }
+
+  /** The transport lost the pool (or the layer above gave up on it). */
+  markBroken(): void {
+    this._state = RunspacePoolState.Broken;
+    for (const p of this.#pipelines.values()) p._poolGone();
+  }
+
+  /** The transport disconnected the shell (WSMan Disconnect, 3.1.4.9). */
+  markDisconnected(): void {
+    this.#guard('disconnect');
+    this._state = RunspacePoolState.Disconnected;
+    for (const p of this.#pipelines.values()) p._disconnected();
+  }
+
+  /** The transport reconnected the shell (WSMan Reconnect, 3.1.4.10.2). */
+  markReconnected(): void {
+    this.#guard('reconnect');
+    this._state = RunspacePoolState.Opened;
+    for (const p of this.#pipelines.values()) p._reconnected();
+  }
+
+  #callId(kind: PoolCallKind, value?: number): bigint {
+    const ci = this.#nextCallId++;
+    this.#calls.set(ci, { kind, value });
+    return ci;
+  }
+
+  /**
+   * Change MaxRunspaces. Before open() only the local value changes (and
+   * undefined is returned); once opened SET_MAX_RUNSPACES is queued and its
+   * call id returned. The server answers with RUNSPACE_AVAILABILITY.
+   */
+  setMaxRunspaces(value: number): bigint | undefined {
+    this.#guard('setMaxRunspaces');
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`MaxRunspaces must be a positive integer, got ${value}`);
+    if (this._state === RunspacePoolState.BeforeOpen) {
+      if (value < this.#minRunspaces) throw new UsageError(`MaxRunspaces ${value} is below MinRunspaces ${this.#minRunspaces}`);
+      this.#maxRunspaces = value;
+      return undefined;
+    }
+    const ci = this.#callId('SetMaxRunspaces', value);
+    this.queue('SetMaxRunspaces', { ci, maxRunspaces: value });
+    return ci;
+  }
+
+  /** Change MinRunspaces; see setMaxRunspaces. */
+  setMinRunspaces(value: number): bigint | undefined {
+    this.#guard('setMinRunspaces');
+    if (!Number.isInteger(value) || value < 1) throw new UsageError(`MinRunspaces must be a positive integer, got ${value}`);
+    if (this._state === RunspacePoolState.BeforeOpen) {
+      if (value > this.#maxRunspaces) throw new UsageError(`MinRunspaces ${value} is above MaxRunspaces ${this.#maxRunspaces}`);
+      this.#minRunspaces = value;
+      return undefined;
+    }
+    const ci = this.#callId('SetMinRunspaces', value);
+    this.queue('SetMinRunspaces', { ci, minRunspaces: value });
+    return ci;
+  }
+
+  /** Queue GET_AVAILABLE_RUNSPACES; the answer is a RunspaceAvailability event with a bigint. */
+  getAvailableRunspaces(): bigint {
+    this.#guard('getAvailableRunspaces');
+    const ci = this.#callId('GetAvailableRunspaces');
+    this.queue('GetAvailableRunspaces', { ci });
+    return ci;
+  }
+
+  /** Queue RESET_RUNSPACE_STATE (protocol 2.3+). */
+  resetRunspaceState(): bigint {
+    this.#guard('resetRunspaceState');
+    this.#requireFeature('reset the runspace state', 'ResetRunspaceState');
+    const ci = this.#callId('ResetRunspaceState');
+    this.queue('ResetRunspaceState', { ci });
+    return ci;
+  }
+
+  /**
+   * Start the session key exchange (3.1.4.8): queue PUBLIC_KEY. Needed before
+   * sending a SecureString at protocol 2.2/2.3; refused at 2.4, which has no
+   * exchange. Does nothing if a key is already in place or requested.
+   */
+  exchangeKey(keyPair?: RsaKeyPair): void {
+    this.#guard('exchangeKey');
+    this.#requireFeature('exchange a session key', 'SessionKeyExchange');
+    if (keyPair !== undefined) this.#keyPair = keyPair;
+    if (this._cipher !== undefined || this.#publicKeySent) return;
+    if (this.#keyPair === undefined) throw new UsageError('exchangeKey needs an RSA key pair (option keyPair)');
+    this.#sendPublicKey();
+  }
+
+  #sendPublicKey(): void {
+    const blob = exportPublicKeyBlob(this.#keyPair!.publicKey);
+    this.queue('PublicKey', { publicKey: Buffer.from(blob).toString('base64') });
+    this.#publicKeySent = true;
+  }
+
+  /** True after PUBLIC_KEY was queued and before ENCRYPTED_SESSION_KEY arrived. */
+  get keyExchangePending(): boolean {
+    return this.#publicKeySent && this._cipher === undefined;
+  }
+
+  /**
+   * Answer a RUNSPACEPOOL_HOST_CALL (3.1.5.4.16). Give `result` for a method
+   * with a return value or `error` (an ErrorRecord) when the host failed.
+   * Travels on the prompt-response stream ("pr").
+   */
+  hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
+    this.#guard('hostResponse');
+    const call = this.#hostCalls.get(ci);
+    if (call === undefined) throw new UsageError(`no pool host call with ci ${ci} is waiting for a response`);
+    this.#hostCalls.delete(ci);
+    this.queue(
+      'RunspacePoolHostResponse',
+      { ci, methodId: call.methodId, methodName: call.methodName, result: answer.result, error: answer.error },
+      undefined,
+      'promptResponse',
+    );
+  }
+
+  // -------------------------------------------------------------------------
+  // pipeline plumbing (used by client-pipeline.ts)
+
+  /** @internal */
+  _register(p: ClientPipelineBase): void {
+    if (this.#pipelines.has(p.pipelineId)) throw new UsageError(`pipeline ${p.pipelineId} already exists in this pool`);
+    this.#pipelines.set(p.pipelineId, p);
+  }
+
+  /** @internal */
+  _unregister(p: ClientPipelineBase): void {
+    if (this.#pipelines.get(p.pipelineId) === p) this.#pipelines.delete(p.pipelineId);
+  }
+
+  /** @internal */
+  _guardCreatePipeline(): void {
+    this.#guard('createPipeline');
+  }
+
+  /** @internal */
+  _requireFeature(action: string, feature: FeatureName): void {
+    this.#requireFeature(action, feature);
+  }
+
+  /** @internal */
+  _queue<K extends MessageTypeName>(type: K, body: MessageBodies[K], pipelineId: string, stream: StreamType = 'default'): void {
+    this.queue(type, body, pipelineId, stream);
+  }
+
+  // -------------------------------------------------------------------------
+  // receiving
+
+  protected processEvent(event: PsrpEvent): void {
+    switch (event.type) {
+      case 'SessionCapability':
+        this.#onSessionCapability(event);
+        return;
+      case 'ApplicationPrivateData':
+        this.#applicationPrivateData = event.data;
+        return;
+      case 'RunspacePoolState':
+        // Ignored once Closed or Broken (3.1.5.4.9).
+        if (this._state === RunspacePoolState.Closed || this._state === RunspacePoolState.Broken) return;
+        if (event.state === RunspacePoolState.Opened && this._theirCapability === undefined) {
+          throw this.protocolError('RUNSPACEPOOL_STATE Opened arrived before SESSION_CAPABILITY');
+        }
+        this._state = event.state as RunspacePoolState;
+        if (event.state === RunspacePoolState.Closed || event.state === RunspacePoolState.Broken) {
+          for (const p of this.#pipelines.values()) p._poolGone();
+        }
+        return;
+      case 'RunspacePoolInitData':
+        if (this._state !== RunspacePoolState.Connecting && this._state !== RunspacePoolState.Opened) {
+          throw this.protocolError(`RUNSPACEPOOL_INIT_DATA in state ${runspacePoolStateName(this._state)}`);
+        }
+        if (this._theirCapability === undefined) throw this.protocolError('RUNSPACEPOOL_INIT_DATA before SESSION_CAPABILITY');
+        this.#minRunspaces = event.minRunspaces;
+        this.#maxRunspaces = event.maxRunspaces;
+        this._state = RunspacePoolState.Opened;
+        return;
+      case 'RunspaceAvailability': {
+        const call = this.#calls.get(event.ci);
+        if (call === undefined) throw this.protocolError(`RUNSPACE_AVAILABILITY for unknown ci ${event.ci}`);
+        this.#calls.delete(event.ci);
+        if (event.response === true && call.value !== undefined) {
+          if (call.kind === 'SetMaxRunspaces') this.#maxRunspaces = call.value;
+          if (call.kind === 'SetMinRunspaces') this.#minRunspaces = call.value;
+        }
+        return;
+      }
+      case 'EncryptedSessionKey': {
+        if (!this.#publicKeySent || this.#keyPair === undefined) {
+          throw this.protocolError('ENCRYPTED_SESSION_KEY arrived without a PUBLIC_KEY having been sent');
+        }
+        const blob = new Uint8Array(Buffer.from(event.encryptedSessionKey, 'base64'));
+        this._cipher = new SessionKeyCipher(decryptSessionKeyBlob(this.#keyPair.privateKey, blob));
+        return;
+      }
+      case 'PublicKeyRequest':
+        // 3.1.5.4.5: answer with PUBLIC_KEY; without a key pair the layer above must call exchangeKey(pair).
+        if (!featureSupported('SessionKeyExchange', this.protocolVersion)) {
+          throw this.protocolError(`PUBLIC_KEY_REQUEST at protocol ${this.protocolVersion}, which has no key exchange`);
+        }
+        if (this.#keyPair !== undefined && !this.#publicKeySent && this._cipher === undefined) this.#sendPublicKey();
+        return;
+      case 'RunspacePoolHostCall':
+        this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
+        return;
+      case 'UserEvent':
+      case 'UnknownMessage':
+        return;
+      case 'PipelineState':
+        // 3.1.5.4.21: PIPELINE_STATE addressed to the pool is ignored.
+        if (event.pipelineId === undefined) return;
+        this.#route(event);
+        return;
+      case 'PipelineOutput':
+      case 'ErrorRecord':
+      case 'DebugRecord':
+      case 'VerboseRecord':
+      case 'WarningRecord':
+      case 'ProgressRecord':
+      case 'InformationRecord':
+      case 'PipelineHostCall':
+        this.#route(event);
+        return;
+      case 'InitRunspacePool':
+      case 'PublicKey':
+      case 'ConnectRunspacePool':
+      case 'ResetRunspaceState':
+      case 'SetMaxRunspaces':
+      case 'SetMinRunspaces':
+      case 'CreatePipeline':
+      case 'GetAvailableRunspaces':
+      case 'GetCommandMetadata':
+      case 'RunspacePoolHostResponse':
+      case 'PipelineInput':
+      case 'EndOfPipelineInput':
+      case 'PipelineHostResponse':
+        throw this.protocolError(`the server sent ${event.type}, a client-to-server message`);
+      default:
+        assertNever(event, 'event');
+    }
+  }
+
+  #route(event: PsrpEvent): void {
+    if (event.pipelineId === undefined) {
+      throw this.protocolError(`${event.type} without a pipeline id`);
+    }
+    const p = this.#pipelines.get(event.pipelineId);
+    // A pipeline closed locally may still get late messages; they are returned but change nothing.
+    if (p !== undefined) p._process(event);
+  }
+
+  #onSessionCapability(event: MessageBodies['SessionCapability']): void {
+    if (this._state !== RunspacePoolState.NegotiationSent && this._state !== RunspacePoolState.Connecting) {
+      throw this.protocolError(`SESSION_CAPABILITY in state ${runspacePoolStateName(this._state)}`);
+    }
+    if (this._theirCapability !== undefined) throw this.protocolError('a second SESSION_CAPABILITY arrived');
+    // C7 / clientremotesession.cs: PSVersion must match; any 2.x protocol is accepted and the lower one is used.
+    const proto = parseVersion(event.protocolVersion);
+    const ser = parseVersion(event.serializationVersion);
+    const problem =
+      proto === undefined || proto[0] !== 2
+        ? `protocol version ${event.protocolVersion}`
+        : event.psVersion !== PS_VERSION
+          ? `PSVersion ${event.psVersion}`
+          : ser === undefined || ser[0] !== 1
+            ? `SerializationVersion ${event.serializationVersion}`
+            : undefined;
+    if (problem !== undefined) {
+      this._state = RunspacePoolState.Broken;
+      throw new RemoteProtocolError('PSR_PSRP_NEGOTIATION', `server capability not supported: ${problem}`, {
+        where: 'SESSION_CAPABILITY',
+      });
+    }
+    this._theirCapability = event;
+    if (this._state === RunspacePoolState.NegotiationSent) this._state = RunspacePoolState.NegotiationSucceeded;
+  }
+}
+
+function checkRunspaceCounts(min: number, max: number): void {
+  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < 1 || min > max || max > 0x7fffffff) {
+    throw new UsageError(`invalid runspace counts: min ${min}, max ${max}`);
+  }
+}
+

@@ -1,0 +1,323 @@
+// Machinery shared by the client and server RunspacePool: outgoing queues per
+// target and stream, ObjectIds, reassembly, message decoding and the
+// receiveData / nextEvent / dataToSend verbs. Role-specific rules live in
+// client-pool.ts and server-pool.ts (processEvent).
+//
+// Packing rule (psrpcore _base.py): one payload only carries messages for the
+// same target (the pool, or one pipeline) and the same stream, because WSMan
+// sends pool data, each pipeline's data and host responses ("pr") in
+// different requests. Across targets, payloads come out in the order their
+// first message was queued.
+
+import { LimitError, PsRemoteError, RemoteProtocolError, UsageError } from '../errors.js';
+import { ZERO_GUID, normalizeGuid } from '../util/guid.js';
+import { Defragmenter, Fragmenter, ObjectIdCounter, type DefragmentedMessage } from './fragment.js';
+import {
+  Destination,
+  MessageType,
+  decodeMessage,
+  encodeMessage,
+  messageText,
+  messageTypeName,
+  type MessageTypeName,
+} from './message.js';
+import type { MessageBodies, SessionCapabilityBody } from './message-types.js';
+import { decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
+import type { PsrpEvent } from './events.js';
+import type { SessionKeyCipher } from './key-exchange.js';
+import {
+  DEFAULT_PROTOCOL_VERSION,
+  PS_VERSION,
+  RunspacePoolState,
+  SERIALIZATION_VERSION,
+  compareVersions,
+  parseVersion,
+} from './states.js';
+
+export type StreamType = 'default' | 'promptResponse';
+
+/** What dataToSend() hands the transport. */
+export interface OutgoingPayload {
+  /** One or more whole fragments. */
+  readonly data: Uint8Array;
+  /** WSMan: 'default' = stdin, 'promptResponse' = pr. OutOfProc: Stream='Default'/'PromptResponse'. */
+  readonly streamType: StreamType;
+  /** Lower-case pipeline GUID when every fragment belongs to that pipeline; undefined for the pool. */
+  readonly pipelineId?: string | undefined;
+}
+
+export interface PoolCoreOptions {
+  /** Lower- or upper-case GUID. Servers may leave it out and learn it from the first message. */
+  runspacePoolId?: string | undefined;
+  /** Protocol version we advertise (default 2.3). */
+  protocolVersion?: string | undefined;
+  /** Largest reassembled message accepted (default 64 MiB). */
+  maxMessageBytes?: number | undefined;
+  /** First ObjectId we use (default 1). */
+  firstObjectId?: bigint | undefined;
+  /** TimeZone blob for SESSION_CAPABILITY (opaque .NET BinaryFormatter data). */
+  timeZone?: Uint8Array | undefined;
+}
+
+interface OutQueue {
+  readonly fragmenter: Fragmenter;
+  readonly streamType: StreamType;
+  readonly pipelineId: string | undefined;
+}
+
+export abstract class PoolCore {
+  abstract readonly role: 'client' | 'server';
+  protected _runspacePoolId: string | undefined;
+  protected _state: RunspacePoolState = RunspacePoolState.BeforeOpen;
+  readonly ourCapability: SessionCapabilityBody;
+  protected _theirCapability: SessionCapabilityBody | undefined;
+  protected _cipher: SessionKeyCipher | undefined;
+  /** Set when a protocol error broke the pool; later input calls rethrow it. */
+  protected _error: PsRemoteError | undefined;
+
+  readonly #ids: ObjectIdCounter;
+  readonly #queues = new Map<string, OutQueue>();
+  #order: (string | undefined)[] = [];
+  #orderHead = 0;
+  readonly #inbox: Uint8Array[] = [];
+  #inboxHead = 0;
+  readonly #ready: DefragmentedMessage[] = [];
+  #readyHead = 0;
+  readonly #defrag: Defragmenter;
+
+  constructor(options: PoolCoreOptions) {
+    this._runspacePoolId = options.runspacePoolId === undefined ? undefined : normalizeGuid(options.runspacePoolId);
+    const version = options.protocolVersion ?? DEFAULT_PROTOCOL_VERSION;
+    const parsed = parseVersion(version);
+    if (parsed === undefined || parsed[0] !== 2 || parsed.length !== 2) {
+      throw new UsageError(`protocolVersion must look like 2.x, got ${JSON.stringify(version)}`);
+    }
+    this.ourCapability = {
+      protocolVersion: version,
+      psVersion: PS_VERSION,
+      serializationVersion: SERIALIZATION_VERSION,
+      ...(options.timeZone === undefined ? {} : { timeZone: options.timeZone }),
+    };
+    this.#ids = new ObjectIdCounter(options.firstObjectId ?? 1n);
+    this.#defrag = new Defragmenter({
+      ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+      where: `${this.constructor.name} receive`,
+    });
+  }
+
+  /** Lower-case GUID of the pool. */
+  get runspacePoolId(): string {
+    if (this._runspacePoolId === undefined) throw new UsageError('the RunspacePool id is not known yet');
+    return this._runspacePoolId;
+  }
+
+  get state(): RunspacePoolState {
+    return this._state;
+  }
+
+  get theirCapability(): SessionCapabilityBody | undefined {
+    return this._theirCapability;
+  }
+
+  /** The version both sides speak: the lower of ours and theirs (ours before negotiation). */
+  get protocolVersion(): string {
+    const theirs = this._theirCapability?.protocolVersion;
+    if (theirs === undefined || parseVersion(theirs) === undefined) return this.ourCapability.protocolVersion;
+    return compareVersions(theirs, this.ourCapability.protocolVersion) < 0 ? theirs : this.ourCapability.protocolVersion;
+  }
+
+  /** The peer's advertised version, if known. */
+  get theirProtocolVersion(): string | undefined {
+    return this._theirCapability?.protocolVersion;
+  }
+
+  /** True once a session key is in place (SecureStrings can be sent and read). */
+  get hasSessionKey(): boolean {
+    return this._cipher !== undefined;
+  }
+
+  /** The SecureString cipher for the clixml layer, once the key exchange has completed. */
+  get secureStringCipher(): SessionKeyCipher | undefined {
+    return this._cipher;
+  }
+
+  protected get codecContext(): BodyCodecContext {
+    return { cipher: this._cipher, protocolVersion: this.protocolVersion };
+  }
+
+  // -------------------------------------------------------------------------
+  // sending
+
+  /** Serialize and queue one message. */
+  protected queue<K extends MessageTypeName>(
+    type: K,
+    body: MessageBodies[K],
+    pipelineId?: string,
+    streamType: StreamType = 'default',
+  ): void {
+    const messageType = MessageType[type];
+    const data = encodeBody(messageType, body as never, this.codecContext);
+    this.queueRaw(messageType, data, pipelineId, streamType);
+  }
+
+  /** Queue an already serialized message body. */
+  protected queueRaw(messageType: number, data: Uint8Array, pipelineId?: string, streamType: StreamType = 'default'): void {
+    const pid = pipelineId === undefined || pipelineId === ZERO_GUID ? undefined : pipelineId;
+    const bytes = encodeMessage({
+      destination: this.role === 'client' ? Destination.Server : Destination.Client,
+      messageType,
+      runspacePoolId: this.runspacePoolId,
+      pipelineId: pid,
+      data,
+    });
+    const key = `${pid ?? ''}|${streamType}`;
+    let q = this.#queues.get(key);
+    if (q === undefined) {
+      q = { fragmenter: new Fragmenter(this.#ids), streamType, pipelineId: pid };
+      this.#queues.set(key, q);
+    }
+    q.fragmenter.add(bytes);
+    this.#order.push(key);
+  }
+
+  /** True when dataToSend() would return something. */
+  get hasDataToSend(): boolean {
+    for (const q of this.#queues.values()) if (q.fragmenter.hasPending) return true;
+    return false;
+  }
+
+  /**
+   * Up to `budget` bytes of fragments for one target and stream, or undefined
+   * when nothing is queued. `budget` must exceed 21 (one fragment header).
+   */
+  dataToSend(budget: number): OutgoingPayload | undefined {
+    while (this.#orderHead < this.#order.length) {
+      const key = this.#order[this.#orderHead];
+      if (key !== undefined && this.#queues.get(key)?.fragmenter.hasPending) break;
+      this.#orderHead++;
+    }
+    if (this.#orderHead >= this.#order.length) {
+      this.#order = [];
+      this.#orderHead = 0;
+      return undefined;
+    }
+    const key = this.#order[this.#orderHead]!;
+    const q = this.#queues.get(key)!;
+    const before = q.fragmenter.pendingMessages;
+    const data = q.fragmenter.take(budget)!;
+    let done = before - q.fragmenter.pendingMessages;
+    for (let i = this.#orderHead; i < this.#order.length && done > 0; i++) {
+      if (this.#order[i] === key) {
+        this.#order[i] = undefined;
+        done--;
+      }
+    }
+    if (this.#orderHead > 256 && this.#orderHead * 2 > this.#order.length) {
+      this.#order = this.#order.slice(this.#orderHead);
+      this.#orderHead = 0;
+    }
+    return q.pipelineId === undefined
+      ? { data, streamType: q.streamType }
+      : { data, streamType: q.streamType, pipelineId: q.pipelineId };
+  }
+
+  // -------------------------------------------------------------------------
+  // receiving
+
+  /**
+   * Buffer one transport payload (whole fragments). Nothing is parsed until
+   * nextEvent(); the payload must not be modified until then.
+   */
+  receiveData(payload: Uint8Array): void {
+    if (this._error !== undefined) throw this._error;
+    if (payload.byteLength > 0) this.#inbox.push(payload);
+  }
+
+  /** The next event, or undefined when more data is needed. */
+  nextEvent(): PsrpEvent | undefined {
+    if (this._error !== undefined) throw this._error;
+    try {
+      for (;;) {
+        if (this.#readyHead < this.#ready.length) {
+          const m = this.#ready[this.#readyHead]!;
+          this.#ready[this.#readyHead++] = undefined as never;
+          if (this.#readyHead === this.#ready.length) {
+            this.#ready.length = 0;
+            this.#readyHead = 0;
+          }
+          return this.#handle(m);
+        }
+        if (this.#inboxHead >= this.#inbox.length) {
+          this.#inbox.length = 0;
+          this.#inboxHead = 0;
+          return undefined;
+        }
+        const p = this.#inbox[this.#inboxHead]!;
+        this.#inbox[this.#inboxHead++] = undefined as never;
+        for (const m of this.#defrag.receive(p)) this.#ready.push(m);
+      }
+    } catch (e) {
+      if (e instanceof RemoteProtocolError || e instanceof LimitError) {
+        // MS-PSRP 3.1.7 / 3.2.7: an error processing pool input breaks the pool.
+        this._error = e;
+        this._state = RunspacePoolState.Broken;
+        this.onBroken(e);
+      }
+      throw e;
+    }
+  }
+
+  /** Called once when a protocol error breaks the pool. */
+  protected onBroken(_error: PsRemoteError): void {}
+
+  #handle(m: DefragmentedMessage): PsrpEvent {
+    const where = `${this.role === 'client' ? 'server' : 'client'} message ObjectId ${m.objectId}`;
+    const msg = decodeMessage(m.data, where);
+    const expected = this.role === 'client' ? Destination.Client : Destination.Server;
+    if (msg.destination !== expected) {
+      throw new RemoteProtocolError(
+        'PSR_PSRP_MESSAGE_INVALID',
+        `message addressed to the ${msg.destination === Destination.Client ? 'client' : 'server'} arrived at the ${this.role}`,
+        { where },
+      );
+    }
+    if (this._runspacePoolId === undefined) {
+      if (msg.runspacePoolId === ZERO_GUID) {
+        throw new RemoteProtocolError('PSR_PSRP_MESSAGE_INVALID', 'first message carries an all-zero RPID', { where });
+      }
+      this._runspacePoolId = msg.runspacePoolId;
+    } else if (msg.runspacePoolId !== this._runspacePoolId && msg.runspacePoolId !== ZERO_GUID) {
+      // Windows sends SESSION_CAPABILITY and ENCRYPTED_SESSION_KEY with an all-zero RPID.
+      throw new RemoteProtocolError(
+        'PSR_PSRP_MESSAGE_INVALID',
+        `message for RunspacePool ${msg.runspacePoolId} arrived at RunspacePool ${this._runspacePoolId}`,
+        { where },
+      );
+    }
+    const pipelineId = msg.pipelineId === ZERO_GUID ? undefined : msg.pipelineId;
+    const name = messageTypeName(msg.messageType);
+    let event: PsrpEvent;
+    if (name === undefined) {
+      event = {
+        type: 'UnknownMessage',
+        runspacePoolId: this.runspacePoolId,
+        pipelineId,
+        messageType: msg.messageType,
+        clixml: messageText(msg, where),
+      };
+    } else {
+      const body = decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${name})`);
+      event = { ...(body as object), type: name, runspacePoolId: this.runspacePoolId, pipelineId } as PsrpEvent;
+    }
+    this.processEvent(event);
+    return event;
+  }
+
+  /** Role-specific state changes for a received event; throws RemoteProtocolError for rule violations. */
+  protected abstract processEvent(event: PsrpEvent): void;
+
+  /** A rule violation by the peer. */
+  protected protocolError(message: string): RemoteProtocolError {
+    return new RemoteProtocolError('PSR_PSRP_PROTOCOL', message, { where: `${this.role} RunspacePool` });
+  }
+}
