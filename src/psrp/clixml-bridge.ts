@@ -1,70 +1,131 @@
-// The one place psrp/ touches the clixml layer, so that a change of the
-// clixml API touches one file. messages.ts speaks only this vocabulary.
+// The one place psrp/ touches a CLIXML implementation, so that swapping it
+// touches one file. messages.ts speaks only this vocabulary.
+//
+// INTERIM: backed by clixml-interim.ts until src/clixml/ lands; then these
+// functions map onto src/clixml and clixml-interim.ts is deleted.
 
 import { RemoteProtocolError } from '../errors.js';
+import { normalizeGuid } from '../util/guid.js';
 import type { SessionKeyCipher } from './key-exchange.js';
+import {
+  isObj,
+  isPrim,
+  newObj,
+  parseInterim,
+  prim,
+  serializeInterim,
+  type IValue,
+} from './clixml-interim.js';
 
+/** A CLIXML value (the clixml layer's value model). */
 export type PSValue = unknown;
 
 export interface BridgeContext {
   readonly cipher?: SessionKeyCipher | undefined;
 }
 
-function missing(): never {
-  throw new RemoteProtocolError('PSR_CLIXML_INVALID', 'the clixml layer is not available yet');
+export function parseValue(xml: string, ctx: BridgeContext, where: string): PSValue {
+  return parseInterim(xml, { cipher: ctx.cipher }, where);
 }
 
-export function parseValue(_xml: string, _ctx: BridgeContext, _where: string): PSValue {
-  return missing();
+export function serializeValue(value: PSValue, ctx: BridgeContext): string {
+  return serializeInterim(value as IValue, { cipher: ctx.cipher });
 }
-export function serializeValue(_value: PSValue, _ctx: BridgeContext): string {
-  return missing();
+
+/** Extended, then adapted property `name` of an object; undefined when absent. */
+export function getProperty(obj: PSValue, name: string): PSValue | undefined {
+  if (!isObj(obj)) return undefined;
+  if (obj.props.has(name)) return obj.props.get(name);
+  if (obj.adapted.has(name)) return obj.adapted.get(name);
+  return undefined;
 }
-export function getProperty(_obj: PSValue, _name: string): PSValue | undefined {
-  return missing();
+
+function inner(v: PSValue): PSValue {
+  // Enums and extended primitives are objects carrying the value.
+  return isObj(v) && v.value !== undefined ? v.value : v;
 }
-export function readInt(_v: PSValue): number | undefined {
-  return missing();
+
+export function readInt(v: PSValue): number | undefined {
+  const x = inner(v);
+  if (typeof x === 'number' && Number.isInteger(x)) return x;
+  if (isPrim(x) && /^(I64|U64|U32|I16|U16|By|SB)$/.test(x.tag) && /^[-+]?\d+$/.test(x.text)) {
+    const n = Number(x.text);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  return undefined;
 }
-export function readInt64(_v: PSValue): bigint | undefined {
-  return missing();
+
+export function readInt64(v: PSValue): bigint | undefined {
+  const x = inner(v);
+  if (typeof x === 'number' && Number.isInteger(x)) return BigInt(x);
+  if (isPrim(x) && /^(I64|U64|U32|I16|U16|By|SB)$/.test(x.tag) && /^[-+]?\d+$/.test(x.text)) return BigInt(x.text);
+  return undefined;
 }
-export function readBool(_v: PSValue): boolean | undefined {
-  return missing();
+
+export function readBool(v: PSValue): boolean | undefined {
+  const x = inner(v);
+  return typeof x === 'boolean' ? x : undefined;
 }
-export function readString(_v: PSValue): string | undefined {
-  return missing();
+
+export function readString(v: PSValue): string | undefined {
+  const x = inner(v);
+  return typeof x === 'string' ? x : undefined;
 }
-export function readVersion(_v: PSValue): string | undefined {
-  return missing();
+
+export function readVersion(v: PSValue): string | undefined {
+  const x = inner(v);
+  return isPrim(x) && x.tag === 'Version' ? x.text : undefined;
 }
-export function readList(_v: PSValue): PSValue[] | undefined {
-  return missing();
+
+export function readList(v: PSValue): PSValue[] | undefined {
+  return isObj(v) && v.list !== undefined ? v.list : undefined;
 }
-export function readBytes(_v: PSValue): Uint8Array | undefined {
-  return missing();
+
+export function readBytes(v: PSValue): Uint8Array | undefined {
+  const x = inner(v);
+  return isPrim(x) && x.tag === 'BA' ? new Uint8Array(Buffer.from(x.text, 'base64')) : undefined;
 }
-export function readGuid(_v: PSValue): string | undefined {
-  return missing();
+
+export function readGuid(v: PSValue): string | undefined {
+  const x = inner(v);
+  if (!isPrim(x) || x.tag !== 'G') return undefined;
+  try {
+    return normalizeGuid(x.text);
+  } catch {
+    throw new RemoteProtocolError('PSR_CLIXML_INVALID', `invalid GUID ${JSON.stringify(x.text.slice(0, 60))}`);
+  }
 }
-export function toStringOf(_v: PSValue): string | undefined {
-  return missing();
+
+export function toStringOf(v: PSValue): string | undefined {
+  return isObj(v) ? v.toStringText : undefined;
 }
-export function makeObject(_props: readonly (readonly [string, PSValue])[]): PSValue {
-  return missing();
+
+/** An object with extended properties (<MS>) and no type names. */
+export function makeObject(props: readonly (readonly [string, PSValue])[]): PSValue {
+  const o = newObj();
+  for (const [k, v] of props) {
+    if (v instanceof Uint8Array) o.props.set(k, prim('BA', Buffer.from(v).toString('base64')));
+    else o.props.set(k, v as IValue);
+  }
+  return o;
 }
-export function makeEnum(_typeNames: readonly string[], _name: string, _value: number): PSValue {
-  return missing();
+
+export function makeEnum(typeNames: readonly string[], name: string, value: number): PSValue {
+  return newObj({ typeNames: [...typeNames], toStringText: name, value });
 }
-export function makeList(_typeNames: readonly string[], _items: readonly PSValue[]): PSValue {
-  return missing();
+
+export function makeList(typeNames: readonly string[], items: readonly PSValue[]): PSValue {
+  return newObj({ typeNames: [...typeNames], list: items as IValue[] });
 }
-export function makeInt64(_v: bigint): PSValue {
-  return missing();
+
+export function makeInt64(v: bigint): PSValue {
+  return prim('I64', v.toString());
 }
-export function makeVersion(_v: string): PSValue {
-  return missing();
+
+export function makeVersion(v: string): PSValue {
+  return prim('Version', v);
 }
-export function makeGuid(_v: string): PSValue {
-  return missing();
+
+export function makeGuid(v: string): PSValue {
+  return prim('G', normalizeGuid(v));
 }

@@ -1,0 +1,63 @@
+import { describe, expect, test } from 'vitest';
+import { ClientPowerShell, PSInvocationState as I } from '../../../src/psrp/index.js';
+import { UsageError } from '../../../src/errors.js';
+import { PID1, openPair, types } from '../helpers/pool-pair.js';
+
+describe('host calls', () => {
+  test('pipeline host call answered on the prompt-response stream', () => {
+    const pair = openPair();
+    const ps = new ClientPowerShell(pair.client, { pipelineId: PID1 }).addCommand('Read-Host');
+    ps.start();
+    pair.toServer();
+    const sp = pair.server.pipelines.get(PID1)!;
+    sp.start();
+    const ci = sp.hostCall(11, 'ReadLine');
+    const ci2 = sp.hostCall(15, 'WriteLine2', ['text']);
+    expect([ci, ci2]).toEqual([1n, 2n]);
+    const ce = pair.toClient();
+    expect(ce).toMatchObject([
+      { type: 'PipelineHostCall', ci: 1n, methodId: 11, methodName: 'ReadLine', parameters: [], pipelineId: PID1 },
+      { type: 'PipelineHostCall', ci: 2n, methodId: 15, methodName: 'WriteLine2', parameters: ['text'] },
+    ]);
+    expect([...ps.pendingHostCalls.keys()]).toEqual([1n, 2n]);
+    ps.hostResponse(1n, { result: 'typed line' });
+    expect(() => ps.hostResponse(1n, { result: 'again' })).toThrow(UsageError);
+    const out = pair.client.dataToSend(100000)!;
+    expect(out.streamType).toBe('promptResponse');
+    expect(out.pipelineId).toBe(PID1);
+    pair.server.receiveData(out.data);
+    expect(pair.server.nextEvent()).toMatchObject({ type: 'PipelineHostResponse', ci: 1n, methodId: 11, methodName: 'ReadLine', result: 'typed line' });
+    expect(pair.server.nextEvent()).toBeUndefined();
+    expect([...sp.pendingHostCalls.keys()]).toEqual([2n]);
+    sp.complete();
+    pair.toClient();
+    expect(ps.state).toBe(I.Completed);
+  });
+
+  test('a host error is sent as "me"', () => {
+    const pair = openPair();
+    const ps = new ClientPowerShell(pair.client, { pipelineId: PID1 }).addCommand('Read-Host');
+    ps.start();
+    pair.toServer();
+    const sp = pair.server.pipelines.get(PID1)!;
+    sp.start();
+    sp.hostCall(11, 'ReadLine');
+    pair.toClient();
+    ps.hostResponse(1n, { error: 'no console' });
+    expect(pair.toServer()).toMatchObject([{ type: 'PipelineHostResponse', ci: 1n, error: 'no console' }]);
+  });
+
+  test('pool host call and response', () => {
+    const pair = openPair();
+    const ci = pair.server.hostCall(1, 'GetName');
+    expect(pair.toClient()).toMatchObject([{ type: 'RunspacePoolHostCall', ci, methodId: 1, methodName: 'GetName', pipelineId: undefined }]);
+    pair.client.hostResponse(ci, { result: 'psremote' });
+    expect(pair.sentByClient.length).toBe(1);
+    const se = pair.toServer();
+    expect(se).toMatchObject([{ type: 'RunspacePoolHostResponse', ci, result: 'psremote' }]);
+    expect(pair.sentByClient.at(-1)!.streamType).toBe('promptResponse');
+    expect(pair.sentByClient.at(-1)!.pipelineId).toBeUndefined();
+    expect(pair.server.pendingHostCalls.size).toBe(0);
+    expect(types(se)).toEqual(['RunspacePoolHostResponse']);
+  });
+});
