@@ -70,6 +70,7 @@ export abstract class ClientPipelineBase {
     this.pool._guardCreatePipeline();
     this.queueCreate();
     this._state = PSInvocationState.Running;
+    this._error = undefined;
   }
 
   protected abstract queueCreate(): void;

@@ -48,6 +48,8 @@ export interface ClientRunspacePoolOptions extends PoolCoreOptions {
    * With it the pool answers PUBLIC_KEY_REQUEST by itself.
    */
   keyPair?: RsaKeyPair;
+  /** First call id ("ci") used for SET_*_RUNSPACES, GET_AVAILABLE_RUNSPACES and RESET (default 1; pypsrp used 0). */
+  firstCallId?: bigint;
 }
 
 /** What a pending call id was for. */
@@ -89,6 +91,7 @@ export class ClientRunspacePool extends PoolCore {
     this.hostInfo = options.hostInfo ?? NULL_HOST_INFO;
     this.#applicationArguments = options.applicationArguments ?? null;
     this.#keyPair = options.keyPair;
+    this.#nextCallId = options.firstCallId ?? 1n;
   }
 
   get minRunspaces(): number {

@@ -129,3 +129,14 @@ export function makeVersion(v: string): PSValue {
 export function makeGuid(v: string): PSValue {
   return prim('G', normalizeGuid(v));
 }
+
+/** A SecureString value holding `plain` (encrypted with the session key when serialized). */
+export function makeSecureString(plain: string): PSValue {
+  return prim('SS', plain);
+}
+
+/** The plaintext of a SecureString value, if it is one and could be decrypted. */
+export function readSecureString(v: PSValue): string | undefined {
+  const x = inner(v);
+  return isPrim(x) && x.tag === 'SS' ? x.text : undefined;
+}

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { Defragmenter } from '../../src/psrp/fragment.js';
-import { decodeMessage, messageTypeSpecName, type PsrpMessage } from '../../src/psrp/message.js';
+import { decodeMessage, isKnownMessageType, messageText, messageTypeSpecName, type PsrpMessage } from '../../src/psrp/message.js';
+import { decodeBody, decodeValue, encodeValue } from '../../src/psrp/messages.js';
+import { SessionKeyCipher } from '../../src/psrp/key-exchange.js';
+import { SESSION_KEY_VECTORS } from './helpers/keys.js';
 import { recordedPayloads, recordingFiles, type RecordedPayload } from './helpers/recordings.js';
 
 const ABBR: Record<string, string> = {
@@ -142,6 +145,28 @@ describe('pypsrp recordings: every PSRP message reassembles and decodes', () => 
           expect(m.payload.stream).toBe(/HOST_RESPONSE/.test(messageTypeSpecName(m.message.messageType)) ? 'pr' : 'stdin');
         }
       }
+    });
+
+    test(`${file}: every body decodes to its typed form and its CLIXML round-trips`, () => {
+      // The SecureString recordings were made with a fixed key; decrypting them proves the whole chain.
+      const cipher = file === 'test_psrp_pshost_ui_mocked_methods.yml'
+        ? new SessionKeyCipher(new Uint8Array(Buffer.from(SESSION_KEY_VECTORS.aes_256_session_key_hex, 'hex')))
+        : undefined;
+      let n = 0;
+      for (const m of decodeRecording(file)) {
+        expect(isKnownMessageType(m.message.messageType)).toBe(true);
+        const text = messageText(m.message);
+        const where = `${file}#${m.payload.exchange} ${messageTypeSpecName(m.message.messageType)}`;
+        // Typed decode (throws on any missing or mistyped property).
+        const body = decodeBody(m.message.messageType as never, text, { cipher }, where);
+        expect(body).toBeTypeOf('object');
+        if (text.length === 0) continue;
+        const v1 = decodeValue(text, { cipher }, where);
+        const again = encodeValue(v1, { cipher });
+        expect(decodeValue(again, { cipher }, where), where).toEqual(v1);
+        n++;
+      }
+      expect(n).toBeGreaterThan(0);
     });
   }
 });

@@ -11,7 +11,7 @@ export const SESSION_KEY_VECTORS = JSON.parse(
   public_key_message: { PublicKey_base64: string };
   encrypted_session_key_message: { EncryptedSessionKey_base64: string };
   aes_256_session_key_hex: string;
-  securestrings: { ss_base64: string; plaintext: string; direction: string }[];
+  securestrings: { ss_base64: string; plaintext: string; direction: string; psrp_message: string }[];
   recording: { path: string };
 };
 
