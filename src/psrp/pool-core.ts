@@ -19,6 +19,7 @@ import {
   encodeMessage,
   messageText,
   messageTypeName,
+  messageTypeSpecName,
   type MessageTypeName,
 } from './message.js';
 import type { MessageBodies, SessionCapabilityBody } from './message-types.js';
@@ -306,7 +307,7 @@ export abstract class PoolCore {
         clixml: messageText(msg, where),
       };
     } else {
-      const body = decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${name})`);
+      const body = decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${messageTypeSpecName(msg.messageType)})`);
       event = { ...(body as object), type: name, runspacePoolId: this.runspacePoolId, pipelineId } as PsrpEvent;
     }
     this.processEvent(event);
