@@ -94,3 +94,37 @@ test('property: encode/decode round trip', () => {
     }),
   );
 });
+
+test('property: random messages survive random fragmentation across payloads', async () => {
+  const { Fragmenter, Defragmenter } = await import('../../src/psrp/fragment.js');
+  const types = Object.values(MessageType);
+  const msg = fc.record({
+    destination: fc.constantFrom(1 as const, 2 as const),
+    messageType: fc.constantFrom(...types),
+    runspacePoolId: fc.uuid(),
+    pipelineId: fc.option(fc.uuid(), { nil: undefined }),
+    data: fc.string({ unit: 'grapheme', maxLength: 400 }),
+  });
+  fc.assert(
+    fc.property(fc.array(msg, { minLength: 1, maxLength: 6 }), fc.array(fc.integer({ min: 22, max: 300 }), { minLength: 1, maxLength: 10 }), (msgs, budgets) => {
+      const f = new Fragmenter();
+      for (const m of msgs) f.add(encodeMessage(m));
+      const d = new Defragmenter();
+      const got: ReturnType<typeof decodeMessage>[] = [];
+      let i = 0;
+      for (let p = f.take(budgets[0]!); p !== undefined; p = f.take(budgets[++i % budgets.length]!)) {
+        for (const m of d.receive(p)) got.push(decodeMessage(m.data));
+      }
+      expect(got.length).toBe(msgs.length);
+      got.forEach((g, k) => {
+        const m = msgs[k]!;
+        expect(g.destination).toBe(m.destination);
+        expect(g.messageType).toBe(m.messageType);
+        expect(g.runspacePoolId).toBe(m.runspacePoolId.toLowerCase());
+        expect(g.pipelineId).toBe((m.pipelineId ?? ZERO_GUID).toLowerCase());
+        expect(messageText(g)).toBe(m.data.startsWith('\ufeff') ? m.data.slice(1) : m.data);
+      });
+    }),
+    { numRuns: 200 },
+  );
+});
