@@ -113,6 +113,11 @@ export abstract class ClientPipelineBase {
     }
     switch (event.type) {
       case 'PipelineState':
+        if (!Number.isInteger(event.state) || event.state < 0 || event.state > 6) {
+          throw new RemoteProtocolError('PSR_PSRP_PROTOCOL', `PIPELINE_STATE with unknown state ${event.state}`, {
+            where: `client pipeline ${this.pipelineId}`,
+          });
+        }
         if (isTerminalPipelineState(this._state)) return; // 3.1.5.4.21: ignored unless running
         this._state = event.state as PSInvocationState;
         if (event.error !== undefined) this._error = event.error;

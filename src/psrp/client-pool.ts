@@ -346,6 +346,9 @@ export class ClientRunspacePool extends PoolCore {
       case 'RunspacePoolState':
         // Ignored once Closed or Broken (3.1.5.4.9).
         if (this._state === RunspacePoolState.Closed || this._state === RunspacePoolState.Broken) return;
+        if (!Number.isInteger(event.state) || event.state < 0 || event.state > 9) {
+          throw this.protocolError(`RUNSPACEPOOL_STATE with unknown state ${event.state}`);
+        }
         if (event.state === RunspacePoolState.Opened && this._theirCapability === undefined) {
           throw this.protocolError('RUNSPACEPOOL_STATE Opened arrived before SESSION_CAPABILITY');
         }
