@@ -7,6 +7,7 @@
 import { RemoteProtocolError, UsageError } from '../errors.js';
 import { normalizeGuid } from '../util/guid.js';
 import type { ClientRunspacePool } from './client-pool.js';
+import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 import type { PsrpEvent } from './events.js';
 import {
   CommandTypes,
@@ -88,7 +89,9 @@ export abstract class ClientPipelineBase {
   hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
     this.guard('hostResponse');
     const call = this.#hostCalls.get(ci);
-    if (call === undefined) throw new UsageError(`no pipeline host call with ci ${ci} is waiting for a response`);
+    if (call === undefined) {
+      throw new UsageError(`no pipeline host call with ci ${ci} is waiting for a response (void methods take none)`);
+    }
     this.#hostCalls.delete(ci);
     this.pool._queue(
       'PipelineHostResponse',
@@ -123,7 +126,10 @@ export abstract class ClientPipelineBase {
         if (event.error !== undefined) this._error = event.error;
         return;
       case 'PipelineHostCall':
-        this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
+        // Void methods (ci -100 on Windows) must not be answered (2.2.3.17).
+        if (hostMethodReturnsValue(event.methodId) && event.ci !== NO_RESPONSE_CALL_ID) {
+          this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
+        }
         return;
       default:
         return;

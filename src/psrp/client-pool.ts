@@ -26,6 +26,7 @@ import {
   type FeatureName,
 } from './states.js';
 import type { ClientPipelineBase } from './client-pipeline.js';
+import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 
 export interface RsaKeyPair {
   readonly publicKey: KeyObject;
@@ -293,7 +294,9 @@ export class ClientRunspacePool extends PoolCore {
   hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
     this.#guard('hostResponse');
     const call = this.#hostCalls.get(ci);
-    if (call === undefined) throw new UsageError(`no pool host call with ci ${ci} is waiting for a response`);
+    if (call === undefined) {
+      throw new UsageError(`no pool host call with ci ${ci} is waiting for a response (void methods take none)`);
+    }
     this.#hostCalls.delete(ci);
     this.queue(
       'RunspacePoolHostResponse',
@@ -392,7 +395,10 @@ export class ClientRunspacePool extends PoolCore {
         if (this.#keyPair !== undefined && !this.#publicKeySent && this._cipher === undefined) this.#sendPublicKey();
         return;
       case 'RunspacePoolHostCall':
-        this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
+        // Void methods (ci -100 on Windows) must not be answered (2.2.3.17).
+        if (hostMethodReturnsValue(event.methodId) && event.ci !== NO_RESPONSE_CALL_ID) {
+          this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
+        }
         return;
       case 'UserEvent':
       case 'UnknownMessage':

@@ -100,6 +100,21 @@ export const HOST_METHOD_NAMES: readonly string[] = [
   'PushRunspace', 'PopRunspace', 'GetIsRunspacePushed', 'GetRunspace', 'PromptForChoiceMultipleSelection',
 ];
 
+/** Host methods without a return value (2.2.3.17 "Return value: None"): the client MUST NOT answer them. */
+export const VOID_HOST_METHODS: ReadonlySet<number> = new Set([
+  6, 7, 8, 9, 10, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 28, 30, 32, 34, 36, 38, 40, 42, 47, 48, 49, 51, 52, 53,
+]);
+
+/**
+ * The call id Windows puts on host calls that expect no response (its
+ * ServerMethodExecutor "no call id"); seen in every recorded void host call.
+ */
+export const NO_RESPONSE_CALL_ID = -100n;
+
+export function hostMethodReturnsValue(methodId: number): boolean {
+  return !VOID_HOST_METHODS.has(methodId);
+}
+
 // ---------------------------------------------------------------------------
 // reading helpers: every failure names the message and the property
 

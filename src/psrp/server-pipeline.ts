@@ -8,6 +8,7 @@ import { RemoteProtocolError, UsageError } from '../errors.js';
 import type { MessageEvent, PsrpEvent } from './events.js';
 import type { CreatePipelineBody, GetCommandMetadataBody, PSValue } from './message-types.js';
 import type { ServerRunspacePool } from './server-pool.js';
+import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 import { InvalidProtocolVersionError, PSInvocationState, SERVER_PIPELINE_ACTIONS, guardPipeline } from './states.js';
 
 export type ServerPipelineRequest =
@@ -95,8 +96,9 @@ export class ServerPipeline {
   /** Call a method on the client's host for this pipeline; returns the call id. */
   hostCall(methodId: number, methodName: string, parameters: readonly PSValue[] = []): bigint {
     this.#guard('hostCall');
-    const ci = this.#nextCallId++;
-    this.#hostCalls.set(ci, { methodId, methodName });
+    // Void methods carry ci -100 and get no response, as on Windows.
+    const ci = hostMethodReturnsValue(methodId) ? this.#nextCallId++ : NO_RESPONSE_CALL_ID;
+    if (ci !== NO_RESPONSE_CALL_ID) this.#hostCalls.set(ci, { methodId, methodName });
     this.pool._queue('PipelineHostCall', { ci, methodId, methodName, parameters }, this.pipelineId);
     return ci;
   }

@@ -26,6 +26,7 @@ import {
   type FeatureName,
 } from './states.js';
 import { ServerPipeline } from './server-pipeline.js';
+import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 
 export interface ServerRunspacePoolOptions extends PoolCoreOptions {
   /** APPLICATION_PRIVATE_DATA sent on open (primitive dictionary or null). */
@@ -161,8 +162,9 @@ export class ServerRunspacePool extends PoolCore {
   /** Call a method on the client's pool host (RUNSPACEPOOL_HOST_CALL); returns the call id. */
   hostCall(methodId: number, methodName: string, parameters: readonly PSValue[] = []): bigint {
     this.#guard('hostCall');
-    const ci = this.#nextCallId++;
-    this.#hostCalls.set(ci, { methodId, methodName });
+    // Void methods carry ci -100 and get no response, as on Windows.
+    const ci = hostMethodReturnsValue(methodId) ? this.#nextCallId++ : NO_RESPONSE_CALL_ID;
+    if (ci !== NO_RESPONSE_CALL_ID) this.#hostCalls.set(ci, { methodId, methodName });
     this.queue('RunspacePoolHostCall', { ci, methodId, methodName, parameters });
     return ci;
   }

@@ -12,12 +12,12 @@ describe('host calls', () => {
     const sp = pair.server.pipelines.get(PID1)!;
     sp.start();
     const ci = sp.hostCall(11, 'ReadLine');
-    const ci2 = sp.hostCall(15, 'WriteLine2', ['text']);
+    const ci2 = sp.hostCall(23, 'Prompt', ['caption', 'message']);
     expect([ci, ci2]).toEqual([1n, 2n]);
     const ce = pair.toClient();
     expect(ce).toMatchObject([
       { type: 'PipelineHostCall', ci: 1n, methodId: 11, methodName: 'ReadLine', parameters: [], pipelineId: PID1 },
-      { type: 'PipelineHostCall', ci: 2n, methodId: 15, methodName: 'WriteLine2', parameters: ['text'] },
+      { type: 'PipelineHostCall', ci: 2n, methodId: 23, methodName: 'Prompt', parameters: ['caption', 'message'] },
     ]);
     expect([...ps.pendingHostCalls.keys()]).toEqual([1n, 2n]);
     ps.hostResponse(1n, { result: 'typed line' });
@@ -59,5 +59,23 @@ describe('host calls', () => {
     expect(pair.sentByClient.at(-1)!.pipelineId).toBeUndefined();
     expect(pair.server.pendingHostCalls.size).toBe(0);
     expect(types(se)).toEqual(['RunspacePoolHostResponse']);
+  });
+});
+
+describe('void host methods', () => {
+  test('WriteLine and friends carry ci -100 and take no response (as Windows does)', () => {
+    const pair = openPair();
+    const ps = new ClientPowerShell(pair.client, { pipelineId: PID1 }).addCommand('Write-Host');
+    ps.start();
+    pair.toServer();
+    const sp = pair.server.pipelines.get(PID1)!;
+    sp.start();
+    expect(sp.hostCall(15, 'WriteLine2', ['hi'])).toBe(-100n);
+    expect(sp.hostCall(11, 'ReadLine')).toBe(1n);
+    expect(sp.pendingHostCalls.size).toBe(1);
+    const ce = pair.toClient();
+    expect(ce).toMatchObject([{ type: 'PipelineHostCall', ci: -100n, methodName: 'WriteLine2' }, { type: 'PipelineHostCall', ci: 1n }]);
+    expect([...ps.pendingHostCalls.keys()]).toEqual([1n]);
+    expect(() => ps.hostResponse(-100n, { result: null })).toThrow(/void methods take none/);
   });
 });
