@@ -22,3 +22,4 @@ export {
 } from './client-pipeline.js';
 export { ServerRunspacePool, type ServerRunspacePoolOptions } from './server-pool.js';
 export { ServerPipeline, type ServerPipelineRequest } from './server-pipeline.js';
+export { MessageDecoder, type DecodedMessage, type MessageDecoderOptions } from './decode.js';
