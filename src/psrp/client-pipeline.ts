@@ -4,7 +4,9 @@
 // messages on their pool; stopping is a state change here and a signal the
 // transport sends (WSMan Signal crtl_c, OutOfProc <Signal>).
 
-import { RemoteProtocolError, UsageError } from '../errors.js';
+import { LimitError, RemoteProtocolError, UsageError } from '../errors.js';
+
+const MAX_PENDING_HOST_CALLS = 4096;
 import { normalizeGuid } from '../util/guid.js';
 import type { ClientRunspacePool } from './client-pool.js';
 import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
@@ -128,6 +130,9 @@ export abstract class ClientPipelineBase {
       case 'PipelineHostCall':
         // Void methods (ci -100 on Windows) must not be answered (2.2.3.17).
         if (hostMethodReturnsValue(event.methodId) && event.ci !== NO_RESPONSE_CALL_ID) {
+          if (this.#hostCalls.size >= MAX_PENDING_HOST_CALLS) {
+            throw new LimitError('unanswered host calls', MAX_PENDING_HOST_CALLS, this.#hostCalls.size + 1, 'client host calls');
+          }
           this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
         }
         return;

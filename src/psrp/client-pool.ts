@@ -4,7 +4,9 @@
 // receive the events addressed to them.
 
 import type { KeyObject } from 'node:crypto';
-import { RemoteProtocolError, UsageError } from '../errors.js';
+import { LimitError, RemoteProtocolError, UsageError } from '../errors.js';
+
+const MAX_PENDING_HOST_CALLS = 4096;
 import { assertNever, type PsrpEvent } from './events.js';
 import {
   SessionKeyCipher,
@@ -397,6 +399,9 @@ export class ClientRunspacePool extends PoolCore {
       case 'RunspacePoolHostCall':
         // Void methods (ci -100 on Windows) must not be answered (2.2.3.17).
         if (hostMethodReturnsValue(event.methodId) && event.ci !== NO_RESPONSE_CALL_ID) {
+          if (this.#hostCalls.size >= MAX_PENDING_HOST_CALLS) {
+            throw new LimitError('unanswered host calls', MAX_PENDING_HOST_CALLS, this.#hostCalls.size + 1, 'client host calls');
+          }
           this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
         }
         return;

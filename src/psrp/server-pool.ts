@@ -8,7 +8,9 @@
 // GET_AVAILABLE_RUNSPACES and RESET_RUNSPACE_STATE. SET_MAX/SET_MIN_RUNSPACES
 // are answered here (true when the counts stay consistent).
 
-import { UsageError } from '../errors.js';
+import { LimitError, UsageError } from '../errors.js';
+
+const MAX_PENDING_CALLS = 4096;
 import { assertNever, type PsrpEvent } from './events.js';
 import { SessionKeyCipher, encryptSessionKeyBlob, importPublicKeyBlob } from './key-exchange.js';
 import type { HostInfo, MessageBodies, PSValue } from './message-types.js';
@@ -37,6 +39,8 @@ export interface ServerRunspacePoolOptions extends PoolCoreOptions {
    * sendSessionKey().
    */
   sessionKey?: Uint8Array;
+  /** Most pipelines alive at once before CREATE_PIPELINE is refused with LimitError (default 1024). */
+  maxPipelines?: number;
 }
 
 export class ServerRunspacePool extends PoolCore {
@@ -54,11 +58,13 @@ export class ServerRunspacePool extends PoolCore {
   readonly #hostCalls = new Map<bigint, { methodId: number; methodName: string }>();
   readonly #pipelines = new Map<string, ServerPipeline>();
   readonly #pendingAvailability = new Map<bigint, 'GetAvailableRunspaces' | 'ResetRunspaceState'>();
+  readonly #maxPipelines: number;
 
   constructor(options: ServerRunspacePoolOptions = {}) {
     super(options);
     this.#applicationPrivateData = options.applicationPrivateData ?? null;
     this.#sessionKey = options.sessionKey;
+    this.#maxPipelines = options.maxPipelines ?? 1024;
   }
 
   get minRunspaces(): number {
@@ -215,6 +221,12 @@ export class ServerRunspacePool extends PoolCore {
     }
   }
 
+  #limitPending(): void {
+    if (this.#pendingAvailability.size >= MAX_PENDING_CALLS) {
+      throw new LimitError('unanswered runspace requests', MAX_PENDING_CALLS, this.#pendingAvailability.size + 1, 'server RunspacePool');
+    }
+  }
+
   protected processEvent(event: PsrpEvent): void {
     switch (event.type) {
       case 'SessionCapability': {
@@ -280,6 +292,7 @@ export class ServerRunspacePool extends PoolCore {
       }
       case 'GetAvailableRunspaces':
         this.#expectOpened('GET_AVAILABLE_RUNSPACES');
+        this.#limitPending();
         this.#pendingAvailability.set(event.ci, 'GetAvailableRunspaces');
         return;
       case 'ResetRunspaceState':
@@ -287,6 +300,7 @@ export class ServerRunspacePool extends PoolCore {
         if (!featureSupported('ResetRunspaceState', this.protocolVersion)) {
           throw this.protocolError(`RESET_RUNSPACE_STATE at protocol ${this.protocolVersion}`);
         }
+        this.#limitPending();
         this.#pendingAvailability.set(event.ci, 'ResetRunspaceState');
         return;
       case 'CreatePipeline':
@@ -294,6 +308,9 @@ export class ServerRunspacePool extends PoolCore {
         this.#expectOpened(event.type);
         if (event.pipelineId === undefined) throw this.protocolError(`${event.type} without a pipeline id`);
         if (this.#pipelines.has(event.pipelineId)) throw this.protocolError(`pipeline ${event.pipelineId} already exists`);
+        if (this.#pipelines.size >= this.#maxPipelines) {
+          throw new LimitError('pipelines per RunspacePool', this.#maxPipelines, this.#pipelines.size + 1, 'server RunspacePool');
+        }
         this.#pipelines.set(event.pipelineId, new ServerPipeline(this, event.pipelineId, event));
         return;
       }

@@ -182,3 +182,13 @@ describe('fuzz', () => {
     );
   });
 });
+
+describe('resource limits', () => {
+  test('a server refuses more pipelines than maxPipelines', () => {
+    const pair = openPair({ server: { maxPipelines: 1 } });
+    new ClientPowerShell(pair.client, { pipelineId: PID1 }).addCommand('x').start();
+    new ClientPowerShell(pair.client, { pipelineId: PID2 }).addCommand('y').start();
+    expectError(() => pair.toServer(), 'PSR_LIMIT', /pipelines per RunspacePool limit exceeded: 2 > 1/);
+    expect(pair.server.state).toBe(S.Broken);
+  });
+});
