@@ -79,6 +79,17 @@ export abstract class ClientPipelineBase {
   protected abstract queueCreate(): void;
 
   /**
+   * Attach to a pipeline that already runs on the server (after the pool's
+   * connect(): Receive-PSSession, C5 3d). Nothing is sent; the transport
+   * connects the command and receives its output.
+   */
+  connect(): void {
+    this.guard('connect');
+    this.pool._guardCreatePipeline();
+    this._state = PSInvocationState.Running;
+  }
+
+  /**
    * Mark the pipeline Stopping (3.1.4.4). The transport sends the stop signal;
    * the server answers with PIPELINE_STATE Stopped.
    */

@@ -165,6 +165,7 @@ export const SERVER_POOL_ACTIONS = {
 
 /** Client pipeline actions. */
 export const CLIENT_PIPELINE_ACTIONS = {
+  connect: [I.NotStarted],
   // A finished pipeline may be invoked again with the same id (pypsrp and .NET do).
   start: [I.NotStarted, I.Completed, I.Failed, I.Stopped],
   modify: [I.NotStarted],

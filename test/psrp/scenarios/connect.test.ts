@@ -25,6 +25,37 @@ describe('connect to an existing pool', () => {
     expect([second.minRunspaces, second.maxRunspaces]).toEqual([1, 2]);
   });
 
+  test('a new client reattaches to a running pipeline and gets the rest of its output', () => {
+    const pair = openPair();
+    const first = new ClientPowerShell(pair.client, { pipelineId: PID1 }).addScript('1..10');
+    first.start();
+    pair.toServer();
+    const sp = pair.server.pipelines.get(PID1)!;
+    sp.start();
+    pair.client.markDisconnected();
+    const second = new ClientRunspacePool({ runspacePoolId: RPID });
+    second.connect();
+    pair.server.receiveData(second.dataToSend(100000)!.data);
+    while (pair.server.nextEvent() !== undefined);
+    pair.server.acceptConnect();
+    for (let p = pair.server.dataToSend(100000); p !== undefined; p = pair.server.dataToSend(100000)) second.receiveData(p.data);
+    while (second.nextEvent() !== undefined);
+    const attached = new ClientPowerShell(second, { pipelineId: PID1 });
+    attached.connect();
+    expect(second.dataToSend(100000)).toBeUndefined();
+    expect(attached.state).toBe(I.Running);
+    sp.writeOutput('late output');
+    sp.complete();
+    const events = [];
+    for (let p = pair.server.dataToSend(100000); p !== undefined; p = pair.server.dataToSend(100000)) {
+      second.receiveData(p.data);
+      for (let e = second.nextEvent(); e !== undefined; e = second.nextEvent()) events.push(e);
+    }
+    expect(events).toMatchObject([{ type: 'PipelineOutput', value: 'late output', pipelineId: PID1 }, { type: 'PipelineState', state: I.Completed }]);
+    expect(attached.state).toBe(I.Completed);
+    expect(() => attached.connect()).toThrow(InvalidStateError);
+  });
+
   test('connect with new counts', () => {
     const pair = openPair();
     const second = new ClientRunspacePool({ runspacePoolId: RPID });
