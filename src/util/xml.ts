@@ -458,3 +458,45 @@ export function escapeXmlText(s: string): string {
 export function escapeXmlAttr(s: string): string {
   return /[&<>"'\t\n\r]/.test(s) ? s.replace(ATTR_ESCAPES, (c) => ESCAPE_MAP[c]!) : s;
 }
+
+/**
+ * Writes an element back to XML text. Namespace declarations used in the
+ * subtree but declared by an ancestor are added on the root, so a subtree cut
+ * out of a larger document (a recorded envelope) stands on its own.
+ */
+export function serializeXml(el: XmlElement): string {
+  const declared = new Map<string, string>();
+  const needed = new Map<string, string>();
+  const visit = (e: XmlElement, scope: Map<string, string>) => {
+    let local = scope;
+    for (const a of e.attrs) {
+      if (a.ns === XMLNS_NAMESPACE) {
+        if (local === scope) local = new Map(scope);
+        local.set(a.local, a.value);
+      }
+    }
+    const use = (prefix: string, ns: string) => {
+      if (prefix === 'xml' || prefix === 'xmlns') return;
+      if (local.get(prefix) !== ns && !needed.has(prefix)) needed.set(prefix, ns);
+    };
+    use(e.prefix, e.ns);
+    for (const a of e.attrs) if (a.prefix !== '' && a.ns !== XMLNS_NAMESPACE) use(a.prefix, a.ns);
+    for (const c of e.children) if (c.type === 'element') visit(c, local);
+  };
+  visit(el, declared);
+  const write = (e: XmlElement, extra: string): string => {
+    const name = e.prefix ? `${e.prefix}:${e.local}` : e.local;
+    let s = `<${name}${extra}`;
+    for (const a of e.attrs) {
+      const an = a.ns === XMLNS_NAMESPACE ? (a.local === '' ? 'xmlns' : `xmlns:${a.local}`) : a.prefix ? `${a.prefix}:${a.local}` : a.local;
+      s += ` ${an}="${escapeXmlAttr(a.value)}"`;
+    }
+    if (e.children.length === 0) return `${s}/>`;
+    s += '>';
+    for (const c of e.children) s += c.type === 'text' ? escapeXmlText(c.text) : write(c, '');
+    return `${s}</${name}>`;
+  };
+  let extra = '';
+  for (const [p, ns] of needed) extra += p === '' ? ` xmlns="${escapeXmlAttr(ns)}"` : ` xmlns:${p}="${escapeXmlAttr(ns)}"`;
+  return write(el, extra);
+}

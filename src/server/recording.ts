@@ -1,0 +1,259 @@
+// Recordings of WinRM conversations, in one normalised model, loaded from the
+// formats the project uses: pypsrp YAML, WinRMSharp YAML, winrm4j XML and our
+// own JSON Lines format (fixtures/README.md). The replay server, `psremote
+// decode` and the tests all read recordings through here.
+
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { PsRemoteError } from '../errors.js';
+import { attribute, childElement, childElements, parseXml, serializeXml, textContent, type XmlElement } from '../util/xml.js';
+import { NS, operationOfAction, type Operation } from '../wsman/namespaces.js';
+
+export interface RecordedResponse {
+  readonly status: number;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface Exchange {
+  readonly operation: Operation;
+  readonly action: string | undefined;
+  readonly resourceUri: string | undefined;
+  readonly shellId: string | undefined;
+  readonly commandId: string | undefined;
+  readonly signalCode: string | undefined;
+  readonly request: string;
+  readonly response: RecordedResponse;
+  /** The recording says the server took this long (pypsrp `timeout`). */
+  readonly delayMs?: number;
+  /** The connection broke instead of an answer (pypsrp `http_error`). */
+  readonly connectionError?: boolean;
+  /** The server refused authentication (pypsrp `auth_error`). */
+  readonly authError?: boolean;
+}
+
+export type RecordingFormat = 'pypsrp' | 'winrmsharp' | 'winrm4j' | 'psremote';
+
+export interface Recording {
+  readonly source: string;
+  readonly format: RecordingFormat;
+  readonly exchanges: readonly Exchange[];
+}
+
+export class RecordingError extends PsRemoteError {
+  constructor(message: string, source: string, item?: number, cause?: unknown) {
+    super('PSR_RECORDING_INVALID', `${source}${item === undefined ? '' : ` item ${item}`}: ${message}`, cause === undefined ? undefined : { cause });
+  }
+}
+
+/** What a request envelope says about itself: operation and targets. */
+export interface RequestInfo {
+  readonly operation: Operation;
+  readonly action: string | undefined;
+  readonly resourceUri: string | undefined;
+  readonly messageId: string | undefined;
+  readonly shellId: string | undefined;
+  readonly commandId: string | undefined;
+  readonly signalCode: string | undefined;
+}
+
+/** Reads operation, ShellId (selector or client-chosen in rsp:Shell) and CommandId from a request. */
+export function describeRequest(xml: string | XmlElement, where = 'request'): RequestInfo {
+  const root = typeof xml === 'string' ? parseXml(xml, { where }) : xml;
+  const header = childElement(root, NS.soap, 'Header');
+  const body = childElement(root, NS.soap, 'Body');
+  const h = (ns: string, local: string) => {
+    const el = header && childElement(header, ns, local);
+    return el ? textContent(el).trim() : undefined;
+  };
+  const action = h(NS.addressing, 'Action');
+  let shellId: string | undefined;
+  const selSet = header && childElement(header, NS.wsman, 'SelectorSet');
+  for (const s of selSet ? childElements(selSet, NS.wsman, 'Selector') : []) {
+    if (attribute(s, 'Name') === 'ShellId') shellId = textContent(s).trim();
+  }
+  let commandId: string | undefined;
+  let signalCode: string | undefined;
+  for (const el of body ? childElements(body) : []) {
+    if (el.ns !== NS.shell) continue;
+    if (el.local === 'Shell') shellId ??= attribute(el, 'ShellId');
+    commandId ??= attribute(el, 'CommandId');
+    if (el.local === 'Receive') {
+      const ds = childElement(el, NS.shell, 'DesiredStream');
+      commandId ??= ds && attribute(ds, 'CommandId');
+    }
+    if (el.local === 'Send') {
+      for (const st of childElements(el, NS.shell, 'Stream')) commandId ??= attribute(st, 'CommandId');
+    }
+    if (el.local === 'Signal') {
+      const c = childElement(el, NS.shell, 'Code');
+      signalCode = c && textContent(c).trim();
+    }
+  }
+  const messageId = h(NS.addressing, 'MessageID')?.replace(/^uuid:/i, '');
+  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId, commandId, signalCode };
+}
+
+function exchange(request: string, response: RecordedResponse, extra: Partial<Exchange>, source: string, i: number): Exchange {
+  let info: RequestInfo;
+  try {
+    info = describeRequest(request, `${source} item ${i} request`);
+  } catch (e) {
+    throw new RecordingError(`request is not a SOAP envelope: ${(e as Error).message}`, source, i, e);
+  }
+  return {
+    operation: info.operation,
+    action: info.action,
+    resourceUri: info.resourceUri,
+    shellId: info.shellId,
+    commandId: info.commandId,
+    signalCode: info.signalCode,
+    request,
+    response,
+    ...extra,
+  };
+}
+
+function loadPypsrp(doc: unknown, source: string): Recording {
+  const messages = (doc as { messages?: unknown }).messages;
+  if (!Array.isArray(messages)) throw new RecordingError('no messages list', source);
+  const exchanges = messages.map((m: Record<string, unknown>, i) => {
+    if (typeof m.request !== 'string') throw new RecordingError('request is not a string', source, i);
+    const status = m.transport_error ? Number((m.transport_error as { code?: number }).code ?? 500) : m.auth_error ? 401 : 200;
+    const extra: Partial<Exchange> = {};
+    if (m.http_error) Object.assign(extra, { connectionError: true });
+    if (m.auth_error) Object.assign(extra, { authError: true });
+    if (typeof m.timeout === 'number') Object.assign(extra, { delayMs: m.timeout * 1000 });
+    return exchange(m.request, { status, body: typeof m.response === 'string' ? m.response : '' }, extra, source, i);
+  });
+  return { source, format: 'pypsrp', exchanges };
+}
+
+const UTF16_DECL = /^\s*<\?xml[^>]*encoding="utf-16"[^>]*\?>\s*/i;
+
+function loadWinRMSharp(doc: unknown[], source: string): Recording {
+  const exchanges = doc.map((item, i) => {
+    const it = item as { Request?: { Body?: string }; Response?: { StatusCode?: number; Body?: string; Headers?: Record<string, string> } };
+    if (typeof it.Request?.Body !== 'string' || !it.Response) throw new RecordingError('missing Request.Body or Response', source, i);
+    const body = it.Response.Body ?? '';
+    return exchange(
+      it.Request.Body.replace(UTF16_DECL, ''),
+      { status: Number(it.Response.StatusCode ?? 200), body: body.replace(UTF16_DECL, ''), ...(it.Response.Headers ? { headers: it.Response.Headers } : {}) },
+      {},
+      source,
+      i,
+    );
+  });
+  return { source, format: 'winrmsharp', exchanges };
+}
+
+function loadWinrm4j(text: string, source: string): Recording {
+  // winrm4j's files carry an internal DTD subset that our strict parser refuses by
+  // design; it only declares the element structure, so it is cut before parsing.
+  const root = parseXml(text.replace(/<!DOCTYPE[^[>]*\[[\s\S]*?\]>/, ''), { where: source });
+  const exchanges = childElements(root, '', 'item').map((item, i) => {
+    const req = childElement(item, '', 'request');
+    const res = childElement(item, '', 'response');
+    const reqEnv = req && childElements(req)[0];
+    const resEnv = res && childElements(res)[0];
+    if (!reqEnv || !resEnv) throw new RecordingError('item without request and response envelopes', source, i);
+    return exchange(serializeXml(reqEnv), { status: Number(attribute(res!, 'status') ?? 200), body: serializeXml(resEnv) }, {}, source, i);
+  });
+  return { source, format: 'winrm4j', exchanges };
+}
+
+/** Our own format: JSON Lines, a header line then one exchange per line (fixtures/README.md). */
+function loadPsremote(text: string, source: string): Recording {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  const exchanges: Exchange[] = [];
+  lines.forEach((line, i) => {
+    let obj: Record<string, unknown>;
+    try {
+      obj = JSON.parse(line) as Record<string, unknown>;
+    } catch (e) {
+      throw new RecordingError('line is not JSON', source, i, e);
+    }
+    if (i === 0) {
+      if (obj.format !== 'psremote-recording') throw new RecordingError('first line is not a psremote-recording header', source, 0);
+      return;
+    }
+    const res = obj.response as { status?: number; body?: string; headers?: Record<string, string> } | undefined;
+    if (typeof obj.request !== 'string' || !res || typeof res.body !== 'string') throw new RecordingError('exchange needs request and response.body', source, i);
+    const extra: Partial<Exchange> = {};
+    if (typeof obj.delayMs === 'number') Object.assign(extra, { delayMs: obj.delayMs });
+    if (obj.connectionError === true) Object.assign(extra, { connectionError: true });
+    exchanges.push(exchange(obj.request, { status: res.status ?? 200, body: res.body, ...(res.headers ? { headers: res.headers } : {}) }, extra, source, i));
+  });
+  return { source, format: 'psremote', exchanges };
+}
+
+/** Parses recording text; the format is detected from the content. */
+export function parseRecording(text: string, source = 'recording'): Recording {
+  const t = text.replace(/^\uFEFF/, '');
+  const trimmed = t.trimStart();
+  if (trimmed.startsWith('{"format":"psremote-recording"') || trimmed.startsWith('{ "format"')) return loadPsremote(t, source);
+  if (trimmed.startsWith('<')) return loadWinrm4j(t, source);
+  let doc: unknown;
+  try {
+    doc = parseYaml(t, { maxAliasCount: 100 });
+  } catch (e) {
+    throw new RecordingError(`not YAML, XML or JSON Lines: ${(e as Error).message}`, source, undefined, e);
+  }
+  if (Array.isArray(doc)) return loadWinRMSharp(doc, source);
+  if (doc && typeof doc === 'object' && 'messages' in doc) return loadPypsrp(doc, source);
+  throw new RecordingError('unrecognised recording format', source);
+}
+
+export function loadRecording(path: string): Recording {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new RecordingError(`cannot read: ${(e as Error).message}`, path, undefined, e);
+  }
+  return parseRecording(text, basename(path));
+}
+
+const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|www-authenticate)$/i;
+
+/** Removes credentials from a recording before it is written anywhere. */
+export function scrubRecording(rec: Recording): Recording {
+  return {
+    ...rec,
+    exchanges: rec.exchanges.map((x) => ({
+      ...x,
+      request: scrubXmlSecrets(x.request),
+      response: {
+        ...x.response,
+        body: scrubXmlSecrets(x.response.body),
+        ...(x.response.headers
+          ? { headers: Object.fromEntries(Object.entries(x.response.headers).filter(([k]) => !SECRET_HEADERS.test(k))) }
+          : {}),
+      },
+    })),
+  };
+}
+
+// Password-like CLIXML/WSMan fields never leave the process in clear.
+function scrubXmlSecrets(xml: string): string {
+  return xml.replace(/(<(\w+:)?(Password|password)\b[^>]*>)[^<]*(<\/)/g, '$1***$4');
+}
+
+/** Writes a recording in psremote's own JSON Lines format (scrubbed). */
+export function writeRecording(rec: Recording): string {
+  const clean = scrubRecording(rec);
+  const lines = [JSON.stringify({ format: 'psremote-recording', version: 1, source: rec.source })];
+  for (const x of clean.exchanges) {
+    lines.push(
+      JSON.stringify({
+        operation: x.operation,
+        request: x.request,
+        response: x.response,
+        ...(x.delayMs !== undefined ? { delayMs: x.delayMs } : {}),
+        ...(x.connectionError ? { connectionError: true } : {}),
+      }),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

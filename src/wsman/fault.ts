@@ -1,0 +1,158 @@
+// SOAP faults from a WinRM server as typed errors (MS-WSMV 2.2.5, 3.1.4.1.x).
+// Well-known WSManFault codes get a name (`kind`) so callers and higher layers
+// can act on them: a Receive timeout renews the long-poll, ShellNotFound means
+// the pool is gone, TooManyCommands asks for another shell.
+
+import { PsRemoteError } from '../errors.js';
+import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
+import { NS } from './namespaces.js';
+
+export type FaultKind =
+  | 'OperationTimeout'
+  | 'ShellNotFound'
+  | 'TooManyCommands'
+  | 'InvalidSelectors'
+  | 'SchemaValidation'
+  | 'QuotaLimit'
+  | 'MaxEnvelopeSizeExceeded'
+  | 'AccessDenied'
+  | 'InvalidParameter'
+  | 'InUseCannotReconnect'
+  | 'CannotProcessFilter'
+  | 'DestinationUnreachable'
+  | 'InvalidMessageInformationHeader'
+  | 'InternalError'
+  | 'Unknown';
+
+/** WSManFault codes (unsigned) with a name. */
+export const WSMAN_FAULT_CODES: Readonly<Record<number, FaultKind>> = {
+  2150858793: 'OperationTimeout', // 0x80338029 ERROR_WSMAN_OPERATION_TIMEDOUT
+  2150858843: 'ShellNotFound', // 0x8033805B the shell or command id does not exist
+  2150859174: 'TooManyCommands', // 0x803381A6
+  2150858817: 'SchemaValidation', // 0x80338041
+  2150858824: 'MaxEnvelopeSizeExceeded', // 0x80338048
+  2150858778: 'CannotProcessFilter', // 0x8033801A
+  2150859213: 'InUseCannotReconnect', // 0x803381CD (-2144108083)
+  2150858767: 'InvalidMessageInformationHeader', // 0x8033800F
+  2150859180: 'QuotaLimit', // 0x803381AC ERROR_WSMAN_QUOTA_MAX_SHELLS
+  2150859181: 'QuotaLimit', // 0x803381AD ERROR_WSMAN_QUOTA_MAX_OPERATIONS
+  2150859182: 'QuotaLimit', // 0x803381AE ERROR_WSMAN_QUOTA_MAX_SHELLUSERS
+  2150859185: 'QuotaLimit', // 0x803381B1 ERROR_WSMAN_QUOTA_MAX_SHELLS_PPQ
+  5: 'AccessDenied',
+  87: 'InvalidParameter',
+};
+
+const SUBCODE_KINDS: Readonly<Record<string, FaultKind>> = {
+  TimedOut: 'OperationTimeout',
+  InvalidSelectors: 'InvalidSelectors',
+  SchemaValidationError: 'SchemaValidation',
+  QuotaLimit: 'QuotaLimit',
+  EncodingLimit: 'MaxEnvelopeSizeExceeded',
+  AccessDenied: 'AccessDenied',
+  CannotProcessFilter: 'CannotProcessFilter',
+  DestinationUnreachable: 'DestinationUnreachable',
+  InvalidMessageInformationHeader: 'InvalidMessageInformationHeader',
+  InternalError: 'InternalError',
+};
+
+export interface WSManFault {
+  /** SOAP Code value as written (`s:Sender`, `s:Receiver`). */
+  readonly code: string;
+  /** Subcode QName as written (`w:TimedOut`), or undefined. */
+  readonly subcode: string | undefined;
+  /** Subcode local name (`TimedOut`). */
+  readonly subcodeName: string | undefined;
+  readonly reason: string;
+  /** `wsman:FaultDetail` URI, if any. */
+  readonly detail: string | undefined;
+  /** WSManFault Code as an unsigned number. */
+  readonly wsmanCode: number | undefined;
+  readonly machine: string | undefined;
+  /** The most specific message: nested provider fault text, else f:Message, else the reason. */
+  readonly message: string;
+  readonly provider: string | undefined;
+  readonly kind: FaultKind;
+}
+
+export class WSManFaultError extends PsRemoteError implements WSManFault {
+  readonly soapCode: string;
+  readonly subcode: string | undefined;
+  readonly subcodeName: string | undefined;
+  readonly reason: string;
+  readonly detail: string | undefined;
+  readonly wsmanCode: number | undefined;
+  readonly machine: string | undefined;
+  readonly faultMessage: string;
+  readonly provider: string | undefined;
+  readonly kind: FaultKind;
+  readonly operation: string | undefined;
+  readonly httpStatus: number | undefined;
+
+  constructor(fault: WSManFault, context: { operation?: string; httpStatus?: number; host?: string } = {}) {
+    const where = [context.operation, context.host && `on ${context.host}`].filter(Boolean).join(' ');
+    const code = fault.wsmanCode !== undefined ? ` [${fault.wsmanCode}]` : '';
+    super('PSR_WSMAN_FAULT', `${where ? `${where}: ` : ''}${fault.kind === 'Unknown' ? 'WS-Management fault' : fault.kind}${code}: ${fault.message}`);
+    this.soapCode = fault.code;
+    this.subcode = fault.subcode;
+    this.subcodeName = fault.subcodeName;
+    this.reason = fault.reason;
+    this.detail = fault.detail;
+    this.wsmanCode = fault.wsmanCode;
+    this.machine = fault.machine;
+    this.faultMessage = fault.message;
+    this.provider = fault.provider;
+    this.kind = fault.kind;
+    this.operation = context.operation;
+    this.httpStatus = context.httpStatus;
+  }
+
+}
+
+function clean(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
+}
+
+/** Reads `s:Fault` (the element itself). */
+export function parseFault(fault: XmlElement): WSManFault {
+  const codeEl = childElement(fault, NS.soap, 'Code');
+  const code = codeEl ? clean(textContent(childElement(codeEl, NS.soap, 'Value') ?? codeEl)) : '';
+  const subEl = codeEl && childElement(codeEl, NS.soap, 'Subcode');
+  const subcode = subEl ? clean(textContent(childElement(subEl, NS.soap, 'Value') ?? subEl)) : undefined;
+  const subcodeName = subcode?.slice(subcode.indexOf(':') + 1);
+  const reasonEl = childElement(fault, NS.soap, 'Reason');
+  const reason = reasonEl ? clean(textContent(reasonEl)) : '';
+  const detailEl = childElement(fault, NS.soap, 'Detail');
+  let detail: string | undefined;
+  let wsmanCode: number | undefined;
+  let machine: string | undefined;
+  let message: string | undefined;
+  let provider: string | undefined;
+  if (detailEl) {
+    const fd = childElement(detailEl, NS.wsman, 'FaultDetail');
+    if (fd) detail = clean(textContent(fd));
+    const wf = childElement(detailEl, NS.wsmanFault, 'WSManFault');
+    if (wf) {
+      const c = attribute(wf, 'Code');
+      if (c !== undefined && /^-?\d+$/.test(c.trim())) wsmanCode = Number(BigInt.asUintN(32, BigInt(c.trim())));
+      machine = attribute(wf, 'Machine') || undefined;
+      const msgEl = childElement(wf, NS.wsmanFault, 'Message');
+      if (msgEl) {
+        const pf = childElement(msgEl, NS.wsmanFault, 'ProviderFault');
+        if (pf) {
+          provider = attribute(pf, 'provider')?.trim();
+          const inner = childElements(pf, NS.wsmanFault, 'WSManFault')[0];
+          const innerMsg = inner && childElement(inner, NS.wsmanFault, 'Message');
+          message = clean(textContent(innerMsg ?? pf));
+          if (!message) message = undefined;
+        } else {
+          message = clean(textContent(msgEl)) || undefined;
+        }
+      }
+    }
+  }
+  const kind: FaultKind =
+    (wsmanCode !== undefined ? WSMAN_FAULT_CODES[wsmanCode] : undefined) ??
+    (subcodeName !== undefined ? SUBCODE_KINDS[subcodeName] : undefined) ??
+    'Unknown';
+  return { code, subcode, subcodeName, reason, detail, wsmanCode, machine, message: message ?? reason, provider, kind };
+}

@@ -1,0 +1,6 @@
+// Public surface of the sans-I/O WS-Management core (docs/wsman.md).
+export * from './namespaces.js';
+export * from './envelope.js';
+export * from './fault.js';
+export * from './response.js';
+export * from './envelope-size.js';
