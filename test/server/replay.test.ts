@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startReplayServer, recordingIds, type ReplayServer } from '../../src/server/replay.js';
+import { describeRequest, type Recording } from '../../src/server/recording.js';
+import { parseEnvelope } from '../../src/wsman/index.js';
+import { allRecordingFiles, recording } from '../helpers/recordings.js';
+
+let server: ReplayServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function post(url: string, body: string): Promise<{ status: number; body: string } | 'connection-error'> {
+  try {
+    const r = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/soap+xml;charset=UTF-8' } });
+    return { status: r.status, body: await r.text() };
+  } catch {
+    return 'connection-error';
+  }
+}
+
+const swapCaseless = (s: string, from: string, to: string) =>
+  s.replace(new RegExp(from.replace(/[-]/g, '\\-'), 'gi'), (m) => (m === m.toLowerCase() ? to.toLowerCase() : to.toUpperCase()));
+
+/**
+ * A scripted client: sends the recorded requests in order with fresh MessageIDs and,
+ * for client-chosen ids (PowerShell ShellId and CommandId), fresh random ids, and
+ * checks that each answer is the recorded one with ids and RelatesTo mapped.
+ */
+async function replayAll(rec: Recording): Promise<void> {
+  server = await startReplayServer({ recording: rec, maxDelayMs: 10 });
+  const fresh = new Map<string, string>(); // recorded id -> live id
+  for (const x of rec.exchanges) {
+    const info = describeRequest(x.request);
+    if (x.operation === 'Create' && info.shellId) fresh.set(info.shellId.toUpperCase(), randomUUID().toUpperCase());
+    if (x.operation === 'Command' && info.commandId && x.resourceUri?.startsWith('http://schemas.microsoft.com/powershell/')) {
+      fresh.set(info.commandId.toUpperCase(), randomUUID().toUpperCase());
+    }
+    const messageId = randomUUID().toUpperCase();
+    let req = x.request.replace(/(<(?:[\w-]+:)?MessageID[^>]*>)[^<]*(<)/, `$1uuid:${messageId}$2`);
+    req = req.split('${serviceUrl}').join(server.url).split('${messageId}').join(`uuid:${messageId}`);
+    for (const [r, l] of fresh) req = swapCaseless(req, r, l);
+    const res = await post(server.url, req);
+    if (x.connectionError) {
+      expect(res).toBe('connection-error');
+      continue;
+    }
+    if (res === 'connection-error') throw new Error(`${rec.source}: connection error on ${x.operation}`);
+    expect(res.status, `${rec.source} ${x.operation}`).toBe(x.authError ? 401 : x.response.status);
+    if (x.authError) continue;
+    let expected = x.response.body;
+    for (const [r, l] of fresh) expected = swapCaseless(expected, r, l);
+    const got = parseEnvelope(res.body);
+    const want = parseEnvelope(expected.split('${serviceUrl}').join(server.url));
+    expect(got.relatesTo).toBe(messageId);
+    expect(got.action).toBe(want.action);
+    // Same body once RelatesTo is set aside.
+    const strip = (s: string) => s.replace(/<(?:[\w-]+:)?RelatesTo[^>]*>[^<]*<\/(?:[\w-]+:)?RelatesTo>/, '');
+    expect(strip(res.body)).toBe(strip(expected.split('${serviceUrl}').join(server.url).split('${messageId}').join(`uuid:${messageId}`)));
+  }
+  expect(server.unmatched).toEqual([]);
+  expect(server.remaining()).toEqual([]);
+}
+
+describe('the replay server serves every public recording to a scripted client', () => {
+  test.each(allRecordingFiles())('%s', async (file) => {
+    await replayAll(recording(file));
+  });
+});
+
+describe('matching by operation and target', () => {
+  test('requests out of recorded order but consistent per target are matched', async () => {
+    // ClientPutFile has two shells, each Create, Command, (Send), Receive, Signal, Delete.
+    const rec = recording('ClientPutFile.yml');
+    server = await startReplayServer({ recording: rec });
+    const byOp = (op: string, n = 0) => rec.exchanges.filter((x) => x.operation === op)[n]!;
+    // Both Deletes and Signals are asked for before the Receive they follow in the recording.
+    const order = [byOp('Create', 0), byOp('Create', 1), byOp('Command', 0), byOp('Command', 1), byOp('Signal', 1), byOp('Delete', 1), byOp('Send', 0), byOp('Receive', 0), byOp('Signal', 0), byOp('Receive', 1), byOp('Delete', 0)];
+    for (const x of order) {
+      const res = await post(server.url, x.request);
+      expect(res).not.toBe('connection-error');
+      if (res !== 'connection-error') expect(parseEnvelope(res.body).action).toBe(parseEnvelope(x.response.body).action);
+    }
+    expect(server.unmatched).toEqual([]);
+    expect(server.served.map((s) => s.exchange)).toEqual(order.map((x) => rec.exchanges.indexOf(x)));
+  });
+
+  test('unmatched requests are reported and answered with a fault, never silently', async () => {
+    const rec = recording('test_winrs_standard.yml');
+    server = await startReplayServer({ recording: rec });
+    const [create, command, receive] = rec.exchanges;
+    await post(server.url, create!.request);
+    // an unknown ShellId
+    const wrongShell = command!.request.replace(create!.shellId ?? describeRequest(command!.request).shellId!, '11111111-2222-3333-4444-555555555555');
+    const r1 = await post(server.url, wrongShell.replace(describeRequest(command!.request).shellId!, '11111111-2222-3333-4444-555555555555'));
+    // an action the recording never saw
+    const r2 = await post(server.url, receive!.request.replace('windows/shell/Receive<', 'windows/shell/Frobnicate<'));
+    // a second Create when the recording has one
+    const r3 = await post(server.url, create!.request);
+    // not SOAP at all
+    const r4 = await post(server.url, 'hello');
+    for (const r of [r1, r2, r3]) {
+      if (r === 'connection-error') throw new Error('unexpected');
+      expect(r.status).toBe(500);
+      expect(parseEnvelope(r.body).fault?.message).toMatch(/^psremote replay: /);
+    }
+    expect(r4).toEqual({ status: 400, body: expect.stringContaining('not a SOAP request') });
+    expect(server.unmatched.map((u) => [u.index, u.operation, u.reason])).toEqual([
+      [1, 'Command', 'unknown ShellId 11111111-2222-3333-4444-555555555555'],
+      [2, 'Invoke', 'no recorded Invoke for this target'],
+      [3, 'Create', 'no recorded Create left'],
+      [4, 'unknown', expect.stringContaining('not a SOAP request')],
+    ]);
+  });
+
+  test('recordingIds gives the pool, shell and pipeline ids a client must use', () => {
+    const rec = recording('test_psrp_with_history.yml');
+    const ids = recordingIds(rec);
+    expect(ids.shellId).toBe(ids.runspacePoolId?.toUpperCase());
+    const commands = rec.exchanges.filter((x) => x.operation === 'Command').map((x) => x.commandId!.toLowerCase());
+    expect(commands).toHaveLength(2);
+    expect(ids.pipelineIds).toEqual(commands);
+  });
+});
