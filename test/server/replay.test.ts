@@ -117,7 +117,17 @@ describe('matching by operation and target', () => {
   test('recordingIds gives the pool, shell and pipeline ids a client must use', () => {
     const rec = recording('test_psrp_with_history.yml');
     const ids = recordingIds(rec);
-    expect(ids.shellId).toBe(ids.runspacePoolId?.toUpperCase());
+    expect(ids.shellId).toBe(rec.exchanges[0]!.shellId);
+    // pypsrp wrote PSRP GUIDs in big-endian byte order when these were recorded, so
+    // the RPID read per MS-PSRP (little-endian) is the ShellId with its first three
+    // fields byte-swapped; the server echoes the bytes either way (spec-notes/ms-psrp.md).
+    const swapped = (g: string) => {
+      const h = g.replace(/-/g, '');
+      const sw = (x: string) => x.match(/../g)!.reverse().join('');
+      const b = sw(h.slice(0, 8)) + sw(h.slice(8, 12)) + sw(h.slice(12, 16)) + h.slice(16);
+      return `${b.slice(0, 8)}-${b.slice(8, 12)}-${b.slice(12, 16)}-${b.slice(16, 20)}-${b.slice(20)}`.toLowerCase();
+    };
+    expect(ids.runspacePoolId).toBe(swapped(ids.shellId!));
     const commands = rec.exchanges.filter((x) => x.operation === 'Command').map((x) => x.commandId!.toLowerCase());
     expect(commands).toHaveLength(2);
     expect(ids.pipelineIds).toEqual(commands);
