@@ -4,3 +4,4 @@ export * from './envelope.js';
 export * from './fault.js';
 export * from './response.js';
 export * from './envelope-size.js';
+export * from './decode.js';

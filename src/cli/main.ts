@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The `psremote` command line. Each command lives in ./commands and registers
+// itself; this file only wires them up and turns errors into one clear line.
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { PsRemoteError } from '../errors.js';
+import * as serve from './commands/serve.js';
+import * as decode from './commands/decode.js';
+
+export interface CliIO {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly stdin: NodeJS.ReadableStream;
+}
+
+export interface CommandModule {
+  register(program: Command, io: CliIO): void;
+}
+
+const COMMANDS: readonly CommandModule[] = [serve, decode];
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command();
+  program
+    .name('psremote')
+    .description('WinRM (WS-Management) and PowerShell remoting client, local endpoint and recording tools')
+    .version(version(), '-V, --version')
+    .option('--verbose', 'print details of errors (stack traces)')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  for (const c of COMMANDS) c.register(program, io);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function run(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
+    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${e.message} (${e.code})\n`);
+    else io.stderr.write(`psremote: ${(e as Error)?.message ?? String(e)}\n`);
+    if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  // `psremote decode x | head` closes our stdout early: that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

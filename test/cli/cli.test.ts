@@ -1,0 +1,130 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { WINRMSHARP_DIR, PYPSRP_DIR } from '../helpers/recordings.js';
+
+const CLI = 'dist/cli/main.js';
+
+beforeAll(() => {
+  // The CLI is tested as users run it: from the built package.
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  expect(existsSync(CLI)).toBe(true);
+}, 120_000);
+
+function cli(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
+  try {
+    const stdout = execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+    return { code: 0, stdout, stderr: '' };
+  } catch (e) {
+    const err = e as { status: number; stdout: string; stderr: string };
+    return { code: err.status, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('psremote', () => {
+  test('--help lists the commands', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Usage: psremote/);
+    expect(r.stdout).toMatch(/serve/);
+    expect(r.stdout).toMatch(/decode/);
+  });
+
+  test('--version prints the package version', () => {
+    expect(cli(['--version']).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  test('errors are one line with the error code', () => {
+    const r = cli(['serve']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('psremote: serve needs --replay FILE (the live endpoint is not implemented yet) (PSR_USAGE)\n');
+    const bad = cli(['serve', '--replay', 'no-such-file.yml']);
+    expect(bad.stderr).toMatch(/^psremote: no-such-file.yml: cannot read: .*\(PSR_RECORDING_INVALID\)\n$/);
+  });
+});
+
+describe('psremote serve --replay', () => {
+  test('prints its URL, answers a recorded request and reports an unmatched one', async () => {
+    const child = spawn(process.execPath, [CLI, 'serve', '--replay', `${WINRMSHARP_DIR}/ProtocolOpenCloseShell.yml`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/wsman)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', () => reject(new Error(`exited: ${out} ${err}`)));
+      });
+      const { recording } = await import('../helpers/recordings.js');
+      const create = recording('ProtocolOpenCloseShell.yml').exchanges[0]!;
+      const r = await fetch(url, { method: 'POST', body: create.request });
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain('ResourceCreated');
+      const r2 = await fetch(url, { method: 'POST', body: create.request });
+      expect(r2.status).toBe(500);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(err).toMatch(/unmatched request #1: Create: no recorded Create left/);
+      child.kill('SIGTERM');
+      await new Promise((res) => child.on('close', res));
+      expect(out).toMatch(/1 requests matched, 1 unmatched, 1 recorded exchanges unused/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('psremote decode', () => {
+  test('a WinRS recording: exact JSON lines for the Receive and its response', () => {
+    const r = cli(['decode', `${PYPSRP_DIR}/test_winrs_standard.yml`]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(10);
+    expect(lines.map((l) => l.envelope)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(lines[5]).toEqual({
+      envelope: 5,
+      action: 'http://schemas.microsoft.com/wbem/wsman/1/windows/shell/ReceiveResponse',
+      shellId: '4283CBDC-3706-415B-88BD-B385F3E51A53',
+      commandId: 'CF84C20A-0A35-43FA-AF78-0B4711DA5F30',
+      fault: null,
+      exitCode: 0,
+      commandState: 'Done',
+      streams: [
+        { name: 'stdout', commandId: 'CF84C20A-0A35-43FA-AF78-0B4711DA5F30', end: false, text: 'hi\r\n' },
+        { name: 'stdout', commandId: 'CF84C20A-0A35-43FA-AF78-0B4711DA5F30', end: true, text: '' },
+        { name: 'stderr', commandId: 'CF84C20A-0A35-43FA-AF78-0B4711DA5F30', end: true, text: '' },
+      ],
+      psrp: [],
+    });
+  });
+
+  test('a PowerShell recording: the PSRP message sequence and a data value', () => {
+    const r = cli(['decode', `${PYPSRP_DIR}/test_psrp_open_runspace.yml`]);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; psrp: { type: string; destination: string; pid: string | null; data: unknown }[] });
+    const types = lines.map((l) => l.psrp.map((p) => p.type));
+    expect(types.flat()).toEqual(['SESSION_CAPABILITY', 'INIT_RUNSPACEPOOL', 'SESSION_CAPABILITY', 'APPLICATION_PRIVATE_DATA', 'RUNSPACEPOOL_STATE']);
+    const state = lines.flatMap((l) => l.psrp).find((p) => p.type === 'RUNSPACEPOOL_STATE')!;
+    expect(state.destination).toBe('client');
+    expect(state.pid).toBeNull();
+    expect(state.data).toEqual({ RunspaceState: 2 });
+  });
+
+  test('a fault envelope from stdin', async () => {
+    const { recording } = await import('../helpers/recordings.js');
+    const fault = recording('test_winrs_bad_cmd_id.yml').exchanges.find((x) => x.response.status === 500)!.response.body;
+    const r = cli(['decode', '-'], fault);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      envelope: 0,
+      action: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/fault',
+      fault: { subcode: 'w:InvalidSelectors', wsmanCode: 2150858843, message: expect.stringMatching(/^The Windows Remote Shell received a request/) },
+    });
+  });
+
+  test('bad input names what was wrong', () => {
+    const r = cli(['decode', '-'], '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/></s:Envelope>');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^psremote: envelope 0: SOAP envelope has no Body/);
+  });
+});
