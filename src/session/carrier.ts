@@ -1,0 +1,35 @@
+// What carries PSRP payloads between a RunspacePool and its server: WS-Management
+// (Create/Command/Send/Receive/Signal/Delete), OutOfProc over a process or SSH,
+// or memory in tests. The session layer pumps the sans-I/O PSRP core through
+// this interface and never sees the carrier's protocol.
+
+import type { OutgoingPayload } from '../psrp/index.js';
+
+export interface CarrierSink {
+  /** PSRP data arrived (whole fragments) for the pool or one of its pipelines. */
+  payload(data: Uint8Array): void;
+  /** The carrier failed for good (the pool is Broken). */
+  error(error: Error): void;
+}
+
+export interface PsrpCarrier {
+  /** Largest PSRP payload one send may carry, in bytes. */
+  payloadBudget(): number;
+  /** Opens the pool with its first payload (SESSION_CAPABILITY + INIT_RUNSPACEPOOL) and starts receiving. */
+  openPool(first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void>;
+  /**
+   * Sends one payload. The first payload of a pipeline holds CREATE_PIPELINE: the
+   * carrier creates the command with it (and starts receiving for it).
+   */
+  send(payload: OutgoingPayload, signal?: AbortSignal): Promise<void>;
+  /** Asks the server to stop a running pipeline (WSMan: Signal powershell/signal/crtl_c). */
+  stopPipeline(pipelineId: string, signal?: AbortSignal): Promise<void>;
+  /** The pipeline finished: release it on the server; never awaited on the critical path. */
+  pipelineFinished(pipelineId: string): void;
+  /** The server reported its protocol version (WSMan raises the envelope size at ≥ 2.2). */
+  negotiated?(protocolVersion: string): void;
+  /** Closes the pool (WSMan Delete) and the carrier's connections. */
+  closePool(signal?: AbortSignal): Promise<void>;
+  /** Requests per operation, when the carrier counts them. */
+  readonly requestCounts?: Readonly<Record<string, number>>;
+}

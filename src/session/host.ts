@@ -1,0 +1,54 @@
+// The PowerShell host a session offers to remote code (MS-PSRP 2.2.3.17 host
+// methods). The application implements what it can answer; anything else gets
+// a clear error back instead of a pipeline that hangs waiting for input.
+
+import type { PSValue } from '../psrp/index.js';
+
+export interface HostCall {
+  /** Method name as sent, e.g. "ReadLine", "PromptForCredential1", "WriteLine2". */
+  readonly method: string;
+  readonly methodId: number;
+  readonly parameters: readonly PSValue[];
+  /** The pipeline that called, or undefined for a pool-level call. */
+  readonly pipelineId: string | undefined;
+}
+
+export interface PSHost {
+  /**
+   * Answers a host call. Return the method's result (undefined for void methods);
+   * throw to send an error back to the remote pipeline.
+   */
+  call(call: HostCall): PSValue | undefined | Promise<PSValue | undefined>;
+}
+
+/** Host methods that produce output only; a non-interactive host can accept them. */
+const OUTPUT_METHODS = new Set([
+  'Write1', 'Write2', 'WriteLine1', 'WriteLine2', 'WriteLine3', 'WriteErrorLine', 'WriteDebugLine', 'WriteProgress',
+  'WriteVerboseLine', 'WriteWarningLine', 'SetShouldExit', 'EnterNestedPrompt', 'ExitNestedPrompt',
+  'NotifyBeginApplication', 'NotifyEndApplication', 'PushRunspace', 'PopRunspace',
+]);
+
+export class HostCallNotSupportedError extends Error {
+  constructor(method: string) {
+    super(`the host is non-interactive and cannot answer ${method}; pass a host that implements it`);
+    this.name = 'HostCallNotSupportedError';
+  }
+}
+
+/**
+ * The default host: accepts output calls (collecting WriteLine text) and refuses
+ * anything that needs an answer (Read-Host, Get-Credential, prompts) with an error.
+ */
+export class NonInteractiveHost implements PSHost {
+  readonly lines: string[] = [];
+  call(call: HostCall): PSValue | undefined {
+    if (OUTPUT_METHODS.has(call.method)) {
+      if (call.method.startsWith('Write')) {
+        const last = call.parameters[call.parameters.length - 1];
+        if (typeof last === 'string') this.lines.push(last);
+      }
+      return undefined;
+    }
+    throw new HostCallNotSupportedError(call.method);
+  }
+}

@@ -1,0 +1,72 @@
+// One-call helpers: run a script on a pool and close it (Invoke-Command
+// -ComputerName x), and run it on many hosts with a throttle limit, streaming
+// each host's result as it finishes (Invoke-Command -ComputerName a,b,c
+// -ThrottleLimit 32). A failing host is reported, never stops the others.
+
+import type { PSValue } from '../psrp/index.js';
+import type { PsrpCarrier } from './carrier.js';
+import type { InvocationResult } from './powershell.js';
+import { RunspacePool, type InvokeOptions, type InvokeTarget, type RunspacePoolOptions } from './runspace-pool.js';
+
+export interface InvokeCommandOptions extends RunspacePoolOptions, Omit<InvokeOptions, 'signal' | 'host'> {}
+
+/** Opens a pool over `carrier`, runs `target`, closes the pool. */
+export async function invokeCommand(carrier: PsrpCarrier, target: InvokeTarget, options: InvokeCommandOptions = {}): Promise<InvocationResult> {
+  const pool = await RunspacePool.open(carrier, options);
+  try {
+    return await pool.invoke(target, options).result();
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+}
+
+export type HostResult<H> =
+  | { readonly host: H; readonly ok: true; readonly result: InvocationResult }
+  | { readonly host: H; readonly ok: false; readonly error: Error };
+
+export interface FanOutOptions extends InvokeCommandOptions {
+  /** How many hosts run at once (default 32, as PowerShell's ThrottleLimit). */
+  readonly throttleLimit?: number;
+}
+
+/**
+ * Runs `target` on every host, at most `throttleLimit` at a time, yielding each
+ * host's result as soon as it is known (success or failure).
+ */
+export async function* invokeOnHosts<H>(
+  hosts: Iterable<H>,
+  connect: (host: H) => PsrpCarrier | Promise<PsrpCarrier>,
+  target: InvokeTarget,
+  options: FanOutOptions = {},
+): AsyncGenerator<HostResult<H>> {
+  const limit = Math.max(1, options.throttleLimit ?? 32);
+  const queue = [...hosts];
+  const done: HostResult<H>[] = [];
+  let wake: (() => void) | undefined;
+  let running = 0;
+  const start = (host: H) => {
+    running++;
+    (async () => {
+      try {
+        const result = await invokeCommand(await connect(host), target, options);
+        done.push({ host, ok: true, result });
+      } catch (e) {
+        done.push({ host, ok: false, error: e instanceof Error ? e : new Error(String(e)) });
+      } finally {
+        running--;
+        wake?.();
+      }
+    })();
+  };
+  while (queue.length > 0 || running > 0 || done.length > 0) {
+    while (running < limit && queue.length > 0) start(queue.shift()!);
+    if (done.length > 0) {
+      yield done.shift()!;
+      continue;
+    }
+    await new Promise<void>((r) => (wake = r));
+    wake = undefined;
+  }
+}
+
+export type { PSValue };

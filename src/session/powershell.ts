@@ -1,0 +1,142 @@
+// One pipeline run on a RunspacePool, as the caller sees it: an async iterable
+// of output objects while it runs, the other streams beside it, stop(), and
+// result() for those who want everything at the end.
+
+import { PsRemoteError } from '../errors.js';
+import { PSInvocationState, type ClientPowerShell, type PSValue } from '../psrp/index.js';
+import { RecordStream } from './stream.js';
+
+export type InvocationStateName = 'NotStarted' | 'Running' | 'Stopping' | 'Stopped' | 'Completed' | 'Failed' | 'Disconnected';
+
+const STATE_NAMES = new Map<number, InvocationStateName>(
+  Object.entries(PSInvocationState).map(([k, v]) => [v, k as InvocationStateName]),
+);
+
+/** The remote pipeline failed; `errorRecord` is the ErrorRecord the server sent. */
+export class PipelineFailedError extends PsRemoteError {
+  readonly errorRecord: PSValue;
+  readonly pipelineId: string;
+  constructor(pipelineId: string, errorRecord: PSValue, reason: string) {
+    super('PSR_PIPELINE_FAILED', `the pipeline failed: ${reason}`);
+    this.errorRecord = errorRecord;
+    this.pipelineId = pipelineId;
+  }
+}
+
+export interface InvocationStreams {
+  readonly error: RecordStream<PSValue>;
+  readonly warning: RecordStream<PSValue>;
+  readonly verbose: RecordStream<PSValue>;
+  readonly debug: RecordStream<PSValue>;
+  readonly information: RecordStream<PSValue>;
+  readonly progress: RecordStream<PSValue>;
+}
+
+export interface InvocationResult {
+  readonly output: readonly PSValue[];
+  readonly errors: readonly PSValue[];
+  readonly warnings: readonly PSValue[];
+  readonly verbose: readonly PSValue[];
+  readonly debug: readonly PSValue[];
+  readonly information: readonly PSValue[];
+  readonly progress: readonly PSValue[];
+  /** True when the pipeline wrote to the error stream. */
+  readonly hadErrors: boolean;
+  readonly state: InvocationStateName;
+}
+
+/** A human-readable reason from whatever the server sent as the failure. */
+export function describeError(error: PSValue): string {
+  if (typeof error === 'string') return error;
+  const seen = new Set<unknown>();
+  const find = (v: unknown, depth: number): string | undefined => {
+    if (depth > 6 || v === null || typeof v !== 'object' || seen.has(v)) return undefined;
+    seen.add(v);
+    const o = v as { props?: Map<string, unknown>; adapted?: Map<string, unknown>; toStringText?: string };
+    for (const key of ['Message', 'ErrorRecord', 'Exception', 'SerializedRemoteException']) {
+      const x = o.props?.get(key) ?? o.adapted?.get(key);
+      if (typeof x === 'string' && key === 'Message') return x;
+      const inner = find(x, depth + 1);
+      if (inner) return inner;
+    }
+    return typeof o.toStringText === 'string' ? o.toStringText : undefined;
+  };
+  return find(error, 0) ?? 'the server reported a failure';
+}
+
+export class PowerShellInvocation implements AsyncIterable<PSValue> {
+  readonly pipelineId: string;
+  readonly output = new RecordStream<PSValue>();
+  readonly streams: InvocationStreams = {
+    error: new RecordStream(),
+    warning: new RecordStream(),
+    verbose: new RecordStream(),
+    debug: new RecordStream(),
+    information: new RecordStream(),
+    progress: new RecordStream(),
+  };
+  readonly #core: ClientPowerShell;
+  readonly #stop: () => Promise<void>;
+  readonly #done: Promise<InvocationResult>;
+  #resolve!: (r: InvocationResult) => void;
+  #reject!: (e: unknown) => void;
+
+  /** @internal created by RunspacePool.invoke */
+  constructor(core: ClientPowerShell, stop: () => Promise<void>) {
+    this.pipelineId = core.pipelineId;
+    this.#core = core;
+    this.#stop = stop;
+    this.#done = new Promise((res, rej) => {
+      this.#resolve = res;
+      this.#reject = rej;
+    });
+    // result() may never be awaited when the caller only iterates.
+    this.#done.catch(() => undefined);
+  }
+
+  get state(): InvocationStateName {
+    return STATE_NAMES.get(this.#core.state) ?? 'NotStarted';
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<PSValue> {
+    return this.output[Symbol.asyncIterator]();
+  }
+
+  /** Everything the pipeline produced; rejects with PipelineFailedError if it failed. */
+  result(): Promise<InvocationResult> {
+    return this.#done;
+  }
+
+  /** Stops the pipeline (Stop-Job / Ctrl+C); resolves when the server confirms. */
+  async stop(): Promise<void> {
+    if (this.output.ended) return;
+    await this.#stop();
+    await this.#done.catch(() => undefined);
+  }
+
+  /** @internal */
+  _finish(error?: unknown): void {
+    const state = this.state;
+    const all = [this.output, ...Object.values(this.streams)];
+    let failure: unknown = error;
+    if (failure === undefined && state === 'Failed') {
+      failure = new PipelineFailedError(this.pipelineId, this.#core.error, describeError(this.#core.error));
+    }
+    for (const s of all) s.end(s === this.output ? failure : undefined);
+    if (failure !== undefined) {
+      this.#reject(failure);
+      return;
+    }
+    this.#resolve({
+      output: this.output.items,
+      errors: this.streams.error.items,
+      warnings: this.streams.warning.items,
+      verbose: this.streams.verbose.items,
+      debug: this.streams.debug.items,
+      information: this.streams.information.items,
+      progress: this.streams.progress.items,
+      hadErrors: this.streams.error.items.length > 0,
+      state,
+    });
+  }
+}

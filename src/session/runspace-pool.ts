@@ -1,0 +1,309 @@
+// A RunspacePool the way PowerShell users know it (New-PSSession's pool): open
+// it over any carrier, invoke scripts and commands on it, several at once, and
+// close it. This is where the sans-I/O PSRP core meets I/O: every action queues
+// in the core, then `#flush` hands the queued payloads to the carrier in order;
+// whatever the carrier receives goes back into the core and out as events.
+
+import { randomUUID } from 'node:crypto';
+import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
+import {
+  ClientPowerShell,
+  ClientRunspacePool,
+  PSInvocationState,
+  RunspacePoolState,
+  type PsrpEvent,
+  type PSValue,
+} from '../psrp/index.js';
+import type { PsrpCarrier } from './carrier.js';
+import { NonInteractiveHost, type PSHost } from './host.js';
+import { PowerShellInvocation } from './powershell.js';
+
+export interface RunspacePoolOptions {
+  /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
+  readonly runspacePoolId?: string;
+  readonly minRunspaces?: number;
+  readonly maxRunspaces?: number;
+  /** PSRP version we advertise (default 2.3, as PowerShell 5.1 and 7 clients do). */
+  readonly protocolVersion?: string;
+  readonly applicationArguments?: PSValue;
+  /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
+  readonly host?: PSHost;
+  readonly signal?: AbortSignal;
+}
+
+export interface InvokeOptions {
+  /** Objects streamed into the pipeline's input ($input). */
+  readonly input?: AsyncIterable<PSValue> | Iterable<PSValue>;
+  /** Host for this pipeline's host calls (default: the pool's). */
+  readonly host?: PSHost;
+  /** Pipeline id (default random). */
+  readonly pipelineId?: string;
+  readonly addToHistory?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+
+const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
+
+export class RunspacePool implements AsyncDisposable {
+  readonly #core: ClientRunspacePool;
+  readonly #carrier: PsrpCarrier;
+  readonly #host: PSHost;
+  readonly #invocations = new Map<string, { inv: PowerShellInvocation; core: ClientPowerShell; host: PSHost }>();
+  #sendChain: Promise<void> = Promise.resolve();
+  #opened!: { resolve: () => void; reject: (e: unknown) => void };
+  #failure: Error | undefined;
+  #closed = false;
+
+  private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
+    this.#carrier = carrier;
+    this.#host = options.host ?? new NonInteractiveHost();
+    this.#core = new ClientRunspacePool({
+      runspacePoolId: options.runspacePoolId ?? randomUUID(),
+      ...(options.minRunspaces !== undefined ? { minRunspaces: options.minRunspaces } : {}),
+      ...(options.maxRunspaces !== undefined ? { maxRunspaces: options.maxRunspaces } : {}),
+      ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
+      ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
+    });
+  }
+
+  /** Opens a pool over `carrier`: resolves once the server reports it Opened. */
+  static async open(carrier: PsrpCarrier, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
+    const pool = new RunspacePool(carrier, options);
+    const opened = new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject }));
+    const signal = options.signal;
+    const onAbort = () => pool.#fail(new AbortError('opening the runspace pool was aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (signal?.aborted) throw new AbortError('opening the runspace pool was aborted');
+      pool.#core.open();
+      const first = pool.#core.dataToSend(carrier.payloadBudget());
+      if (!first) throw new UsageError('the PSRP core queued nothing to open the pool');
+      await carrier.openPool(first, { payload: (d) => pool.#receive(d), error: (e) => pool.#fail(e) }, signal);
+      await pool.#flush(signal);
+      await opened;
+      return pool;
+    } catch (e) {
+      await carrier.closePool().catch(() => undefined);
+      throw e;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  get runspacePoolId(): string {
+    return this.#core.runspacePoolId;
+  }
+
+  /** 'Opened', 'Broken', 'Closed', … */
+  get state(): string {
+    return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
+  }
+
+  /** The protocol version the server reported (e.g. '2.3'). */
+  get serverProtocolVersion(): string | undefined {
+    return this.#core.theirProtocolVersion;
+  }
+
+  /** $PSSenderInfo.ApplicationPrivateData / PSVersionTable as the server sent them. */
+  get applicationPrivateData(): PSValue {
+    return this.#core.applicationPrivateData;
+  }
+
+  /** Runs a script or a command on the pool. Output streams while it runs. */
+  invoke(target: InvokeTarget, options: InvokeOptions = {}): PowerShellInvocation {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed) throw new InvalidStateError('invoke', 'Closed', ['Opened']);
+    const hasInput = options.input !== undefined;
+    const core = new ClientPowerShell(this.#core, {
+      pipelineId: options.pipelineId ?? randomUUID(),
+      noInput: !hasInput,
+      addToHistory: options.addToHistory ?? false,
+    });
+    if (typeof target === 'string') core.addScript(target);
+    else {
+      core.addCommand(target.command);
+      for (const [k, v] of Object.entries(target.parameters ?? {})) core.addParameter(k, v);
+      for (const a of target.arguments ?? []) core.addArgument(a);
+    }
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    this.#invocations.set(core.pipelineId, { inv, core, host: options.host ?? this.#host });
+    core.start();
+    const started = this.#flush(options.signal);
+    started.catch((e: unknown) => this.#finishPipeline(core.pipelineId, e));
+    if (hasInput) void this.#pumpInput(core, options.input!, started, options.signal);
+    if (options.signal) {
+      const onAbort = () => void inv.stop().catch(() => undefined);
+      options.signal.addEventListener('abort', onAbort, { once: true });
+      inv.result().then(
+        () => options.signal!.removeEventListener('abort', onAbort),
+        () => options.signal!.removeEventListener('abort', onAbort),
+      );
+    }
+    return inv;
+  }
+
+  async #pumpInput(core: ClientPowerShell, input: AsyncIterable<PSValue> | Iterable<PSValue>, started: Promise<void>, signal?: AbortSignal): Promise<void> {
+    try {
+      await started;
+      for await (const item of input as AsyncIterable<PSValue>) {
+        if (core.state !== PSInvocationState.Running) return;
+        core.sendInput(item);
+        await this.#flush(signal);
+      }
+      if (core.state === PSInvocationState.Running) {
+        core.sendEnd();
+        await this.#flush(signal);
+      }
+    } catch (e) {
+      this.#finishPipeline(core.pipelineId, e);
+    }
+  }
+
+  async #stopPipeline(core: ClientPowerShell): Promise<void> {
+    if (core.state !== PSInvocationState.Running && core.state !== PSInvocationState.Stopping) return;
+    core.beginStop();
+    await this.#carrier.stopPipeline(core.pipelineId);
+  }
+
+  /** Sends everything the core has queued, in order, one payload at a time. */
+  #flush(signal?: AbortSignal): Promise<void> {
+    const next = this.#sendChain.then(async () => {
+      for (;;) {
+        if (this.#failure) throw this.#failure;
+        const p = this.#core.dataToSend(this.#carrier.payloadBudget());
+        if (!p) return;
+        await this.#carrier.send(p, signal);
+      }
+    });
+    this.#sendChain = next.catch(() => undefined);
+    return next;
+  }
+
+  #receive(data: Uint8Array): void {
+    if (this.#failure) return;
+    try {
+      this.#core.receiveData(data);
+      for (let e = this.#core.nextEvent(); e !== undefined; e = this.#core.nextEvent()) this.#dispatch(e);
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      return;
+    }
+    // Events may have queued answers (key exchange, host responses).
+    if (this.#core.hasDataToSend) void this.#flush().catch((e: unknown) => this.#fail(e as Error));
+  }
+
+  #dispatch(e: PsrpEvent): void {
+    switch (e.type) {
+      case 'SessionCapability':
+        if (this.#core.theirProtocolVersion) this.#carrier.negotiated?.(this.#core.theirProtocolVersion);
+        return;
+      case 'RunspacePoolState':
+        if (this.#core.state === RunspacePoolState.Opened) this.#opened?.resolve();
+        else if (this.#core.state === RunspacePoolState.Broken || this.#core.state === RunspacePoolState.Closed) {
+          this.#fail(new PsRemoteError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`));
+        }
+        return;
+      case 'RunspacePoolHostCall':
+        void this.#hostCall(undefined, this.#host, e.ci, e.methodId, e.methodName, e.parameters);
+        return;
+      case 'PipelineHostCall': {
+        const entry = e.pipelineId ? this.#invocations.get(e.pipelineId) : undefined;
+        void this.#hostCall(entry?.core, entry?.host ?? this.#host, e.ci, e.methodId, e.methodName, e.parameters, e.pipelineId);
+        return;
+      }
+      case 'PipelineOutput':
+        this.#inv(e.pipelineId)?.output.push(e.value);
+        return;
+      case 'ErrorRecord':
+        this.#inv(e.pipelineId)?.streams.error.push(e.record);
+        return;
+      case 'WarningRecord':
+        this.#inv(e.pipelineId)?.streams.warning.push(e.record);
+        return;
+      case 'VerboseRecord':
+        this.#inv(e.pipelineId)?.streams.verbose.push(e.record);
+        return;
+      case 'DebugRecord':
+        this.#inv(e.pipelineId)?.streams.debug.push(e.record);
+        return;
+      case 'InformationRecord':
+        this.#inv(e.pipelineId)?.streams.information.push(e.record);
+        return;
+      case 'ProgressRecord':
+        this.#inv(e.pipelineId)?.streams.progress.push(e.record);
+        return;
+      case 'PipelineState':
+        if (e.pipelineId && TERMINAL.has(e.state)) this.#finishPipeline(e.pipelineId);
+        return;
+      default:
+        return;
+    }
+  }
+
+  #inv(pipelineId: string | undefined): PowerShellInvocation | undefined {
+    return pipelineId ? this.#invocations.get(pipelineId)?.inv : undefined;
+  }
+
+  async #hostCall(core: ClientPowerShell | undefined, host: PSHost, ci: bigint, methodId: number, method: string, parameters: readonly PSValue[], pipelineId?: string): Promise<void> {
+    let result: PSValue | undefined;
+    let error: string | undefined;
+    try {
+      result = await host.call({ method, methodId, parameters, pipelineId });
+    } catch (e) {
+      error = (e as Error)?.message ?? String(e);
+    }
+    // Void methods (ci -100) take no response.
+    if (ci < 0n) return;
+    try {
+      const answer = error !== undefined ? { error } : result === undefined ? {} : { result };
+      if (core) core.hostResponse(ci, answer);
+      else this.#core.hostResponse(ci, answer);
+      await this.#flush();
+    } catch (e) {
+      if (pipelineId) this.#finishPipeline(pipelineId, e);
+      else this.#fail(e as Error);
+    }
+  }
+
+  #finishPipeline(pipelineId: string, error?: unknown): void {
+    const entry = this.#invocations.get(pipelineId);
+    if (!entry) return;
+    this.#invocations.delete(pipelineId);
+    entry.inv._finish(error);
+    if (TERMINAL.has(entry.core.state)) entry.core.close();
+    this.#carrier.pipelineFinished(pipelineId);
+  }
+
+  #fail(error: Error): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    this.#opened?.reject(error);
+    for (const id of [...this.#invocations.keys()]) this.#finishPipeline(id, error);
+  }
+
+  /** Closes the pool on the server (WSMan Delete) and every connection. */
+  async close(signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const { core } of this.#invocations.values()) await this.#stopPipeline(core).catch(() => undefined);
+    try {
+      if (this.#core.state !== RunspacePoolState.Closed) this.#core.close();
+    } catch {
+      // already broken: nothing to tell the server at the PSRP level
+    }
+    await this.#sendChain;
+    await this.#carrier.closePool(signal);
+    try {
+      this.#core.markClosed();
+    } catch {
+      // closing a broken pool
+    }
+    this.#fail(new InvalidStateError('use', 'Closed', ['Opened']));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
