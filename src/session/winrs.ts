@@ -1,0 +1,288 @@
+// The public cmd-shell (WinRS) API: open a shell, run commands on it with
+// output streaming while they run, feed stdin, interrupt, close. Each command
+// has its own Receive loop (MS-WSMV 3.1.4.14): a timed-out Receive is renewed,
+// and after CommandState/Done the command is ended with Signal terminate. The
+// transport keeps a pinned connection per concurrent request, so Sends and
+// Signals go out while a Receive long-poll is outstanding.
+
+import { AbortError, InvalidStateError, UsageError } from '../errors.js';
+import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, type WSManOption } from '../wsman/index.js';
+import { ByteStream } from './byte-stream.js';
+import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
+import type { WSManClient } from './wsman-client.js';
+
+export interface OpenShellOptions {
+  readonly workingDirectory?: string;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Console code page for the shell's output (default 65001, UTF-8). */
+  readonly codepage?: number;
+  readonly noProfile?: boolean;
+  /** Run commands directly instead of through `cmd.exe /c`. */
+  readonly skipCmdShell?: boolean;
+  /** rsp:IdleTimeOut of the shell. */
+  readonly idleTimeoutMs?: number;
+  readonly lifetimeMs?: number;
+  readonly signal?: AbortSignal;
+  /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
+  readonly connection?: Partial<ConnectionOptions>;
+}
+
+export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+
+export interface RunOptions {
+  /** Data for the command's stdin; the stream is ended after it. */
+  readonly stdin?: StdinSource;
+  readonly signal?: AbortSignal;
+  /** WINRS_CONSOLEMODE_STDIN: pass stdin as a console (default false: a pipe). */
+  readonly consoleModeStdin?: boolean;
+  /** Per-command WINRS_SKIP_CMD_SHELL. */
+  readonly skipCmdShell?: boolean;
+}
+
+const CMD = RESOURCE.cmdShell;
+
+/** Opens a cmd shell (WS-Transfer Create of the cmd resource). */
+export async function openShell(target: Target, options: OpenShellOptions = {}): Promise<WinRSShell> {
+  const { client, owned } = resolveTarget(target, options.connection);
+  try {
+    const info = await client.create(
+      CMD,
+      {
+        ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+        ...(options.environment ? { environment: options.environment } : {}),
+        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+        ...(options.lifetimeMs !== undefined ? { lifetimeMs: options.lifetimeMs } : {}),
+      },
+      {
+        options: winrsCreateOptions({
+          codepage: options.codepage ?? 65001,
+          ...(options.noProfile ? { noProfile: true } : {}),
+          ...(options.skipCmdShell ? { skipCmdShell: true } : {}),
+        }),
+        signal: options.signal,
+      },
+    );
+    if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
+    return new WinRSShell(client, info, owned);
+  } catch (e) {
+    if (owned) await client.close().catch(() => {});
+    throw e;
+  }
+}
+
+export class WinRSShell {
+  readonly client: WSManClient;
+  readonly info: ShellInfo;
+  readonly #owned: boolean;
+  readonly #commands = new Set<WinRSCommand>();
+  #state: 'open' | 'closing' | 'closed' = 'open';
+
+  constructor(client: WSManClient, info: ShellInfo, owned: boolean) {
+    this.client = client;
+    this.info = info;
+    this.#owned = owned;
+  }
+
+  get shellId(): string {
+    return this.info.shellId;
+  }
+  get closed(): boolean {
+    return this.#state !== 'open';
+  }
+
+  /** Starts a command; resolves once the server accepted it (output then streams). */
+  async run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<WinRSCommand> {
+    if (this.#state !== 'open') throw new InvalidStateError('run a command', this.#state, ['open']);
+    if (!command) throw new UsageError('no command given');
+    options.signal?.throwIfAborted();
+    const opts: WSManOption[] = [{ name: 'WINRS_CONSOLEMODE_STDIN', value: options.consoleModeStdin ? 'TRUE' : 'FALSE' }];
+    if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
+    const commandId = await this.client.command(CMD, this.shellId, { command, args }, { options: opts, signal: options.signal });
+    const cmd = new WinRSCommand(this, commandId, options);
+    this.#commands.add(cmd);
+    void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
+    return cmd;
+  }
+
+  /** Ends running commands' loops and deletes the shell. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'closing';
+    try {
+      for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
+      try {
+        await this.client.delete(CMD, this.shellId);
+      } catch (e) {
+        // Already gone (idle timeout, server restart): closing succeeded in effect.
+        if (!(e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors'))) throw e;
+      }
+    } finally {
+      this.#state = 'closed';
+      if (this.#owned) await this.client.close().catch(() => {});
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+export class WinRSCommand {
+  readonly shell: WinRSShell;
+  readonly commandId: string;
+  readonly stdout = new ByteStream();
+  readonly stderr = new ByteStream();
+  /** Resolves with the remote exit code; rejects if the command could not be followed to its end. */
+  readonly exitCode: Promise<number>;
+  readonly #loopAbort = new AbortController();
+  #done = false;
+  #terminated = false;
+  #inputEnded = false;
+  #abandonReason: unknown;
+
+  constructor(shell: WinRSShell, commandId: string, options: RunOptions) {
+    this.shell = shell;
+    this.commandId = commandId;
+    const onAbort = () => void this.terminate().catch(() => {});
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.exitCode = this.#receiveLoop().finally(() => options.signal?.removeEventListener('abort', onAbort));
+    // Callers that only iterate output must not see an unhandled rejection.
+    this.exitCode.catch(() => {});
+    if (options.stdin !== undefined) {
+      this.#pumpStdin(options.stdin).catch((e: unknown) => this.abandon(e));
+    }
+  }
+
+  get client(): WSManClient {
+    return this.shell.client;
+  }
+  get done(): boolean {
+    return this.#done;
+  }
+
+  wait(): Promise<number> {
+    return this.exitCode;
+  }
+
+  async #receiveLoop(): Promise<number> {
+    const client = this.client;
+    const signal = this.#loopAbort.signal;
+    let exit: number | undefined;
+    try {
+      for (;;) {
+        await Promise.all([this.stdout.drained(), this.stderr.drained()]);
+        if (signal.aborted) throw this.#abandonReason ?? new AbortError('the command was abandoned');
+        const r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal });
+        if (r.type === 'timeout') continue;
+        for (const s of r.streams) {
+          if (s.commandId && s.commandId.toUpperCase() !== this.commandId.toUpperCase()) continue;
+          if (s.name === 'stdout') this.stdout.push(s.data);
+          else if (s.name === 'stderr') this.stderr.push(s.data);
+        }
+        if (r.commandState?.state === 'Done') {
+          exit = r.commandState.exitCode ?? 0;
+          break;
+        }
+      }
+    } catch (e) {
+      const err = signal.aborted && this.#abandonReason !== undefined ? this.#abandonReason : e;
+      this.stdout.fail(err);
+      this.stderr.fail(err);
+      this.#done = true;
+      throw err;
+    }
+    this.#done = true;
+    this.stdout.end();
+    this.stderr.end();
+    // The server keeps the command until told it is over (MS-WSMV 3.1.4.14).
+    if (!this.shell.closed) {
+      await client.signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId }).catch((e: unknown) => {
+        if (!(e instanceof WSManFaultError)) throw e;
+      });
+    }
+    return exit;
+  }
+
+  async #pumpStdin(source: StdinSource): Promise<void> {
+    if (typeof source === 'string' || source instanceof Uint8Array) {
+      await this.sendInput(source, { end: true });
+      return;
+    }
+    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
+      if (this.#done || this.#terminated) return;
+      await this.sendInput(chunk);
+    }
+    if (!this.#done && !this.#terminated) await this.sendInput(Buffer.alloc(0), { end: true });
+  }
+
+  /** Raw bytes of stdin per Send, so the envelope stays under MaxEnvelopeSize. */
+  #chunkSize(): number {
+    return Math.max(1024, Math.floor((this.client.maxEnvelopeSize - 4096) / 4) * 3);
+  }
+
+  /** Sends bytes to the command's stdin; `end` closes stdin after them. */
+  async sendInput(data: string | Uint8Array, options: { end?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    if (this.#inputEnded) throw new InvalidStateError('send input', 'input ended', ['input open']);
+    if (this.#done) throw new InvalidStateError('send input', 'done', ['running']);
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const size = this.#chunkSize();
+    let offset = 0;
+    do {
+      const part = bytes.subarray(offset, offset + size);
+      offset += part.length;
+      const last = offset >= bytes.length;
+      if (last && options.end) this.#inputEnded = true;
+      await this.client.send(CMD, this.shell.shellId, [{ name: 'stdin', commandId: this.commandId, data: part, ...(last && options.end ? { end: true } : {}) }], {
+        signal: options.signal,
+      });
+    } while (offset < bytes.length);
+  }
+
+  /** Sends Ctrl+C to the command. */
+  async ctrlC(): Promise<void> {
+    if (this.#done) return;
+    await this.client.signal(CMD, this.shell.shellId, SIGNAL.ctrlC, { commandId: this.commandId });
+  }
+
+  /** Ends the command on the server and stops following it; `exitCode` rejects with AbortError. */
+  async terminate(): Promise<void> {
+    if (this.#done || this.#terminated) return;
+    this.#terminated = true;
+    this.abandon(new AbortError('the command was terminated'));
+    await this.client.signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId }).catch((e: unknown) => {
+      if (!(e instanceof WSManFaultError)) throw e;
+    });
+  }
+
+  /** Stops the receive loop locally (no signal sent). */
+  abandon(reason: unknown): void {
+    if (this.#done) return;
+    this.#abandonReason ??= reason;
+    this.#loopAbort.abort(reason);
+  }
+}
+
+export interface RunCommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+  readonly stdoutBytes: Buffer;
+  readonly stderrBytes: Buffer;
+}
+
+/** Opens a shell, runs one command to its end, closes the shell. Output is decoded as UTF-8. */
+export async function runCommand(
+  target: Target,
+  command: string,
+  args: readonly string[] = [],
+  options: OpenShellOptions & RunOptions = {},
+): Promise<RunCommandResult> {
+  const shell = await openShell(target, options);
+  try {
+    const cmd = await shell.run(command, args, options);
+    const [stdoutBytes, stderrBytes, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
+    return { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
+  } finally {
+    await shell.close();
+  }
+}

@@ -1,0 +1,6 @@
+export * from './auth.js';
+export * from './connection.js';
+export * from './cookies.js';
+export * from './endpoint.js';
+export * from './errors.js';
+export * from './transport.js';
