@@ -42,6 +42,14 @@ export interface ReplayServerOptions {
   readonly maxRequestBytes?: number;
   /** Called for every request that could not be matched. */
   readonly onUnmatched?: (u: UnmatchedRequest) => void;
+  /**
+   * A Receive whose recorded answers are used up is held like a real server's
+   * long-poll (up to its OperationTimeout, capped at this many ms) and then answered
+   * with the WSMan timeout fault, instead of being reported as unmatched: a client
+   * that keeps a Receive outstanding (keep-alive) is behaving correctly. Default 1000;
+   * 0 turns holding off.
+   */
+  readonly holdExhaustedReceiveMs?: number;
 }
 
 export interface ReplayServer {
@@ -50,6 +58,8 @@ export interface ReplayServer {
   readonly served: readonly ServedRequest[];
   /** Requests per operation. */
   readonly stats: Readonly<Record<string, number>>;
+  /** Receives held and answered with a timeout because their recorded answers were used up. */
+  readonly heldReceives: number;
   /** Recorded exchanges that were never asked for. */
   remaining(): Exchange[];
   close(): Promise<void>;
@@ -100,6 +110,25 @@ function faultBody(reason: string, relatesTo: string | undefined): string {
   );
 }
 
+function operationTimeoutMs(request: string): number | undefined {
+  const m = /<(?:[\w-]+:)?OperationTimeout>PT([\d.]+)S</.exec(request);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+// The fault Windows answers a Receive with when its OperationTimeout passes (as recorded
+// in test_psrp_long_running_cmdlet.yml).
+function timeoutFault(relatesTo: string | undefined): string {
+  return (
+    `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:w="${NS.wsman}">` +
+    `<s:Header><a:Action>http://schemas.dmtf.org/wbem/wsman/1/wsman/fault</a:Action>` +
+    (relatesTo ? `<a:RelatesTo>uuid:${relatesTo}</a:RelatesTo>` : '') +
+    `</s:Header><s:Body><s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>w:TimedOut</s:Value></s:Subcode></s:Code>` +
+    `<s:Reason><s:Text xml:lang="en-US">The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  </s:Text></s:Reason>` +
+    `<s:Detail><f:WSManFault xmlns:f="http://schemas.microsoft.com/wbem/wsman/1/wsmanfault" Code="2150858793" Machine="127.0.0.1"><f:Message>The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  </f:Message></f:WSManFault></s:Detail>` +
+    `</s:Fault></s:Body></s:Envelope>`
+  );
+}
+
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
   const rec = options.recording;
   const maxDelay = options.maxDelayMs ?? 2000;
@@ -120,6 +149,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const stats: Record<string, number> = {};
   const sockets = new Set<Socket>();
   let counter = 0;
+  let heldReceives = 0;
   let url = '';
 
   const toRec = (id: string | undefined) => (id === undefined ? undefined : (liveToRec.get(id.toUpperCase()) ?? id));
@@ -197,6 +227,16 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     }
     stats[info.operation] = (stats[info.operation] ?? 0) + 1;
     const { slot, reason } = take(info);
+    const hold = options.holdExhaustedReceiveMs ?? 1000;
+    if (!slot && info.operation === 'Receive' && hold > 0 && reason?.includes('used up')) {
+      heldReceives++;
+      const timeoutMs = operationTimeoutMs(text) ?? hold;
+      await new Promise((r) => setTimeout(r, Math.min(timeoutMs, hold)));
+      if (req.socket.destroyed) return;
+      const body = timeoutFault(info.messageId);
+      res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
     if (!slot) {
       const u = { index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, reason: reason ?? 'unmatched' };
       unmatched.push(u);
@@ -240,6 +280,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     unmatched,
     served,
     stats,
+    get heldReceives() {
+      return heldReceives;
+    },
     remaining: () => rec.exchanges.filter((_x, i) => !used.has(i)),
     close: () =>
       new Promise<void>((resolve) => {
@@ -255,7 +298,7 @@ export interface RecordingIds {
   readonly runspacePoolId: string | undefined;
   /** ShellId from the first Create. */
   readonly shellId: string | undefined;
-  /** Pipeline ids in the order of the Command requests. */
+  /** Pipeline ids (the PID inside CREATE_PIPELINE) in the order of the Command requests. */
   readonly pipelineIds: readonly string[];
 }
 
@@ -272,7 +315,19 @@ export function recordingIds(rec: Recording): RecordingIds {
         runspacePoolId = msgs[0]?.message.runspacePoolId;
       }
     }
-    if (x.operation === 'Command' && x.commandId) pipelineIds.push(x.commandId.toLowerCase());
+    if (x.operation === 'Command' && x.commandId) {
+      // The PID inside CREATE_PIPELINE is what the server echoes in its messages.
+      const m = /<(?:[\w-]+:)?Arguments>([^<]+)</.exec(x.request);
+      let pid: string | undefined;
+      if (m && x.resourceUri?.startsWith('http://schemas.microsoft.com/powershell/')) {
+        try {
+          pid = new MessageDecoder({ where: `${rec.source} Command` }).receive(Buffer.from(m[1]!, 'base64'))[0]?.message.pipelineId;
+        } catch {
+          pid = undefined; // a CREATE_PIPELINE spread over several Sends: fall back to the CommandId
+        }
+      }
+      pipelineIds.push(pid ?? x.commandId.toLowerCase());
+    }
   }
   return { runspacePoolId, shellId, pipelineIds };
 }

@@ -130,6 +130,6 @@ describe('matching by operation and target', () => {
     expect(ids.runspacePoolId).toBe(swapped(ids.shellId!));
     const commands = rec.exchanges.filter((x) => x.operation === 'Command').map((x) => x.commandId!.toLowerCase());
     expect(commands).toHaveLength(2);
-    expect(ids.pipelineIds).toEqual(commands);
+    expect(ids.pipelineIds).toEqual(commands.map(swapped));
   });
 });
