@@ -102,14 +102,15 @@ export class WSManClient {
   }
 
   /**
-   * Posts an envelope and parses the answer. Faults throw WSManFaultError unless
-   * `allowFault` is set (then the caller inspects `env.fault`).
+   * Posts an envelope and parses the answer. Faults throw WSManFaultError
+   * (with the HTTP status) unless `tolerateFault` accepts them; then the caller
+   * inspects `env.fault`.
    */
   async exchange(
     operation: string,
     xml: string,
     messageId: string | undefined,
-    o: CallOptions & { allowFault?: boolean } = {},
+    o: CallOptions & { tolerateFault?: (fault: NonNullable<ParsedEnvelope['fault']>) => boolean } = {},
   ): Promise<ParsedEnvelope> {
     const res = await this.transport.post({
       operation,
@@ -121,7 +122,7 @@ export class WSManClient {
     const env = parseEnvelope(res.body, ctx);
     if (messageId !== undefined) checkRelatesTo(env, messageId, ctx);
     if (env.fault) {
-      if (o.allowFault) return env;
+      if (o.tolerateFault?.(env.fault)) return env;
       throw new WSManFaultError(env.fault, { operation, httpStatus: res.status, host: this.host });
     }
     if (res.status !== 200) {
@@ -169,7 +170,7 @@ export class WSManClient {
       ...(o.streams ? { streams: o.streams } : {}),
       ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
     });
-    const env = await this.exchange('Receive', xml, r.messageId, { ...o, allowFault: true });
+    const env = await this.exchange('Receive', xml, r.messageId, { ...o, tolerateFault: (f) => f.kind === 'OperationTimeout' });
     return parseReceiveResponse(env, { operation: 'Receive', host: this.host });
   }
 
