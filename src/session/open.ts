@@ -1,0 +1,53 @@
+// openSession: New-PSSession for Node. A target is a WinRM endpoint
+// (`http(s)://host:port/wsman` or a bare host); `exec:` and `ssh://` targets go
+// through the OutOfProc carrier when it is available.
+
+import { UsageError } from '../errors.js';
+import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
+import { basicAuth, certificateAuth, noAuth } from '../transport/http/auth.js';
+import { WSManClient, type WSManClientOptions } from './wsman-client.js';
+import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
+import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
+
+export type Credential =
+  | { readonly username: string; readonly password: string; readonly authentication?: 'basic' }
+  | { readonly authentication: 'certificate' };
+
+export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions {
+  readonly credential?: Credential;
+  /** Use https for a bare host name (port 5986). */
+  readonly useSsl?: boolean;
+  /** Allow Basic over plain http (credentials and data in clear). */
+  readonly allowUnencrypted?: boolean;
+  readonly tls?: HttpTransportOptions['tls'];
+  readonly proxy?: string | false;
+  readonly userAgent?: string;
+  readonly operationTimeoutMs?: number;
+  readonly sessionId?: string;
+  readonly locale?: string;
+}
+
+/** Opens a PowerShell session (a RunspacePool) on a WinRM host. */
+export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
+  if (/^(exec:|ssh:\/\/)/i.test(target)) {
+    throw new UsageError(`${target.split(':')[0]} targets need the OutOfProc transport, which is not available in this build`);
+  }
+  const cred = options.credential;
+  const auth = !cred ? noAuth() : cred.authentication === 'certificate' ? certificateAuth() : basicAuth(cred.username, cred.password);
+  const transport = new HttpTransport({
+    endpoint: target,
+    auth,
+    ...(options.useSsl !== undefined ? { secure: options.useSsl } : {}),
+    ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+    ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+  });
+  const clientOptions: WSManClientOptions = {
+    ...(options.operationTimeoutMs !== undefined ? { operationTimeoutMs: options.operationTimeoutMs } : {}),
+    ...(options.sessionId ? { sessionId: options.sessionId } : {}),
+    ...(options.locale ? { locale: options.locale } : {}),
+  };
+  const carrier = new WSManCarrier(new WSManClient(transport, clientOptions), options);
+  return RunspacePool.open(carrier, options);
+}

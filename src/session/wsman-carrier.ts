@@ -1,0 +1,214 @@
+// PSRP over WS-Management, the way the native client maps it (MS-PSRP 3.1.5,
+// peers note C2–C5): Create with creationXml carries SESSION_CAPABILITY +
+// INIT_RUNSPACEPOOL; ShellId is the RunspacePool id in upper case and every
+// message carries one SessionId; a pool Receive is always outstanding while the
+// pool is open (keep-alive: an idle shell with no Receive is disconnected by the
+// server); a pipeline is a Command whose Arguments hold CREATE_PIPELINE, further
+// data goes by Send (host responses on stream "pr"), stop is the
+// `powershell/signal/crtl_c` signal, and Delete closes the pool.
+
+import { decodeFragments, decodeMessage, type OutgoingPayload } from '../psrp/index.js';
+import {
+  build,
+  maxEnvelopeSize,
+  maxPayloadBytes,
+  powerShellCreateOptions,
+  RESOURCE,
+  SIGNAL,
+  type EnvelopeSizePolicy,
+  type ShellInfo,
+  WSManFaultError,
+} from '../wsman/index.js';
+import { UsageError } from '../errors.js';
+import type { CarrierSink, PsrpCarrier } from './carrier.js';
+import type { WSManClient } from './wsman-client.js';
+
+export interface WSManCarrierOptions {
+  /** Session configuration (JEA and custom endpoints); default Microsoft.PowerShell. */
+  readonly configurationName?: string;
+  /** ShellId to use instead of the RunspacePool id (replaying foreign recordings). */
+  readonly shellId?: string;
+  /** PSRP version advertised in the `protocolversion` option (default 2.3). */
+  readonly protocolVersion?: string;
+  readonly envelopeSize?: EnvelopeSizePolicy;
+  /** Shell idle timeout (rsp:IdleTimeOut on Create). */
+  readonly idleTimeoutMs?: number;
+  /** Close the WSManClient (and its connections) when the pool closes. Default true. */
+  readonly ownsClient?: boolean;
+}
+
+interface ReceiveLoop {
+  readonly abort: AbortController;
+  done: boolean;
+}
+
+export class WSManCarrier implements PsrpCarrier {
+  readonly client: WSManClient;
+  readonly resourceUri: string;
+  readonly #opts: WSManCarrierOptions;
+  #shellId: string | undefined;
+  #shell: ShellInfo | undefined;
+  #sink: CarrierSink | undefined;
+  #closed = false;
+  readonly #pipelines = new Map<string, ReceiveLoop>();
+  #poolLoop: ReceiveLoop | undefined;
+  #budget: number | undefined;
+
+  constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
+    this.client = client;
+    this.#opts = options;
+    this.resourceUri = RESOURCE.powershell(options.configurationName ?? 'Microsoft.PowerShell');
+    this.client.maxEnvelopeSize = maxEnvelopeSize(options.envelopeSize ?? {});
+  }
+
+  get shellId(): string | undefined {
+    return this.#shellId;
+  }
+
+  /** What the server said about the shell on Create (idle timeouts, owner…). */
+  get shell(): ShellInfo | undefined {
+    return this.#shell;
+  }
+
+  /** Requests this carrier sent, per WSMan operation (round-trip accounting). */
+  readonly requestCounts: Record<string, number> = {};
+
+  #count(op: string): void {
+    this.requestCounts[op] = (this.requestCounts[op] ?? 0) + 1;
+  }
+
+  payloadBudget(): number {
+    if (this.#budget === undefined) {
+      // The largest request we send with data is a Send of one stream; measure it empty.
+      const id = '00000000-0000-0000-0000-000000000000';
+      const empty = build.send(
+        { to: this.client.url, resourceUri: this.resourceUri, messageId: id, sessionId: id, operationTimeoutMs: 20_000, maxEnvelopeSize: this.client.maxEnvelopeSize },
+        id,
+        [{ name: 'stdin', commandId: id, data: new Uint8Array() }],
+      );
+      this.#budget = maxPayloadBytes(this.client.maxEnvelopeSize, empty);
+    }
+    return this.#budget;
+  }
+
+  negotiated(protocolVersion: string): void {
+    const size = maxEnvelopeSize(this.#opts.envelopeSize ?? {}, protocolVersion);
+    if (size !== this.client.maxEnvelopeSize) {
+      this.client.maxEnvelopeSize = size;
+      this.#budget = undefined;
+    }
+  }
+
+  async openPool(first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {
+    this.#sink = sink;
+    const rpid = decodeMessage(decodeFragments(first.data)[0]!.blob).runspacePoolId;
+    // wsman is case sensitive about ShellIds, and PowerShell always upper-cases them.
+    const shellId = (this.#opts.shellId ?? rpid).toUpperCase();
+    this.#count('Create');
+    this.#shell = await this.client.create(
+      this.resourceUri,
+      {
+        shellId,
+        inputStreams: 'stdin pr',
+        outputStreams: 'stdout',
+        creationXml: first.data,
+        ...(this.#opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#opts.idleTimeoutMs } : {}),
+      },
+      { options: powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3'), ...(signal ? { signal } : {}) },
+    );
+    this.#shellId = this.#shell.shellId || shellId;
+    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  #requireShell(): string {
+    if (!this.#shellId || this.#closed) throw new UsageError('the runspace pool is not open');
+    return this.#shellId;
+  }
+
+  async send(p: OutgoingPayload, signal?: AbortSignal): Promise<void> {
+    const shellId = this.#requireShell();
+    const call = signal ? { signal } : {};
+    if (p.pipelineId !== undefined && !this.#pipelines.has(p.pipelineId)) {
+      // The pipeline's first payload (CREATE_PIPELINE) is the Command's argument.
+      const commandId = p.pipelineId.toUpperCase();
+      const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+      this.#pipelines.set(p.pipelineId, loop);
+      this.#count('Command');
+      await this.client.command(this.resourceUri, shellId, { commandId, command: '', argumentsData: p.data }, call);
+      void this.#runLoop(loop, commandId);
+      return;
+    }
+    this.#count('Send');
+    await this.client.send(
+      this.resourceUri,
+      shellId,
+      [{ name: p.streamType === 'promptResponse' ? 'pr' : 'stdin', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data }],
+      call,
+    );
+  }
+
+  #receiveLoop(commandId: string | undefined): ReceiveLoop {
+    const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+    void this.#runLoop(loop, commandId);
+    return loop;
+  }
+
+  async #runLoop(loop: ReceiveLoop, commandId: string | undefined): Promise<void> {
+    const shellId = this.#shellId!;
+    try {
+      while (!this.#closed && !loop.done) {
+        this.#count('Receive');
+        const r = await this.client.receive(this.resourceUri, shellId, {
+          streams: 'stdout',
+          keepAlive: true,
+          signal: loop.abort.signal,
+          ...(commandId ? { commandId } : {}),
+        });
+        if (this.#closed || loop.abort.signal.aborted) return;
+        if (r.type === 'timeout') continue; // the long-poll simply renews
+        // Done is noted before the data is delivered: the data may finish the pipeline at once.
+        if (commandId && r.commandState?.state === 'Done') loop.done = true;
+        for (const s of r.streams) if (s.data.length > 0) this.#sink?.payload(s.data);
+      }
+    } catch (e) {
+      if (this.#closed || loop.abort.signal.aborted || loop.done) return;
+      if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
+      this.#sink?.error(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  async stopPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
+    const shellId = this.#requireShell();
+    this.#count('Signal');
+    await this.client.signal(this.resourceUri, shellId, SIGNAL.psCtrlC, { commandId: pipelineId.toUpperCase(), ...(signal ? { signal } : {}) });
+  }
+
+  pipelineFinished(pipelineId: string): void {
+    const loop = this.#pipelines.get(pipelineId);
+    this.#pipelines.delete(pipelineId);
+    if (!loop) return;
+    const finished = loop.done;
+    loop.done = true;
+    loop.abort.abort();
+    // A command the server reported Done needs no Terminate; otherwise release it, off the critical path.
+    if (!finished && this.#shellId && !this.#closed) {
+      this.#count('Signal');
+      void this.client.signal(this.resourceUri, this.#shellId, SIGNAL.terminate, { commandId: pipelineId.toUpperCase() }).catch(() => undefined);
+    }
+  }
+
+  async closePool(signal?: AbortSignal): Promise<void> {
+    if (this.#closed) return;
+    const shellId = this.#shellId;
+    this.#closed = true;
+    this.#poolLoop?.abort.abort();
+    for (const l of this.#pipelines.values()) l.abort.abort();
+    this.#pipelines.clear();
+    try {
+      if (shellId) this.#count('Delete');
+      if (shellId) await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+    } finally {
+      if (this.#opts.ownsClient ?? true) await this.client.close();
+    }
+  }
+}
