@@ -83,7 +83,7 @@ describe('HTTPS', () => {
     server = await startServer(
       (_r, res, raw) => {
         const s = raw.socket as TLSSocket;
-        seen.push(s.authorized ? s.getPeerCertificate().subject.CN : undefined);
+        seen.push(s.authorized ? String(s.getPeerCertificate().subject.CN) : undefined);
         soap(res, IDENTIFY_RESPONSE);
       },
       { cert: pki.serverCert, key: pki.serverKey, ca: pki.caCert, requestCert: true, rejectUnauthorized: true },
