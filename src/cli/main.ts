@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { PsRemoteError } from '../errors.js';
 import * as serve from './commands/serve.js';
 import * as decode from './commands/decode.js';
+import * as invoke from './commands/invoke.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -19,7 +20,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [serve, decode];
+const COMMANDS: readonly CommandModule[] = [invoke, serve, decode];
 
 function version(): string {
   try {
