@@ -9,6 +9,9 @@ import { PsRemoteError } from '../errors.js';
 import * as serve from './commands/serve.js';
 import * as decode from './commands/decode.js';
 import * as invoke from './commands/invoke.js';
+import * as exec from './commands/exec.js';
+import * as identify from './commands/identify.js';
+import * as wmi from './commands/wmi.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -20,7 +23,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, serve, decode];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, serve, decode];
 
 function version(): string {
   try {

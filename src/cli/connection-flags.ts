@@ -1,0 +1,122 @@
+// Connection flags shared by `exec`, `identify` and `wmi`: endpoint scheme,
+// credentials (password from an environment variable or a prompt, never from
+// the command line), TLS material and the proxy.
+
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
+import type { ConnectionOptions } from '../session/target.js';
+import type { CliIO } from './main.js';
+
+export interface ConnectionFlags {
+  user?: string;
+  passwordEnv?: string;
+  auth?: string;
+  ssl?: boolean;
+  insecureAllowUnencrypted?: boolean;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  servername?: string;
+  insecureSkipVerify?: boolean;
+  proxy?: string;
+  noProxy?: boolean;
+  operationTimeout?: string;
+  userAgent?: string;
+}
+
+export function addConnectionFlags(cmd: Command): Command {
+  return cmd
+    .option('-u, --user <name>', 'user name (DOMAIN\\user or user@domain)')
+    .option('--password-env <var>', 'environment variable holding the password (otherwise you are prompted)')
+    .option('--auth <scheme>', 'basic or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--ssl', 'use https (port 5986) for a bare host name')
+    .option('--insecure-allow-unencrypted', 'allow Basic authentication over plain http (password in clear text)')
+    .option('--ca <file>', 'CA certificate (PEM) that issued the server certificate')
+    .option('--cert <file>', 'client certificate (PEM) for certificate authentication')
+    .option('--key <file>', 'private key (PEM) of the client certificate')
+    .option('--servername <name>', 'name to verify the server certificate against')
+    .option('--insecure-skip-verify', 'do not verify the server certificate (prints a warning)')
+    .option('--proxy <url>', 'HTTP CONNECT proxy (default: HTTPS_PROXY/HTTP_PROXY, NO_PROXY honoured)')
+    .option('--no-proxy', 'ignore proxy environment variables')
+    .option('--operation-timeout <seconds>', 'WS-Management OperationTimeout (default 20)')
+    .option('--user-agent <text>', 'HTTP User-Agent (default "Microsoft WinRM Client")');
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** Reads a password from the terminal without echoing it. */
+export async function promptPassword(prompt: string, io: CliIO): Promise<string> {
+  const input = io.stdin as NodeJS.ReadStream;
+  if (!input.isTTY) throw new UsageError('--user needs a password: set --password-env VAR (stdin is not a terminal, so there is no prompt)');
+  io.stderr.write(prompt);
+  const muted = new Writable({ write: (_c, _e, cb) => cb() });
+  const rl = createInterface({ input, output: muted, terminal: true });
+  try {
+    return await new Promise<string>((resolve) => rl.question('', resolve));
+  } finally {
+    rl.close();
+    io.stderr.write('\n');
+  }
+}
+
+export async function connectionOptions(host: string, f: ConnectionFlags, io: CliIO): Promise<ConnectionOptions> {
+  const scheme = f.auth ?? (f.user ? 'basic' : f.cert ? 'certificate' : 'none');
+  let auth: HttpAuth;
+  switch (scheme) {
+    case 'basic': {
+      if (!f.user) throw new UsageError('--auth basic needs --user');
+      let password: string | undefined;
+      if (f.passwordEnv) {
+        password = process.env[f.passwordEnv];
+        if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
+      } else password = await promptPassword(`password for ${f.user}: `, io);
+      auth = basicAuth(f.user, password);
+      break;
+    }
+    case 'certificate':
+      auth = certificateAuth();
+      break;
+    case 'none':
+      if (f.user) throw new UsageError('--user given with --auth none');
+      auth = noAuth();
+      break;
+    default:
+      throw new UsageError(`unknown --auth ${scheme}: use basic or certificate (NTLM/Kerberos are not available in this build)`);
+  }
+  if ((f.cert && !f.key) || (f.key && !f.cert)) throw new UsageError('--cert and --key go together');
+  if (f.insecureSkipVerify) io.stderr.write('WARNING: server certificate verification is off (--insecure-skip-verify); the connection can be intercepted\n');
+  const tls = {
+    ...(f.ca ? { ca: readPem(f.ca, 'CA') } : {}),
+    ...(f.cert ? { cert: readPem(f.cert, 'certificate') } : {}),
+    ...(f.key ? { key: readPem(f.key, 'key') } : {}),
+    ...(f.servername ? { servername: f.servername } : {}),
+    ...(f.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+  };
+  let operationTimeoutMs: number | undefined;
+  if (f.operationTimeout !== undefined) {
+    const s = Number(f.operationTimeout);
+    if (!(s > 0 && s <= 3600)) throw new UsageError(`invalid --operation-timeout ${f.operationTimeout} (seconds, 1-3600)`);
+    operationTimeoutMs = s * 1000;
+  }
+  return {
+    endpoint: host,
+    auth,
+    ...(f.ssl ? { secure: true } : {}),
+    ...(f.insecureAllowUnencrypted ? { allowUnencrypted: true } : {}),
+    ...(Object.keys(tls).length ? { tls } : {}),
+    // commander turns --no-proxy into proxy === false
+    ...(f.proxy !== undefined ? { proxy: (f.proxy as string | boolean) === false ? false : f.proxy } : {}),
+    ...(f.userAgent ? { userAgent: f.userAgent } : {}),
+    ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
+  };
+}
