@@ -125,7 +125,7 @@ describe('psremote identify', () => {
   });
 
   test('an HTML error page is reported with the status and host', async () => {
-    server = await startServer((_r, res) => res.writeHead(503, { 'content-type': 'text/html' }).end('<html><title>Down</title></html>'));
+    server = await startServer((_r, res) => void res.writeHead(503, { 'content-type': 'text/html' }).end('<html><title>Down</title></html>'));
     const r = await cli(['identify', server.url]);
     expect(r.error?.code).toBe('PSR_TRANSPORT_HTTP_STATUS');
     expect(r.error?.message).toContain(`Identify to 127.0.0.1:${server.port}: HTTP 503`);
