@@ -4,7 +4,7 @@
 // status handling the WSMan layer relies on (200 and XML faults come back,
 // anything else is a typed error).
 
-import { UsageError } from '../../errors.js';
+import { AbortError, UsageError } from '../../errors.js';
 import type { TransportRequest, TransportResponse, WSManTransport } from '../transport.js';
 import { noAuth, type HttpAuth } from './auth.js';
 import { HttpConnection, type DispatcherFactory, type TlsOptions } from './connection.js';
@@ -127,7 +127,7 @@ export class HttpTransport implements WSManTransport {
         const onAbort = () => {
           const i = this.#waiters.indexOf(wake);
           if (i >= 0) this.#waiters.splice(i, 1);
-          reject(signal!.reason ?? new Error('aborted'));
+          reject(new AbortError(`${this.host}: the request was aborted while waiting for a free connection`, { cause: signal!.reason }));
         };
         const wake = () => {
           signal?.removeEventListener('abort', onAbort);

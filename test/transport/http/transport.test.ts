@@ -104,6 +104,25 @@ describe('requests on the wire', () => {
     expect(server.connections()).toBe(2);
   });
 
+  test('a request waiting for a free connection can be aborted', async () => {
+    const releases: (() => void)[] = [];
+    server = await startServer(async (_r, res) => {
+      await new Promise<void>((ok) => releases.push(ok));
+      soap(res, IDENTIFY_RESPONSE);
+    });
+    transport = new HttpTransport({ endpoint: server.url, maxConnections: 1 });
+    const first = transport.post({ operation: 'Receive', body: '<a/>' });
+    const ac = new AbortController();
+    const second = transport.post({ operation: 'Send', body: '<b/>', signal: ac.signal });
+    setTimeout(() => ac.abort(), 30);
+    const e = await caught(second);
+    expect(e.code).toBe('PSR_ABORTED');
+    await new Promise((r) => setTimeout(r, 20));
+    releases.shift()!();
+    expect((await first).status).toBe(200);
+    expect(server.requests.length).toBe(1);
+  });
+
   test('endpoint defaults: a bare host is http port 5985 path /wsman, https 5986', () => {
     const t1 = new HttpTransport({ endpoint: 'winhost' });
     expect(t1.url).toBe('http://winhost:5985/wsman');
