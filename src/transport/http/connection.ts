@@ -75,6 +75,7 @@ export class HttpConnection implements HttpConnectionInfo {
   #tlsSocket: TLSSocket | undefined;
   #busy = false;
   #closed = false;
+  #socketLost = false;
   /** Sockets opened over the life of this connection (tests count them). */
   connects = 0;
 
@@ -98,6 +99,10 @@ export class HttpConnection implements HttpConnectionInfo {
     this.#dispatcher.on('connect', () => {
       this.#generation++;
       this.connects++;
+    });
+    // The next request will open a new socket: connection-bound auth starts over.
+    this.#dispatcher.on('disconnect', () => {
+      this.#socketLost = true;
     });
   }
 
@@ -192,7 +197,8 @@ export class HttpConnection implements HttpConnectionInfo {
         ...this.#o.headers,
       };
       const req: HttpAuthRequest = { operation: options.operation, headers, body };
-      if (this.#authorizedGeneration !== -1 && this.#authorizedGeneration !== this.#generation) this.#o.auth.reset?.();
+      if (this.#authorizedGeneration !== -1 && (this.#socketLost || this.#authorizedGeneration !== this.#generation)) this.#o.auth.reset?.();
+      this.#socketLost = false;
       await this.#o.auth.authorize(req, this);
       for (let leg = 0; ; leg++) {
         const cookie = this.#o.cookies.header();
