@@ -13,6 +13,7 @@ import { PsRemoteError } from '../../src/errors.js';
 import { startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import { recording } from '../helpers/recordings.js';
 import { IDENTIFY_RESPONSE, soap, startServer, type TestServer } from '../transport/http/helpers.js';
+import { startFakeWinRS } from '../session/fake-winrs.js';
 
 let replay: ReplayServer | undefined;
 let server: TestServer | undefined;
@@ -24,12 +25,14 @@ afterEach(async () => {
   delete process.env.PSR_TEST_PW;
 });
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; error?: PsRemoteError }> {
+async function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string; error?: PsRemoteError }> {
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const stdout = new PassThrough().on('data', (c: Buffer) => out.push(c));
   const stderr = new PassThrough().on('data', (c: Buffer) => err.push(c));
-  const io: CliIO = { stdout, stderr, stdin: new PassThrough() };
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
+  const io: CliIO = { stdout, stderr, stdin };
   const program = new Command().exitOverride().configureOutput({ writeOut: (s) => stdout.write(s), writeErr: (s) => stderr.write(s) });
   for (const m of [exec, identify, wmi]) m.register(program, io);
   process.exitCode = undefined;
@@ -108,7 +111,33 @@ describe('psremote exec', () => {
   });
 });
 
+test('exec --stdin forwards standard input (scripted endpoint that upper-cases stdin)', async () => {
+  const fake = await startFakeWinRS();
+  try {
+    const r = await cli(['exec', fake.url, '--stdin', '--', 'findstr', '.'], 'piped text\n');
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toBe('PIPED TEXT\n');
+    expect(r.code).toBe(0);
+    expect(fake.commands[0]!.stdin.toString()).toBe('piped text\n');
+  } finally {
+    await fake.close();
+  }
+});
+
 describe('psremote identify', () => {
+  test('--no-proxy ignores HTTP_PROXY', async () => {
+    server = await startServer((_r, res) => soap(res, IDENTIFY_RESPONSE));
+    const saved = process.env.HTTP_PROXY;
+    process.env.HTTP_PROXY = 'http://127.0.0.1:9';
+    try {
+      expect((await cli(['identify', server.url])).error?.message).toMatch(/proxy/);
+      expect((await cli(['identify', server.url, '--no-proxy'])).code).toBe(0);
+    } finally {
+      if (saved === undefined) delete process.env.HTTP_PROXY;
+      else process.env.HTTP_PROXY = saved;
+    }
+  });
+
   test('text and --json', async () => {
     server = await startServer((_r, res) => soap(res, IDENTIFY_RESPONSE));
     const t = await cli(['identify', server.url]);
