@@ -165,11 +165,16 @@ export class HttpTransport implements WSManTransport {
     );
   }
 
+  /**
+   * Closes idle connections gracefully; a connection still holding a request
+   * (an outstanding Receive long-poll) is destroyed, so close never waits for
+   * an OperationTimeout to run out.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     const all = this.#connections.splice(0);
     for (const w of this.#waiters.splice(0)) w();
-    await Promise.all(all.map((c) => c.close()));
+    await Promise.all(all.map((c) => (c.busy ? c.destroy() : c.close())));
   }
 
   /** Closes at once, aborting requests in flight. */

@@ -123,6 +123,18 @@ describe('requests on the wire', () => {
     expect(server.requests.length).toBe(1);
   });
 
+  test('close() does not wait for an outstanding long-poll', async () => {
+    server = await startServer(() => undefined);
+    const t = new HttpTransport({ endpoint: server.url });
+    const pending = t.post({ operation: 'Receive', body: '<x/>', timeoutMs: 60_000 }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const t0 = Date.now();
+    await t.close();
+    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(((await pending) as PsRemoteError).code).toMatch(/^PSR_(TRANSPORT|ABORTED)/);
+    await expect(t.post({ operation: 'Send', body: '<x/>' })).rejects.toMatchObject({ code: 'PSR_TRANSPORT' });
+  });
+
   test('endpoint defaults: a bare host is http port 5985 path /wsman, https 5986', () => {
     const t1 = new HttpTransport({ endpoint: 'winhost' });
     expect(t1.url).toBe('http://winhost:5985/wsman');
