@@ -12,6 +12,7 @@ import * as invoke from './commands/invoke.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
+import * as demo from './commands/demo.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -23,7 +24,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, serve, decode];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, serve, decode, demo];
 
 function version(): string {
   try {

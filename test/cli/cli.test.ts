@@ -13,7 +13,8 @@ beforeAll(() => {
 
 function cli(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
   try {
-    const stdout = execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A timeout, since a synchronous child that hangs would block the test runner itself.
+    const stdout = execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
     return { code: 0, stdout, stderr: '' };
   } catch (e) {
     const err = e as { status: number; stdout: string; stderr: string };
@@ -35,9 +36,9 @@ describe('psremote', () => {
   });
 
   test('errors are one line with the error code', () => {
-    const r = cli(['serve']);
+    const r = cli(['serve', '--port', '99999']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('psremote: serve needs --replay FILE (the live endpoint is not implemented yet) (PSR_USAGE)\n');
+    expect(r.stderr).toBe('psremote: invalid --port 99999 (PSR_USAGE)\n');
     const bad = cli(['serve', '--replay', 'no-such-file.yml']);
     expect(bad.stderr).toMatch(/^psremote: no-such-file.yml: cannot read: .*\(PSR_RECORDING_INVALID\)\n$/);
   });
@@ -126,5 +127,57 @@ describe('psremote decode', () => {
     const r = cli(['decode', '-'], '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Header/></s:Envelope>');
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^psremote: envelope 0: SOAP envelope has no Body/);
+  });
+});
+
+describe('psremote invoke and demo against the local endpoint', () => {
+  async function withEndpoint<T>(fn: (url: string) => Promise<T>): Promise<T> {
+    const { startEndpoint } = await import('../../src/server/endpoint.js');
+    const ep = await startEndpoint();
+    try {
+      return await fn(ep.url);
+    } finally {
+      await ep.close();
+    }
+  }
+  function cliAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
+  test('--json prints one output object per line; streams go to stderr with prefixes', async () => {
+    const r = await withEndpoint((url) => cliAsync(['invoke', url, '-c', "Write-Output 2 4 'six'; Write-Warning careful", '--json']));
+    expect(r.stdout).toBe('2\n4\n"six"\n');
+    expect(r.stderr).toBe('WARNING: careful\n');
+    expect(r.code).toBe(0);
+  });
+
+  test('errors written by the pipeline make the exit code 1; a failed pipeline too', async () => {
+    const r = await withEndpoint((url) => cliAsync(['invoke', url, '-c', 'Write-Error bad']));
+    expect(r.stderr).toBe('ERROR: bad\n');
+    expect(r.code).toBe(1);
+    const f = await withEndpoint((url) => cliAsync(['invoke', url, '-c', 'Get-Nothing']));
+    expect(f.code).toBe(1);
+    expect(f.stderr).toMatch(/^psremote: the pipeline failed: the scripted engine does not run "Get-Nothing".*\(PSR_PIPELINE_FAILED\)\n$/);
+  });
+
+  test('several hosts with --throttle, output prefixed per host', async () => {
+    const r = await withEndpoint((url) => cliAsync(['invoke', `${url},${url}`, '-c', 'Write-Output x', '--throttle', '2']));
+    expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual([`[${'127.0.0.1'}] x`.replace('127.0.0.1', r.stdout.slice(1, r.stdout.indexOf(']'))), `[${r.stdout.slice(1, r.stdout.indexOf(']'))}] x`]);
+    expect(r.code).toBe(0);
+  });
+
+  test('npm run demo runs PowerShell and cmd through the local endpoint', async () => {
+    const r = await cliAsync(['demo']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/output: hello from PowerShell remoting\n  output: 42\n/);
+    expect(r.stdout).toMatch(/WARNING: this is the warning stream/);
+    expect(r.stdout).toMatch(/stdout: hello from a WinRS shell\n  exit code: 0/);
   });
 });

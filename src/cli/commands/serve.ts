@@ -1,23 +1,35 @@
-// `psremote serve`: a local WinRM endpoint. For now it replays recordings
-// (`--replay FILE`); the live endpoint with cmd and PowerShell shells follows.
+// `psremote serve`: a local WinRM endpoint on loopback (WinRS shells run
+// through the local shell, PowerShell on the scripted engine), or the replay of
+// a recording with `--replay FILE`.
 
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { loadRecording } from '../../server/recording.js';
 import { startReplayServer } from '../../server/replay.js';
+import { startEndpoint } from '../../server/endpoint.js';
+import { readFileSync } from 'node:fs';
 import type { CliIO } from '../main.js';
 
 export function register(program: Command, io: CliIO): void {
   program
     .command('serve')
-    .description('serve a local WinRM endpoint on 127.0.0.1 (currently: replay a recording)')
+    .description('serve a local WinRM endpoint on 127.0.0.1, or replay a recording')
     .option('--replay <file>', 'answer requests from a recording (pypsrp YAML, WinRMSharp YAML, winrm4j XML, psremote JSON Lines)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .action(async (opts: { replay?: string; port: string; host: string }) => {
-      if (!opts.replay) throw new UsageError('serve needs --replay FILE (the live endpoint is not implemented yet)');
+    .option('--users <file>', 'Basic-auth users, one "name:password" per line (default: no authentication)')
+    .action(async (opts: { replay?: string; port: string; host: string; users?: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${opts.port}`);
+      if (!opts.replay) {
+        const users = opts.users ? readUsers(opts.users) : undefined;
+        const ep = await startEndpoint({ port, host: opts.host, ...(users ? { users } : {}) });
+        io.stdout.write(`listening on ${ep.url}\n`);
+        io.stdout.write(`engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} Basic users` : '; no authentication'}\n`);
+        await untilSignal();
+        await ep.close();
+        return;
+      }
       const recording = loadRecording(opts.replay);
       const server = await startReplayServer({
         recording,
@@ -28,17 +40,33 @@ export function register(program: Command, io: CliIO): void {
       });
       io.stdout.write(`listening on ${server.url}\n`);
       io.stdout.write(`replaying ${recording.exchanges.length} exchanges from ${recording.source} (${recording.format})\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
+      await untilSignal();
       const left = server.remaining().length;
       io.stdout.write(`${server.served.length} requests matched, ${server.unmatched.length} unmatched, ${left} recorded exchanges unused\n`);
       await server.close();
     });
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function readUsers(file: string): Record<string, string> {
+  const users: Record<string, string> = {};
+  for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+    const l = line.trim();
+    if (!l || l.startsWith('#')) continue;
+    const c = l.indexOf(':');
+    if (c <= 0) throw new UsageError(`${file} line ${i + 1}: expected name:password`);
+    users[l.slice(0, c)] = l.slice(c + 1);
+  }
+  return users;
 }

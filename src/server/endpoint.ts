@@ -1,0 +1,446 @@
+// The local WinRM endpoint behind `psremote serve`: a WS-Management server on
+// loopback that answers the way Windows does (envelopes and faults modelled on
+// the recordings in fixtures/upstream). WinRS shells run their commands through
+// the local shell; PowerShell shells run on psremote's scripted PSRP engine
+// (script handlers instead of PowerShell). Receive is a real long-poll: it
+// waits for output until the request's OperationTimeout, then answers with the
+// timeout fault, as Windows does.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { userInfo } from 'node:os';
+import { timingSafeEqual } from 'node:crypto';
+import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
+import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
+import { parseDuration } from '../wsman/envelope.js';
+import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
+import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.js';
+import { describeRequest, type RequestInfo } from './recording.js';
+import {
+  FAULTS,
+  commandResponseBody,
+  createResponseBody,
+  envelope,
+  faultEnvelope,
+  identifyResponse,
+  receiveResponseBody,
+  type FaultSpec,
+  type OutStream,
+} from './responses.js';
+import { demoHandler } from './demo-handler.js';
+
+export interface EndpointOptions {
+  readonly port?: number;
+  readonly host?: string;
+  /** Basic-auth users (name → password); none means no authentication. */
+  readonly users?: Readonly<Record<string, string>>;
+  /** Runs PowerShell pipelines (default: the demo handler). */
+  readonly handler?: ScriptHandler;
+  /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
+  readonly maxOperationTimeoutMs?: number;
+  /** MaxEnvelopeSizekb of this server (default 500). */
+  readonly maxEnvelopeSizeKb?: number;
+  /** Largest raw output bytes in one ReceiveResponse (default 96 KiB). */
+  readonly maxReceiveBytes?: number;
+}
+
+export interface EndpointStats {
+  readonly requests: Record<string, number>;
+  readonly openShells: number;
+}
+
+export interface LocalEndpoint {
+  readonly url: string;
+  readonly stats: EndpointStats;
+  /** Every request, in order: operation, shell, command, HTTP status answered. */
+  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[];
+  close(): Promise<void>;
+}
+
+interface Outbox {
+  readonly chunks: OutStream[];
+  waiters: (() => void)[];
+  done: boolean;
+  exitCode?: number;
+}
+
+interface CommandState {
+  readonly id: string;
+  readonly out: Outbox;
+  child?: ChildProcess;
+}
+
+interface Shell {
+  readonly id: string;
+  readonly resourceUri: string;
+  readonly kind: 'powershell' | 'cmd';
+  readonly created: number;
+  lastActivity: number;
+  readonly idleTimeoutMs: number;
+  readonly poolOut: Outbox;
+  readonly commands: Map<string, CommandState>;
+  readonly engine?: ScriptedEngine;
+  readonly cwd?: string | undefined;
+  readonly env?: Record<string, string>;
+  readonly inputStreams: string;
+  readonly outputStreams: string;
+}
+
+class Fault extends Error {
+  constructor(readonly spec: FaultSpec, readonly status = 500) {
+    super(spec.reason);
+  }
+}
+
+const newOutbox = (): Outbox => ({ chunks: [], waiters: [], done: false });
+
+function wake(o: Outbox): void {
+  const w = o.waiters;
+  o.waiters = [];
+  for (const f of w) f();
+}
+
+export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
+  const shells = new Map<string, Shell>();
+  const requests: Record<string, number> = {};
+  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[] = [];
+  const sockets = new Set<Socket>();
+  const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
+  const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
+  const maxReceive = options.maxReceiveBytes ?? 96 * 1024;
+  const handler = options.handler ?? demoHandler;
+  let url = '';
+  let closed = false;
+
+  const shellOf = (info: RequestInfo): Shell => {
+    const s = info.shellId ? shells.get(info.shellId.toUpperCase()) : undefined;
+    if (!s) throw new Fault(FAULTS.shellNotFound);
+    s.lastActivity = Date.now();
+    return s;
+  };
+  const commandOf = (s: Shell, commandId: string | undefined): CommandState => {
+    const c = commandId ? s.commands.get(commandId.toUpperCase()) : undefined;
+    if (!c) throw new Fault(FAULTS.shellNotFound);
+    return c;
+  };
+
+  function describe(s: Shell) {
+    const now = Date.now();
+    return {
+      shellId: s.id,
+      resourceUri: s.resourceUri,
+      owner: userInfo().username,
+      clientIP: '127.0.0.1',
+      processId: process.pid,
+      idleTimeoutMs: s.idleTimeoutMs,
+      maxIdleTimeoutMs: 2_147_483_647,
+      inputStreams: s.inputStreams,
+      outputStreams: s.outputStreams,
+      state: 'Connected',
+      runTimeMs: now - s.created,
+      inactivityMs: now - s.lastActivity,
+    };
+  }
+
+  function create(env: ParsedEnvelope, info: RequestInfo): string {
+    const shellEl = childElement(env.body, NS.shell, 'Shell');
+    if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
+    const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
+    if (!isPs && info.resourceUri.toLowerCase() !== RESOURCE.cmdShell.toLowerCase()) throw new Fault(FAULTS.actionNotSupported);
+    const id = (attribute(shellEl, 'ShellId') ?? randomUUID()).toUpperCase();
+    const idle = childElement(shellEl, NS.shell, 'IdleTimeOut');
+    const vars: Record<string, string> = {};
+    const envEl = childElement(shellEl, NS.shell, 'Environment');
+    for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
+    const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
+    const shell: Shell = {
+      id,
+      resourceUri: info.resourceUri,
+      kind: isPs ? 'powershell' : 'cmd',
+      created: Date.now(),
+      lastActivity: Date.now(),
+      idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
+      poolOut: newOutbox(),
+      commands: new Map(),
+      ...(isPs ? { engine: new ScriptedEngine({ handler }) } : {}),
+      cwd: wd ? textContent(wd).trim() : undefined,
+      env: vars,
+      inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
+      outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
+    };
+    if (shell.engine) {
+      const engine = shell.engine;
+      engine.onPayload = (p) => {
+        const target = p.pipelineId ? shell.commands.get(p.pipelineId.toUpperCase())?.out : shell.poolOut;
+        if (!target) return;
+        target.chunks.push({ name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
+        wake(target);
+      };
+      engine.onPipelineDone = (pid) => {
+        const c = shell.commands.get(pid.toUpperCase());
+        if (c) {
+          c.out.done = true;
+          wake(c.out);
+        }
+      };
+      const cx = childElement(shellEl, NS.powershell, 'creationXml');
+      if (!cx) throw new Fault(FAULTS.invalidParameter);
+      engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
+    }
+    shells.set(id, shell);
+    return createResponseBody(url, describe(shell), shell.kind);
+  }
+
+  function command(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = shellOf(info);
+    const cl = childElement(env.body, NS.shell, 'CommandLine');
+    if (!cl) throw new Fault(FAULTS.invalidParameter);
+    const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
+    const cmd: CommandState = { id, out: newOutbox() };
+    shell.commands.set(id, cmd);
+    const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
+    if (shell.engine) {
+      for (const a of args) shell.engine.receive(Buffer.from(a.trim(), 'base64'));
+    } else {
+      const text = textContent(childElement(cl, NS.shell, 'Command') ?? cl).trim();
+      runProcess(shell, cmd, [text, ...args].join(' '));
+    }
+    return commandResponseBody(id);
+  }
+
+  function runProcess(shell: Shell, cmd: CommandState, commandLine: string): void {
+    // WinRS runs `cmd.exe /c <line>`; here the local shell plays cmd's part.
+    const child = spawn('/bin/sh', ['-c', commandLine], {
+      cwd: shell.cwd && shell.cwd !== '' ? shell.cwd : undefined,
+      env: { ...process.env, ...shell.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    cmd.child = child;
+    const push = (name: string) => (d: Buffer) => {
+      cmd.out.chunks.push({ name, commandId: cmd.id, data: d });
+      wake(cmd.out);
+    };
+    child.stdout.on('data', push('stdout'));
+    child.stderr.on('data', push('stderr'));
+    child.stdin.on('error', () => undefined);
+    child.on('error', (e) => {
+      cmd.out.chunks.push({ name: 'stderr', commandId: cmd.id, data: Buffer.from(`${e.message}\n`) });
+      cmd.out.done = true;
+      cmd.out.exitCode = 1;
+      wake(cmd.out);
+    });
+    child.on('close', (code, sig) => {
+      cmd.out.done = true;
+      cmd.out.exitCode = code ?? (sig ? 128 : 1);
+      wake(cmd.out);
+    });
+  }
+
+  function send(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = shellOf(info);
+    const sendEl = childElement(env.body, NS.shell, 'Send');
+    for (const st of sendEl ? childElements(sendEl, NS.shell, 'Stream') : []) {
+      const data = Buffer.from(textContent(st).trim(), 'base64');
+      const cid = attribute(st, 'CommandId');
+      if (shell.engine) shell.engine.receive(data);
+      else {
+        const c = commandOf(shell, cid);
+        if (data.length > 0) c.child?.stdin?.write(data);
+        if (/^true$/i.test(attribute(st, 'End') ?? '')) c.child?.stdin?.end();
+      }
+    }
+    return '<rsp:SendResponse/>';
+  }
+
+  async function receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
+    const shell = shellOf(info);
+    const out = info.commandId ? commandOf(shell, info.commandId).out : shell.poolOut;
+    const header = env.header;
+    const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
+    const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, maxOpMs);
+    if (out.chunks.length === 0 && !out.done) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, opMs);
+        const done = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        out.waiters.push(done);
+        req.socket.once('close', done);
+      });
+      // A little more output often follows at once: let it join this answer.
+      if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
+    }
+    if (req.socket.destroyed || closed) return new Fault(FAULTS.timedOut);
+    if (out.chunks.length === 0 && !out.done) return new Fault(FAULTS.timedOut);
+    const taken: OutStream[] = [];
+    let bytes = 0;
+    while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= maxReceive)) {
+      const c = out.chunks.shift()!;
+      taken.push(c);
+      bytes += c.data.length;
+    }
+    shell.lastActivity = Date.now();
+    if (!info.commandId) return receiveResponseBody(taken);
+    const finished = out.done && out.chunks.length === 0;
+    if (finished && shell.kind === 'cmd') {
+      taken.push({ name: 'stdout', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
+      taken.push({ name: 'stderr', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
+    }
+    return receiveResponseBody(taken, {
+      commandId: info.commandId.toUpperCase(),
+      state: finished ? 'Done' : 'Running',
+      ...(finished && shell.kind === 'cmd' ? { exitCode: out.exitCode ?? 0 } : {}),
+    });
+  }
+
+  function signal(info: RequestInfo): string {
+    const shell = shellOf(info);
+    const cmd = commandOf(shell, info.commandId);
+    const code = (info.signalCode ?? '').toLowerCase();
+    if (shell.engine) {
+      if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
+      else shell.commands.delete(cmd.id);
+    } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
+      if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
+      if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
+    }
+    return '<rsp:SignalResponse/>';
+  }
+
+  function remove(info: RequestInfo): string {
+    const shell = shellOf(info);
+    shells.delete(shell.id);
+    shell.engine?.close();
+    for (const c of shell.commands.values()) c.child?.kill('SIGKILL');
+    wake(shell.poolOut);
+    return '';
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    if (!options.users) return true;
+    const h = req.headers.authorization ?? '';
+    const m = /^Basic\s+(\S+)$/i.exec(h);
+    if (!m) return false;
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const user = decoded.slice(0, colon);
+    const pass = Buffer.from(decoded.slice(colon + 1));
+    const want = options.users[user];
+    if (colon < 0 || want === undefined) return false;
+    const w = Buffer.from(want);
+    return w.length === pass.length && timingSafeEqual(w, pass);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      chunks.push(c as Buffer);
+    }
+    if (!authorized(req)) {
+      log.push({ operation: 'auth', status: 401 });
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="WSMAN"', 'content-length': 0 }).end();
+      return;
+    }
+    const messageId = randomUUID();
+    let env: ParsedEnvelope;
+    let info: RequestInfo;
+    try {
+      env = parseEnvelope(Buffer.concat(chunks), { operation: 'request' });
+      info = describeRequest(env.root);
+    } catch {
+      log.push({ operation: 'invalid', status: 400 });
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('not a SOAP envelope');
+      return;
+    }
+    const isIdentify = info.action === undefined && childElement(env.body, NS.identity, 'Identify') !== undefined;
+    const op = isIdentify ? 'Identify' : info.operation;
+    requests[op] = (requests[op] ?? 0) + 1;
+    let status = 200;
+    let body: string;
+    try {
+      if (size > maxEnvelope) throw new Fault(FAULTS.maxEnvelopeSize);
+      let answer: string | Fault;
+      switch (op) {
+        case 'Identify':
+          answer = identifyResponse();
+          break;
+        case 'Create':
+          answer = envelope(ACTION.CreateResponse, info.messageId, create(env, info), messageId);
+          break;
+        case 'Command':
+          answer = envelope(ACTION.CommandResponse, info.messageId, command(env, info), messageId);
+          break;
+        case 'Send':
+          answer = envelope(ACTION.SendResponse, info.messageId, send(env, info), messageId);
+          break;
+        case 'Receive': {
+          const r = await receive(env, info, req);
+          answer = typeof r === 'string' ? envelope(ACTION.ReceiveResponse, info.messageId, r, messageId) : r;
+          break;
+        }
+        case 'Signal':
+          answer = envelope(ACTION.SignalResponse, info.messageId, signal(info), messageId);
+          break;
+        case 'Delete':
+          answer = envelope(ACTION.DeleteResponse, info.messageId, remove(info), messageId);
+          break;
+        default:
+          answer = new Fault(FAULTS.actionNotSupported);
+      }
+      if (answer instanceof Fault) throw answer;
+      body = answer;
+    } catch (e) {
+      const f = e instanceof Fault ? e : new Fault({ ...FAULTS.invalidParameter, reason: (e as Error).message });
+      status = f.status;
+      body = faultEnvelope(f.spec, info.messageId, messageId);
+    }
+    log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status });
+    if (req.socket.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String((e as Error)?.message ?? e));
+    });
+  });
+  server.keepAliveTimeout = 120_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
+  return {
+    url,
+    stats: {
+      requests,
+      get openShells() {
+        return shells.size;
+      },
+    },
+    log,
+    close: async () => {
+      closed = true;
+      for (const s of shells.values()) {
+        s.engine?.close();
+        for (const c of s.commands.values()) c.child?.kill('SIGKILL');
+        wake(s.poolOut);
+        for (const c of s.commands.values()) wake(c.out);
+      }
+      shells.clear();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+

@@ -1,0 +1,152 @@
+// Response envelopes shaped like Windows' own (as recorded in fixtures/upstream:
+// same namespaces, prefixes, elements and fault codes), for the local endpoint.
+
+import { escapeXmlAttr as attr, escapeXmlText as text } from '../util/xml.js';
+import { ACTION, ANONYMOUS, NS, COMMAND_STATE_PREFIX } from '../wsman/namespaces.js';
+import { toDuration } from '../wsman/envelope.js';
+
+const ENV_OPEN =
+  `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:x="${NS.transfer}" ` +
+  `xmlns:w="${NS.wsman}" xmlns:rsp="${NS.shell}" xmlns:p="${NS.wsmv}">`;
+
+export function envelope(action: string, relatesTo: string | undefined, body: string, messageId: string): string {
+  return (
+    `${ENV_OPEN}<s:Header><a:Action>${text(action)}</a:Action><a:MessageID>uuid:${messageId.toUpperCase()}</a:MessageID>` +
+    `<a:To>${ANONYMOUS}</a:To>${relatesTo ? `<a:RelatesTo>uuid:${text(relatesTo)}</a:RelatesTo>` : ''}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
+  );
+}
+
+export interface ShellDescription {
+  readonly shellId: string;
+  readonly resourceUri: string;
+  readonly owner: string;
+  readonly clientIP: string;
+  readonly processId: number;
+  readonly idleTimeoutMs: number;
+  readonly maxIdleTimeoutMs: number;
+  readonly inputStreams: string;
+  readonly outputStreams: string;
+  readonly state: string;
+  readonly runTimeMs: number;
+  readonly inactivityMs: number;
+  readonly name?: string | undefined;
+}
+
+/** `rsp:Shell` with the elements Windows returns: fewer for cmd shells than for PowerShell shells. */
+export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): string {
+  const ps = kind === 'powershell';
+  return (
+    `<rsp:Shell xmlns:rsp="${NS.shell}"><rsp:ShellId>${s.shellId}</rsp:ShellId>` +
+    (s.name ? `<rsp:Name>${text(s.name)}</rsp:Name>` : '') +
+    `<rsp:ResourceUri>${text(s.resourceUri)}</rsp:ResourceUri><rsp:Owner>${text(s.owner)}</rsp:Owner>` +
+    `<rsp:ClientIP>${text(s.clientIP)}</rsp:ClientIP>` +
+    (ps ? `<rsp:ProcessId>${s.processId}</rsp:ProcessId>` : '') +
+    `<rsp:IdleTimeOut>${toDuration(s.idleTimeoutMs)}</rsp:IdleTimeOut><rsp:InputStreams>${text(s.inputStreams)}</rsp:InputStreams>` +
+    `<rsp:OutputStreams>${text(s.outputStreams)}</rsp:OutputStreams>` +
+    (ps
+      ? `<rsp:MaxIdleTimeOut>${toDuration(s.maxIdleTimeoutMs)}</rsp:MaxIdleTimeOut>` +
+        `<rsp:Locale>en-US</rsp:Locale><rsp:DataLocale>en-US</rsp:DataLocale><rsp:CompressionMode>NoCompression</rsp:CompressionMode>` +
+        `<rsp:ProfileLoaded>Yes</rsp:ProfileLoaded><rsp:Encoding>UTF8</rsp:Encoding><rsp:BufferMode>Block</rsp:BufferMode>` +
+        `<rsp:State>${s.state}</rsp:State>`
+      : '') +
+    `<rsp:ShellRunTime>${toDuration(s.runTimeMs)}</rsp:ShellRunTime>` +
+    `<rsp:ShellInactivity>${toDuration(s.inactivityMs)}</rsp:ShellInactivity></rsp:Shell>`
+  );
+}
+
+export function createResponseBody(endpointUrl: string, s: ShellDescription, kind: 'powershell' | 'cmd'): string {
+  return (
+    `<x:ResourceCreated><a:Address>${text(endpointUrl)}</a:Address><a:ReferenceParameters>` +
+    `<w:ResourceURI>${text(s.resourceUri)}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${s.shellId}</w:Selector></w:SelectorSet>` +
+    `</a:ReferenceParameters></x:ResourceCreated>${shellXml(s, kind)}`
+  );
+}
+export function commandResponseBody(commandId: string): string {
+  return `<rsp:CommandResponse><rsp:CommandId>${commandId}</rsp:CommandId></rsp:CommandResponse>`;
+}
+
+export interface OutStream {
+  readonly name: string;
+  readonly commandId?: string | undefined;
+  readonly data: Uint8Array;
+  readonly end?: boolean;
+}
+
+export function receiveResponseBody(streams: readonly OutStream[], state?: { commandId: string; state: 'Done' | 'Running'; exitCode?: number }): string {
+  let s = '<rsp:ReceiveResponse>';
+  for (const st of streams) {
+    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${st.commandId}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
+  }
+  if (state) {
+    s += `<rsp:CommandState CommandId="${state.commandId}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
+    if (state.exitCode !== undefined) s += `<rsp:ExitCode>${state.exitCode}</rsp:ExitCode>`;
+    s += '</rsp:CommandState>';
+  }
+  return `${s}</rsp:ReceiveResponse>`;
+}
+
+export interface FaultSpec {
+  readonly code: 'Sender' | 'Receiver';
+  readonly subcode: string;
+  readonly reason: string;
+  readonly wsmanCode: number;
+  readonly detail?: string;
+  readonly message?: string;
+}
+
+/** Faults as Windows sends them (texts from the recordings). */
+export const FAULTS = {
+  timedOut: {
+    code: 'Receiver',
+    subcode: 'w:TimedOut',
+    reason: 'The WS-Management service cannot complete the operation within the time specified in OperationTimeout.  ',
+    wsmanCode: 2150858793,
+  },
+  shellNotFound: {
+    code: 'Sender',
+    subcode: 'w:InvalidSelectors',
+    reason: 'The WS-Management service cannot process the request because the request contained invalid selectors for the resource. ',
+    wsmanCode: 2150858843,
+    detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/UnexpectedSelectors',
+    message:
+      'The Windows Remote Shell received a request to perform an operation on a command identifier that does not exist. Either the command has completed execution or the client specified an invalid command identifier. ',
+  },
+  actionNotSupported: {
+    code: 'Sender',
+    subcode: 'a:ActionNotSupported',
+    reason: 'The action is not supported by the service.',
+    wsmanCode: 2150858754,
+  },
+  invalidParameter: {
+    code: 'Sender',
+    subcode: 'w:InvalidParameter',
+    reason: 'The parameter is incorrect. ',
+    wsmanCode: 87,
+  },
+  maxEnvelopeSize: {
+    code: 'Sender',
+    subcode: 'w:EncodingLimit',
+    reason: 'The WS-Management service cannot process the request because the request exceeds the maximum envelope size. ',
+    wsmanCode: 2150858824,
+  },
+} satisfies Record<string, FaultSpec>;
+
+export function faultEnvelope(f: FaultSpec, relatesTo: string | undefined, messageId: string): string {
+  const body =
+    `<s:Fault><s:Code><s:Value>s:${f.code}</s:Value><s:Subcode><s:Value>${f.subcode}</s:Value></s:Subcode></s:Code>` +
+    `<s:Reason><s:Text xml:lang="en-US">${text(f.reason)}</s:Text></s:Reason><s:Detail>` +
+    (f.detail ? `<w:FaultDetail>${f.detail}</w:FaultDetail>` : '') +
+    `<f:WSManFault xmlns:f="${NS.wsmanFault}" Code="${f.wsmanCode}" Machine="127.0.0.1"><f:Message>${text(f.message ?? f.reason)}</f:Message></f:WSManFault>` +
+    `</s:Detail></s:Fault>`;
+  return envelope(ACTION.Fault, relatesTo, body, messageId);
+}
+
+export function identifyResponse(): string {
+  return (
+    `<s:Envelope xmlns:s="${NS.soap}" xmlns:wsmid="${NS.identity}"><s:Header/><s:Body><wsmid:IdentifyResponse>` +
+    `<wsmid:ProtocolVersion>http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd</wsmid:ProtocolVersion>` +
+    `<wsmid:ProductVendor>psremote</wsmid:ProductVendor><wsmid:ProductVersion>OS: 0.0.0 SP: 0.0 Stack: 3.0</wsmid:ProductVersion>` +
+    `<wsmid:SecurityProfiles><wsmid:SecurityProfileName>http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/http/basic</wsmid:SecurityProfileName></wsmid:SecurityProfiles>` +
+    `</wsmid:IdentifyResponse></s:Body></s:Envelope>`
+  );
+}
