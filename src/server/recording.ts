@@ -58,6 +58,9 @@ export interface RequestInfo {
   readonly signalCode: string | undefined;
 }
 
+// winrm4j qualifies CommandId with the shell namespace (ns1:CommandId) and Windows accepts it.
+const commandIdOf = (el: XmlElement) => attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
+
 /** Reads operation, ShellId (selector or client-chosen in rsp:Shell) and CommandId from a request. */
 export function describeRequest(xml: string | XmlElement, where = 'request'): RequestInfo {
   const root = typeof xml === 'string' ? parseXml(xml, { where }) : xml;
@@ -78,13 +81,13 @@ export function describeRequest(xml: string | XmlElement, where = 'request'): Re
   for (const el of body ? childElements(body) : []) {
     if (el.ns !== NS.shell) continue;
     if (el.local === 'Shell') shellId ??= attribute(el, 'ShellId');
-    commandId ??= attribute(el, 'CommandId');
+    commandId ??= commandIdOf(el);
     if (el.local === 'Receive') {
       const ds = childElement(el, NS.shell, 'DesiredStream');
-      commandId ??= ds && attribute(ds, 'CommandId');
+      commandId ??= ds && commandIdOf(ds);
     }
     if (el.local === 'Send') {
-      for (const st of childElements(el, NS.shell, 'Stream')) commandId ??= attribute(st, 'CommandId');
+      for (const st of childElements(el, NS.shell, 'Stream')) commandId ??= commandIdOf(st);
     }
     if (el.local === 'Signal') {
       const c = childElement(el, NS.shell, 'Code');

@@ -40,6 +40,9 @@ export interface EnvelopeDecoderOptions {
 
 const RESPONSE_ACTION = /Response$|\/fault$/;
 
+// winrm4j qualifies CommandId with the shell namespace (ns1:CommandId) and Windows accepts it.
+const commandIdOf = (el: Parameters<typeof attribute>[0]) => attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
+
 /**
  * Decodes envelopes in wire order. Keeps one PSRP defragmenter per direction and
  * shell across envelopes, so a message is listed where its last fragment arrived.
@@ -88,7 +91,7 @@ export class EnvelopeDecoder {
         }
       }
       if (el.ns !== NS.shell && el.ns !== NS.powershell) continue;
-      commandId ??= attribute(el, 'CommandId');
+      commandId ??= commandIdOf(el);
       switch (el.local) {
         case 'CommandLine':
           for (const a of childElements(el, NS.shell, 'Arguments')) if (this.#isPowerShell(shellId, resourceUri)) psrpPayloads.push(b64(textContent(a), 'Arguments'));
@@ -98,7 +101,7 @@ export class EnvelopeDecoder {
           break;
         case 'Receive': {
           const ds = childElement(el, NS.shell, 'DesiredStream');
-          commandId ??= ds && attribute(ds, 'CommandId');
+          commandId ??= ds && commandIdOf(ds);
           break;
         }
         case 'Send':

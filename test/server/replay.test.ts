@@ -114,6 +114,15 @@ describe('matching by operation and target', () => {
     ]);
   });
 
+  test('a CommandId qualified with the shell namespace (winrm4j) is read like an unqualified one', () => {
+    const rec = recording('win12.xml');
+    const cmd = rec.exchanges.find((x) => x.operation === 'Command')!;
+    const receive = rec.exchanges.find((x) => x.operation === 'Receive')!;
+    expect(receive.request).toContain('ns1:CommandId=');
+    expect(receive.commandId).toBe('D6BF85B4-E0D0-4770-9330-F5474E967185');
+    expect(cmd.response.body).toContain('D6BF85B4-E0D0-4770-9330-F5474E967185');
+  });
+
   test('recordingIds gives the pool, shell and pipeline ids a client must use', () => {
     const rec = recording('test_psrp_with_history.yml');
     const ids = recordingIds(rec);
