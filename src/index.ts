@@ -1,1 +1,40 @@
-export const ok = 1;
+// psremote's public API. Names follow PowerShell remoting: a session is a
+// RunspacePool (New-PSSession), invoke runs a pipeline on it (Invoke-Command
+// -Session), invokeCommand is the one-shot form and invokeOnHosts the fan-out
+// (Invoke-Command -ComputerName a,b,c -ThrottleLimit 32).
+
+export * from './errors.js';
+
+// PowerShell sessions
+export { openSession, type SessionOptions, type Credential } from './session/open.js';
+export { RunspacePool, type RunspacePoolOptions, type InvokeOptions, type InvokeTarget } from './session/runspace-pool.js';
+export {
+  PowerShellInvocation,
+  PipelineFailedError,
+  type InvocationResult,
+  type InvocationStreams,
+  type InvocationStateName,
+} from './session/powershell.js';
+export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
+export { NonInteractiveHost, HostCallNotSupportedError, type PSHost, type HostCall } from './session/host.js';
+export { toPlain, toDisplayString, recordMessage } from './session/plain.js';
+export type { PsrpCarrier, CarrierSink } from './session/carrier.js';
+export { WSManCarrier, type WSManCarrierOptions } from './session/wsman-carrier.js';
+export { MemoryCarrier, type MemoryCarrierOptions } from './session/memory-carrier.js';
+export { ScriptedEngine, type ScriptHandler, type ScriptContext } from './session/scripted-engine.js';
+
+// WinRS cmd shells, WMI, raw WS-Management
+export * from './session/winrs.js';
+export * from './session/wmi.js';
+export { WSManClient, type WSManClientOptions, type CallOptions } from './session/wsman-client.js';
+export { WSManFaultError, type FaultKind, type WSManFault } from './wsman/fault.js';
+export * as wsman from './wsman/index.js';
+export * as psrp from './psrp/index.js';
+
+// Transport
+export * from './transport/http/index.js';
+
+// Local endpoint, recordings, replay
+export { startEndpoint, type EndpointOptions, type LocalEndpoint } from './server/endpoint.js';
+export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest } from './server/replay.js';
+export { loadRecording, parseRecording, writeRecording, scrubRecording, type Recording, type Exchange } from './server/recording.js';
