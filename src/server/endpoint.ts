@@ -44,11 +44,19 @@ export interface EndpointOptions {
   readonly maxEnvelopeSizeKb?: number;
   /** Largest raw output bytes in one ReceiveResponse (default 96 KiB). */
   readonly maxReceiveBytes?: number;
+  /**
+   * Drop shells that have had no request and no outstanding Receive for this long,
+   * as Windows disconnects idle shells after about a minute (peers note C4).
+   * Default 0: off. Tests shorten it.
+   */
+  readonly idleDisconnectMs?: number;
 }
 
 export interface EndpointStats {
   readonly requests: Record<string, number>;
   readonly openShells: number;
+  /** Shells dropped by the idle timer. */
+  readonly idleDisconnects: number;
 }
 
 export interface LocalEndpoint {
@@ -86,6 +94,8 @@ interface Shell {
   readonly env?: Record<string, string>;
   readonly inputStreams: string;
   readonly outputStreams: string;
+  /** Receives being held right now. */
+  pendingReceives: number;
 }
 
 class Fault extends Error {
@@ -113,6 +123,23 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   const handler = options.handler ?? demoHandler;
   let url = '';
   let closed = false;
+  let idleDisconnects = 0;
+  const idleMs = options.idleDisconnectMs ?? 0;
+  const idleTimer =
+    idleMs > 0
+      ? setInterval(() => {
+          const now = Date.now();
+          for (const s of shells.values()) {
+            if (s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
+              shells.delete(s.id);
+              s.engine?.close();
+              for (const c of s.commands.values()) c.child?.kill('SIGKILL');
+              idleDisconnects++;
+            }
+          }
+        }, Math.max(10, Math.floor(idleMs / 4)))
+      : undefined;
+  idleTimer?.unref();
 
   const shellOf = (info: RequestInfo): Shell => {
     const s = info.shellId ? shells.get(info.shellId.toUpperCase()) : undefined;
@@ -167,6 +194,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       ...(isPs ? { engine: new ScriptedEngine({ handler }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
+      pendingReceives: 0,
       inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
       outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
     };
@@ -261,6 +289,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
     const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, maxOpMs);
     if (out.chunks.length === 0 && !out.done) {
+      shell.pendingReceives++;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, opMs);
         const done = () => {
@@ -270,6 +299,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
         out.waiters.push(done);
         req.socket.once('close', done);
       });
+      shell.pendingReceives--;
+      shell.lastActivity = Date.now();
       // A little more output often follows at once: let it join this answer.
       if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
     }
@@ -427,10 +458,14 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       get openShells() {
         return shells.size;
       },
+      get idleDisconnects() {
+        return idleDisconnects;
+      },
     },
     log,
     close: async () => {
       closed = true;
+      if (idleTimer) clearInterval(idleTimer);
       for (const s of shells.values()) {
         s.engine?.close();
         for (const c of s.commands.values()) c.child?.kill('SIGKILL');

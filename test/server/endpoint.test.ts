@@ -157,3 +157,18 @@ describe('answers have the shape of Windows answers', () => {
     void WSManFaultError;
   });
 });
+
+describe('keep-alive against an endpoint that drops idle shells', () => {
+  // Windows drops a shell with no outstanding Receive after about a minute of
+  // inactivity; here the timer is shortened to 300 ms and the idle time to 6x that.
+  test('a PowerShell session stays usable through a long idle period; a shell without a Receive is dropped', async () => {
+    ep = await startEndpoint({ idleDisconnectMs: 300, maxOperationTimeoutMs: 100 });
+    const pool = await openSession(ep.url, { operationTimeoutMs: 100 });
+    const bare = await openShell(ep.url); // WinRS: no Receive until a command runs
+    await new Promise((r) => setTimeout(r, 1_800));
+    expect(ep.stats.idleDisconnects).toBe(1);
+    expect((await pool.invoke('Write-Output alive').result()).output).toEqual(['alive']);
+    await expect(bare.run('echo', ['x'])).rejects.toMatchObject({ code: 'PSR_WSMAN_FAULT', kind: 'ShellNotFound' });
+    await pool.close();
+  });
+});
