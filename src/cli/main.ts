@@ -13,6 +13,7 @@ import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import * as demo from './commands/demo.js';
+import * as session from './commands/session.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -24,7 +25,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, serve, decode, demo];
 
 function version(): string {
   try {

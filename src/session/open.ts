@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
 import { basicAuth, certificateAuth, noAuth } from '../transport/http/auth.js';
 import { WSManClient, type WSManClientOptions } from './wsman-client.js';
+import type { ConnectionOptions } from './target.js';
 import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
 import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
 
@@ -25,6 +26,8 @@ export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions
   readonly operationTimeoutMs?: number;
   readonly sessionId?: string;
   readonly locale?: string;
+  /** Full connection options (as the CLI's connection flags build them); they take precedence. */
+  readonly connection?: Partial<ConnectionOptions>;
 }
 
 /** Opens a PowerShell session (a RunspacePool) on a WinRM host. */
@@ -37,6 +40,7 @@ export async function openSession(target: string, options: SessionOptions = {}):
   const transport = new HttpTransport({
     endpoint: target,
     auth,
+    ...options.connection,
     ...(options.useSsl !== undefined ? { secure: options.useSsl } : {}),
     ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
@@ -47,6 +51,7 @@ export async function openSession(target: string, options: SessionOptions = {}):
     ...(options.operationTimeoutMs !== undefined ? { operationTimeoutMs: options.operationTimeoutMs } : {}),
     ...(options.sessionId ? { sessionId: options.sessionId } : {}),
     ...(options.locale ? { locale: options.locale } : {}),
+    ...options.connection,
   };
   const carrier = new WSManCarrier(new WSManClient(transport, clientOptions), options);
   return RunspacePool.open(carrier, options);

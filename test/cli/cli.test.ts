@@ -181,3 +181,27 @@ describe('psremote invoke and demo against the local endpoint', () => {
     expect(r.stdout).toMatch(/stdout: hello from a WinRS shell\n  exit code: 0/);
   });
 });
+
+describe('psremote session list --remote', () => {
+  test('shows the disconnected sessions of a recorded Windows host', async () => {
+    const { startReplayServer } = await import('../../src/server/replay.js');
+    const { recording } = await import('../helpers/recordings.js');
+    const full = recording('test_psrp_disconnect_runspaces.yml');
+    const server = await startReplayServer({ recording: { ...full, exchanges: full.exchanges.filter((x) => x.operation === 'Enumerate') } });
+    try {
+      const r = await new Promise<{ code: number; stdout: string }>((resolve) => {
+        const child = spawn(process.execPath, [CLI, 'session', 'list', '--remote', server.url], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout }));
+      });
+      expect(r.code).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      expect(lines).toHaveLength(3);
+      expect(lines[1]).toMatch(/^B6631D8E-65A0-49F2-9053-A1B156C95777\s+Disconnected\s+Microsoft\.PowerShell\s+7200s\s+\d+s\s+-$/);
+      expect(lines[2]).toMatch(/^01AA3E43-9E21-424B-A7FC-BC16AA34F4CE\s+Disconnected/);
+    } finally {
+      await server.close();
+    }
+  });
+});

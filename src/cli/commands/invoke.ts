@@ -6,42 +6,18 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { openSession, type SessionOptions } from '../../session/open.js';
+import { openSession } from '../../session/open.js';
+import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
 import type { PowerShellInvocation } from '../../session/powershell.js';
 import type { CliIO } from '../main.js';
 
-interface InvokeFlags {
+interface InvokeFlags extends ConnectionFlags {
   command?: string;
   file?: string;
   json?: boolean;
-  user?: string;
-  passwordEnv?: string;
-  ssl?: boolean;
-  allowUnencrypted?: boolean;
   configurationName?: string;
   throttle: string;
-  operationTimeout?: string;
-  insecureSkipVerify?: boolean;
-  ca?: string;
-}
-
-function sessionOptions(f: InvokeFlags, io: CliIO): SessionOptions {
-  const opts: { -readonly [K in keyof SessionOptions]: SessionOptions[K] } = {};
-  if (f.user) {
-    const password = f.passwordEnv ? process.env[f.passwordEnv] : undefined;
-    if (password === undefined) throw new UsageError(`--user needs the password in an environment variable named by --password-env${f.passwordEnv ? ` (${f.passwordEnv} is not set)` : ''}`);
-    opts.credential = { username: f.user, password };
-  }
-  if (f.ssl) opts.useSsl = true;
-  if (f.allowUnencrypted) opts.allowUnencrypted = true;
-  if (f.configurationName) opts.configurationName = f.configurationName;
-  if (f.operationTimeout) opts.operationTimeoutMs = Number(f.operationTimeout) * 1000;
-  if (f.insecureSkipVerify || f.ca) {
-    if (f.insecureSkipVerify) io.stderr.write('WARNING: server certificate verification is off (--insecure-skip-verify)\n');
-    opts.tls = { ...(f.ca ? { ca: readFileSync(f.ca) } : {}), ...(f.insecureSkipVerify ? { rejectUnauthorized: false } : {}) };
-  }
-  return opts;
 }
 
 async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string): Promise<void> {
@@ -58,7 +34,8 @@ async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string
 }
 
 async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, prefix: string): Promise<number> {
-  const pool = await openSession(host, sessionOptions(f, io));
+  const { endpoint: _endpoint, ...connection } = await connectionOptions(host, f, io);
+  const pool = await openSession(host, { connection, ...(f.configurationName ? { configurationName: f.configurationName } : {}) });
   try {
     const inv = pool.invoke(script);
     const streams = printStreams(inv, io, prefix);
@@ -76,23 +53,16 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 }
 
 export function register(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command('invoke')
     .description('run a PowerShell script on one or more hosts (Invoke-Command)')
     .argument('<hosts>', 'host, host:port or http(s)://host:port/wsman; several separated by commas')
     .option('-c, --command <script>', 'the script to run')
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
-    .option('-u, --user <name>', 'user name (DOMAIN\\user or user@domain)')
-    .option('--password-env <var>', 'environment variable that holds the password')
-    .option('--ssl', 'use https (port 5986) for bare host names')
-    .option('--allow-unencrypted', 'allow Basic authentication over plain http')
-    .option('--ca <file>', 'CA certificate (PEM) to trust for https')
-    .option('--insecure-skip-verify', 'do not verify the server certificate (prints a warning)')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
-    .option('--operation-timeout <seconds>', 'WS-Management OperationTimeout')
-    .option('--throttle <n>', 'hosts at once', '32')
-    .action(async (hostsArg: string, f: InvokeFlags) => {
+    .option('--throttle <n>', 'hosts at once', '32');
+  addConnectionFlags(cmd).action(async (hostsArg: string, f: InvokeFlags) => {
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
       const script = f.command ?? readFileSync(f.file!, 'utf8');
       const hosts = hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
