@@ -115,12 +115,13 @@ export interface ShellBody {
 
 export function shellBody(b: ShellBody): string {
   let s = `<rsp:Shell${b.shellId ? ` ShellId="${attr(b.shellId)}"` : ''}${b.name ? ` Name="${attr(b.name)}"` : ''}>`;
-  if (b.workingDirectory !== undefined) s += `<rsp:WorkingDirectory>${text(b.workingDirectory)}</rsp:WorkingDirectory>`;
+  // Schema order (MS-WSMV 2.2.4.37): Environment, WorkingDirectory, Lifetime, IdleTimeOut, streams.
   if (b.environment && Object.keys(b.environment).length > 0) {
     s += '<rsp:Environment>';
     for (const [k, v] of Object.entries(b.environment)) s += `<rsp:Variable Name="${attr(k)}">${text(v)}</rsp:Variable>`;
     s += '</rsp:Environment>';
   }
+  if (b.workingDirectory !== undefined) s += `<rsp:WorkingDirectory>${text(b.workingDirectory)}</rsp:WorkingDirectory>`;
   if (b.lifetimeMs !== undefined) s += `<rsp:Lifetime>${toDuration(b.lifetimeMs)}</rsp:Lifetime>`;
   if (b.idleTimeoutMs !== undefined) s += `<rsp:IdleTimeOut>${toDuration(b.idleTimeoutMs)}</rsp:IdleTimeOut>`;
   s += `<rsp:InputStreams>${text(b.inputStreams ?? 'stdin')}</rsp:InputStreams>`;
