@@ -179,8 +179,9 @@ export function disconnectBody(o: { bufferMode?: BufferMode; idleTimeoutMs?: num
   return `${s}</rsp:Disconnect>`;
 }
 
+/** A shell Reconnect has an empty body (MS-WSMV 4.7.10; pypsrp's recorded request too); a command's names it. */
 export function reconnectBody(commandId?: string): string {
-  return commandId ? `<rsp:Reconnect CommandId="${attr(commandId)}"/>` : '<rsp:Reconnect/>';
+  return commandId ? `<rsp:Reconnect CommandId="${attr(commandId)}"/>` : '';
 }
 
 /** Pool connect carries connectXml (SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL); a command connect only its id. */
