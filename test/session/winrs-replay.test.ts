@@ -57,9 +57,11 @@ describe('runCommand against real WinRS recordings', () => {
     'test_winrs_extra_opts.yml',
     'test_winrs_unicode.yml',
     'test_client_execute_cmd_environment.yml',
-    // winrm4j's win12.xml is left out: its Receive names the command with a
-    // namespace-qualified attribute (ns1:CommandId), which the replay server's
-    // request matcher does not read yet, so no live Receive can match it.
+    'ProtocolRunCommandWithEnv.yml',
+    'ProtocolGetCommandState.yml',
+    'ProtocolRunCommandWithCommandTimeout.yml',
+    // winrm4j names the command with a namespace-qualified ns1:CommandId
+    'win12.xml',
   ];
   test.each(files)('%s: stdout, stderr and exit code as recorded', async (file) => {
     const rec = recording(file);
@@ -165,5 +167,59 @@ describe('recorded faults surface as typed errors', () => {
     expect(e).toBeInstanceOf(WSManFaultError);
     expect((e as WSManFaultError).kind).toBe('InvalidParameter');
     await shell.close();
+  });
+});
+
+describe('shells opened and closed, commands started and terminated (real recordings)', () => {
+  test.each(['ProtocolOpenCloseShell.yml', 'test_winrs_open_already_opened.yml'])('%s: Create then Delete', async (file) => {
+    const rec = recording(file);
+    server = await startReplayServer({ recording: rec, maxDelayMs: 10 });
+    const c = client(server.url);
+    const shell = await openShell(c);
+    expect(shell.info.shellId).toMatch(/^[0-9A-F-]{36}$/);
+    await shell.close();
+    await c.close();
+    expect(server.unmatched).toEqual([]);
+    expect(server.served.map((x) => x.operation)).toEqual(['Create', 'Delete']);
+  });
+
+  test.each(['ProtocolRunCommandWithArgsAndCleanup.yml', 'ProtocolRunCommandWithoutArgsAndCleanup.yml'])('%s: Command then Signal terminate', async (file) => {
+    const rec = recording(file);
+    const want = expectedFrom(rec);
+    server = await startReplayServer({ recording: rec, maxDelayMs: 10, holdExhaustedReceiveMs: 50 });
+    const c = client(server.url);
+    const shell = await openShell(c);
+    const cmd = await shell.run(want.command, want.args);
+    await cmd.terminate();
+    await shell.close();
+    await c.close();
+    expect(server.unmatched).toEqual([]);
+    expect(server.served.map((x) => x.operation).filter((o) => o !== 'Receive')).toEqual(['Create', 'Command', 'Signal', 'Delete']);
+  });
+});
+
+describe('recordings with several shells in a row (one command each, stdin when recorded)', () => {
+  test.each(['test_client_execute_cmd.yml', 'ClientPutFile.yml', 'ClientPutFile_ZeroByteFile.yml'])('%s', async (file) => {
+    const rec = recording(file);
+    server = await startReplayServer({ recording: rec, maxDelayMs: 10 });
+    const c = client(server.url);
+    // Split the conversation at each Create: each part is one shell with one command.
+    const parts: Recording[] = [];
+    for (const x of rec.exchanges) {
+      if (x.operation === 'Create') parts.push({ ...rec, exchanges: [] });
+      (parts.at(-1)!.exchanges as typeof rec.exchanges[number][]).push(x);
+    }
+    for (const part of parts) {
+      const want = expectedFrom(part);
+      const send = part.exchanges.find((x) => x.operation === 'Send');
+      const stdin = send ? Buffer.concat([...send.request.matchAll(/<(?:\w+:)?Stream\b[^>]*>([^<]*)</g)].map((m) => Buffer.from(m[1]!, 'base64'))) : undefined;
+      const r = await runCommand(c, want.command, want.args, stdin ? { stdin } : {});
+      expect(r.exitCode).toBe(want.exitCode);
+      expect(r.stdoutBytes.equals(want.stdout)).toBe(true);
+      expect(r.stderrBytes.equals(want.stderr)).toBe(true);
+    }
+    await c.close();
+    expect(server.unmatched).toEqual([]);
+    expect(server.served.map((s) => s.operation)).toEqual(rec.exchanges.map((x) => x.operation));
   });
 });
