@@ -164,3 +164,21 @@ describe('WinRb stub faults', () => {
     expect(f.provider).toBe('WMIv1 plugin for Windows Remote Management');
   });
 });
+
+describe('the other recorded WinRb faults', () => {
+  test.each([
+    ['soap_fault_v2.xml', 'CannotProcessFilter', 2150858778, 'n:CannotProcessFilter', 'The specified class does not exist in the given namespace.'],
+    ['soap_fault_omi.xml', 'InternalError', undefined, 'wsman:InternalError', 'get-instance: instance name parameter is missing'],
+  ])('%s', async (file, kind, code, subcode, message) => {
+    const { readFileSync } = await import('node:fs');
+    const xml = readFileSync(`fixtures/upstream/WinRb-WinRM/tests/spec/stubs/responses/${file}`, 'utf8');
+    let err: unknown;
+    try {
+      parseResponse(xml, { operation: 'Enumerate', httpStatus: 500 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(WSManFaultError);
+    expect(err).toMatchObject({ kind, wsmanCode: code, subcode, faultMessage: message, httpStatus: 500 });
+  });
+});
