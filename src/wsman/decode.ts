@@ -11,6 +11,7 @@ import { Destination } from '../psrp/message.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX } from './namespaces.js';
 import { decodeBase64Strict, parseEnvelope, type ParsedEnvelope } from './response.js';
 import { parseValue } from '../psrp/clixml-bridge.js';
+import { toPlain } from '../psrp/plain.js';
 
 export interface DecodedPsrpMessage {
   readonly type: string;
@@ -215,20 +216,7 @@ export function splitEnvelopes(text: string): string[] {
   return out.map((s) => s.replace(/^<\?xml[^>]*\?>\s*/, ''));
 }
 
-// INTERIM plain view of a CLIXML value through the PSRP core's current CLIXML
-// bridge; replaced by src/clixml's deserialize + toPlain when that lands.
+// Plain view of a CLIXML value through the PSRP core's CLIXML bridge.
 function interimToJson(clixml: string): unknown {
-  return plain(parseValue(clixml, {}, 'CLIXML'));
-}
-
-function plain(v: unknown): unknown {
-  if (v === null || typeof v !== 'object') return v;
-  const o = v as { kind?: string; tag?: string; text?: string; list?: unknown[]; dict?: [unknown, unknown][]; props?: Map<string, unknown>; adapted?: Map<string, unknown>; value?: unknown; toStringText?: string };
-  if (o.kind === 'prim') return o.text;
-  if (o.kind !== 'obj') return v;
-  if (o.list) return o.list.map(plain);
-  if (o.dict) return Object.fromEntries(o.dict.map(([k, val]) => [String(plain(k)), plain(val)]));
-  const props = new Map<string, unknown>([...(o.adapted ?? []), ...(o.props ?? [])]);
-  if (props.size === 0) return o.value !== undefined ? plain(o.value) : (o.toStringText ?? null);
-  return Object.fromEntries([...props].map(([k, val]) => [k, plain(val)]));
+  return toPlain(parseValue(clixml, {}, 'CLIXML'));
 }
