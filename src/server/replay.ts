@@ -134,8 +134,21 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const maxDelay = options.maxDelayMs ?? 2000;
   const maxBody = options.maxRequestBytes ?? 16 * 1024 * 1024;
   const queues = new Map<string, Slot[]>();
+  // A shell's Receives are split into epochs at each pool Disconnect, Reconnect and
+  // Connect: a Receive is answered only from the epoch the live conversation is in,
+  // as a server gives no pool output while disconnected.
+  const isEpochChange = (op: string, commandId: string | undefined) => (op === 'Disconnect' || op === 'Reconnect' || op === 'Connect') && !commandId;
+  const recordedEpochs = new Map<string, number>();
+  const liveEpochs = new Map<string, number>();
+  const receiveKey = (shellId: string | undefined, commandId: string | undefined, epoch: number) =>
+    `${queueKey('Receive', shellId, commandId)}@${epoch}`;
   rec.exchanges.forEach((exchange, index) => {
-    const key = queueKey(exchange.operation, exchange.shellId, exchange.commandId);
+    const shell = upper(exchange.shellId) ?? '';
+    const key =
+      exchange.operation === 'Receive'
+        ? receiveKey(exchange.shellId, exchange.commandId, recordedEpochs.get(shell) ?? 0)
+        : queueKey(exchange.operation, exchange.shellId, exchange.commandId);
+    if (isEpochChange(exchange.operation, exchange.commandId)) recordedEpochs.set(shell, (recordedEpochs.get(shell) ?? 0) + 1);
     let q = queues.get(key);
     if (!q) queues.set(key, (q = []));
     q.push({ index, exchange });
@@ -179,8 +192,10 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       if (info.commandId) bind(info.commandId, slot.exchange.commandId);
       return { slot };
     }
-    const key = queueKey(op, shellId, commandId);
-    const q = queues.get(key);
+    const key = op === 'Receive' ? receiveKey(shellId, commandId, liveEpochs.get(upper(shellId) ?? '') ?? 0) : queueKey(op, shellId, commandId);
+    let q = queues.get(key);
+    // A Receive in an epoch the recording has no Receive for waits like an exhausted one.
+    if (!q && op === 'Receive' && queues.has(`${key.slice(0, key.lastIndexOf('@'))}@0`)) q = [];
     if (!q) {
       const knownShell = rec.exchanges.some((x) => upper(x.shellId) === upper(shellId));
       if (shellId && !knownShell) return { reason: `unknown ShellId ${info.shellId}` };
@@ -189,6 +204,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     }
     const slot = q.shift();
     if (!slot) return { reason: `recorded ${op} answers for this target are used up` };
+    if (isEpochChange(op, commandId)) liveEpochs.set(upper(shellId) ?? '', (liveEpochs.get(upper(shellId) ?? '') ?? 0) + 1);
     return { slot };
   }
 

@@ -30,6 +30,15 @@ export interface PsrpCarrier {
   negotiated?(protocolVersion: string): void;
   /** Closes the pool (WSMan Delete) and the carrier's connections. */
   closePool(signal?: AbortSignal): Promise<void>;
+  /** Disconnect-PSSession: stop receiving and tell the server (carriers that support it). */
+  disconnect?(options: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop' }, signal?: AbortSignal): Promise<void>;
+  /** Connect-PSSession from the same client: resume the disconnected pool. */
+  reconnect?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Connect to a pool created by another client: `first` holds SESSION_CAPABILITY +
+   * CONNECT_RUNSPACEPOOL; the answer (RUNSPACEPOOL_INIT_DATA…) goes to the sink.
+   */
+  connectPool?(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void>;
   /** Requests per operation, when the carrier counts them. */
   readonly requestCounts?: Readonly<Record<string, number>>;
 }

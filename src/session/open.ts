@@ -30,8 +30,17 @@ export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions
   readonly connection?: Partial<ConnectionOptions>;
 }
 
+/** Connects to a disconnected PowerShell session (by ShellId) that another client created. */
+export async function connectSession(target: string, shellId: string, options: SessionOptions = {}): Promise<RunspacePool> {
+  return RunspacePool.connect(carrierFor(target, options), shellId, options);
+}
+
 /** Opens a PowerShell session (a RunspacePool) on a WinRM host. */
 export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
+  return RunspacePool.open(carrierFor(target, options), options);
+}
+
+function carrierFor(target: string, options: SessionOptions): WSManCarrier {
   if (/^(exec:|ssh:\/\/)/i.test(target)) {
     throw new UsageError(`${target.split(':')[0]} targets need the OutOfProc transport, which is not available in this build`);
   }
@@ -53,6 +62,5 @@ export async function openSession(target: string, options: SessionOptions = {}):
     ...(options.locale ? { locale: options.locale } : {}),
     ...options.connection,
   };
-  const carrier = new WSManCarrier(new WSManClient(transport, clientOptions), options);
-  return RunspacePool.open(carrier, options);
+  return new WSManCarrier(new WSManClient(transport, clientOptions), options);
 }

@@ -92,6 +92,44 @@ export class RunspacePool implements AsyncDisposable {
     }
   }
 
+  /**
+   * Connects to a pool another client created and left disconnected
+   * (Get-PSSession -ComputerName | Connect-PSSession): SESSION_CAPABILITY +
+   * CONNECT_RUNSPACEPOOL in one Connect, then the pool is Opened again.
+   */
+  static async connect(carrier: PsrpCarrier, shellId: string, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
+    if (!carrier.connectPool) throw new UsageError('this carrier cannot connect to an existing pool');
+    const pool = new RunspacePool(carrier, { runspacePoolId: shellId.toLowerCase(), ...options });
+    const opened = new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject }));
+    try {
+      pool.#core.connect();
+      const first = pool.#core.dataToSend(carrier.payloadBudget());
+      if (!first || pool.#core.hasDataToSend) throw new UsageError('the connect request does not fit in one message');
+      await carrier.connectPool(shellId, first, { payload: (d) => pool.#receive(d), error: (e) => pool.#fail(e) }, options.signal);
+      await opened;
+      return pool;
+    } catch (e) {
+      await carrier.closePool().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
+  async disconnect(options: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop'; signal?: AbortSignal } = {}): Promise<void> {
+    if (!this.#carrier.disconnect) throw new UsageError('this carrier cannot disconnect a pool');
+    await this.#sendChain;
+    const { signal, ...o } = options;
+    await this.#carrier.disconnect(o, signal);
+    this.#core.markDisconnected();
+  }
+
+  /** Connect-PSSession from this same client: resume receiving. */
+  async reconnect(signal?: AbortSignal): Promise<void> {
+    if (!this.#carrier.reconnect) throw new UsageError('this carrier cannot reconnect a pool');
+    await this.#carrier.reconnect(signal);
+    this.#core.markReconnected();
+  }
+
   get runspacePoolId(): string {
     return this.#core.runspacePoolId;
   }
@@ -199,6 +237,7 @@ export class RunspacePool implements AsyncDisposable {
       case 'SessionCapability':
         if (this.#core.theirProtocolVersion) this.#carrier.negotiated?.(this.#core.theirProtocolVersion);
         return;
+      case 'RunspacePoolInitData':
       case 'RunspacePoolState':
         if (this.#core.state === RunspacePoolState.Opened) this.#opened?.resolve();
         else if (this.#core.state === RunspacePoolState.Broken || this.#core.state === RunspacePoolState.Closed) {

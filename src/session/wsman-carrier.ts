@@ -197,6 +197,36 @@ export class WSManCarrier implements PsrpCarrier {
     }
   }
 
+  async disconnect(o: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop' }, signal?: AbortSignal): Promise<void> {
+    const shellId = this.#requireShell();
+    // No Receive may stay outstanding on a disconnected shell.
+    this.#poolLoop?.abort.abort();
+    this.#poolLoop = undefined;
+    for (const l of this.#pipelines.values()) l.abort.abort();
+    this.#count('Disconnect');
+    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) });
+  }
+
+  async reconnect(signal?: AbortSignal): Promise<void> {
+    const shellId = this.#requireShell();
+    this.#count('Reconnect');
+    await this.client.reconnect(this.resourceUri, shellId, signal ? { signal } : {});
+    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  async connectPool(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {
+    this.#sink = sink;
+    this.#shellId = shellId.toUpperCase();
+    this.#count('Connect');
+    const answer = await this.client.connect(this.resourceUri, this.#shellId, {
+      connectXml: first.data,
+      protocolVersion: this.#opts.protocolVersion ?? '2.3',
+      ...(signal ? { signal } : {}),
+    });
+    if (answer && answer.length > 0) sink.payload(answer);
+    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
   async closePool(signal?: AbortSignal): Promise<void> {
     if (this.#closed) return;
     const shellId = this.#shellId;
