@@ -26,6 +26,7 @@ import {
   faultEnvelope,
   identifyResponse,
   receiveResponseBody,
+  shellXml,
   type FaultSpec,
   type OutStream,
 } from './responses.js';
@@ -96,6 +97,7 @@ interface Shell {
   readonly outputStreams: string;
   /** Receives being held right now. */
   pendingReceives: number;
+  state: 'Connected' | 'Disconnected';
 }
 
 class Fault extends Error {
@@ -130,7 +132,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       ? setInterval(() => {
           const now = Date.now();
           for (const s of shells.values()) {
-            if (s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
+            if (s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
               shells.delete(s.id);
               s.engine?.close();
               for (const c of s.commands.values()) c.child?.kill('SIGKILL');
@@ -165,7 +167,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       maxIdleTimeoutMs: 2_147_483_647,
       inputStreams: s.inputStreams,
       outputStreams: s.outputStreams,
-      state: 'Connected',
+      state: s.state,
       runTimeMs: now - s.created,
       inactivityMs: now - s.lastActivity,
     };
@@ -195,6 +197,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,
+      state: 'Connected',
       inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
       outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
     };
@@ -341,6 +344,60 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return '<rsp:SignalResponse/>';
   }
 
+  // Disconnect-PSSession: the shell and its commands live on, output is buffered.
+  function disconnect(info: RequestInfo): string {
+    const shell = shellOf(info);
+    shell.state = 'Disconnected';
+    wake(shell.poolOut); // the old client's pool Receive ends
+    for (const c of shell.commands.values()) wake(c.out);
+    return '<rsp:DisconnectResponse/>';
+  }
+
+  function reconnect(info: RequestInfo): string {
+    const shell = shellOf(info);
+    shell.state = 'Connected';
+    return '<rsp:ReconnectResponse/>';
+  }
+
+  // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
+  // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml.
+  function connect(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = shellOf(info);
+    if (!shell.engine) throw new Fault(FAULTS.actionNotSupported);
+    const el = childElement(env.body, NS.shell, 'Connect');
+    if (!el) throw new Fault(FAULTS.invalidParameter);
+    const cid = attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
+    if (cid) {
+      commandOf(shell, cid);
+      return '<rsp:ConnectResponse/>';
+    }
+    const cx = childElement(el, NS.powershell, 'connectXml');
+    if (!cx) throw new Fault(FAULTS.invalidParameter);
+    shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
+    shell.engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
+    const answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
+    shell.state = 'Connected';
+    return `<rsp:ConnectResponse><pwsh:connectResponseXml xmlns:pwsh="${NS.powershell}">${answer.toString('base64')}</pwsh:connectResponseXml></rsp:ConnectResponse>`;
+  }
+
+  // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
+  function enumerate(env: ParsedEnvelope, info: RequestInfo): string {
+    let items = '';
+    if (info.resourceUri === RESOURCE.shell) {
+      for (const s of shells.values()) items += shellXml(describe(s), s.kind);
+    } else if (info.resourceUri === RESOURCE.shellCommand) {
+      const en = childElement(env.body, NS.enumeration, 'Enumerate');
+      const filter = en && childElement(en, NS.wsman, 'Filter');
+      const set = filter && childElement(filter, NS.wsman, 'SelectorSet');
+      const sel = set && childElements(set, NS.wsman, 'Selector').find((x) => attribute(x, 'Name') === 'ShellId');
+      const shell = sel ? shells.get(textContent(sel).trim().toUpperCase()) : undefined;
+      for (const c of shell ? shell.commands.values() : []) {
+        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${c.id}</rsp:CommandId></rsp:Command>`;
+      }
+    } else throw new Fault(FAULTS.actionNotSupported);
+    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext><w:Items>${items}</w:Items><w:EndOfSequence/></n:EnumerateResponse>`;
+  }
+
   function remove(info: RequestInfo): string {
     const shell = shellOf(info);
     shells.delete(shell.id);
@@ -419,6 +476,18 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           break;
         case 'Delete':
           answer = envelope(ACTION.DeleteResponse, info.messageId, remove(info), messageId);
+          break;
+        case 'Disconnect':
+          answer = envelope(ACTION.DisconnectResponse, info.messageId, disconnect(info), messageId);
+          break;
+        case 'Reconnect':
+          answer = envelope(ACTION.ReconnectResponse, info.messageId, reconnect(info), messageId);
+          break;
+        case 'Connect':
+          answer = envelope(ACTION.ConnectResponse, info.messageId, connect(env, info), messageId);
+          break;
+        case 'Enumerate':
+          answer = envelope(ACTION.EnumerateResponse, info.messageId, enumerate(env, info), messageId);
           break;
         default:
           answer = new Fault(FAULTS.actionNotSupported);

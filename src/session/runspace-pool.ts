@@ -114,6 +114,21 @@ export class RunspacePool implements AsyncDisposable {
     }
   }
 
+  /**
+   * Receive-PSSession: attach to a pipeline that kept running on the server while
+   * the pool was disconnected, and receive the rest of its output.
+   */
+  async attach(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
+    if (!this.#carrier.attachPipeline) throw new UsageError('this carrier cannot attach to a running pipeline');
+    const id = pipelineId.toLowerCase();
+    const core = new ClientPowerShell(this.#core, { pipelineId: id });
+    core.connect();
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    this.#invocations.set(id, { inv, core, host: options.host ?? this.#host });
+    await this.#carrier.attachPipeline(id, options.signal);
+    return inv;
+  }
+
   /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
   async disconnect(options: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop'; signal?: AbortSignal } = {}): Promise<void> {
     if (!this.#carrier.disconnect) throw new UsageError('this carrier cannot disconnect a pool');

@@ -97,6 +97,9 @@ export class ScriptedEngine {
       case 'InitRunspacePool':
         this.server.open();
         return;
+      case 'ConnectRunspacePool':
+        this.server.acceptConnect();
+        return;
       case 'CreatePipeline':
       case 'GetCommandMetadata': {
         const sp = this.server.pipelines.get(e.pipelineId!);

@@ -227,6 +227,16 @@ export class WSManCarrier implements PsrpCarrier {
     this.#poolLoop = this.#receiveLoop(undefined);
   }
 
+  async attachPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
+    const shellId = this.#requireShell();
+    const commandId = pipelineId.toUpperCase();
+    this.#count('Connect');
+    await this.client.connect(this.resourceUri, shellId, { commandId, ...(signal ? { signal } : {}) });
+    const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+    this.#pipelines.set(pipelineId, loop);
+    void this.#runLoop(loop, commandId);
+  }
+
   async closePool(signal?: AbortSignal): Promise<void> {
     if (this.#closed) return;
     const shellId = this.#shellId;
