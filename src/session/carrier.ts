@@ -39,6 +39,11 @@ export interface PsrpCarrier {
    * CONNECT_RUNSPACEPOOL; the answer (RUNSPACEPOOL_INIT_DATA…) goes to the sink.
    */
   connectPool?(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void>;
+  /**
+   * Do not receive for this pipeline when it is created (Invoke-Command
+   * -InDisconnectedSession): its output stays on the server for a later client.
+   */
+  holdOutput?(pipelineId: string): void;
   /** Receive-PSSession: start receiving for a pipeline that runs on a connected pool. */
   attachPipeline?(pipelineId: string, signal?: AbortSignal): Promise<void>;
   /** Requests per operation, when the carrier counts them. */

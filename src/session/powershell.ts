@@ -77,6 +77,7 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
   };
   readonly #core: ClientPowerShell;
   readonly #stop: () => Promise<void>;
+  #started: Promise<void> = Promise.resolve();
   readonly #done: Promise<InvocationResult>;
   #resolve!: (r: InvocationResult) => void;
   #reject!: (e: unknown) => void;
@@ -92,6 +93,17 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     });
     // result() may never be awaited when the caller only iterates.
     this.#done.catch(() => undefined);
+  }
+
+  /** Resolves once the server has the pipeline (WSMan: the Command was answered). */
+  get started(): Promise<void> {
+    return this.#started;
+  }
+
+  /** @internal */
+  _setStarted(p: Promise<void>): void {
+    this.#started = p;
+    p.catch(() => undefined);
   }
 
   get state(): InvocationStateName {

@@ -40,6 +40,11 @@ export interface InvokeOptions {
   readonly pipelineId?: string;
   readonly addToHistory?: boolean;
   readonly signal?: AbortSignal;
+  /**
+   * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
+   * Receive is made for this pipeline; disconnect, and collect it later with attach().
+   */
+  readonly holdOutput?: boolean;
 }
 
 export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
@@ -182,8 +187,13 @@ export class RunspacePool implements AsyncDisposable {
     }
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
     this.#invocations.set(core.pipelineId, { inv, core, host: options.host ?? this.#host });
+    if (options.holdOutput) {
+      if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
+      this.#carrier.holdOutput(core.pipelineId);
+    }
     core.start();
     const started = this.#flush(options.signal);
+    inv._setStarted(started);
     started.catch((e: unknown) => this.#finishPipeline(core.pipelineId, e));
     if (hasInput) void this.#pumpInput(core, options.input!, started, options.signal);
     if (options.signal) {

@@ -53,6 +53,7 @@ export class WSManCarrier implements PsrpCarrier {
   readonly #pipelines = new Map<string, ReceiveLoop>();
   #poolLoop: ReceiveLoop | undefined;
   #budget: number | undefined;
+  readonly #held = new Set<string>();
 
   constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
     this.client = client;
@@ -135,7 +136,8 @@ export class WSManCarrier implements PsrpCarrier {
       this.#pipelines.set(p.pipelineId, loop);
       this.#count('Command');
       await this.client.command(this.resourceUri, shellId, { commandId, command: '', argumentsData: p.data }, call);
-      void this.#runLoop(loop, commandId);
+      if (this.#held.delete(p.pipelineId)) loop.done = true;
+      else void this.#runLoop(loop, commandId);
       return;
     }
     this.#count('Send');
@@ -225,6 +227,10 @@ export class WSManCarrier implements PsrpCarrier {
     });
     if (answer && answer.length > 0) sink.payload(answer);
     this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  holdOutput(pipelineId: string): void {
+    this.#held.add(pipelineId);
   }
 
   async attachPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {

@@ -6,13 +6,17 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { openSession } from '../../session/open.js';
+import { connectSession, openSession } from '../../session/open.js';
+import { SessionStore } from '../../session/store.js';
+import { printInvocation } from './session.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
 import type { PowerShellInvocation } from '../../session/powershell.js';
 import type { CliIO } from '../main.js';
 
 interface InvokeFlags extends ConnectionFlags {
+  session?: string;
+  disconnected?: boolean;
   command?: string;
   file?: string;
   json?: boolean;
@@ -52,19 +56,45 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
   }
 }
 
+async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
+  const h = new SessionStore().get(name);
+  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
+  const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+  const inv = pool.invoke(script, f.disconnected ? { holdOutput: true } : {});
+  if (f.disconnected) {
+    await inv.started;
+    await pool.disconnect();
+    io.stdout.write(`pipeline ${inv.pipelineId.toUpperCase()} runs in disconnected session ${name}; collect it with: psremote session receive ${name}\n`);
+    return 0;
+  }
+  try {
+    return (await printInvocation(inv, io, f.json === true)) ? 1 : 0;
+  } finally {
+    await pool.disconnect().catch(() => undefined);
+  }
+}
+
 export function register(program: Command, io: CliIO): void {
   const cmd = program
     .command('invoke')
     .description('run a PowerShell script on one or more hosts (Invoke-Command)')
-    .argument('<hosts>', 'host, host:port or http(s)://host:port/wsman; several separated by commas')
+    .argument('[hosts]', 'host, host:port or http(s)://host:port/wsman; several separated by commas')
+    .option('--session <name>', 'run in a named session (psremote session new) instead of a new one')
+    .option('--disconnected', 'with --session: start the pipeline and disconnect at once (Invoke-Command -InDisconnectedSession); collect it later with psremote session receive')
     .option('-c, --command <script>', 'the script to run')
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
     .option('--throttle <n>', 'hosts at once', '32');
-  addConnectionFlags(cmd).action(async (hostsArg: string, f: InvokeFlags) => {
+  addConnectionFlags(cmd).action(async (hostsArg: string | undefined, f: InvokeFlags) => {
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
       const script = f.command ?? readFileSync(f.file!, 'utf8');
+      if (f.session) {
+        process.exitCode = await runInSession(f.session, script, f, io);
+        return;
+      }
+      if (f.disconnected) throw new UsageError('--disconnected needs --session NAME');
+      if (!hostsArg) throw new UsageError('no host given');
       const hosts = hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
       if (hosts.length === 0) throw new UsageError('no host given');
       if (hosts.length === 1) {

@@ -1,32 +1,160 @@
-// `psremote session list --remote <host>`: Get-PSSession -ComputerName. The
-// rest of the session lifecycle (new, disconnect, connect, receive, remove and
-// a local store of named sessions) is not implemented yet.
+// `psremote session …`: PowerShell sessions that outlive the process, like
+// New-PSSession / Disconnect-PSSession / Get-PSSession / Connect-PSSession /
+// Receive-PSSession / Remove-PSSession. A session made here is kept disconnected
+// between commands; its handle (never a password) is in the local store
+// (`$PSREMOTE_HOME/sessions.json`, default ~/.config/psremote/sessions.json).
 
 import type { Command } from 'commander';
-import { getRemoteSessions } from '../../session/remote-sessions.js';
+import { UsageError } from '../../errors.js';
+import { RESOURCE } from '../../wsman/namespaces.js';
+import { connectSession, openSession } from '../../session/open.js';
+import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
+import { SessionStore } from '../../session/store.js';
+import { resolveTarget } from '../../session/target.js';
+import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
+import type { PowerShellInvocation } from '../../session/powershell.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
+async function connection(host: string, f: ConnectionFlags, io: CliIO) {
+  const { endpoint: _e, ...rest } = await connectionOptions(host, f, io);
+  return rest;
+}
+
+/** Prints an invocation's output and streams; resolves to whether it wrote errors. */
+export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean): Promise<boolean> {
+  const pipe = async (stream: AsyncIterable<unknown>, label: string) => {
+    for await (const r of stream) io.stderr.write(`${label}${recordMessage(r as never)}\n`);
+  };
+  const streams = Promise.all([
+    pipe(inv.streams.warning, 'WARNING: '),
+    pipe(inv.streams.verbose, 'VERBOSE: '),
+    pipe(inv.streams.debug, 'DEBUG: '),
+    pipe(inv.streams.information, ''),
+    pipe(inv.streams.error, 'ERROR: '),
+  ]);
+  try {
+    for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${toDisplayString(o)}\n`);
+  } finally {
+    await streams;
+  }
+  return (await inv.result()).hadErrors;
+}
+
+function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): void {
+  if (json) {
+    for (const s of sessions) io.stdout.write(`${JSON.stringify(s)}\n`);
+    return;
+  }
+  io.stdout.write('ShellId                               State         Configuration          IdleTimeout  ExpiresIn  Commands\n');
+  for (const s of sessions) {
+    io.stdout.write(
+      `${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}\n`,
+    );
+  }
+}
+
+function parseAge(text: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m) throw new UsageError(`invalid duration "${text}" (use 90s, 30m, 1h, 2d)`);
+  return Number(m[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
 export function register(program: Command, io: CliIO): void {
-  const session = program.command('session').description('PowerShell sessions on remote hosts (Get-PSSession)');
+  const session = program.command('session').description('PowerShell sessions that outlive the process (New/Get/Connect/Receive/Remove-PSSession)');
+  const store = () => new SessionStore();
+
+  const newCmd = session
+    .command('new')
+    .description('create a named session on a host and leave it disconnected (New-PSSession | Disconnect-PSSession)')
+    .argument('<host>', 'host, host:port or http(s)://host:port/wsman')
+    .requiredOption('-n, --name <name>', 'name to find the session by later')
+    .option('--configuration-name <name>', 'session configuration', 'Microsoft.PowerShell')
+    .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session', '7200');
+  addConnectionFlags(newCmd).action(async (host: string, f: ConnectionFlags & { name: string; configurationName: string; idleTimeout: string }) => {
+    const pool = await openSession(host, { connection: await connection(host, f, io), configurationName: f.configurationName });
+    await pool.disconnect({ idleTimeoutMs: Number(f.idleTimeout) * 1000 });
+    store().add({
+      name: f.name,
+      endpoint: host,
+      shellId: pool.runspacePoolId.toUpperCase(),
+      runspacePoolId: pool.runspacePoolId,
+      configurationName: f.configurationName,
+      ...(f.user ? { user: f.user } : {}),
+      createdAt: new Date().toISOString(),
+    });
+    io.stdout.write(`session ${f.name} created on ${host}: ShellId ${pool.runspacePoolId.toUpperCase()}, Disconnected\n`);
+  });
+
   const list = session
     .command('list')
-    .description('list the PowerShell sessions a host holds for you, with their state and commands')
-    .requiredOption('--remote <host>', 'host, host:port or http(s)://host:port/wsman')
+    .description('list the named sessions of this machine, or with --remote the PowerShell sessions a host holds (Get-PSSession)')
+    .option('--remote <host>', 'ask the host: host, host:port or http(s)://host:port/wsman')
     .option('--json', 'print one JSON object per session');
-  addConnectionFlags(list).action(async (f: ConnectionFlags & { remote: string; json?: boolean }) => {
-    const sessions = await getRemoteSessions(await connectionOptions(f.remote, f, io));
-    if (f.json) {
-      for (const s of sessions) io.stdout.write(`${JSON.stringify(s)}\n`);
+  addConnectionFlags(list).action(async (f: ConnectionFlags & { remote?: string; json?: boolean }) => {
+    if (f.remote) {
+      printRemote(await getRemoteSessions({ endpoint: f.remote, ...(await connection(f.remote, f, io)) }), io, f.json === true);
       return;
     }
-    io.stdout.write('ShellId                               State         Configuration          IdleTimeout  ExpiresIn  Commands\n');
-    for (const s of sessions) {
-      io.stdout.write(
-        `${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}\n`,
-      );
+    for (const h of store().list()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
+  });
+
+  const receive = session
+    .command('receive')
+    .description('connect to a named session and receive the output of its pipelines (Receive-PSSession)')
+    .argument('<name>')
+    .option('--json', 'print each output object as one JSON line');
+  addConnectionFlags(receive).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
+    const h = store().get(name);
+    const conn = await connection(h.endpoint, f, io);
+    const remote = (await getRemoteSessions({ endpoint: h.endpoint, ...conn })).find((s) => s.shellId === h.shellId);
+    if (!remote) throw new UsageError(`session ${name} (ShellId ${h.shellId}) no longer exists on ${h.endpoint}; it expired or was removed`);
+    const pool = await connectSession(h.endpoint, h.shellId, { connection: conn, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    let hadErrors = false;
+    for (const c of remote.commands) {
+      const inv = await pool.attach(c.commandId);
+      hadErrors = (await printInvocation(inv, io, f.json === true)) || hadErrors;
+    }
+    await pool.disconnect();
+    process.exitCode = hadErrors ? 1 : 0;
+  });
+
+  const remove = session
+    .command('remove')
+    .description('remove a named session, or with --remote the sessions of a host that match the filters (Remove-PSSession)')
+    .argument('[name]')
+    .option('--remote <host>', 'remove sessions on this host')
+    .option('--state <state>', 'with --remote: only sessions in this state (e.g. disconnected)')
+    .option('--idle-longer-than <age>', 'with --remote: only sessions idle longer than this (90s, 30m, 1h, 2d)');
+  addConnectionFlags(remove).action(async (name: string | undefined, f: ConnectionFlags & { remote?: string; state?: string; idleLongerThan?: string }) => {
+    if (name) {
+      const h = store().get(name);
+      const { client } = resolveTarget({ endpoint: h.endpoint, ...(await connection(h.endpoint, f, io)) });
+      try {
+        await client.delete(RESOURCE.powershell(h.configurationName), h.shellId);
+      } finally {
+        await client.close();
+      }
+      store().remove(name);
+      io.stdout.write(`session ${name} removed\n`);
+      return;
+    }
+    if (!f.remote) throw new UsageError('give a session name, or --remote HOST with filters');
+    const conn = await connection(f.remote, f, io);
+    const minIdle = f.idleLongerThan ? parseAge(f.idleLongerThan) : undefined;
+    const targets = (await getRemoteSessions({ endpoint: f.remote, ...conn }, { includeCommands: false })).filter(
+      (s) => (!f.state || s.state?.toLowerCase() === f.state.toLowerCase()) && (minIdle === undefined || (s.shellInactivityMs ?? 0) > minIdle),
+    );
+    const { client } = resolveTarget({ endpoint: f.remote, ...conn });
+    try {
+      for (const s of targets) {
+        await client.delete(s.resourceUri ?? RESOURCE.powershell(s.configurationName), s.shellId);
+        io.stdout.write(`removed ${s.shellId} (${s.state ?? '-'})\n`);
+      }
+    } finally {
+      await client.close();
     }
   });
 }

@@ -1,0 +1,70 @@
+// Named session handles that outlive the process, so `psremote session …` and
+// `psremote invoke --session NAME` can find a session again later, from another
+// process. A handle says where the session is (endpoint, ShellId, pool id,
+// configuration, user name); it never holds a password or key.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { PsRemoteError, UsageError } from '../errors.js';
+
+export interface SessionHandle {
+  readonly name: string;
+  /** The endpoint URL (`http://host:5985/wsman`). */
+  readonly endpoint: string;
+  readonly shellId: string;
+  readonly runspacePoolId: string;
+  readonly configurationName: string;
+  /** User name only, for the user's reference; credentials come from flags or env each time. */
+  readonly user?: string | undefined;
+  readonly createdAt: string;
+}
+
+export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PSREMOTE_HOME) return join(env.PSREMOTE_HOME, 'sessions.json');
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'psremote', 'sessions.json');
+}
+
+export class SessionStore {
+  constructor(readonly path = defaultStorePath()) {}
+
+  list(): SessionHandle[] {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new PsRemoteError('PSR_USAGE', `cannot read the session store ${this.path}: ${(e as Error).message}`);
+    }
+    try {
+      const data = JSON.parse(text) as { sessions?: SessionHandle[] };
+      return Array.isArray(data.sessions) ? data.sessions : [];
+    } catch {
+      throw new PsRemoteError('PSR_USAGE', `the session store ${this.path} is not valid JSON`);
+    }
+  }
+
+  get(name: string): SessionHandle {
+    const h = this.list().find((s) => s.name === name);
+    if (!h) throw new PsRemoteError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
+    return h;
+  }
+
+  add(handle: SessionHandle): void {
+    if (!/^[\w.-]{1,64}$/.test(handle.name)) throw new UsageError(`invalid session name "${handle.name}" (letters, digits, . _ -)`);
+    const all = this.list();
+    if (all.some((s) => s.name === handle.name)) throw new UsageError(`a session named "${handle.name}" already exists`);
+    this.#write([...all, handle]);
+  }
+
+  remove(name: string): void {
+    this.#write(this.list().filter((s) => s.name !== name));
+  }
+
+  #write(sessions: SessionHandle[]): void {
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ sessions }, null, 2)}\n`, { mode: 0o600 });
+    renameSync(tmp, this.path);
+  }
+}
