@@ -134,10 +134,13 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const maxDelay = options.maxDelayMs ?? 2000;
   const maxBody = options.maxRequestBytes ?? 16 * 1024 * 1024;
   const queues = new Map<string, Slot[]>();
-  // A shell's Receives are split into epochs at each pool Disconnect, Reconnect and
-  // Connect: a Receive is answered only from the epoch the live conversation is in,
+  // A shell's Receives are split into epochs at each pool Disconnect, Reconnect,
+  // Connect and Send: a Receive is answered only from the epoch the live conversation is in,
   // as a server gives no pool output while disconnected.
-  const isEpochChange = (op: string, commandId: string | undefined) => (op === 'Disconnect' || op === 'Reconnect' || op === 'Connect') && !commandId;
+  // A pool-level Send (a request to the pool: reset, set runspaces, a key) opens an epoch
+  // too: what the pool answers was recorded after it.
+  const isEpochChange = (op: string, commandId: string | undefined) =>
+    (op === 'Disconnect' || op === 'Reconnect' || op === 'Connect' || op === 'Send') && !commandId;
   const recordedEpochs = new Map<string, number>();
   const liveEpochs = new Map<string, number>();
   const receiveKey = (shellId: string | undefined, commandId: string | undefined, epoch: number) =>

@@ -26,6 +26,8 @@ export interface RunspacePoolOptions {
   /** PSRP version we advertise (default 2.3, as PowerShell 5.1 and 7 clients do). */
   readonly protocolVersion?: string;
   readonly applicationArguments?: PSValue;
+  /** First call id for runspace-pool calls (pypsrp starts at 0; replaying its recordings needs that). */
+  readonly firstCallId?: bigint;
   /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
   readonly host?: PSHost;
   readonly signal?: AbortSignal;
@@ -60,6 +62,7 @@ export class RunspacePool implements AsyncDisposable {
   #opened!: { resolve: () => void; reject: (e: unknown) => void };
   #failure: Error | undefined;
   #closed = false;
+  readonly #calls = new Map<bigint, { resolve: (v: boolean | bigint) => void; reject: (e: unknown) => void }>();
 
   private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
     this.#carrier = carrier;
@@ -70,6 +73,7 @@ export class RunspacePool implements AsyncDisposable {
       ...(options.maxRunspaces !== undefined ? { maxRunspaces: options.maxRunspaces } : {}),
       ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
       ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
+      ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
     });
   }
 
@@ -132,6 +136,31 @@ export class RunspacePool implements AsyncDisposable {
     this.#invocations.set(id, { inv, core, host: options.host ?? this.#host });
     await this.#carrier.attachPipeline(id, options.signal);
     return inv;
+  }
+
+  async #poolCall(ci: bigint | undefined, signal?: AbortSignal): Promise<boolean | bigint> {
+    if (ci === undefined) return true; // applied locally (before open)
+    const answer = new Promise<boolean | bigint>((resolve, reject) => this.#calls.set(ci, { resolve, reject }));
+    await this.#flush(signal);
+    return answer;
+  }
+
+  /** Resets the runspace's state (variables, history) to how it was opened (protocol ≥ 2.3). */
+  async resetRunspaceState(signal?: AbortSignal): Promise<boolean> {
+    return (await this.#poolCall(this.#core.resetRunspaceState(), signal)) === true;
+  }
+
+  /** How many runspaces of the pool are free right now. */
+  async getAvailableRunspaces(signal?: AbortSignal): Promise<number> {
+    return Number(await this.#poolCall(this.#core.getAvailableRunspaces(), signal));
+  }
+
+  async setMaxRunspaces(n: number, signal?: AbortSignal): Promise<boolean> {
+    return (await this.#poolCall(this.#core.setMaxRunspaces(n), signal)) === true;
+  }
+
+  async setMinRunspaces(n: number, signal?: AbortSignal): Promise<boolean> {
+    return (await this.#poolCall(this.#core.setMinRunspaces(n), signal)) === true;
   }
 
   /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
@@ -269,6 +298,12 @@ export class RunspacePool implements AsyncDisposable {
           this.#fail(new PsRemoteError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`));
         }
         return;
+      case 'RunspaceAvailability': {
+        const call = this.#calls.get(e.ci);
+        this.#calls.delete(e.ci);
+        call?.resolve(e.response);
+        return;
+      }
       case 'RunspacePoolHostCall':
         void this.#hostCall(undefined, this.#host, e.ci, e.methodId, e.methodName, e.parameters);
         return;
@@ -344,6 +379,8 @@ export class RunspacePool implements AsyncDisposable {
     if (this.#failure) return;
     this.#failure = error;
     this.#opened?.reject(error);
+    for (const c of this.#calls.values()) c.reject(error);
+    this.#calls.clear();
     for (const id of [...this.#invocations.keys()]) this.#finishPipeline(id, error);
   }
 

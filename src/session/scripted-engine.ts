@@ -100,6 +100,13 @@ export class ScriptedEngine {
       case 'ConnectRunspacePool':
         this.server.acceptConnect();
         return;
+      case 'GetAvailableRunspaces':
+        this.server.runspaceAvailability(e.ci, BigInt(Math.max(0, this.server.maxRunspaces - this.#running.size)));
+        return;
+      case 'ResetRunspaceState':
+        // A script handler keeps no runspace state to reset.
+        this.server.runspaceAvailability(e.ci, true);
+        return;
       case 'CreatePipeline':
       case 'GetCommandMetadata': {
         const sp = this.server.pipelines.get(e.pipelineId!);

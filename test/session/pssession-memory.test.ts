@@ -160,6 +160,15 @@ describe('RunspacePool over the in-memory carrier', () => {
     await pool.close();
   });
 
+  test('runspace-pool calls: set max, available runspaces, reset', async () => {
+    const { pool } = await openPool();
+    expect(await pool.setMaxRunspaces(6)).toBe(true);
+    await expect(pool.setMaxRunspaces(0)).rejects.toMatchObject({ code: 'PSR_USAGE' }); // checked before sending
+    expect(await pool.getAvailableRunspaces()).toBe(6);
+    expect(await pool.resetRunspaceState()).toBe(true);
+    await pool.close();
+  });
+
   test('await using closes the pool', async () => {
     const carrier = new MemoryCarrier({ handler: echo });
     {
