@@ -6,7 +6,7 @@
 export * from './errors.js';
 
 // PowerShell sessions
-export { openSession, connectSession, type SessionOptions, type Credential } from './session/open.js';
+export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
 export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
 export { RunspacePool, type RunspacePoolOptions, type InvokeOptions, type InvokeTarget } from './session/runspace-pool.js';
 export {

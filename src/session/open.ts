@@ -32,15 +32,16 @@ export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions
 
 /** Connects to a disconnected PowerShell session (by ShellId) that another client created. */
 export async function connectSession(target: string, shellId: string, options: SessionOptions = {}): Promise<RunspacePool> {
-  return RunspacePool.connect(carrierFor(target, options), shellId, options);
+  return RunspacePool.connect(wsmanCarrier(target, options), shellId, options);
 }
 
 /** Opens a PowerShell session (a RunspacePool) on a WinRM host. */
 export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
-  return RunspacePool.open(carrierFor(target, options), options);
+  return RunspacePool.open(wsmanCarrier(target, options), options);
 }
 
-function carrierFor(target: string, options: SessionOptions): WSManCarrier {
+/** The WS-Management carrier openSession uses, for invokeOnHosts and other carrier-level callers. */
+export function wsmanCarrier(target: string, options: SessionOptions = {}): WSManCarrier {
   if (/^(exec:|ssh:\/\/)/i.test(target)) {
     throw new UsageError(`${target.split(':')[0]} targets need the OutOfProc transport, which is not available in this build`);
   }
