@@ -39,6 +39,7 @@ export type ErrorCode =
   | 'PSR_ABORTED'
   // session
   | 'PSR_SESSION_BROKEN'
+  | 'PSR_SESSION_DISCONNECTED'
   | 'PSR_SESSION_NOT_FOUND'
   | 'PSR_PIPELINE_FAILED'
   // recordings and replay
@@ -70,8 +71,9 @@ export class InvalidStateError extends UsageError {
   readonly action: string;
   readonly currentState: string;
   readonly expectedStates: readonly string[];
-  constructor(action: string, currentState: string, expectedStates: readonly string[]) {
+  constructor(action: string, currentState: string, expectedStates: readonly string[], options?: PsRemoteErrorOptions) {
     super(`cannot ${action} in state ${currentState}; expected ${expectedStates.join(' or ')}`, {
+      ...options,
       code: 'PSR_INVALID_STATE',
     });
     this.action = action;

@@ -10,6 +10,16 @@ export interface CarrierSink {
   payload(data: Uint8Array): void;
   /** The carrier failed for good (the pool is Broken). */
   error(error: Error): void;
+  /** The network failed; the carrier is retrying quietly (native: "attempting to reconnect"). */
+  interrupted?(error: Error): void;
+  /** The network came back within the retry window: nothing was lost. */
+  resumed?(): void;
+  /**
+   * The network stayed down for the whole retry window: the carrier stopped
+   * receiving and the pool is Disconnected on this side; the server keeps it
+   * (and its pipelines) until its idle timeout, so `reconnect()` can resume.
+   */
+  disconnected?(error: Error): void;
 }
 
 export interface PsrpCarrier {

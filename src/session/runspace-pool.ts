@@ -5,6 +5,7 @@
 // whatever the carrier receives goes back into the core and out as events.
 
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
 import {
   ClientPowerShell,
@@ -14,9 +15,10 @@ import {
   type PsrpEvent,
   type PSValue,
 } from '../psrp/index.js';
-import type { PsrpCarrier } from './carrier.js';
+import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import { NonInteractiveHost, type PSHost } from './host.js';
 import { PowerShellInvocation } from './powershell.js';
+import { closeOnExit, forgetOnExit } from './exit.js';
 
 export interface RunspacePoolOptions {
   /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
@@ -30,6 +32,11 @@ export interface RunspacePoolOptions {
   readonly firstCallId?: bigint;
   /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
   readonly host?: PSHost;
+  /**
+   * Close the pool on the server when the process exits normally and the pool is
+   * still Opened (default true). Disconnected pools are always left on the server.
+   */
+  readonly closeOnExit?: boolean;
   readonly signal?: AbortSignal;
 }
 
@@ -51,9 +58,22 @@ export interface InvokeOptions {
 
 export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
 
+/** What a pool tells about its connection, as PowerShell's robust connections do. */
+export interface RunspacePoolEvents {
+  /** The network failed; Receives are retried quietly for the retry window. */
+  networkInterrupted: [error: Error];
+  /** The network came back within the window. */
+  networkResumed: [];
+  /**
+   * The network stayed down for the whole window: the pool is Disconnected on
+   * this side (pipelines too) and kept by the server; call reconnect() later.
+   */
+  disconnected: [error: Error];
+}
+
 const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
 
-export class RunspacePool implements AsyncDisposable {
+export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements AsyncDisposable {
   readonly #core: ClientRunspacePool;
   readonly #carrier: PsrpCarrier;
   readonly #host: PSHost;
@@ -64,7 +84,13 @@ export class RunspacePool implements AsyncDisposable {
   #closed = false;
   readonly #calls = new Map<bigint, { resolve: (v: boolean | bigint) => void; reject: (e: unknown) => void }>();
 
+  #disconnectReason: Error | undefined;
+  /** Waits in progress (opening, pool calls, pipelines): while any, a timer keeps Node alive. */
+  #holds = 0;
+  #keepProcess: NodeJS.Timeout | undefined;
+
   private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
+    super();
     this.#carrier = carrier;
     this.#host = options.host ?? new NonInteractiveHost();
     this.#core = new ClientRunspacePool({
@@ -80,7 +106,7 @@ export class RunspacePool implements AsyncDisposable {
   /** Opens a pool over `carrier`: resolves once the server reports it Opened. */
   static async open(carrier: PsrpCarrier, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     const pool = new RunspacePool(carrier, options);
-    const opened = new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject }));
+    const opened = pool.#hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
     const signal = options.signal;
     const onAbort = () => pool.#fail(new AbortError('opening the runspace pool was aborted', { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -89,9 +115,10 @@ export class RunspacePool implements AsyncDisposable {
       pool.#core.open();
       const first = pool.#core.dataToSend(carrier.payloadBudget());
       if (!first) throw new UsageError('the PSRP core queued nothing to open the pool');
-      await carrier.openPool(first, { payload: (d) => pool.#receive(d), error: (e) => pool.#fail(e) }, signal);
+      await carrier.openPool(first, pool.#sink(), signal);
       await pool.#flush(signal);
       await opened;
+      if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
       await carrier.closePool().catch(() => undefined);
@@ -109,18 +136,67 @@ export class RunspacePool implements AsyncDisposable {
   static async connect(carrier: PsrpCarrier, shellId: string, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     if (!carrier.connectPool) throw new UsageError('this carrier cannot connect to an existing pool');
     const pool = new RunspacePool(carrier, { runspacePoolId: shellId.toLowerCase(), ...options });
-    const opened = new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject }));
+    const opened = pool.#hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
     try {
       pool.#core.connect();
       const first = pool.#core.dataToSend(carrier.payloadBudget());
       if (!first || pool.#core.hasDataToSend) throw new UsageError('the connect request does not fit in one message');
-      await carrier.connectPool(shellId, first, { payload: (d) => pool.#receive(d), error: (e) => pool.#fail(e) }, options.signal);
+      await carrier.connectPool(shellId, first, pool.#sink(), options.signal);
       await opened;
+      if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
       await carrier.closePool().catch(() => undefined);
       throw e;
     }
+  }
+
+  // The pool's keep-alive Receive does not hold the process (a finished program
+  // may exit and close its sessions, see exit.ts); whatever a caller awaits does.
+  // A Disconnected pool holds nothing: its pipelines finish on the server, for a later client.
+  #hold<T>(p: Promise<T>): Promise<T> {
+    this.#holds++;
+    this.#keepAlive();
+    const release = () => {
+      this.#holds--;
+      this.#keepAlive();
+    };
+    p.then(release, release);
+    return p;
+  }
+
+  #keepAlive(): void {
+    const want = this.#holds > 0 && this.#core.state !== RunspacePoolState.Disconnected;
+    if (want && !this.#keepProcess) this.#keepProcess = setInterval(() => undefined, 1 << 30);
+    else if (!want && this.#keepProcess) {
+      clearInterval(this.#keepProcess);
+      this.#keepProcess = undefined;
+    }
+  }
+
+  #sink(): CarrierSink {
+    return {
+      payload: (d) => this.#receive(d),
+      error: (e) => this.#fail(e),
+      interrupted: (e) => this.emit('networkInterrupted', e),
+      resumed: () => this.emit('networkResumed'),
+      disconnected: (e) => {
+        if (this.#failure || this.#closed) return;
+        this.#disconnectReason = e;
+        try {
+          this.#core.markDisconnected();
+        } catch {
+          // not in a state that can be disconnected: nothing to mark
+        }
+        this.#keepAlive();
+        this.emit('disconnected', e);
+      },
+    };
+  }
+
+  /** Why the pool is Disconnected without a call to disconnect() (the network), if it is. */
+  get disconnectReason(): Error | undefined {
+    return this.#disconnectReason;
   }
 
   /**
@@ -134,13 +210,14 @@ export class RunspacePool implements AsyncDisposable {
     core.connect();
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
     this.#invocations.set(id, { inv, core, host: options.host ?? this.#host });
+    void this.#hold(inv.result().catch(() => undefined));
     await this.#carrier.attachPipeline(id, options.signal);
     return inv;
   }
 
   async #poolCall(ci: bigint | undefined, signal?: AbortSignal): Promise<boolean | bigint> {
     if (ci === undefined) return true; // applied locally (before open)
-    const answer = new Promise<boolean | bigint>((resolve, reject) => this.#calls.set(ci, { resolve, reject }));
+    const answer = this.#hold(new Promise<boolean | bigint>((resolve, reject) => this.#calls.set(ci, { resolve, reject })));
     await this.#flush(signal);
     return answer;
   }
@@ -170,6 +247,7 @@ export class RunspacePool implements AsyncDisposable {
     const { signal, ...o } = options;
     await this.#carrier.disconnect(o, signal);
     this.#core.markDisconnected();
+    this.#keepAlive();
   }
 
   /** Connect-PSSession from this same client: resume receiving. */
@@ -177,6 +255,8 @@ export class RunspacePool implements AsyncDisposable {
     if (!this.#carrier.reconnect) throw new UsageError('this carrier cannot reconnect a pool');
     await this.#carrier.reconnect(signal);
     this.#core.markReconnected();
+    this.#disconnectReason = undefined;
+    this.#keepAlive();
   }
 
   get runspacePoolId(): string {
@@ -202,6 +282,9 @@ export class RunspacePool implements AsyncDisposable {
   invoke(target: InvokeTarget, options: InvokeOptions = {}): PowerShellInvocation {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new InvalidStateError('invoke', 'Closed', ['Opened']);
+    if (this.#core.state === RunspacePoolState.Disconnected) {
+      throw new InvalidStateError('invoke', 'Disconnected', ['Opened'], this.#disconnectReason ? { cause: this.#disconnectReason } : undefined);
+    }
     const hasInput = options.input !== undefined;
     const core = new ClientPowerShell(this.#core, {
       pipelineId: options.pipelineId ?? randomUUID(),
@@ -216,6 +299,7 @@ export class RunspacePool implements AsyncDisposable {
     }
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
     this.#invocations.set(core.pipelineId, { inv, core, host: options.host ?? this.#host });
+    if (!options.holdOutput) void this.#hold(inv.result().catch(() => undefined));
     if (options.holdOutput) {
       if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
       this.#carrier.holdOutput(core.pipelineId);
@@ -388,6 +472,7 @@ export class RunspacePool implements AsyncDisposable {
   async close(signal?: AbortSignal): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    forgetOnExit(this);
     for (const { core } of this.#invocations.values()) await this.#stopPipeline(core).catch(() => undefined);
     try {
       if (this.#core.state !== RunspacePoolState.Closed) this.#core.close();

@@ -19,7 +19,7 @@ import {
   type ShellInfo,
   WSManFaultError,
 } from '../wsman/index.js';
-import { UsageError } from '../errors.js';
+import { PsRemoteError, UsageError } from '../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from './wsman-client.js';
 
@@ -35,6 +35,34 @@ export interface WSManCarrierOptions {
   readonly idleTimeoutMs?: number;
   /** Close the WSManClient (and its connections) when the pool closes. Default true. */
   readonly ownsClient?: boolean;
+  /**
+   * How long Receives are retried quietly while the network is down before the
+   * pool is put in the Disconnected state (native robust connections: 4 minutes).
+   * 0 disables retrying: the first network error breaks the pool.
+   */
+  readonly networkRetryMs?: number;
+  /** First delay between retries; it doubles up to 10 s (default 500 ms). */
+  readonly retryDelayMs?: number;
+}
+
+/** Errors a dropped or refused connection produces, after which a Receive may be tried again. */
+export function isNetworkError(e: unknown): boolean {
+  if (!(e instanceof PsRemoteError)) return false;
+  if (e.code === 'PSR_TRANSPORT' || e.code === 'PSR_TIMEOUT') return true;
+  const status = (e as { status?: number }).status;
+  return e.code === 'PSR_TRANSPORT_HTTP_STATUS' && (status === 502 || status === 503 || status === 504);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 interface ReceiveLoop {
@@ -54,6 +82,9 @@ export class WSManCarrier implements PsrpCarrier {
   #poolLoop: ReceiveLoop | undefined;
   #budget: number | undefined;
   readonly #held = new Set<string>();
+  /** When the current network outage began (undefined: the network is fine). */
+  #outageSince: number | undefined;
+  #netDisconnected = false;
 
   constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
     this.client = client;
@@ -157,26 +188,72 @@ export class WSManCarrier implements PsrpCarrier {
 
   async #runLoop(loop: ReceiveLoop, commandId: string | undefined): Promise<void> {
     const shellId = this.#shellId!;
-    try {
-      while (!this.#closed && !loop.done) {
+    let delay = this.#opts.retryDelayMs ?? 500;
+    while (!this.#closed && !loop.done && !loop.abort.signal.aborted) {
+      try {
         this.#count('Receive');
         const r = await this.client.receive(this.resourceUri, shellId, {
           streams: 'stdout',
           keepAlive: true,
+          // The pool's own Receive only keeps the shell alive; the pool holds the process while someone waits.
+          background: commandId === undefined,
           signal: loop.abort.signal,
           ...(commandId ? { commandId } : {}),
         });
         if (this.#closed || loop.abort.signal.aborted) return;
+        this.#networkBack();
+        delay = this.#opts.retryDelayMs ?? 500;
         if (r.type === 'timeout') continue; // the long-poll simply renews
         // Done is noted before the data is delivered: the data may finish the pipeline at once.
         if (commandId && r.commandState?.state === 'Done') loop.done = true;
         for (const s of r.streams) if (s.data.length > 0) this.#sink?.payload(s.data);
+      } catch (e) {
+        if (this.#closed || loop.abort.signal.aborted || loop.done) return;
+        if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
+        const err = e instanceof Error ? e : new Error(String(e));
+        if (!isNetworkError(err) || !this.#networkDown(err)) {
+          if (!this.#netDisconnected) this.#sink?.error(err);
+          return;
+        }
+        await sleep(delay, loop.abort.signal);
+        delay = Math.min(delay * 2, 10_000);
       }
-    } catch (e) {
-      if (this.#closed || loop.abort.signal.aborted || loop.done) return;
-      if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
-      this.#sink?.error(e instanceof Error ? e : new Error(String(e)));
     }
+  }
+
+  /** A Receive failed on the network: true while the retry window lasts. */
+  #networkDown(error: Error): boolean {
+    const window = this.#opts.networkRetryMs ?? 240_000;
+    if (this.#netDisconnected) return false;
+    const now = Date.now();
+    if (this.#outageSince === undefined) {
+      if (window <= 0) return false;
+      this.#outageSince = now;
+      this.#sink?.interrupted?.(error);
+      return true;
+    }
+    if (now - this.#outageSince < window) return true;
+    // The window is over: stop every Receive and leave the pool to the server.
+    this.#netDisconnected = true;
+    this.#outageSince = undefined;
+    this.#poolLoop?.abort.abort();
+    this.#poolLoop = undefined;
+    for (const l of this.#pipelines.values()) l.abort.abort();
+    const seconds = Math.round(window / 1000);
+    this.#sink?.disconnected?.(
+      new PsRemoteError(
+        'PSR_SESSION_DISCONNECTED',
+        `the network to ${this.client.url} failed for ${seconds} s (${error.message}); the session is Disconnected here and kept by the server until its idle timeout: reconnect it when the network is back`,
+        { cause: error },
+      ),
+    );
+    return false;
+  }
+
+  #networkBack(): void {
+    if (this.#outageSince === undefined) return;
+    this.#outageSince = undefined;
+    this.#sink?.resumed?.();
   }
 
   async stopPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
@@ -211,9 +288,23 @@ export class WSManCarrier implements PsrpCarrier {
 
   async reconnect(signal?: AbortSignal): Promise<void> {
     const shellId = this.#requireShell();
+    const call = signal ? { signal } : {};
     this.#count('Reconnect');
-    await this.client.reconnect(this.resourceUri, shellId, signal ? { signal } : {});
+    await this.client.reconnect(this.resourceUri, shellId, call);
+    // Then each command that was running, by its own Reconnect (MS-PSRP 3.1.5.3.18), and receive again.
+    const running = [...this.#pipelines.entries()].filter(([, l]) => !l.done);
+    for (const [pid] of running) {
+      this.#count('Reconnect');
+      await this.client.reconnect(this.resourceUri, shellId, { ...call, commandId: pid.toUpperCase() });
+    }
+    this.#netDisconnected = false;
+    this.#outageSince = undefined;
     this.#poolLoop = this.#receiveLoop(undefined);
+    for (const [pid] of running) {
+      const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+      this.#pipelines.set(pid, loop);
+      void this.#runLoop(loop, pid.toUpperCase());
+    }
   }
 
   async connectPool(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {

@@ -57,6 +57,8 @@ export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
   /** Overrides the client's operation timeout for this call. */
   readonly operationTimeoutMs?: number | undefined;
+  /** Nobody waits for this request: it must not keep the process alive (TransportRequest.background). */
+  readonly background?: boolean | undefined;
 }
 
 export class WSManClient {
@@ -117,6 +119,7 @@ export class WSManClient {
       body: xml,
       signal: o.signal,
       timeoutMs: (o.operationTimeoutMs ?? this.operationTimeoutMs) + this.#margin,
+      background: o.background,
     });
     const ctx = { operation, host: this.host, httpStatus: res.status };
     const env = parseEnvelope(res.body, ctx);

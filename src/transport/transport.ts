@@ -10,6 +10,12 @@ export interface TransportRequest {
   readonly signal?: AbortSignal | undefined;
   /** Read timeout for this request; must exceed the WSMan OperationTimeout. */
   readonly timeoutMs?: number | undefined;
+  /**
+   * A request nobody is waiting for (the keep-alive Receive of an idle pool):
+   * its socket does not keep the Node.js process alive, so a program that is
+   * done can exit (and close its sessions on the way out).
+   */
+  readonly background?: boolean | undefined;
 }
 
 export interface TransportResponse {

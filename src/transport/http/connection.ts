@@ -61,6 +61,8 @@ export interface PostOptions {
   /** Read timeout for this request (headers and gaps between body chunks). */
   readonly timeoutMs: number;
   readonly contentType?: string;
+  /** See TransportRequest.background: the socket is unref'd while this request runs. */
+  readonly background?: boolean | undefined;
 }
 
 /** Most legs a multi-leg scheme may take on one request before we call it rejected. */
@@ -76,6 +78,9 @@ export class HttpConnection implements HttpConnectionInfo {
   #busy = false;
   #closed = false;
   #socketLost = false;
+  /** Whether the request in flight is a background one (its socket must not hold the process). */
+  #background = false;
+  #socket: Socket | undefined;
   /** Sockets opened over the life of this connection (tests count them). */
   connects = 0;
 
@@ -142,6 +147,7 @@ export class HttpConnection implements HttpConnectionInfo {
       const done: buildConnector.Callback = (err, socket) => {
         if (err) return cb(err, null);
         this.#tlsSocket = 'encrypted' in socket! ? (socket as TLSSocket) : undefined;
+        this.#adoptSocket(socket as Socket);
         cb(null, socket!);
       };
       const callOpts = servername ? { ...opts, servername } : opts;
@@ -153,6 +159,23 @@ export class HttpConnection implements HttpConnectionInfo {
         })
         .catch((e: unknown) => cb(e as Error, null));
     };
+  }
+
+  // undici refs a socket while it has a request and unrefs it when idle; a
+  // background request must leave it unref'd, so ref() is filtered here.
+  #adoptSocket(socket: Socket): void {
+    this.#socket = socket;
+    const ref = socket.ref.bind(socket);
+    socket.ref = () => (this.#background ? socket.unref() : ref());
+    if (this.#background) socket.unref();
+  }
+
+  #setBackground(background: boolean): void {
+    this.#background = background;
+    const s = this.#socket;
+    if (!s || s.destroyed) return;
+    if (background) s.unref();
+    else s.ref();
   }
 
   /** HTTP CONNECT through the proxy; resolves with the raw tunnel socket. */
@@ -197,6 +220,7 @@ export class HttpConnection implements HttpConnectionInfo {
         ...this.#o.headers,
       };
       const req: HttpAuthRequest = { operation: options.operation, headers, body };
+      this.#setBackground(options.background === true);
       if (this.#authorizedGeneration !== -1 && (this.#socketLost || this.#authorizedGeneration !== this.#generation)) this.#o.auth.reset?.();
       this.#socketLost = false;
       await this.#o.auth.authorize(req, this);

@@ -150,7 +150,7 @@ export class HttpTransport implements WSManTransport {
     const conn = await this.#acquire(request.signal);
     let res;
     try {
-      res = await conn.post(body, { operation: request.operation, signal: request.signal, timeoutMs });
+      res = await conn.post(body, { operation: request.operation, signal: request.signal, timeoutMs, background: request.background });
     } finally {
       conn.busy = false;
       this.#release();
