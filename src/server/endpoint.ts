@@ -6,9 +6,9 @@
 // waits for output until the request's OperationTimeout, then answers with the
 // timeout fault, as Windows does.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
@@ -25,12 +25,16 @@ import {
   envelope,
   faultEnvelope,
   identifyResponse,
+  quotaFault,
   receiveResponseBody,
   shellXml,
   type FaultSpec,
   type OutStream,
 } from './responses.js';
 import { demoHandler } from './demo-handler.js';
+import { FaultInjector } from './faults.js';
+import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
+import { RecordingFile } from './recording-file.js';
 
 export interface EndpointOptions {
   readonly port?: number;
@@ -51,34 +55,52 @@ export interface EndpointOptions {
    * Default 0: off. Tests shorten it.
    */
   readonly idleDisconnectMs?: number;
+  /** Serve https with this certificate and key (PEM). */
+  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Per-user quotas, with the faults Windows returns when they are exceeded. */
+  readonly quotas?: {
+    /** Shells one user may hold at once (Windows MaxShellsPerUser; default 30). */
+    readonly maxShellsPerUser?: number;
+    /** Commands one shell may run over its life (MaxConcurrentOperationsPerUser; default 1500). */
+    readonly maxCommandsPerShell?: number;
+  };
+  /**
+   * PowerShell commands by name: a script whose first word is a registered name
+   * runs that handler; anything else goes to `handler`.
+   */
+  readonly psCommands?: Readonly<Record<string, ScriptHandler>>;
+  /** WinRS commands by name, run instead of the local shell. */
+  readonly cmdCommands?: Readonly<Record<string, CmdHandler>>;
+  /** Append every exchange to this file in psremote's recording format (credentials scrubbed). */
+  readonly recordPath?: string;
 }
+
+export type { CmdHandler } from './commands.js';
 
 export interface EndpointStats {
   readonly requests: Record<string, number>;
   readonly openShells: number;
-  /** Shells dropped by the idle timer. */
+  /** Shells the idle timer disconnected (PowerShell) or dropped (cmd). */
   readonly idleDisconnects: number;
+  /** Disconnected shells removed when their idle timeout ran out. */
+  readonly expired: number;
+  /** Request and response body bytes. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
 }
 
 export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
   /** Every request, in order: operation, shell, command, HTTP status answered. */
-  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[];
+  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined }[];
+  /** Fault injection: add rules to drop, delay or fail requests. */
+  readonly faults: FaultInjector;
+  /** The shells the server holds now: id, kind, state, owner, commands. */
+  shells(): { shellId: string; kind: 'powershell' | 'cmd'; state: 'Connected' | 'Disconnected'; owner: string; commands: string[] }[];
+  /** Removes a shell at once, as if an administrator killed it; false if unknown. */
+  killShell(shellId: string): boolean;
   close(): Promise<void>;
-}
-
-interface Outbox {
-  readonly chunks: OutStream[];
-  waiters: (() => void)[];
-  done: boolean;
-  exitCode?: number;
-}
-
-interface CommandState {
-  readonly id: string;
-  readonly out: Outbox;
-  child?: ChildProcess;
 }
 
 interface Shell {
@@ -98,6 +120,13 @@ interface Shell {
   /** Receives being held right now. */
   pendingReceives: number;
   state: 'Connected' | 'Disconnected';
+  /** The user who created it (quotas, Enumerate's Owner). */
+  readonly owner: string;
+  /** Commands created over the shell's life (the operations quota). */
+  commandsRun: number;
+  /** When it became Disconnected, and how long it is kept so (Disconnect's IdleTimeOut). */
+  disconnectedAt?: number;
+  keepDisconnectedMs?: number;
 }
 
 class Fault extends Error {
@@ -106,42 +135,62 @@ class Fault extends Error {
   }
 }
 
-const newOutbox = (): Outbox => ({ chunks: [], waiters: [], done: false });
-
-function wake(o: Outbox): void {
-  const w = o.waiters;
-  o.waiters = [];
-  for (const f of w) f();
-}
-
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const shells = new Map<string, Shell>();
   const requests: Record<string, number> = {};
-  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[] = [];
+  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined }[] = [];
   const sockets = new Set<Socket>();
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
   const maxReceive = options.maxReceiveBytes ?? 96 * 1024;
-  const handler = options.handler ?? demoHandler;
+  const fallback = options.handler ?? demoHandler;
+  const named = new Map(Object.entries(options.psCommands ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+  const handler: ScriptHandler = named.size
+    ? (ctx) => (named.get(/^\s*([^\s;|]+)/.exec(ctx.commandText)?.[1]?.toLowerCase() ?? '') ?? fallback)(ctx)
+    : fallback;
   let url = '';
   let closed = false;
   let idleDisconnects = 0;
+  let expired = 0;
+  let bytesIn = 0;
+  let bytesOut = 0;
+  const faults = new FaultInjector();
+  const recorder = options.recordPath ? new RecordingFile(options.recordPath, 'psremote serve') : undefined;
+  const maxShellsPerUser = options.quotas?.maxShellsPerUser ?? 30;
+  const maxCommandsPerShell = options.quotas?.maxCommandsPerShell ?? 1500;
   const idleMs = options.idleDisconnectMs ?? 0;
-  const idleTimer =
-    idleMs > 0
-      ? setInterval(() => {
-          const now = Date.now();
-          for (const s of shells.values()) {
-            if (s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
-              shells.delete(s.id);
-              s.engine?.close();
-              for (const c of s.commands.values()) c.child?.kill('SIGKILL');
-              idleDisconnects++;
-            }
-          }
-        }, Math.max(10, Math.floor(idleMs / 4)))
-      : undefined;
-  idleTimer?.unref();
+  const drop = (s: Shell) => {
+    shells.delete(s.id);
+    s.engine?.close();
+    for (const c of s.commands.values()) {
+      c.child?.kill('SIGKILL');
+      c.abort?.abort();
+      wake(c.out);
+    }
+    wake(s.poolOut);
+  };
+  // Windows disconnects a PowerShell shell whose client stopped receiving (it
+  // can be reconnected; a cmd shell cannot, so it is dropped), and removes a
+  // disconnected shell once its idle timeout has run out.
+  const sweep = () => {
+    const now = Date.now();
+    for (const s of shells.values()) {
+      if (idleMs > 0 && s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
+        idleDisconnects++;
+        if (s.kind === 'cmd') drop(s);
+        else {
+          s.state = 'Disconnected';
+          s.disconnectedAt = now;
+          s.keepDisconnectedMs ??= s.idleTimeoutMs;
+        }
+      } else if (s.state === 'Disconnected' && now - (s.disconnectedAt ?? now) > (s.keepDisconnectedMs ?? s.idleTimeoutMs)) {
+        expired++;
+        drop(s);
+      }
+    }
+  };
+  const sweepTimer = setInterval(sweep, idleMs > 0 ? Math.max(10, Math.floor(idleMs / 4)) : 1_000);
+  sweepTimer.unref();
 
   const shellOf = (info: RequestInfo): Shell => {
     const s = info.shellId ? shells.get(info.shellId.toUpperCase()) : undefined;
@@ -160,7 +209,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return {
       shellId: s.id,
       resourceUri: s.resourceUri,
-      owner: userInfo().username,
+      owner: s.owner,
       clientIP: '127.0.0.1',
       processId: process.pid,
       idleTimeoutMs: s.idleTimeoutMs,
@@ -173,7 +222,9 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     };
   }
 
-  function create(env: ParsedEnvelope, info: RequestInfo): string {
+  function create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
+    const held = [...shells.values()].filter((s) => s.owner === user).length;
+    if (held >= maxShellsPerUser) throw new Fault(quotaFault('shells', maxShellsPerUser));
     const shellEl = childElement(env.body, NS.shell, 'Shell');
     if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
     const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
@@ -198,6 +249,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       env: vars,
       pendingReceives: 0,
       state: 'Connected',
+      owner: user,
+      commandsRun: 0,
       inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
       outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
     };
@@ -228,6 +281,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const shell = shellOf(info);
     const cl = childElement(env.body, NS.shell, 'CommandLine');
     if (!cl) throw new Fault(FAULTS.invalidParameter);
+    if (shell.commandsRun >= maxCommandsPerShell) throw new Fault(quotaFault('operations', maxCommandsPerShell));
+    shell.commandsRun++;
     const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
     const cmd: CommandState = { id, out: newOutbox() };
     shell.commands.set(id, cmd);
@@ -236,37 +291,11 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       for (const a of args) shell.engine.receive(Buffer.from(a.trim(), 'base64'));
     } else {
       const text = textContent(childElement(cl, NS.shell, 'Command') ?? cl).trim();
-      runProcess(shell, cmd, [text, ...args].join(' '));
+      const own = options.cmdCommands && Object.entries(options.cmdCommands).find(([n]) => n.toLowerCase() === text.toLowerCase());
+      if (own) runHandler(cmd, own[1], text, args);
+      else runProcess(cmd, [text, ...args].join(' '), shell.cwd, shell.env);
     }
     return commandResponseBody(id);
-  }
-
-  function runProcess(shell: Shell, cmd: CommandState, commandLine: string): void {
-    // WinRS runs `cmd.exe /c <line>`; here the local shell plays cmd's part.
-    const child = spawn('/bin/sh', ['-c', commandLine], {
-      cwd: shell.cwd && shell.cwd !== '' ? shell.cwd : undefined,
-      env: { ...process.env, ...shell.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    cmd.child = child;
-    const push = (name: string) => (d: Buffer) => {
-      cmd.out.chunks.push({ name, commandId: cmd.id, data: d });
-      wake(cmd.out);
-    };
-    child.stdout.on('data', push('stdout'));
-    child.stderr.on('data', push('stderr'));
-    child.stdin.on('error', () => undefined);
-    child.on('error', (e) => {
-      cmd.out.chunks.push({ name: 'stderr', commandId: cmd.id, data: Buffer.from(`${e.message}\n`) });
-      cmd.out.done = true;
-      cmd.out.exitCode = 1;
-      wake(cmd.out);
-    });
-    child.on('close', (code, sig) => {
-      cmd.out.done = true;
-      cmd.out.exitCode = code ?? (sig ? 128 : 1);
-      wake(cmd.out);
-    });
   }
 
   function send(env: ParsedEnvelope, info: RequestInfo): string {
@@ -278,8 +307,14 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       if (shell.engine) shell.engine.receive(data);
       else {
         const c = commandOf(shell, cid);
-        if (data.length > 0) c.child?.stdin?.write(data);
-        if (/^true$/i.test(attribute(st, 'End') ?? '')) c.child?.stdin?.end();
+        const end = /^true$/i.test(attribute(st, 'End') ?? '');
+        if (c.stdin) {
+          if (data.length > 0) c.stdin.push(data);
+          if (end) c.stdin.end();
+        } else {
+          if (data.length > 0) c.child?.stdin?.write(data);
+          if (end) c.child?.stdin?.end();
+        }
       }
     }
     return '<rsp:SendResponse/>';
@@ -339,15 +374,21 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       else shell.commands.delete(cmd.id);
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
+      if (!cmd.out.done) cmd.abort?.abort();
       if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
     }
     return '<rsp:SignalResponse/>';
   }
 
   // Disconnect-PSSession: the shell and its commands live on, output is buffered.
-  function disconnect(info: RequestInfo): string {
+  function disconnect(env: ParsedEnvelope, info: RequestInfo): string {
     const shell = shellOf(info);
+    const el = childElement(env.body, NS.shell, 'Disconnect');
+    const idle = el && childElement(el, NS.shell, 'IdleTimeOut');
+    const keep = idle ? parseDuration(textContent(idle)) : undefined;
+    if (keep !== undefined) shell.keepDisconnectedMs = keep;
     shell.state = 'Disconnected';
+    shell.disconnectedAt = Date.now();
     wake(shell.poolOut); // the old client's pool Receive ends
     for (const c of shell.commands.values()) wake(c.out);
     return '<rsp:DisconnectResponse/>';
@@ -356,6 +397,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   function reconnect(info: RequestInfo): string {
     const shell = shellOf(info);
     shell.state = 'Connected';
+    delete shell.disconnectedAt;
     return '<rsp:ReconnectResponse/>';
   }
 
@@ -377,6 +419,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     shell.engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
     const answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
     shell.state = 'Connected';
+    delete shell.disconnectedAt;
     return `<rsp:ConnectResponse><pwsh:connectResponseXml xmlns:pwsh="${NS.powershell}">${answer.toString('base64')}</pwsh:connectResponseXml></rsp:ConnectResponse>`;
   }
 
@@ -399,27 +442,24 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   }
 
   function remove(info: RequestInfo): string {
-    const shell = shellOf(info);
-    shells.delete(shell.id);
-    shell.engine?.close();
-    for (const c of shell.commands.values()) c.child?.kill('SIGKILL');
-    wake(shell.poolOut);
+    drop(shellOf(info));
     return '';
   }
 
-  function authorized(req: IncomingMessage): boolean {
-    if (!options.users) return true;
+  /** The authenticated user name, '' when the endpoint has no users, undefined when refused. */
+  function authenticate(req: IncomingMessage): string | undefined {
+    if (!options.users) return '';
     const h = req.headers.authorization ?? '';
     const m = /^Basic\s+(\S+)$/i.exec(h);
-    if (!m) return false;
+    if (!m) return undefined;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = decoded.slice(0, colon);
     const pass = Buffer.from(decoded.slice(colon + 1));
     const want = options.users[user];
-    if (colon < 0 || want === undefined) return false;
+    if (colon < 0 || want === undefined) return undefined;
     const w = Buffer.from(want);
-    return w.length === pass.length && timingSafeEqual(w, pass);
+    return w.length === pass.length && timingSafeEqual(w, pass) ? user : undefined;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -429,12 +469,16 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       size += (c as Buffer).length;
       chunks.push(c as Buffer);
     }
-    if (!authorized(req)) {
+    bytesIn += size;
+    const user = authenticate(req);
+    if (user === undefined) {
       log.push({ operation: 'auth', status: 401 });
       res.writeHead(401, { 'www-authenticate': 'Basic realm="WSMAN"', 'content-length': 0 }).end();
       return;
     }
+    const owner = user || userInfo().username;
     const messageId = randomUUID();
+    const requestText = Buffer.concat(chunks).toString('utf8');
     let env: ParsedEnvelope;
     let info: RequestInfo;
     try {
@@ -448,6 +492,19 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const isIdentify = info.action === undefined && childElement(env.body, NS.identity, 'Identify') !== undefined;
     const op = isIdentify ? 'Identify' : info.operation;
     requests[op] = (requests[op] ?? 0) + 1;
+    const injected = faults.match(op, info.shellId, info.commandId);
+    if (injected?.type === 'drop') {
+      log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status: 0, user });
+      req.socket.destroy();
+      return;
+    }
+    if (injected?.type === 'status') {
+      const text = injected.body ?? `<html><body>HTTP Error ${injected.status}</body></html>`;
+      log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status: injected.status, user });
+      res.writeHead(injected.status, { 'content-type': injected.contentType ?? 'text/html', 'content-length': Buffer.byteLength(text) }).end(text);
+      return;
+    }
+    if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
     let status = 200;
     let body: string;
     try {
@@ -458,7 +515,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = identifyResponse();
           break;
         case 'Create':
-          answer = envelope(ACTION.CreateResponse, info.messageId, create(env, info), messageId);
+          answer = envelope(ACTION.CreateResponse, info.messageId, create(env, info, owner), messageId);
           break;
         case 'Command':
           answer = envelope(ACTION.CommandResponse, info.messageId, command(env, info), messageId);
@@ -478,7 +535,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = envelope(ACTION.DeleteResponse, info.messageId, remove(info), messageId);
           break;
         case 'Disconnect':
-          answer = envelope(ACTION.DisconnectResponse, info.messageId, disconnect(info), messageId);
+          answer = envelope(ACTION.DisconnectResponse, info.messageId, disconnect(env, info), messageId);
           break;
         case 'Reconnect':
           answer = envelope(ACTION.ReconnectResponse, info.messageId, reconnect(info), messageId);
@@ -499,16 +556,23 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       status = f.status;
       body = faultEnvelope(f.spec, info.messageId, messageId);
     }
-    log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status });
+    log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status, user });
+    if (injected?.type === 'dropAfter') {
+      req.socket.destroy();
+      return;
+    }
     if (req.socket.destroyed) return;
+    recorder?.append({ operation: op, request: requestText, response: { status, body } });
+    bytesOut += Buffer.byteLength(body);
     res.writeHead(status, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
   }
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String((e as Error)?.message ?? e));
     });
-  });
+  };
+  const server = options.https ? createHttpsServer({ cert: options.https.cert, key: options.https.key }, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 120_000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -519,7 +583,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
+  url = `${options.https ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
   return {
     url,
     stats: {
@@ -530,21 +594,33 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       get idleDisconnects() {
         return idleDisconnects;
       },
+      get expired() {
+        return expired;
+      },
+      get bytesIn() {
+        return bytesIn;
+      },
+      get bytesOut() {
+        return bytesOut;
+      },
     },
     log,
+    faults,
+    shells: () =>
+      [...shells.values()].map((s) => ({ shellId: s.id, kind: s.kind, state: s.state, owner: s.owner, commands: [...s.commands.keys()] })),
+    killShell: (shellId) => {
+      const s = shells.get(shellId.toUpperCase());
+      if (!s) return false;
+      drop(s);
+      return true;
+    },
     close: async () => {
       closed = true;
-      if (idleTimer) clearInterval(idleTimer);
-      for (const s of shells.values()) {
-        s.engine?.close();
-        for (const c of s.commands.values()) c.child?.kill('SIGKILL');
-        wake(s.poolOut);
-        for (const c of s.commands.values()) wake(c.out);
-      }
-      shells.clear();
+      clearInterval(sweepTimer);
+      for (const s of [...shells.values()]) drop(s);
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
+      recorder?.close();
     },
   };
 }
-

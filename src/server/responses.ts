@@ -150,3 +150,25 @@ export function identifyResponse(): string {
     `</wsmid:IdentifyResponse></s:Body></s:Envelope>`
   );
 }
+
+/**
+ * The QuotaLimit faults for too many shells of one user and too many commands
+ * in one shell. Codes from Windows' WSMan error table (ERROR_WSMAN_QUOTA_MAX_SHELLS,
+ * and 2150859174 which clients see when a shell has run too many commands);
+ * texts modelled on Windows' messages: no recording has them.
+ */
+export function quotaFault(kind: 'shells' | 'operations', max: number): FaultSpec {
+  return kind === 'shells'
+    ? {
+        code: 'Receiver',
+        subcode: 'w:QuotaLimit',
+        reason: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${max} concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user. `,
+        wsmanCode: 2150859180,
+      }
+    : {
+        code: 'Receiver',
+        subcode: 'w:QuotaLimit',
+        reason: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${max} concurrent operations, which has been exceeded. Close existing operations for this user, or raise the quota for this user. `,
+        wsmanCode: 2150859174,
+      };
+}

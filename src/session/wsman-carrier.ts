@@ -53,6 +53,16 @@ export function isNetworkError(e: unknown): boolean {
   return e.code === 'PSR_TRANSPORT_HTTP_STATUS' && (status === 502 || status === 503 || status === 504);
 }
 
+/** A shell the server no longer has (expired, removed): say so in the user's words. */
+function gone(e: unknown, shellId: string, url: string): unknown {
+  if (!(e instanceof WSManFaultError) || e.kind !== 'ShellNotFound') return e;
+  return new PsRemoteError(
+    'PSR_SESSION_NOT_FOUND',
+    `the session ${shellId} no longer exists on ${url}: it expired (idle timeout) or was removed`,
+    { cause: e },
+  );
+}
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
@@ -212,7 +222,7 @@ export class WSManCarrier implements PsrpCarrier {
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
         if (!isNetworkError(err) || !this.#networkDown(err)) {
-          if (!this.#netDisconnected) this.#sink?.error(err);
+          if (!this.#netDisconnected) this.#sink?.error(gone(err, shellId, this.client.url) as Error);
           return;
         }
         await sleep(delay, loop.abort.signal);
@@ -290,7 +300,9 @@ export class WSManCarrier implements PsrpCarrier {
     const shellId = this.#requireShell();
     const call = signal ? { signal } : {};
     this.#count('Reconnect');
-    await this.client.reconnect(this.resourceUri, shellId, call);
+    await this.client.reconnect(this.resourceUri, shellId, call).catch((e: unknown) => {
+      throw gone(e, shellId, this.client.url);
+    });
     // Then each command that was running, by its own Reconnect (MS-PSRP 3.1.5.3.18), and receive again.
     const running = [...this.#pipelines.entries()].filter(([, l]) => !l.done);
     for (const [pid] of running) {
@@ -311,11 +323,15 @@ export class WSManCarrier implements PsrpCarrier {
     this.#sink = sink;
     this.#shellId = shellId.toUpperCase();
     this.#count('Connect');
-    const answer = await this.client.connect(this.resourceUri, this.#shellId, {
-      connectXml: first.data,
-      protocolVersion: this.#opts.protocolVersion ?? '2.3',
-      ...(signal ? { signal } : {}),
-    });
+    const answer = await this.client
+      .connect(this.resourceUri, this.#shellId, {
+        connectXml: first.data,
+        protocolVersion: this.#opts.protocolVersion ?? '2.3',
+        ...(signal ? { signal } : {}),
+      })
+      .catch((e: unknown) => {
+        throw gone(e, this.#shellId!, this.client.url);
+      });
     if (answer && answer.length > 0) sink.payload(answer);
     this.#poolLoop = this.#receiveLoop(undefined);
   }

@@ -205,3 +205,49 @@ describe('psremote session list --remote', () => {
     }
   });
 });
+
+describe('psremote serve --https --record', () => {
+  test('serves https with the given files, and the recording holds the exchanges of an exec run against it', async () => {
+    const { makePki } = await import('../transport/http/pki.js');
+    const { writeFileSync, readFileSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const pki = makePki();
+    const cert = join(pki.dir, 'srv.pem');
+    const key = join(pki.dir, 'srv.key');
+    const ca = join(pki.dir, 'ca.pem');
+    const rec = join(pki.dir, 'rec.jsonl');
+    writeFileSync(cert, pki.serverCert);
+    writeFileSync(key, pki.serverKey);
+    writeFileSync(ca, pki.caCert);
+    const child = spawn(process.execPath, [CLI, 'serve', '--https', `${cert},${key}`, '--record', rec], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (https:\/\/127\.0\.0\.1:\d+\/wsman)\n.*engine.*\n/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', () => reject(new Error(`exited: ${out}`)));
+      });
+      expect(out).toContain(`recording to ${rec}`);
+      const { execFile } = await import('node:child_process');
+      const r = await new Promise<{ stdout: string; code: number }>((done) =>
+        execFile(process.execPath, [CLI, 'exec', url, '--ca', ca, '--', 'echo', 'via-tls'], { timeout: 20_000 }, (e, stdout) =>
+          done({ stdout, code: e ? Number((e as { code?: number }).code ?? 1) : 0 }),
+        ),
+      );
+      expect(r).toEqual({ stdout: 'via-tls\n', code: 0 });
+      const lines = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { operation?: string; format?: string });
+      expect(lines[0]).toMatchObject({ format: 'psremote-recording', version: 1 });
+      expect(lines.slice(1).map((l) => l.operation).join(' ')).toMatch(/^Create Command (Receive )+Signal Delete$/);
+      const bad = cli(['serve', '--https', cert]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(/--https takes two files/);
+      rmSync(rec);
+    } finally {
+      child.kill('SIGKILL');
+      pki.cleanup();
+    }
+  });
+});

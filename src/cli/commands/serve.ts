@@ -18,14 +18,48 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'Basic-auth users, one "name:password" per line (default: no authentication)')
-    .action(async (opts: { replay?: string; port: string; host: string; users?: string }) => {
+    .option('--https <cert,key>', 'serve https with this PEM certificate and key (two files, comma-separated)')
+    .option('--record <file>', 'append every exchange to FILE in psremote\'s recording format (credentials scrubbed)')
+    .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
+    .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
+    .option('--max-commands-per-shell <n>', 'commands one shell may run (MaxConcurrentOperationsPerUser)', '1500')
+    .action(async (opts: { replay?: string; port: string; host: string; users?: string; https?: string; record?: string; idleDisconnect: string; maxShellsPerUser: string; maxCommandsPerShell: string }) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${opts.port}`);
       if (!opts.replay) {
         const users = opts.users ? readUsers(opts.users) : undefined;
-        const ep = await startEndpoint({ port, host: opts.host, ...(users ? { users } : {}) });
+        const count = (name: string, v: string, min: number) => {
+          const n = Number(v);
+          if (!Number.isInteger(n) || n < min) throw new UsageError(`invalid --${name} ${v}: expected an integer ≥ ${min}`);
+          return n;
+        };
+        let https: { cert: Buffer; key: Buffer } | undefined;
+        if (opts.https) {
+          const [cert, key, extra] = opts.https.split(',');
+          if (!cert || !key || extra !== undefined) throw new UsageError('--https takes two files: CERT.pem,KEY.pem');
+          const read = (f: string) => {
+            try {
+              return readFileSync(f);
+            } catch (e) {
+              throw new UsageError(`--https: cannot read ${f}: ${(e as Error).message}`);
+            }
+          };
+          https = { cert: read(cert), key: read(key) };
+        }
+        const ep = await startEndpoint({
+          port,
+          host: opts.host,
+          ...(users ? { users } : {}),
+          ...(https ? { https } : {}),
+          ...(opts.record ? { recordPath: opts.record } : {}),
+          idleDisconnectMs: count('idle-disconnect', opts.idleDisconnect, 0) * 1000,
+          quotas: {
+            maxShellsPerUser: count('max-shells-per-user', opts.maxShellsPerUser, 1),
+            maxCommandsPerShell: count('max-commands-per-shell', opts.maxCommandsPerShell, 1),
+          },
+        });
         io.stdout.write(`listening on ${ep.url}\n`);
-        io.stdout.write(`engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} Basic users` : '; no authentication'}\n`);
+        io.stdout.write(`engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} Basic users` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`);
         await untilSignal();
         await ep.close();
         return;

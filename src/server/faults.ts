@@ -1,0 +1,66 @@
+// Fault injection for the local endpoint: the test harness other projects use
+// to see how their client copes with a server or network that misbehaves. A
+// rule matches requests by operation (and optionally shell/command) and acts on
+// the Nth match: drop the connection before or after the server did the work,
+// delay, or answer an HTTP status with a non-SOAP body as a broken proxy or an
+// overloaded IIS would.
+
+export type FaultAction =
+  /** Destroy the connection without processing the request. */
+  | { readonly type: 'drop' }
+  /** Process the request, then destroy the connection instead of answering (the answer is lost). */
+  | { readonly type: 'dropAfter' }
+  /** Wait, then process normally. */
+  | { readonly type: 'delay'; readonly ms: number }
+  /** Answer this HTTP status (e.g. 500, 503) with a plain body, without processing. */
+  | { readonly type: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string };
+
+export interface FaultRule {
+  /** WSMan operation: Create, Command, Send, Receive, Signal, Delete, Disconnect, Reconnect, Connect, Enumerate, Identify. */
+  readonly operation: string;
+  /** Act on the Nth matching request (1-based, default 1). */
+  readonly nth?: number;
+  /** Act on this many matches from the Nth on (default 1; Infinity for all). */
+  readonly times?: number;
+  readonly shellId?: string;
+  readonly commandId?: string;
+  readonly action: FaultAction;
+}
+
+interface LiveRule {
+  readonly rule: FaultRule;
+  seen: number;
+  fired: number;
+}
+
+export class FaultInjector {
+  readonly #rules: LiveRule[] = [];
+  /** What fired, in order: operation and action type. */
+  readonly fired: { operation: string; action: FaultAction['type'] }[] = [];
+
+  add(rule: FaultRule): void {
+    if (!rule.operation) throw new Error('a fault rule needs an operation');
+    this.#rules.push({ rule, seen: 0, fired: 0 });
+  }
+
+  clear(): void {
+    this.#rules.length = 0;
+  }
+
+  /** The action for this request, if a rule fires on it. */
+  match(operation: string, shellId: string | undefined, commandId: string | undefined): FaultAction | undefined {
+    for (const r of this.#rules) {
+      const { rule } = r;
+      if (rule.operation.toLowerCase() !== operation.toLowerCase()) continue;
+      if (rule.shellId && rule.shellId.toUpperCase() !== shellId?.toUpperCase()) continue;
+      if (rule.commandId && rule.commandId.toUpperCase() !== commandId?.toUpperCase()) continue;
+      r.seen++;
+      const nth = rule.nth ?? 1;
+      if (r.seen < nth || r.fired >= (rule.times ?? 1)) continue;
+      r.fired++;
+      this.fired.push({ operation, action: rule.action.type });
+      return rule.action;
+    }
+    return undefined;
+  }
+}

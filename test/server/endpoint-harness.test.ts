@@ -1,0 +1,192 @@
+// The local endpoint as a test harness: quotas with Windows' faults, idle
+// disconnect and expiry, fault injection, registered commands, counters,
+// HTTPS and recording. Quota and harness faults are modelled on Windows'
+// (no recording has them); the client side is psremote's public API.
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
+import { loadRecording } from '../../src/server/recording.js';
+import { startReplayServer } from '../../src/server/replay.js';
+import { connectSession, openSession } from '../../src/session/open.js';
+import { openShell, runCommand } from '../../src/session/winrs.js';
+import { basicAuth } from '../../src/transport/http/auth.js';
+import { makePki, type Pki } from '../transport/http/pki.js';
+
+let ep: LocalEndpoint | undefined;
+afterEach(async () => {
+  await ep?.close();
+  ep = undefined;
+});
+const as = (user: string) => ({ connection: { auth: basicAuth(user, 'pw'), allowUnencrypted: true } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('quotas', () => {
+  test('MaxShellsPerUser: the next Create is a QuotaLimit fault naming the limit; other users are not affected', async () => {
+    ep = await startEndpoint({ users: { alice: 'pw', bob: 'pw' }, quotas: { maxShellsPerUser: 2 } });
+    const a1 = await openShell(ep.url, as('alice'));
+    const a2 = await openShell(ep.url, as('alice'));
+    const err = await openShell(ep.url, as('alice')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PSR_WSMAN_FAULT', kind: 'QuotaLimit' });
+    expect((err as Error).message).toContain('maximum number of 2 concurrent shells');
+    const b1 = await openShell(ep.url, as('bob'));
+    expect(ep.shells().map((s) => s.owner).sort()).toEqual(['alice', 'alice', 'bob']);
+    await a1.close();
+    const a3 = await openShell(ep.url, as('alice')); // room again
+    for (const s of [a2, a3, b1]) await s.close();
+    expect(ep.stats.openShells).toBe(0);
+  });
+
+  test('commands per shell: past the quota a Command is fault 2150859174 (TooManyCommands)', async () => {
+    ep = await startEndpoint({ quotas: { maxCommandsPerShell: 3 } });
+    const shell = await openShell(ep.url);
+    for (let i = 0; i < 3; i++) expect(await (await shell.run('echo', [String(i)])).exitCode).toBe(0);
+    await expect(shell.run('echo', ['4'])).rejects.toMatchObject({ kind: 'TooManyCommands', wsmanCode: 2150859174 });
+    await shell.close();
+  });
+});
+
+describe('idle disconnect and expiry', () => {
+  test('an idle PowerShell shell is disconnected, not dropped, and another client can connect to it', async () => {
+    ep = await startEndpoint({ idleDisconnectMs: 200 });
+    const b = await openSession(ep.url, { networkRetryMs: 0, closeOnExit: false });
+    // Stop b's Receives without telling the server, as a vanished client would.
+    const shellId = b.runspacePoolId.toUpperCase();
+    ep.faults.add({ operation: 'Receive', times: Infinity, action: { type: 'drop' } });
+    await sleep(900);
+    expect(ep.shells()).toEqual([expect.objectContaining({ shellId, state: 'Disconnected' })]);
+    expect(ep.stats.idleDisconnects).toBe(1);
+    ep.faults.clear();
+    const c = await connectSession(ep.url, shellId);
+    expect(c.state).toBe('Opened');
+    expect((await c.invoke('Write-Output again').result()).output).toEqual(['again']);
+    await c.close();
+    expect(ep.stats.openShells).toBe(0);
+  });
+
+  test('a disconnected shell expires after its IdleTimeOut; connecting then says the session is gone', async () => {
+    ep = await startEndpoint();
+    const a = await openSession(ep.url, { closeOnExit: false });
+    const shellId = a.runspacePoolId.toUpperCase();
+    await a.disconnect({ idleTimeoutMs: 300 });
+    expect(ep.shells()[0]?.state).toBe('Disconnected');
+    await sleep(1_600);
+    expect(ep.stats.expired).toBe(1);
+    expect(ep.shells()).toEqual([]);
+    const err = await connectSession(ep.url, shellId).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
+    expect((err as Error).message).toMatch(new RegExp(`the session ${shellId} no longer exists on .*: it expired \\(idle timeout\\) or was removed`));
+    await expect(a.reconnect()).rejects.toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
+  });
+});
+
+describe('fault injection', () => {
+  test('503 with an HTML body on Create reaches the client as an HTTP status error', async () => {
+    ep = await startEndpoint();
+    ep.faults.add({ operation: 'Create', action: { type: 'status', status: 503, body: '<html>Service Unavailable</html>' } });
+    await expect(openShell(ep.url)).rejects.toMatchObject({ code: 'PSR_TRANSPORT_HTTP_STATUS', status: 503 });
+    expect(ep.faults.fired).toEqual([{ operation: 'Create', action: 'status' }]);
+    const shell = await openShell(ep.url); // only the first Create
+    await shell.close();
+  });
+
+  test('the 2nd pool Receive dropped: the session retries it and nothing is lost', async () => {
+    ep = await startEndpoint();
+    ep.faults.add({ operation: 'Receive', nth: 2, action: { type: 'drop' } });
+    const pool = await openSession(ep.url, { retryDelayMs: 20 });
+    const events: string[] = [];
+    pool.on('networkInterrupted', () => events.push('interrupted'));
+    pool.on('networkResumed', () => events.push('resumed'));
+    expect((await pool.invoke('Write-Output a b').result()).output).toEqual(['a', 'b']);
+    expect(ep.faults.fired).toEqual([{ operation: 'Receive', action: 'drop' }]);
+    expect(events[0]).toBe('interrupted');
+    await pool.close();
+  });
+
+  test('a Command whose answer is lost (processed, then the connection dropped) fails that pipeline only', async () => {
+    ep = await startEndpoint();
+    const pool = await openSession(ep.url);
+    ep.faults.add({ operation: 'Command', action: { type: 'dropAfter' } });
+    await expect(pool.invoke('Write-Output lost').result()).rejects.toMatchObject({ code: 'PSR_TRANSPORT' });
+    expect(ep.log.filter((l) => l.operation === 'Command').map((l) => l.status)).toEqual([200]);
+    expect((await pool.invoke('Write-Output ok').result()).output).toEqual(['ok']);
+    await pool.close();
+  });
+
+  test('killing a shell breaks the session with a clear "no longer exists" error', async () => {
+    ep = await startEndpoint({ psCommands: { wait: async (ctx) => void (await new Promise((r) => ctx.signal.addEventListener('abort', r))) } });
+    const pool = await openSession(ep.url, { closeOnExit: false });
+    const inv = pool.invoke('wait');
+    await inv.started;
+    expect(ep.killShell(pool.runspacePoolId)).toBe(true);
+    await expect(inv.result()).rejects.toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
+    expect(() => pool.invoke('Write-Output x')).toThrow(/no longer exists/);
+    expect(ep.killShell(pool.runspacePoolId)).toBe(false);
+  });
+});
+
+describe('registered commands, counters', () => {
+  test('cmd and PowerShell commands registered by name; counters of requests and bytes', async () => {
+    ep = await startEndpoint({
+      cmdCommands: {
+        upper: async (ctx) => {
+          for await (const d of ctx.stdin) ctx.stdout(Buffer.from(d).toString().toUpperCase());
+          ctx.stderr(`args=${ctx.args.join(',')}`);
+          return 7;
+        },
+      },
+      psCommands: { 'Get-Thing': (ctx) => ctx.output('thing') },
+    });
+    const r = await runCommand(ep.url, 'upper', ['a', 'b'], { stdin: 'hello' });
+    expect(r).toMatchObject({ stdout: 'HELLO', stderr: 'args=a,b', exitCode: 7 });
+    expect(ep.stats.requests).toMatchObject({ Create: 1, Command: 1, Delete: 1 });
+    const pool = await openSession(ep.url);
+    expect((await pool.invoke('Get-Thing -Name x').result()).output).toEqual(['thing']);
+    expect((await pool.invoke('Write-Output demo').result()).output).toEqual(['demo']); // the default handler still runs the rest
+    await pool.close();
+    expect(ep.stats.bytesIn).toBeGreaterThan(1000);
+    expect(ep.stats.bytesOut).toBeGreaterThan(1000);
+  });
+});
+
+describe('https and recording', () => {
+  let pki: Pki;
+  beforeAll(() => {
+    pki = makePki();
+  });
+  afterAll(() => pki.cleanup());
+
+  test('serves https with the given certificate; a client trusting the CA runs a command', async () => {
+    ep = await startEndpoint({ https: { cert: pki.serverCert, key: pki.serverKey } });
+    expect(ep.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wsman$/);
+    const r = await runCommand(ep.url, 'echo', ['over tls'], { connection: { tls: { ca: pki.caCert } } });
+    expect(r.stdout.trim()).toBe('over tls');
+    await expect(runCommand(ep.url, 'echo', ['x'])).rejects.toMatchObject({ code: 'PSR_TRANSPORT_TLS' });
+  });
+
+  test('--record writes every exchange, scrubbed, and the recording replays to the same answers', async () => {
+    const file = join(tmpdir(), `psremote-rec-${process.pid}.jsonl`);
+    try {
+      ep = await startEndpoint({ recordPath: file, users: { alice: 'pw' } });
+      const r1 = await runCommand(ep.url, 'echo', ['recorded'], as('alice'));
+      await ep.close();
+      ep = undefined;
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('cHc'); // base64 of the password never appears
+      const rec = loadRecording(file);
+      // A WinRS command: Receive until Done, Signal terminate, Delete.
+      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Signal Delete$/);
+      const replay = await startReplayServer({ recording: rec });
+      try {
+        const r2 = await runCommand(replay.url, 'echo', ['recorded']);
+        expect(r2).toMatchObject({ stdout: r1.stdout, exitCode: r1.exitCode });
+        expect(replay.unmatched).toEqual([]);
+      } finally {
+        await replay.close();
+      }
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
