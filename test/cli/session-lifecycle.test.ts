@@ -31,9 +31,10 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PSREMOTE_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, PSREMOTE_HOME: home }, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: 30_000 });
+    if (input !== undefined) child.stdin!.end(input);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -82,4 +83,19 @@ test('remove --remote with filters removes only matching sessions', async () => 
   const all = await cli(['session', 'remove', '--remote', ep.url, '--state', 'disconnected']);
   expect(all.stdout.trim().split('\n')).toHaveLength(2);
   expect(ep.stats.openShells).toBe(0);
+});
+
+test('connect runs commands from stdin in the session and leaves it disconnected; disconnect; remove --remote forgets the name', async () => {
+  await cli(['session', 'new', ep.url, '--name', 'shell1']);
+  const shellId = ep.shells().at(-1)!.shellId;
+  const ran = await cli(['session', 'connect', 'shell1', '--json'], 'first\n\nsecond\nexit\nnot run\n');
+  expect(ran).toMatchObject({ code: 0, stdout: '"first"\n"second"\n' });
+  expect(ep.shells().find((s) => s.shellId === shellId)?.state).toBe('Disconnected');
+  const d = await cli(['session', 'disconnect', 'shell1', '--idle-timeout', '600']);
+  expect(d).toMatchObject({ code: 0, stdout: 'session shell1 disconnected; the server keeps it 600 s\n' });
+  const bad = await cli(['session', 'disconnect', 'shell1', '--buffer-mode', 'sometimes']);
+  expect(bad.stderr).toMatch(/invalid --buffer-mode sometimes: Block or Drop/);
+  const removed = await cli(['session', 'remove', '--remote', ep.url, '--state', 'disconnected']);
+  expect(removed.stdout).toBe(`removed ${shellId} (Disconnected) and its name shell1\n`);
+  expect((await cli(['session', 'list'])).stdout).toBe('');
 });

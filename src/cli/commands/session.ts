@@ -4,6 +4,7 @@
 // between commands; its handle (never a password) is in the local store
 // (`$PSREMOTE_HOME/sessions.json`, default ~/.config/psremote/sessions.json).
 
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { RESOURCE } from '../../wsman/namespaces.js';
@@ -148,13 +149,83 @@ export function register(program: Command, io: CliIO): void {
       (s) => (!f.state || s.state?.toLowerCase() === f.state.toLowerCase()) && (minIdle === undefined || (s.shellInactivityMs ?? 0) > minIdle),
     );
     const { client } = resolveTarget({ endpoint: f.remote, ...conn });
+    const local = store();
     try {
       for (const s of targets) {
         await client.delete(s.resourceUri ?? RESOURCE.powershell(s.configurationName), s.shellId);
-        io.stdout.write(`removed ${s.shellId} (${s.state ?? '-'})\n`);
+        // A named handle for a session that is gone would only mislead later commands.
+        const named = local.list().filter((h) => h.shellId === s.shellId);
+        for (const h of named) local.remove(h.name);
+        io.stdout.write(`removed ${s.shellId} (${s.state ?? '-'})${named.length ? ` and its name ${named.map((h) => h.name).join(', ')}` : ''}\n`);
       }
     } finally {
       await client.close();
     }
+  });
+
+  const connect = session
+    .command('connect')
+    .description('connect to a named session and run commands in it, one per line from stdin (Connect-PSSession, Enter-PSSession); on end of input the session is disconnected again')
+    .argument('<name>')
+    .option('--json', 'print each output object as one JSON line');
+  addConnectionFlags(connect).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
+    const h = store().get(name);
+    const pool = await connectSession(h.endpoint, h.shellId, {
+      connection: await connection(h.endpoint, f, io),
+      runspacePoolId: h.runspacePoolId,
+      configurationName: h.configurationName,
+      closeOnExit: false,
+    });
+    const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
+    const prompt = `[${name}] PS> `;
+    if (tty) io.stdout.write(`connected to ${name} (${h.endpoint}, ShellId ${h.shellId}); end with Ctrl+D or exit\n`);
+    const lines = createInterface({ input: io.stdin, terminal: false });
+    let hadErrors = false;
+    try {
+      if (tty) io.stdout.write(prompt);
+      for await (const line of lines) {
+        const script = line.trim();
+        if (script === 'exit') break;
+        if (script) {
+          try {
+            hadErrors = (await printInvocation(pool.invoke(script), io, f.json === true)) || hadErrors;
+          } catch (e) {
+            hadErrors = true;
+            io.stderr.write(`ERROR: ${(e as Error).message}\n`);
+          }
+        }
+        if (tty) io.stdout.write(prompt);
+      }
+    } finally {
+      lines.close();
+      await pool.disconnect();
+    }
+    if (tty) io.stdout.write(`\nsession ${name} disconnected\n`);
+    process.exitCode = hadErrors ? 1 : 0;
+  });
+
+  const disconnect = session
+    .command('disconnect')
+    .description('disconnect a named session that is connected on the server (after a lost client), optionally with a new idle timeout (Disconnect-PSSession)')
+    .argument('<name>')
+    .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session')
+    .option('--buffer-mode <mode>', 'Block (pause pipelines when output fills) or Drop (discard old output)');
+  addConnectionFlags(disconnect).action(async (name: string, f: ConnectionFlags & { idleTimeout?: string; bufferMode?: string }) => {
+    const h = store().get(name);
+    const mode = f.bufferMode?.toLowerCase();
+    if (mode !== undefined && mode !== 'block' && mode !== 'drop') throw new UsageError(`invalid --buffer-mode ${f.bufferMode}: Block or Drop`);
+    const idle = f.idleTimeout === undefined ? undefined : Number(f.idleTimeout);
+    if (idle !== undefined && !(Number.isInteger(idle) && idle > 0)) throw new UsageError(`invalid --idle-timeout ${f.idleTimeout}: seconds > 0`);
+    const pool = await connectSession(h.endpoint, h.shellId, {
+      connection: await connection(h.endpoint, f, io),
+      runspacePoolId: h.runspacePoolId,
+      configurationName: h.configurationName,
+      closeOnExit: false,
+    });
+    await pool.disconnect({
+      ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
+      ...(mode ? { bufferMode: mode === 'drop' ? 'Drop' : 'Block' } : {}),
+    });
+    io.stdout.write(`session ${name} disconnected${idle !== undefined ? `; the server keeps it ${idle} s` : ''}\n`);
   });
 }
