@@ -8,7 +8,8 @@ export * from './errors.js';
 // PowerShell sessions
 export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
 export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
-export { RunspacePool, type RunspacePoolOptions, type InvokeOptions, type InvokeTarget } from './session/runspace-pool.js';
+export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget } from './session/runspace-pool.js';
+export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';
 export {
   PowerShellInvocation,
   PipelineFailedError,

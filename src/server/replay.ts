@@ -30,6 +30,8 @@ export interface ServedRequest {
   /** Index of the exchange in its recording. */
   readonly exchange: number;
   readonly status: number;
+  /** The request as the client sent it (tests compare it with the recorded one). */
+  readonly request: string;
 }
 
 export interface ReplayServerOptions {
@@ -266,7 +268,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     used.add(slot.index);
     const x = slot.exchange;
     if (x.delayMs) await new Promise((r) => setTimeout(r, Math.min(x.delayMs!, maxDelay)));
-    served.push({ index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, exchange: slot.index, status: x.response.status });
+    served.push({ index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, exchange: slot.index, status: x.response.status, request: text });
     if (x.connectionError) {
       req.socket.destroy();
       return;

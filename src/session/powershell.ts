@@ -3,7 +3,7 @@
 // result() for those who want everything at the end.
 
 import { PsRemoteError } from '../errors.js';
-import { PSInvocationState, type ClientPowerShell, type PSValue } from '../psrp/index.js';
+import { PSInvocationState, type ClientPipelineBase, type PSValue } from '../psrp/index.js';
 import { RecordStream } from './stream.js';
 
 export type InvocationStateName = 'NotStarted' | 'Running' | 'Stopping' | 'Stopped' | 'Completed' | 'Failed' | 'Disconnected';
@@ -75,7 +75,7 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     information: new RecordStream(),
     progress: new RecordStream(),
   };
-  readonly #core: ClientPowerShell;
+  readonly #core: ClientPipelineBase;
   readonly #stop: () => Promise<void>;
   #started: Promise<void> = Promise.resolve();
   readonly #done: Promise<InvocationResult>;
@@ -83,7 +83,7 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
   #reject!: (e: unknown) => void;
 
   /** @internal created by RunspacePool.invoke */
-  constructor(core: ClientPowerShell, stop: () => Promise<void>) {
+  constructor(core: ClientPipelineBase, stop: () => Promise<void>) {
     this.pipelineId = core.pipelineId;
     this.#core = core;
     this.#stop = stop;

@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
 import {
+  ClientGetCommandMetadata,
   ClientPowerShell,
+  type ClientPipelineBase,
   ClientRunspacePool,
   PSInvocationState,
   RunspacePoolState,
@@ -19,6 +21,7 @@ import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import { NonInteractiveHost, type PSHost } from './host.js';
 import { PowerShellInvocation } from './powershell.js';
 import { closeOnExit, forgetOnExit } from './exit.js';
+import { readCommandMetadata, type CommandMetadata } from './command-metadata.js';
 
 export interface RunspacePoolOptions {
   /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
@@ -77,7 +80,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   readonly #core: ClientRunspacePool;
   readonly #carrier: PsrpCarrier;
   readonly #host: PSHost;
-  readonly #invocations = new Map<string, { inv: PowerShellInvocation; core: ClientPowerShell; host: PSHost }>();
+  readonly #invocations = new Map<string, { inv: PowerShellInvocation; core: ClientPipelineBase; host: PSHost }>();
   #sendChain: Promise<void> = Promise.resolve();
   #opened!: { resolve: () => void; reject: (e: unknown) => void };
   #failure: Error | undefined;
@@ -320,6 +323,33 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return inv;
   }
 
+  /**
+   * Get-Command on the server (GET_COMMAND_METADATA), what Import-PSSession uses:
+   * names are wildcard patterns (default `*`), commandType CommandTypes flags
+   * (default Alias|Function|Filter|Cmdlet), namespace module names.
+   */
+  async getCommandMetadata(
+    options: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSValue[]; pipelineId?: string; signal?: AbortSignal } = {},
+  ): Promise<CommandMetadata[]> {
+    if (this.#failure) throw this.#failure;
+    if (this.#closed || this.#core.state !== RunspacePoolState.Opened) throw new InvalidStateError('get command metadata', this.state, ['Opened']);
+    const core = new ClientGetCommandMetadata(this.#core, {
+      pipelineId: options.pipelineId ?? randomUUID(),
+      ...(options.name ? { name: options.name } : {}),
+      ...(options.commandType !== undefined ? { commandType: options.commandType } : {}),
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      ...(options.argumentList ? { argumentList: options.argumentList } : {}),
+    });
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    this.#invocations.set(core.pipelineId, { inv, core, host: this.#host });
+    core.start();
+    const started = this.#flush(options.signal);
+    inv._setStarted(started);
+    started.catch((e: unknown) => this.#finishPipeline(core.pipelineId, e));
+    const result = await this.#hold(inv.result());
+    return readCommandMetadata(result.output, `GET_COMMAND_METADATA ${core.pipelineId}`);
+  }
+
   async #pumpInput(core: ClientPowerShell, input: AsyncIterable<PSValue> | Iterable<PSValue>, started: Promise<void>, signal?: AbortSignal): Promise<void> {
     try {
       await started;
@@ -337,7 +367,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     }
   }
 
-  async #stopPipeline(core: ClientPowerShell): Promise<void> {
+  async #stopPipeline(core: ClientPipelineBase): Promise<void> {
     if (core.state !== PSInvocationState.Running && core.state !== PSInvocationState.Stopping) return;
     core.beginStop();
     await this.#carrier.stopPipeline(core.pipelineId);
@@ -429,7 +459,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return pipelineId ? this.#invocations.get(pipelineId)?.inv : undefined;
   }
 
-  async #hostCall(core: ClientPowerShell | undefined, host: PSHost, ci: bigint, methodId: number, method: string, parameters: readonly PSValue[], pipelineId?: string): Promise<void> {
+  async #hostCall(core: ClientPipelineBase | undefined, host: PSHost, ci: bigint, methodId: number, method: string, parameters: readonly PSValue[], pipelineId?: string): Promise<void> {
     let result: PSValue | undefined;
     let error: string | undefined;
     try {
