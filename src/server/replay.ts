@@ -197,8 +197,15 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       if (info.commandId) bind(info.commandId, slot.exchange.commandId);
       return { slot };
     }
-    const key = op === 'Receive' ? receiveKey(shellId, commandId, liveEpochs.get(upper(shellId) ?? '') ?? 0) : queueKey(op, shellId, commandId);
+    let key = op === 'Receive' ? receiveKey(shellId, commandId, liveEpochs.get(upper(shellId) ?? '') ?? 0) : queueKey(op, shellId, commandId);
     let q = queues.get(key);
+    // Clients differ on where a pipeline's host response goes: PowerShell names the
+    // command, pypsrp sends it to the shell. A command's Send may take the shell's.
+    if (!q?.length && op === 'Send' && commandId && queues.get(queueKey(op, shellId, undefined))?.length) {
+      key = queueKey(op, shellId, undefined);
+      q = queues.get(key);
+      commandId = undefined;
+    }
     // A Receive in an epoch the recording has no Receive for waits like an exhausted one.
     if (!q && op === 'Receive' && queues.has(`${key.slice(0, key.lastIndexOf('@'))}@0`)) q = [];
     if (!q) {

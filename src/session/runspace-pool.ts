@@ -4,74 +4,35 @@
 // in the core, then `#flush` hands the queued payloads to the carrier in order;
 // whatever the carrier receives goes back into the core and out as events.
 
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, PsRemoteError, TimeoutError, UsageError } from '../errors.js';
 import {
   ClientGetCommandMetadata,
   ClientPowerShell,
   type ClientPipelineBase,
   ClientRunspacePool,
   PSInvocationState,
+  featureSupported,
   RunspacePoolState,
   type PsrpEvent,
+  type RsaKeyPair,
   type PSValue,
 } from '../psrp/index.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import { NonInteractiveHost, type PSHost } from './host.js';
 import { PowerShellInvocation } from './powershell.js';
+import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
+
+export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from './exit.js';
 import { readCommandMetadata, type CommandMetadata } from './command-metadata.js';
 
-export interface RunspacePoolOptions {
-  /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
-  readonly runspacePoolId?: string;
-  readonly minRunspaces?: number;
-  readonly maxRunspaces?: number;
-  /** PSRP version we advertise (default 2.3, as PowerShell 5.1 and 7 clients do). */
-  readonly protocolVersion?: string;
-  readonly applicationArguments?: PSValue;
-  /** First call id for runspace-pool calls (pypsrp starts at 0; replaying its recordings needs that). */
-  readonly firstCallId?: bigint;
-  /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
-  readonly host?: PSHost;
-  /**
-   * Close the pool on the server when the process exits normally and the pool is
-   * still Opened (default true). Disconnected pools are always left on the server.
-   */
-  readonly closeOnExit?: boolean;
-  readonly signal?: AbortSignal;
-}
+/** Host methods whose answer may hold a SecureString: the session key must be in place first. */
+const SECURE_ANSWERS = new Set(['ReadLineAsSecureString', 'PromptForCredential1', 'PromptForCredential2', 'PromptForCredential', 'Prompt']);
 
-export interface InvokeOptions {
-  /** Objects streamed into the pipeline's input ($input). */
-  readonly input?: AsyncIterable<PSValue> | Iterable<PSValue>;
-  /** Host for this pipeline's host calls (default: the pool's). */
-  readonly host?: PSHost;
-  /** Pipeline id (default random). */
-  readonly pipelineId?: string;
-  readonly addToHistory?: boolean;
-  readonly signal?: AbortSignal;
-  /**
-   * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
-   * Receive is made for this pipeline; disconnect, and collect it later with attach().
-   */
-  readonly holdOutput?: boolean;
-}
-
-export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
-
-/** What a pool tells about its connection, as PowerShell's robust connections do. */
-export interface RunspacePoolEvents {
-  /** The network failed; Receives are retried quietly for the retry window. */
-  networkInterrupted: [error: Error];
-  /** The network came back within the window. */
-  networkResumed: [];
-  /**
-   * The network stayed down for the whole window: the pool is Disconnected on
-   * this side (pipelines too) and kept by the server; call reconnect() later.
-   */
-  disconnected: [error: Error];
+function protocolHasKeyExchange(version: string): boolean {
+  return featureSupported('SessionKeyExchange', version);
 }
 
 const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
@@ -88,6 +49,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   readonly #calls = new Map<bigint, { resolve: (v: boolean | bigint) => void; reject: (e: unknown) => void }>();
 
   #disconnectReason: Error | undefined;
+  #hasKeyPair = false;
+  readonly #keyExchangeTimeoutMs: number;
+  #keyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
   /** Waits in progress (opening, pool calls, pipelines): while any, a timer keeps Node alive. */
   #holds = 0;
   #keepProcess: NodeJS.Timeout | undefined;
@@ -103,7 +67,10 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
       ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
       ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
+      ...(options.keyPair ? { keyPair: options.keyPair } : {}),
     });
+    this.#hasKeyPair = options.keyPair !== undefined;
+    this.#keyExchangeTimeoutMs = options.keyExchangeTimeoutMs ?? 60_000;
   }
 
   /** Opens a pool over `carrier`: resolves once the server reports it Opened. */
@@ -241,6 +208,43 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
 
   async setMinRunspaces(n: number, signal?: AbortSignal): Promise<boolean> {
     return (await this.#poolCall(this.#core.setMinRunspaces(n), signal)) === true;
+  }
+
+  /**
+   * Exchanges a session key with the server (MS-PSRP 3.1.4.8), so SecureStrings
+   * can travel both ways. Done on demand before a host answer that holds one
+   * (ReadLineAsSecureString, PromptForCredential, Prompt) and when the server asks
+   * (PUBLIC_KEY_REQUEST); call it yourself before sending SecureStrings as
+   * parameters or input. Protocol 2.4 has no exchange (nothing to do).
+   */
+  async exchangeKey(signal?: AbortSignal): Promise<void> {
+    if (this.#failure) throw this.#failure;
+    if (this.#core.hasSessionKey) return;
+    const waiter = { resolve: () => {}, reject: (_e: unknown) => {} };
+    const done = this.#hold(new Promise<void>((resolve, reject) => Object.assign(waiter, { resolve, reject })));
+    this.#keyWaiters.push(waiter);
+    // A server that never answers must not hang the caller (pypsrp's test_psrp_key_exchange_timeout).
+    const ms = this.#keyExchangeTimeoutMs;
+    const timer = setTimeout(() => {
+      this.#keyWaiters = this.#keyWaiters.filter((w) => w !== waiter);
+      waiter.reject(new TimeoutError(`the server did not answer the session key exchange (PUBLIC_KEY) within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`));
+    }, ms);
+    const onAbort = () => waiter.reject(new AbortError('the key exchange was aborted', { cause: signal?.reason }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (!this.#core.keyExchangePending) this.#core.exchangeKey(this.#keyPair());
+      await this.#flush(signal);
+      await done;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  #keyPair(): RsaKeyPair | undefined {
+    if (this.#hasKeyPair) return undefined; // the core has it already
+    this.#hasKeyPair = true;
+    return generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
   }
 
   /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
@@ -412,6 +416,13 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
           this.#fail(new PsRemoteError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`));
         }
         return;
+      case 'EncryptedSessionKey':
+        for (const w of this.#keyWaiters.splice(0)) w.resolve();
+        return;
+      case 'PublicKeyRequest':
+        // The server wants to send a SecureString: give it our key (the core answers when it has a pair).
+        if (!this.#hasKeyPair && !this.#core.keyExchangePending) this.#core.exchangeKey(this.#keyPair());
+        return;
       case 'RunspaceAvailability': {
         const call = this.#calls.get(e.ci);
         this.#calls.delete(e.ci);
@@ -470,6 +481,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     // Void methods (ci -100) take no response.
     if (ci < 0n) return;
     try {
+      if (error === undefined && SECURE_ANSWERS.has(method) && !this.#core.hasSessionKey && protocolHasKeyExchange(this.#core.protocolVersion)) {
+        await this.exchangeKey();
+      }
       const answer = error !== undefined ? { error } : result === undefined ? {} : { result };
       if (core) core.hostResponse(ci, answer);
       else this.#core.hostResponse(ci, answer);
@@ -495,6 +509,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     this.#opened?.reject(error);
     for (const c of this.#calls.values()) c.reject(error);
     this.#calls.clear();
+    for (const w of this.#keyWaiters.splice(0)) w.reject(error);
     for (const id of [...this.#invocations.keys()]) this.#finishPipeline(id, error);
   }
 

@@ -4,6 +4,7 @@
 // `receive`; bytes for the client come out through `onPayload`, tagged with the
 // pipeline they belong to (WSMan routes them to that command's Receive).
 
+import { randomBytes } from 'node:crypto';
 import {
   ServerRunspacePool,
   type OutgoingPayload,
@@ -63,7 +64,8 @@ export class ScriptedEngine {
 
   constructor(options: ScriptedEngineOptions) {
     this.#opts = options;
-    this.server = new ServerRunspacePool({ protocolVersion: options.protocolVersion ?? '2.3' });
+    // A session key ready for the client's PUBLIC_KEY (SecureStrings), as PowerShell makes one per session.
+    this.server = new ServerRunspacePool({ protocolVersion: options.protocolVersion ?? '2.3', sessionKey: new Uint8Array(randomBytes(32)) });
   }
 
   /** PSRP data from the client. */

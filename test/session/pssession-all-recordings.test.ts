@@ -15,7 +15,7 @@ const LEFT_OUT: Record<string, string> = {
   'test_psrp_nested_command.yml': 'nested pipelines (isNested) are not exposed by the session API yet',
   'test_psrp_reset_runspace_state.yml': 'a reset between pipelines: replayed in pool-calls-replay.test.ts',
   'test_psrp_reset_runspace_state_fail.yml': 'a refused reset: replayed in pool-calls-replay.test.ts',
-  'test_psrp_pshost_ui_mocked_methods.yml': 'SecureString host calls need the session to start the key exchange (PUBLIC_KEY) with the recorded RSA key; not wired into the session API yet',
+  'test_psrp_pshost_ui_mocked_methods.yml': 'needs the recorded RSA key and a host: replayed in securestring-replay.test.ts',
   'test_psrp_disconnect_runspaces.yml': 'two pools; replayed in disconnect-replay.test.ts',
   'test_client_copy_expand_vars.yml': 'pypsrp opened two pools, one per step, with input streamed by Send; the single-pool driver here cannot follow it',
   'test_client_copy_file.yml': 'pypsrp opened two pools, one per step, with input streamed by Send; the single-pool driver here cannot follow it',

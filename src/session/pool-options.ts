@@ -1,0 +1,63 @@
+// The options and events of a RunspacePool and of one invocation on it.
+
+import type { PSValue, RsaKeyPair } from '../psrp/index.js';
+import type { PSHost } from './host.js';
+
+export interface RunspacePoolOptions {
+  /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
+  readonly runspacePoolId?: string;
+  readonly minRunspaces?: number;
+  readonly maxRunspaces?: number;
+  /** PSRP version we advertise (default 2.3, as PowerShell 5.1 and 7 clients do). */
+  readonly protocolVersion?: string;
+  readonly applicationArguments?: PSValue;
+  /** First call id for runspace-pool calls (pypsrp starts at 0; replaying its recordings needs that). */
+  readonly firstCallId?: bigint;
+  /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
+  readonly host?: PSHost;
+  /**
+   * RSA-2048 key pair for the SecureString key exchange (protocol 2.2/2.3);
+   * default: one is generated when first needed.
+   */
+  readonly keyPair?: RsaKeyPair;
+  /** How long to wait for the server's ENCRYPTED_SESSION_KEY (default 60 s). */
+  readonly keyExchangeTimeoutMs?: number;
+  /**
+   * Close the pool on the server when the process exits normally and the pool is
+   * still Opened (default true). Disconnected pools are always left on the server.
+   */
+  readonly closeOnExit?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+export interface InvokeOptions {
+  /** Objects streamed into the pipeline's input ($input). */
+  readonly input?: AsyncIterable<PSValue> | Iterable<PSValue>;
+  /** Host for this pipeline's host calls (default: the pool's). */
+  readonly host?: PSHost;
+  /** Pipeline id (default random). */
+  readonly pipelineId?: string;
+  readonly addToHistory?: boolean;
+  readonly signal?: AbortSignal;
+  /**
+   * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
+   * Receive is made for this pipeline; disconnect, and collect it later with attach().
+   */
+  readonly holdOutput?: boolean;
+}
+
+export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+
+/** What a pool tells about its connection, as PowerShell's robust connections do. */
+export interface RunspacePoolEvents {
+  /** The network failed; Receives are retried quietly for the retry window. */
+  networkInterrupted: [error: Error];
+  /** The network came back within the window. */
+  networkResumed: [];
+  /**
+   * The network stayed down for the whole window: the pool is Disconnected on
+   * this side (pipelines too) and kept by the server; call reconnect() later.
+   */
+  disconnected: [error: Error];
+}
+
