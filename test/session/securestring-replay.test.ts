@@ -15,6 +15,7 @@ import { MessageDecoder } from '../../src/psrp/decode.js';
 import { messageText, messageTypeSpecName } from '../../src/psrp/message.js';
 import { decodeBody } from '../../src/psrp/messages.js';
 import { toPlain } from '../../src/session/plain.js';
+import { formatProgress } from '../../src/cli/progress.js';
 import { recording } from '../helpers/recordings.js';
 import { SESSION_KEY_VECTORS, fixtureKey } from '../psrp/helpers/keys.js';
 
@@ -66,6 +67,8 @@ test('test_psrp_pshost_ui_mocked_methods: key exchange, SecureString host answer
   ]);
   // The server's echo of the SecureString decrypts with the key the exchange gave us.
   expect(result.output[0]).toBe('ReadLine response');
+  // The real progress records as the CLI draws them on a terminal.
+  expect(result.progress.map((p) => formatProgress(p))).toEqual([undefined, 'activity: description']); // the first is a Completed record
   expect(readSecureString(result.output[1])).toBe('ReadLineAsSecureString response');
 
   // Our answers went out encrypted with the session key (the one in the vectors).

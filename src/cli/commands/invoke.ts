@@ -13,6 +13,7 @@ import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../
 import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
 import type { PowerShellInvocation } from '../../session/powershell.js';
 import type { CliIO } from '../main.js';
+import { drawProgress } from '../progress.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -34,6 +35,7 @@ async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string
     pipe(inv.streams.debug, 'DEBUG: '),
     pipe(inv.streams.information, ''),
     pipe(inv.streams.error, 'ERROR: '),
+    drawProgress(inv, io),
   ]);
 }
 

@@ -16,6 +16,7 @@ import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js'
 import type { PowerShellInvocation } from '../../session/powershell.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
+import { drawProgress } from '../progress.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
@@ -35,6 +36,7 @@ export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json
     pipe(inv.streams.debug, 'DEBUG: '),
     pipe(inv.streams.information, ''),
     pipe(inv.streams.error, 'ERROR: '),
+    drawProgress(inv, io),
   ]);
   try {
     for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${toDisplayString(o)}\n`);
