@@ -139,7 +139,11 @@ export function decryptSessionKeyBlob(privateKey: KeyObject, blob: Uint8Array, w
   } catch (cause) {
     throw invalid('RSA decryption of the session key failed', where, cause);
   }
-  // EME-PKCS1-v1_5: 00 02 PS(>= 8 non-zero bytes) 00 M
+  // EME-PKCS1-v1_5: 00 02 PS(>= 8 non-zero bytes) 00 M. Checked here because
+  // Node 20 refuses RSA_PKCS1_PADDING in privateDecrypt (CVE-2023-46809, Marvin).
+  // The timing of this check is no oracle worth having: the only party that can
+  // submit ciphertexts is the server, which chose the session key itself, and a
+  // failure ends the exchange.
   let sep = -1;
   if (padded[0] === 0x00 && padded[1] === 0x02) {
     for (let i = 2; i < padded.byteLength; i++) {
