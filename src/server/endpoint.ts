@@ -9,9 +9,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { userInfo } from 'node:os';
-import { timingSafeEqual } from 'node:crypto';
 import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
 import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
 import { parseDuration } from '../wsman/envelope.js';
@@ -31,12 +31,22 @@ import {
   type OutStream,
 } from './responses.js';
 import { demoHandler } from './demo-handler.js';
+import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
+import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 
 export interface EndpointOptions {
   readonly port?: number;
   readonly host?: string;
-  /** Basic-auth users (name → password); none means no authentication. */
-  readonly users?: Readonly<Record<string, string>>;
+  /** Users (name → password, or `{ ntHash }`); none means no authentication. */
+  readonly users?: Readonly<Record<string, EndpointUser>>;
+  /** Schemes offered to `users` (default ['basic']); 'ntlm' is NTLM in the Negotiate scheme with message encryption. */
+  readonly auth?: readonly EndpointAuthScheme[];
+  /** Serve https with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** NTLM channel binding policy over https, as CbtHardeningLevel (default 'relaxed'). */
+  readonly channelBindingPolicy?: ChannelBindingPolicy;
+  /** Accept unencrypted SOAP from NTLM clients over http (AllowUnencrypted; default false). */
+  readonly allowUnencrypted?: boolean;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
@@ -64,7 +74,7 @@ export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
   /** Every request, in order: operation, shell, command, HTTP status answered. */
-  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[];
+  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; reason?: string }[];
   close(): Promise<void>;
 }
 
@@ -117,7 +127,7 @@ function wake(o: Outbox): void {
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const shells = new Map<string, Shell>();
   const requests: Record<string, number> = {};
-  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number }[] = [];
+  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; reason?: string }[] = [];
   const sockets = new Set<Socket>();
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
@@ -407,21 +417,6 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return '';
   }
 
-  function authorized(req: IncomingMessage): boolean {
-    if (!options.users) return true;
-    const h = req.headers.authorization ?? '';
-    const m = /^Basic\s+(\S+)$/i.exec(h);
-    if (!m) return false;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = decoded.slice(0, colon);
-    const pass = Buffer.from(decoded.slice(colon + 1));
-    const want = options.users[user];
-    if (colon < 0 || want === undefined) return false;
-    const w = Buffer.from(want);
-    return w.length === pass.length && timingSafeEqual(w, pass);
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -429,16 +424,23 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       size += (c as Buffer).length;
       chunks.push(c as Buffer);
     }
-    if (!authorized(req)) {
-      log.push({ operation: 'auth', status: 401 });
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="WSMAN"', 'content-length': 0 }).end();
+    const gated = gate.inbound(req, Buffer.concat(chunks));
+    if (gated.kind === 'reply') {
+      log.push({ operation: 'auth', status: gated.status, reason: gated.reason });
+      res.writeHead(gated.status, gated.headers).end(gated.body);
+      return;
+    }
+    if (gated.body.length === 0 && gated.user !== undefined) {
+      // The empty POST clients send to authenticate before sealing (pywinrm, pypsrp).
+      log.push({ operation: 'auth', status: 200 });
+      res.writeHead(200, { 'content-length': 0 }).end();
       return;
     }
     const messageId = randomUUID();
     let env: ParsedEnvelope;
     let info: RequestInfo;
     try {
-      env = parseEnvelope(Buffer.concat(chunks), { operation: 'request' });
+      env = parseEnvelope(gated.body, { operation: 'request' });
       info = describeRequest(env.root);
     } catch {
       log.push({ operation: 'invalid', status: 400 });
@@ -501,16 +503,28 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     }
     log.push({ operation: op, shellId: info.shellId, commandId: info.commandId, status });
     if (req.socket.destroyed) return;
-    res.writeHead(status, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
+    const out = gated.seal(status, body);
+    res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length }).end(out.body);
   }
 
-  const server = createServer((req, res) => {
+  const gate = new AuthGate({
+    users: options.users,
+    schemes: options.auth ?? ['basic'],
+    secure: options.tls !== undefined,
+    certificate: options.tls?.cert,
+    ...(options.channelBindingPolicy ? { channelBindingPolicy: options.channelBindingPolicy } : {}),
+    ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
+  });
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String((e as Error)?.message ?? e));
     });
-  });
+  };
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   server.keepAliveTimeout = 120_000;
-  server.on('connection', (s) => {
+  server.on('connection', (s: Socket) => {
+    // Replies are written in one piece, but keep Nagle out of loopback latency anyway.
+    s.setNoDelay(true);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -519,7 +533,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
+  url = `${options.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
   return {
     url,
     stats: {
