@@ -58,7 +58,7 @@ async function start(o: Options): Promise<{ url: string; seen: string[] }> {
           acceptors.set(req.socket, a);
           const c = Buffer.from(a.challenge(token)).toString('base64');
           challenges++;
-          const close = o.closeAfterFirstChallenge && challenges === 1 ? { connection: 'close' } : {};
+          const close: Record<string, string> = o.closeAfterFirstChallenge && challenges === 1 ? { connection: 'close' } : {};
           return reply(401, '', { 'www-authenticate': `${scheme} ${c}`, ...close });
         }
         const a = acceptors.get(req.socket);
