@@ -2,7 +2,7 @@
 // `--auth ntlm|negotiate`, run from the built package as users run them. The
 // password and NT hash come from environment variables and never appear in
 // any output, including the failure messages.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +18,9 @@ let url = '';
 let serverOut = '';
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-  expect(existsSync(CLI)).toBe(true);
+  // Runs the built package (`npm test` builds first). Not rebuilt here: test/cli/cli.test.ts
+  // already rebuilds, and two tsc processes writing dist/ at once could hand a half-written file to a child.
+  expect(existsSync(CLI) && existsSync('dist/transport/http/ntlm-auth.js'), 'run `npm run build` first').toBe(true);
   dir = mkdtempSync(join(tmpdir(), 'psremote-cli-ntlm-'));
   writeFileSync(join(dir, 'users'), `# users\nalice:${PW}\nbob:$NT$${BOB_HASH}\n`);
   server = spawn(process.execPath, [CLI, 'serve', '--auth', 'ntlm', '--users', join(dir, 'users')], { stdio: ['ignore', 'pipe', 'pipe'] });
