@@ -68,6 +68,12 @@ export function ntlmAuth(options: NtlmAuthOptions): HttpAuth {
   const resolved = resolveCredentials(options);
   const credentials: NtlmCredentials = { username: options.username, ntHash: resolved.ntHash, ...(options.domain !== undefined ? { domain: options.domain } : {}) };
   const mode = options.encryption ?? 'auto';
+  // Only what the contexts need: the password itself is not kept past this point.
+  const settings: ContextSettings = {
+    channelBinding: options.channelBinding !== false,
+    service: options.service ?? 'HTTP',
+    workstation: options.workstation ?? '',
+  };
   return {
     scheme: options.scheme ?? 'ntlm',
     check(ep, o) {
@@ -78,11 +84,17 @@ export function ntlmAuth(options: NtlmAuthOptions): HttpAuth {
         );
       }
     },
-    newContext: () => new NtlmHttpContext(credentials, options, mode),
+    newContext: () => new NtlmHttpContext(credentials, settings, mode),
   };
 }
 
 type State = 'idle' | 'negotiating' | 'authenticating' | 'established';
+
+interface ContextSettings {
+  readonly channelBinding: boolean;
+  readonly service: string;
+  readonly workstation: string;
+}
 
 class NtlmHttpContext implements HttpAuthContext {
   #state: State = 'idle';
@@ -95,14 +107,19 @@ class NtlmHttpContext implements HttpAuthContext {
   #generation = -1;
   #restarts = 0;
 
-  constructor(
-    readonly credentials: NtlmCredentials,
-    readonly options: NtlmAuthOptions,
-    readonly mode: 'auto' | 'always' | 'never',
-  ) {}
+  // Private fields: util.inspect and JSON.stringify of a context never show the NT hash.
+  readonly #credentials: NtlmCredentials;
+  readonly #settings: ContextSettings;
+  readonly #mode: 'auto' | 'always' | 'never';
+
+  constructor(credentials: NtlmCredentials, settings: ContextSettings, mode: 'auto' | 'always' | 'never') {
+    this.#credentials = credentials;
+    this.#settings = settings;
+    this.#mode = mode;
+  }
 
   #sealing(conn: HttpConnectionInfo): boolean {
-    return this.mode === 'always' || (this.mode === 'auto' && !conn.endpoint.secure);
+    return this.#mode === 'always' || (this.#mode === 'auto' && !conn.endpoint.secure);
   }
 
   reset(): void {
@@ -125,9 +142,9 @@ class NtlmHttpContext implements HttpAuthContext {
   /** NEGOTIATE on an empty body: nothing of the request leaves before the context exists. */
   #start(req: HttpAuthRequest, conn: HttpConnectionInfo): void {
     this.#initiator = new NtlmInitiator({
-      credentials: this.credentials,
-      targetName: `${this.options.service ?? 'HTTP'}/${conn.endpoint.hostname}`,
-      workstation: this.options.workstation,
+      credentials: this.#credentials,
+      targetName: `${this.#settings.service}/${conn.endpoint.hostname}`,
+      workstation: this.#settings.workstation,
       requireSealing: this.#sealing(conn),
     });
     req.headers.authorization = `${this.#wireScheme} ${Buffer.from(this.#initiator.negotiate()).toString('base64')}`;
@@ -163,7 +180,7 @@ class NtlmHttpContext implements HttpAuthContext {
           }
           return false;
         }
-        const cb = conn.endpoint.secure && this.options.channelBinding !== false ? channelBindingsOf(conn) : undefined;
+        const cb = conn.endpoint.secure && this.#settings.channelBinding ? channelBindingsOf(conn) : undefined;
         const auth = this.#initiator!.authenticate(token, cb);
         req.headers.authorization = `${this.#wireScheme} ${Buffer.from(auth).toString('base64')}`;
         if (this.#sealing(conn)) this.#seal(req);

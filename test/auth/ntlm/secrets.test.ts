@@ -1,6 +1,7 @@
 // No password, NT hash, session key or sealed plaintext in any error message,
 // endpoint log entry or recording, on every failure path we can provoke: in
 // memory (sans-I/O) and over HTTP between our client and our endpoint.
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, test } from 'vitest';
 import { NtlmAcceptor } from '../../../src/auth/ntlm/acceptor.js';
 import { ntowfv1 } from '../../../src/auth/ntlm/crypto.js';
@@ -132,6 +133,11 @@ describe('over HTTP', () => {
     });
     const client = new WSManClient(new HttpTransport({ endpoint: `http://127.0.0.1:${proxy.port}/wsman`, auth: ntlmAuth({ username: 'alice', password: PASSWORD }) }));
     await client.identify();
+    // Inspecting the objects a user holds (transport, its connections, the auth) shows no secret either.
+    const t = new HttpTransport({ endpoint: ep.url, auth: ntlmAuth({ username: 'alice', password: PASSWORD }) });
+    await new WSManClient(t).identify();
+    texts.push(inspect(t, { depth: 8, showHidden: true }), inspect(t.connections, { depth: 8, showHidden: true }), inspect(ntlmAuth({ username: 'alice', password: PASSWORD }), { depth: 8, showHidden: true }));
+    await t.close();
     tamper = true;
     texts.push(describeError(await runCommand(client, 'echo', [PLAINTEXT]).catch((e: unknown) => e)));
     const ok = await runCommand(client, 'echo', [PLAINTEXT]);
