@@ -40,7 +40,7 @@ export interface AuthGateOptions {
 
 /** What to do with a request: answer it now, or go on with its (unsealed) body. */
 export type GateResult =
-  | { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number>; readonly body: string; readonly reason: string }
+  | { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string }
   | { readonly kind: 'pass'; readonly body: Buffer; readonly user: string | undefined; seal(status: number, body: string): { status: number; headers: Record<string, string | number>; body: Buffer } };
 
 interface SocketAuth {
@@ -62,11 +62,12 @@ export class AuthGate {
     this.#channelBindings = options.secure && options.certificate ? certificateChannelBindings(new Uint8Array(new X509Certificate(options.certificate).raw)) : undefined;
   }
 
-  get #offer(): Record<string, string> {
+  /** One WWW-Authenticate header per scheme, as HTTP.sys sends them. */
+  get #offer(): Record<string, string[]> {
     const s: string[] = [];
     if (this.#o.schemes.includes('ntlm')) s.push('Negotiate');
     if (this.#o.schemes.includes('basic')) s.push('Basic realm="WSMAN"');
-    return s.length ? { 'www-authenticate': s.join(', ') } : {};
+    return s.length ? { 'www-authenticate': s } : {};
   }
 
   #lookupKey(user: string): string | undefined {
@@ -83,7 +84,7 @@ export class AuthGate {
     return typeof v === 'string' ? ntowfv1(v) : parseNtHash(v.ntHash);
   }
 
-  #reject(reason: string, extra: Record<string, string> = {}): GateResult {
+  #reject(reason: string, extra: Record<string, string | string[]> = {}): GateResult {
     return { kind: 'reply', status: 401, headers: { ...this.#offer, ...extra, 'content-length': 0 }, body: '', reason };
   }
 

@@ -238,3 +238,17 @@ describe('NTLM with channel binding over https', () => {
     expect(s.stdout).toBe('sealed-in-tls\n');
   });
 });
+
+describe('both schemes', () => {
+  test('Basic and NTLM side by side: each scheme in its own WWW-Authenticate header; Basic checks an NT-hash user too', async () => {
+    await endpoint({ auth: ['ntlm', 'basic'], allowUnencrypted: true });
+    const e = await runCommand(ep!.url, 'echo', ['x']).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED', offered: ['Negotiate', 'Basic'] });
+    const { basicAuth } = await import('../../src/transport/http/auth.js');
+    const basic = (u: string, p: string) => ({ connection: { auth: basicAuth(u, p), allowUnencrypted: true } });
+    expect((await runCommand(ep!.url, 'echo', ['basic'], basic('alice', 'Alice-pw-1'))).stdout).toBe('basic\n');
+    expect((await runCommand(ep!.url, 'echo', ['hash-user'], basic('bob', 'Bob-pw-2'))).stdout).toBe('hash-user\n');
+    await expect(runCommand(ep!.url, 'echo', ['x'], basic('bob', 'nope'))).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
+    expect((await runCommand(ep!.url, 'echo', ['ntlm'], conn())).stdout).toBe('ntlm\n');
+  });
+});
