@@ -31,6 +31,8 @@ export type ErrorCode =
   | 'PSR_AUTH_REJECTED'
   | 'PSR_AUTH_INVALID'
   | 'PSR_AUTH_INTEGRITY'
+  | 'PSR_AUTH_CHANNEL_BINDING'
+  | 'PSR_AUTH_NEGOTIATION'
   // transport
   | 'PSR_TRANSPORT'
   | 'PSR_TRANSPORT_TLS'

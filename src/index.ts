@@ -36,7 +36,14 @@ export * as psrp from './psrp/index.js';
 // Transport
 export * from './transport/http/index.js';
 
+// Authentication mechanisms (sans-I/O) and WinRM message encryption
+export * as ntlm from './auth/ntlm/index.js';
+export { AuthProtocolError, AuthIntegrityError, AuthFailedError } from './auth/errors.js';
+export { certificateChannelBindings, tlsServerEndPoint } from './auth/channel-bindings.js';
+export { buildEncryptedBody, parseEncryptedBody, unwrapEncryptedBody, type MessageSealer, type EncryptedPart } from './auth/winrm-encryption.js';
+
 // Local endpoint, recordings, replay
 export { startEndpoint, type EndpointOptions, type LocalEndpoint } from './server/endpoint.js';
+export type { EndpointAuthScheme, EndpointUser } from './server/auth-gate.js';
 export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest } from './server/replay.js';
 export { loadRecording, parseRecording, writeRecording, scrubRecording, type Recording, type Exchange } from './server/recording.js';

@@ -8,13 +8,16 @@ import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
+import { ntlmAuth } from '../transport/http/ntlm-auth.js';
 import type { ConnectionOptions } from '../session/target.js';
 import type { CliIO } from './main.js';
 
 export interface ConnectionFlags {
   user?: string;
   passwordEnv?: string;
+  ntHashEnv?: string;
   auth?: string;
+  messageEncryption?: string;
   ssl?: boolean;
   insecureAllowUnencrypted?: boolean;
   ca?: string;
@@ -32,9 +35,11 @@ export function addConnectionFlags(cmd: Command): Command {
   return cmd
     .option('-u, --user <name>', 'user name (DOMAIN\\user or user@domain)')
     .option('--password-env <var>', 'environment variable holding the password (otherwise you are prompted)')
-    .option('--auth <scheme>', 'basic or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--auth <scheme>', 'basic, ntlm, negotiate or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--nt-hash-env <var>', 'NTLM: environment variable holding the NT hash, instead of a password')
+    .option('--message-encryption <when>', 'NTLM: auto (seal over http, the default), always, or never')
     .option('--ssl', 'use https (port 5986) for a bare host name')
-    .option('--insecure-allow-unencrypted', 'allow Basic authentication over plain http (password in clear text)')
+    .option('--insecure-allow-unencrypted', 'allow Basic over plain http (password in clear text), or NTLM with --message-encryption never')
     .option('--ca <file>', 'CA certificate (PEM) that issued the server certificate')
     .option('--cert <file>', 'client certificate (PEM) for certificate authentication')
     .option('--key <file>', 'private key (PEM) of the client certificate')
@@ -69,18 +74,34 @@ export async function promptPassword(prompt: string, io: CliIO): Promise<string>
   }
 }
 
+async function readPassword(f: ConnectionFlags, io: CliIO): Promise<string> {
+  if (!f.passwordEnv) return promptPassword(`password for ${f.user}: `, io);
+  const password = process.env[f.passwordEnv];
+  if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
+  return password;
+}
+
 export async function connectionOptions(host: string, f: ConnectionFlags, io: CliIO): Promise<ConnectionOptions> {
   const scheme = f.auth ?? (f.user ? 'basic' : f.cert ? 'certificate' : 'none');
   let auth: HttpAuth;
   switch (scheme) {
     case 'basic': {
       if (!f.user) throw new UsageError('--auth basic needs --user');
-      let password: string | undefined;
-      if (f.passwordEnv) {
-        password = process.env[f.passwordEnv];
-        if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
-      } else password = await promptPassword(`password for ${f.user}: `, io);
-      auth = basicAuth(f.user, password);
+      auth = basicAuth(f.user, await readPassword(f, io));
+      break;
+    }
+    case 'ntlm':
+    case 'negotiate': {
+      if (!f.user) throw new UsageError(`--auth ${scheme} needs --user (user, DOMAIN\\user or user@domain)`);
+      const encryption = f.messageEncryption ?? 'auto';
+      if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') throw new UsageError(`invalid --message-encryption ${encryption}: use auto, always or never`);
+      let secret: { password: string } | { ntHash: string };
+      if (f.ntHashEnv) {
+        const h = process.env[f.ntHashEnv];
+        if (h === undefined) throw new UsageError(`environment variable ${f.ntHashEnv} (from --nt-hash-env) is not set`);
+        secret = { ntHash: h };
+      } else secret = { password: await readPassword(f, io) };
+      auth = ntlmAuth({ username: f.user, ...secret, encryption, scheme });
       break;
     }
     case 'certificate':
@@ -91,7 +112,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       auth = noAuth();
       break;
     default:
-      throw new UsageError(`unknown --auth ${scheme}: use basic or certificate (NTLM/Kerberos are not available in this build)`);
+      throw new UsageError(`unknown --auth ${scheme}: use basic, ntlm, negotiate or certificate (Kerberos is not available in this build)`);
   }
   if ((f.cert && !f.key) || (f.key && !f.cert)) throw new UsageError('--cert and --key go together');
   if (f.insecureSkipVerify) io.stderr.write('WARNING: server certificate verification is off (--insecure-skip-verify); the connection can be intercepted\n');

@@ -11,7 +11,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { userInfo } from 'node:os';
-import { timingSafeEqual } from 'node:crypto';
 import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
 import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
 import { parseDuration } from '../wsman/envelope.js';
@@ -35,12 +34,22 @@ import { demoHandler } from './demo-handler.js';
 import { FaultInjector } from './faults.js';
 import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { RecordingFile } from './recording-file.js';
+import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
+import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 
 export interface EndpointOptions {
   readonly port?: number;
   readonly host?: string;
-  /** Basic-auth users (name → password); none means no authentication. */
-  readonly users?: Readonly<Record<string, string>>;
+  /** Users (name → password, or `{ ntHash }`); none means no authentication. */
+  readonly users?: Readonly<Record<string, EndpointUser>>;
+  /** Schemes offered to `users` (default ['basic']); 'ntlm' is NTLM in the Negotiate scheme with message encryption. */
+  readonly auth?: readonly EndpointAuthScheme[];
+  /** Serve https with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** NTLM channel binding policy over https, as CbtHardeningLevel (default 'relaxed'). */
+  readonly channelBindingPolicy?: ChannelBindingPolicy;
+  /** Accept unencrypted SOAP from NTLM clients over http (AllowUnencrypted; default false). */
+  readonly allowUnencrypted?: boolean;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
@@ -55,8 +64,6 @@ export interface EndpointOptions {
    * Default 0: off. Tests shorten it.
    */
   readonly idleDisconnectMs?: number;
-  /** Serve https with this certificate and key (PEM). */
-  readonly https?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** Per-user quotas, with the faults Windows returns when they are exceeded. */
   readonly quotas?: {
     /** Shells one user may hold at once (Windows MaxShellsPerUser; default 30). */
@@ -93,7 +100,7 @@ export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
   /** Every request, in order: operation, shell, command, HTTP status answered. */
-  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined }[];
+  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[];
   /** Fault injection: add rules to drop, delay or fail requests. */
   readonly faults: FaultInjector;
   /** The shells the server holds now: id, kind, state, owner, commands. */
@@ -138,7 +145,7 @@ class Fault extends Error {
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const shells = new Map<string, Shell>();
   const requests: Record<string, number> = {};
-  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined }[] = [];
+  const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
   const sockets = new Set<Socket>();
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
@@ -446,22 +453,6 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return '';
   }
 
-  /** The authenticated user name, '' when the endpoint has no users, undefined when refused. */
-  function authenticate(req: IncomingMessage): string | undefined {
-    if (!options.users) return '';
-    const h = req.headers.authorization ?? '';
-    const m = /^Basic\s+(\S+)$/i.exec(h);
-    if (!m) return undefined;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = decoded.slice(0, colon);
-    const pass = Buffer.from(decoded.slice(colon + 1));
-    const want = options.users[user];
-    if (colon < 0 || want === undefined) return undefined;
-    const w = Buffer.from(want);
-    return w.length === pass.length && timingSafeEqual(w, pass) ? user : undefined;
-  }
-
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -470,19 +461,27 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       chunks.push(c as Buffer);
     }
     bytesIn += size;
-    const user = authenticate(req);
-    if (user === undefined) {
-      log.push({ operation: 'auth', status: 401 });
-      res.writeHead(401, { 'www-authenticate': 'Basic realm="WSMAN"', 'content-length': 0 }).end();
+    const gated = gate.inbound(req, Buffer.concat(chunks));
+    if (gated.kind === 'reply') {
+      log.push({ operation: 'auth', status: gated.status, reason: gated.reason });
+      res.writeHead(gated.status, gated.headers).end(gated.body);
       return;
     }
+    if (gated.body.length === 0 && gated.user !== undefined) {
+      // The empty POST clients send to authenticate before sealing (pywinrm, pypsrp).
+      log.push({ operation: 'auth', status: 200 });
+      res.writeHead(200, { 'content-length': 0 }).end();
+      return;
+    }
+    const user = gated.user ?? '';
     const owner = user || userInfo().username;
     const messageId = randomUUID();
-    const requestText = Buffer.concat(chunks).toString('utf8');
+    // Recorded as plain SOAP, after message encryption was removed.
+    const requestText = gated.body.toString('utf8');
     let env: ParsedEnvelope;
     let info: RequestInfo;
     try {
-      env = parseEnvelope(Buffer.concat(chunks), { operation: 'request' });
+      env = parseEnvelope(gated.body, { operation: 'request' });
       info = describeRequest(env.root);
     } catch {
       log.push({ operation: 'invalid', status: 400 });
@@ -564,17 +563,28 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     if (req.socket.destroyed) return;
     recorder?.append({ operation: op, request: requestText, response: { status, body } });
     bytesOut += Buffer.byteLength(body);
-    res.writeHead(status, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
+    const out = gated.seal(status, body);
+    res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length }).end(out.body);
   }
 
-  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+  const gate = new AuthGate({
+    users: options.users,
+    schemes: options.auth ?? ['basic'],
+    secure: options.tls !== undefined,
+    certificate: options.tls?.cert,
+    ...(options.channelBindingPolicy ? { channelBindingPolicy: options.channelBindingPolicy } : {}),
+    ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
+  });
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String((e as Error)?.message ?? e));
     });
   };
-  const server = options.https ? createHttpsServer({ cert: options.https.cert, key: options.https.key }, onRequest) : createServer(onRequest);
+  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   server.keepAliveTimeout = 120_000;
-  server.on('connection', (s) => {
+  server.on('connection', (s: Socket) => {
+    // Replies are written in one piece, but keep Nagle out of loopback latency anyway.
+    s.setNoDelay(true);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -583,7 +593,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const addr = server.address() as AddressInfo;
-  url = `${options.https ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
+  url = `${options.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
   return {
     url,
     stats: {

@@ -4,7 +4,8 @@
 
 import { UsageError } from '../errors.js';
 import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
-import { basicAuth, certificateAuth, noAuth } from '../transport/http/auth.js';
+import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
+import { ntlmAuth, type NtlmAuthOptions } from '../transport/http/ntlm-auth.js';
 import { WSManClient, type WSManClientOptions } from './wsman-client.js';
 import type { ConnectionOptions } from './target.js';
 import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
@@ -12,7 +13,24 @@ import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
 
 export type Credential =
   | { readonly username: string; readonly password: string; readonly authentication?: 'basic' }
-  | { readonly authentication: 'certificate' };
+  | { readonly authentication: 'certificate' }
+  /** NTLM in the Negotiate scheme (negotiate: the best mechanism psremote has, which is NTLM); password or NT hash. */
+  | ({ readonly authentication: 'ntlm' | 'negotiate' } & Omit<NtlmAuthOptions, 'scheme'>);
+
+function authFor(cred: Credential | undefined): HttpAuth {
+  if (!cred) return noAuth();
+  switch (cred.authentication) {
+    case 'certificate':
+      return certificateAuth();
+    case 'ntlm':
+    case 'negotiate': {
+      const { authentication, ...rest } = cred;
+      return ntlmAuth({ ...rest, scheme: authentication });
+    }
+    default:
+      return basicAuth(cred.username, cred.password);
+  }
+}
 
 export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions {
   readonly credential?: Credential;
@@ -45,8 +63,7 @@ export function wsmanCarrier(target: string, options: SessionOptions = {}): WSMa
   if (/^(exec:|ssh:\/\/)/i.test(target)) {
     throw new UsageError(`${target.split(':')[0]} targets need the OutOfProc transport, which is not available in this build`);
   }
-  const cred = options.credential;
-  const auth = !cred ? noAuth() : cred.authentication === 'certificate' ? certificateAuth() : basicAuth(cred.username, cred.password);
+  const auth = authFor(options.credential);
   const transport = new HttpTransport({
     endpoint: target,
     auth,

@@ -158,7 +158,7 @@ describe('https and recording', () => {
   afterAll(() => pki.cleanup());
 
   test('serves https with the given certificate; a client trusting the CA runs a command', async () => {
-    ep = await startEndpoint({ https: { cert: pki.serverCert, key: pki.serverKey } });
+    ep = await startEndpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     expect(ep.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wsman$/);
     const r = await runCommand(ep.url, 'echo', ['over tls'], { connection: { tls: { ca: pki.caCert } } });
     expect(r.stdout.trim()).toBe('over tls');

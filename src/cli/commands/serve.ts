@@ -6,9 +6,48 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { loadRecording } from '../../server/recording.js';
 import { startReplayServer } from '../../server/replay.js';
-import { startEndpoint } from '../../server/endpoint.js';
+import { startEndpoint, type EndpointOptions } from '../../server/endpoint.js';
+import type { EndpointAuthScheme, EndpointUser } from '../../server/auth-gate.js';
 import { readFileSync } from 'node:fs';
 import type { CliIO } from '../main.js';
+
+interface ServeFlags {
+  replay?: string;
+  port: string;
+  host: string;
+  users?: string;
+  auth: string;
+  https?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  cbt: string;
+  record?: string;
+  idleDisconnect: string;
+  maxShellsPerUser: string;
+  maxCommandsPerShell: string;
+}
+
+/** `--https CERT,KEY` or `--tls-cert CERT --tls-key KEY`: the PEM files, read. */
+function tlsFiles(opts: ServeFlags): { cert: Buffer; key: Buffer } | undefined {
+  let cert = opts.tlsCert;
+  let key = opts.tlsKey;
+  if (opts.https) {
+    const parts = opts.https.split(',');
+    if (parts.length !== 2 || !parts[0] || !parts[1]) throw new UsageError('--https takes two files: CERT.pem,KEY.pem');
+    if (cert || key) throw new UsageError('give --https or --tls-cert/--tls-key, not both');
+    [cert, key] = parts;
+  }
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new UsageError('--tls-cert and --tls-key go together');
+  const read = (f: string) => {
+    try {
+      return readFileSync(f);
+    } catch (e) {
+      throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
+    }
+  };
+  return { cert: read(cert), key: read(key) };
+}
 
 export function register(program: Command, io: CliIO): void {
   program
@@ -17,49 +56,48 @@ export function register(program: Command, io: CliIO): void {
     .option('--replay <file>', 'answer requests from a recording (pypsrp YAML, WinRMSharp YAML, winrm4j XML, psremote JSON Lines)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--users <file>', 'Basic-auth users, one "name:password" per line (default: no authentication)')
+    .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line (default: no authentication)')
+    .option('--auth <schemes>', 'schemes offered to --users: basic, ntlm, or basic,ntlm (default basic)', 'basic')
     .option('--https <cert,key>', 'serve https with this PEM certificate and key (two files, comma-separated)')
+    .option('--tls-cert <file>', 'serve https with this certificate (PEM); same as the first file of --https')
+    .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
+    .option('--cbt <level>', 'NTLM channel binding over https, as CbtHardeningLevel: none, relaxed (default) or strict', 'relaxed')
     .option('--record <file>', 'append every exchange to FILE in psremote\'s recording format (credentials scrubbed)')
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
     .option('--max-commands-per-shell <n>', 'commands one shell may run (MaxConcurrentOperationsPerUser)', '1500')
-    .action(async (opts: { replay?: string; port: string; host: string; users?: string; https?: string; record?: string; idleDisconnect: string; maxShellsPerUser: string; maxCommandsPerShell: string }) => {
+    .action(async (opts: ServeFlags) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${opts.port}`);
       if (!opts.replay) {
         const users = opts.users ? readUsers(opts.users) : undefined;
+        const auth = opts.auth.split(',').map((s) => s.trim().toLowerCase());
+        for (const a of auth) if (a !== 'basic' && a !== 'ntlm') throw new UsageError(`unknown --auth ${a}: use basic, ntlm or basic,ntlm`);
+        if (!['none', 'relaxed', 'strict'].includes(opts.cbt)) throw new UsageError(`invalid --cbt ${opts.cbt}: use none, relaxed or strict`);
         const count = (name: string, v: string, min: number) => {
           const n = Number(v);
           if (!Number.isInteger(n) || n < min) throw new UsageError(`invalid --${name} ${v}: expected an integer ≥ ${min}`);
           return n;
         };
-        let https: { cert: Buffer; key: Buffer } | undefined;
-        if (opts.https) {
-          const [cert, key, extra] = opts.https.split(',');
-          if (!cert || !key || extra !== undefined) throw new UsageError('--https takes two files: CERT.pem,KEY.pem');
-          const read = (f: string) => {
-            try {
-              return readFileSync(f);
-            } catch (e) {
-              throw new UsageError(`--https: cannot read ${f}: ${(e as Error).message}`);
-            }
-          };
-          https = { cert: read(cert), key: read(key) };
-        }
-        const ep = await startEndpoint({
+        const tls = tlsFiles(opts);
+        const o: EndpointOptions = {
           port,
           host: opts.host,
-          ...(users ? { users } : {}),
-          ...(https ? { https } : {}),
+          ...(users ? { users, auth: auth as EndpointAuthScheme[] } : {}),
+          ...(tls ? { tls } : {}),
+          channelBindingPolicy: opts.cbt as 'none' | 'relaxed' | 'strict',
           ...(opts.record ? { recordPath: opts.record } : {}),
           idleDisconnectMs: count('idle-disconnect', opts.idleDisconnect, 0) * 1000,
           quotas: {
             maxShellsPerUser: count('max-shells-per-user', opts.maxShellsPerUser, 1),
             maxCommandsPerShell: count('max-commands-per-shell', opts.maxCommandsPerShell, 1),
           },
-        });
+        };
+        const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
-        io.stdout.write(`engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} Basic users` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`);
+        io.stdout.write(
+          `engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+        );
         await untilSignal();
         await ep.close();
         return;
@@ -93,14 +131,16 @@ function untilSignal(): Promise<void> {
   });
 }
 
-function readUsers(file: string): Record<string, string> {
-  const users: Record<string, string> = {};
+function readUsers(file: string): Record<string, EndpointUser> {
+  const users: Record<string, EndpointUser> = {};
   for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
     const l = line.trim();
     if (!l || l.startsWith('#')) continue;
     const c = l.indexOf(':');
     if (c <= 0) throw new UsageError(`${file} line ${i + 1}: expected name:password`);
-    users[l.slice(0, c)] = l.slice(c + 1);
+    const secret = l.slice(c + 1);
+    const nt = /^\$NT\$([0-9a-fA-F]{32})$/.exec(secret);
+    users[l.slice(0, c)] = nt ? { ntHash: nt[1]! } : secret;
   }
   return users;
 }

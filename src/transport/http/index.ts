@@ -4,3 +4,4 @@ export * from './cookies.js';
 export * from './endpoint.js';
 export * from './errors.js';
 export * from './transport.js';
+export * from './ntlm-auth.js';

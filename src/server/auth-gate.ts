@@ -1,0 +1,199 @@
+// Authentication and message encryption for the local endpoint: Basic, and
+// NTLM in the `Negotiate` (or `NTLM`) scheme with WinRM message encryption,
+// built on the same NTLM code as the client (src/auth/ntlm/acceptor.ts). NTLM
+// authenticates the TCP connection, so its state lives per socket: the
+// handshake's acceptor, then the session security that unseals every request
+// and seals every response on that socket, in order.
+//
+// Like Windows with AllowUnencrypted=false, an NTLM-authenticated socket over
+// http must seal its requests (except the empty POST clients use to
+// authenticate); over https plain SOAP is fine, and the channel binding policy
+// (CbtHardeningLevel) applies.
+
+import { timingSafeEqual, X509Certificate } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { PsRemoteError } from '../errors.js';
+import { certificateChannelBindings } from '../auth/channel-bindings.js';
+import { NtlmAcceptor, type ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
+import { ntowfv1 } from '../auth/ntlm/crypto.js';
+import { parseNtHash } from '../auth/ntlm/credentials.js';
+import type { NtlmSessionSecurity } from '../auth/ntlm/session-security.js';
+import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../auth/winrm-encryption.js';
+
+export type EndpointAuthScheme = 'basic' | 'ntlm';
+
+/** A user's secret: the password, or (NTLM only; Basic then checks the password's hash) the NT hash. */
+export type EndpointUser = string | { readonly ntHash: string };
+
+export interface AuthGateOptions {
+  readonly users: Readonly<Record<string, EndpointUser>> | undefined;
+  readonly schemes: readonly EndpointAuthScheme[];
+  readonly secure: boolean;
+  /** PEM certificate of an https endpoint (its hash is the channel binding). */
+  readonly certificate?: string | Buffer | undefined;
+  readonly channelBindingPolicy?: ChannelBindingPolicy;
+  /** Accept plain SOAP on an NTLM socket over http (Windows' AllowUnencrypted). Default false. */
+  readonly allowUnencrypted?: boolean;
+  readonly netbiosComputer?: string;
+}
+
+/** What to do with a request: answer it now, or go on with its (unsealed) body. */
+export type GateResult =
+  | { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string }
+  | { readonly kind: 'pass'; readonly body: Buffer; readonly user: string | undefined; seal(status: number, body: string): { status: number; headers: Record<string, string | number>; body: Buffer } };
+
+interface SocketAuth {
+  acceptor?: NtlmAcceptor;
+  scheme?: string;
+  session?: NtlmSessionSecurity | undefined;
+  user?: string;
+}
+
+const SOAP = 'application/soap+xml;charset=UTF-8';
+
+export class AuthGate {
+  readonly #o: AuthGateOptions;
+  readonly #sockets = new WeakMap<Socket, SocketAuth>();
+  readonly #channelBindings: Uint8Array | undefined;
+
+  constructor(options: AuthGateOptions) {
+    this.#o = options;
+    this.#channelBindings = options.secure && options.certificate ? certificateChannelBindings(new Uint8Array(new X509Certificate(options.certificate).raw)) : undefined;
+  }
+
+  /** One WWW-Authenticate header per scheme, as HTTP.sys sends them. */
+  get #offer(): Record<string, string[]> {
+    const s: string[] = [];
+    if (this.#o.schemes.includes('ntlm')) s.push('Negotiate');
+    if (this.#o.schemes.includes('basic')) s.push('Basic realm="WSMAN"');
+    return s.length ? { 'www-authenticate': s } : {};
+  }
+
+  #lookupKey(user: string): string | undefined {
+    const users = this.#o.users ?? {};
+    // Windows user names are case-insensitive; `DOMAIN\user` and `user@domain` name the same account here.
+    const bare = (user.includes('\\') ? user.slice(user.indexOf('\\') + 1) : user).split('@')[0]!.toLowerCase();
+    return Object.keys(users).find((k) => k.toLowerCase() === bare);
+  }
+
+  #ntHash(user: string): Uint8Array | undefined {
+    const k = this.#lookupKey(user);
+    if (k === undefined) return undefined;
+    const v = this.#o.users![k]!;
+    return typeof v === 'string' ? ntowfv1(v) : parseNtHash(v.ntHash);
+  }
+
+  #reject(reason: string, extra: Record<string, string | string[]> = {}): GateResult {
+    return { kind: 'reply', status: 401, headers: { ...this.#offer, ...extra, 'content-length': 0 }, body: '', reason };
+  }
+
+  #plain(body: Buffer, user: string | undefined): GateResult {
+    return { kind: 'pass', body, user, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
+  }
+
+  inbound(req: IncomingMessage, body: Buffer): GateResult {
+    if (!this.#o.users) return this.#plain(body, undefined);
+    const socket = req.socket;
+    const h = req.headers.authorization ?? '';
+    const m = /^(\S+)\s+(\S+)\s*$/.exec(h);
+    const scheme = m?.[1]?.toLowerCase();
+    if (m && (scheme === 'negotiate' || scheme === 'ntlm') && this.#o.schemes.includes('ntlm')) return this.#ntlm(socket, m[1]!, m[2]!, req, body);
+    if (m && scheme === 'basic' && this.#o.schemes.includes('basic')) {
+      const user = this.#basic(m[2]!);
+      return user === undefined ? this.#reject('Basic credentials refused') : this.#plain(body, user);
+    }
+    if (m) return this.#reject(`scheme ${m[1]} not offered`);
+    const state = this.#sockets.get(socket);
+    if (state?.user !== undefined && state.session !== undefined) return this.#established(state, req, body);
+    return this.#reject('no credentials');
+  }
+
+  #basic(b64: string): string | undefined {
+    const decoded = Buffer.from(b64, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return undefined;
+    const user = decoded.slice(0, colon);
+    const want = Object.hasOwn(this.#o.users!, user) ? this.#o.users![user] : undefined;
+    if (want === undefined) return undefined;
+    const given = decoded.slice(colon + 1);
+    const a = typeof want === 'string' ? Buffer.from(want) : Buffer.from(parseNtHash(want.ntHash));
+    const b = typeof want === 'string' ? Buffer.from(given) : Buffer.from(ntowfv1(given));
+    return a.length === b.length && timingSafeEqual(a, b) ? user : undefined;
+  }
+
+  #ntlm(socket: Socket, scheme: string, b64: string, req: IncomingMessage, body: Buffer): GateResult {
+    const token = new Uint8Array(Buffer.from(b64, 'base64'));
+    const type = token.byteLength >= 12 && Buffer.from(token.subarray(0, 8)).toString('latin1') === 'NTLMSSP\0' ? token[8] : undefined;
+    try {
+      if (type === 1) {
+        // A NEGOTIATE starts a new context on this socket, whatever was there.
+        const acceptor = new NtlmAcceptor({
+          lookup: (user) => this.#ntHash(user),
+          channelBindings: this.#channelBindings,
+          channelBindingPolicy: this.#o.channelBindingPolicy ?? 'relaxed',
+          requireSealing: !this.#o.secure && !this.#o.allowUnencrypted,
+          ...(this.#o.netbiosComputer ? { netbiosComputer: this.#o.netbiosComputer } : {}),
+        });
+        const challenge = acceptor.challenge(token);
+        this.#sockets.set(socket, { acceptor, scheme });
+        return {
+          kind: 'reply',
+          status: 401,
+          headers: { 'www-authenticate': `${scheme} ${Buffer.from(challenge).toString('base64')}`, 'content-length': 0 },
+          body: '',
+          reason: 'NTLM challenge',
+        };
+      }
+      if (type === 3) {
+        const state = this.#sockets.get(socket);
+        if (!state?.acceptor || state.acceptor.state !== 'challenge-sent') return this.#reject('NTLM AUTHENTICATE without a CHALLENGE on this connection');
+        this.#sockets.delete(socket);
+        const r = state.acceptor.accept(token);
+        const established: SocketAuth = { session: r.session, user: r.domain ? `${r.domain}\\${r.user}` : r.user, scheme };
+        this.#sockets.set(socket, established);
+        return this.#established(established, req, body);
+      }
+    } catch (e) {
+      this.#sockets.delete(socket);
+      if (e instanceof PsRemoteError) return this.#reject(`${e.code}: ${e.message}`);
+      throw e;
+    }
+    return this.#reject('Negotiate token is not NTLM (SPNEGO and Kerberos are not supported)');
+  }
+
+  #established(state: SocketAuth, req: IncomingMessage, body: Buffer): GateResult {
+    const session = state.session!;
+    const user = state.user;
+    const ct = req.headers['content-type'];
+    const protocol = encryptedProtocolOf(ct);
+    const mustSeal = !this.#o.secure && !this.#o.allowUnencrypted;
+    if (protocol !== undefined) {
+      if (protocol.toLowerCase() !== SPNEGO_ENCRYPTED.toLowerCase()) return this.#bad(`unsupported encryption protocol ${protocol}`);
+      let plain: Uint8Array;
+      try {
+        plain = unwrapEncryptedBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), session).plain;
+      } catch (e) {
+        // The streams are out of step: this socket's context is finished.
+        this.#sockets.delete(req.socket);
+        if (e instanceof PsRemoteError) return this.#bad(`${e.code}: ${e.message}`);
+        throw e;
+      }
+      return {
+        kind: 'pass',
+        body: Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength),
+        user,
+        seal: (status, text) => {
+          const sealed = buildEncryptedBody(new Uint8Array(Buffer.from(text, 'utf8')), session);
+          return { status, headers: { 'content-type': sealed.contentType }, body: Buffer.from(sealed.body) };
+        },
+      };
+    }
+    if (body.length > 0 && mustSeal) return this.#bad('unencrypted SOAP refused: this endpoint requires message encryption over http (AllowUnencrypted=false)');
+    return this.#plain(body, user);
+  }
+
+  #bad(reason: string): GateResult {
+    return { kind: 'reply', status: 400, headers: { 'content-type': 'text/plain', 'content-length': Buffer.byteLength('Bad Request') }, body: 'Bad Request', reason };
+  }
+}

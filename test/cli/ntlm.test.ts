@@ -1,0 +1,102 @@
+// `psremote serve --auth ntlm --users FILE` and the client commands with
+// `--auth ntlm|negotiate`, run from the built package as users run them. The
+// password and NT hash come from environment variables and never appear in
+// any output, including the failure messages.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ntowfv1 } from '../../src/auth/ntlm/crypto.js';
+
+const CLI = 'dist/cli/main.js';
+const PW = 'Cli-Secret-Pw-9';
+const BOB_HASH = Buffer.from(ntowfv1('Bob-Other-Pw')).toString('hex');
+let dir: string;
+let server: ChildProcess | undefined;
+let url = '';
+let serverOut = '';
+
+beforeAll(async () => {
+  // Runs the built package (`npm test` builds first). Not rebuilt here: test/cli/cli.test.ts
+  // already rebuilds, and two tsc processes writing dist/ at once could hand a half-written file to a child.
+  expect(existsSync(CLI) && existsSync('dist/transport/http/ntlm-auth.js'), 'run `npm run build` first').toBe(true);
+  dir = mkdtempSync(join(tmpdir(), 'psremote-cli-ntlm-'));
+  writeFileSync(join(dir, 'users'), `# users\nalice:${PW}\nbob:$NT$${BOB_HASH}\n`);
+  server = spawn(process.execPath, [CLI, 'serve', '--auth', 'ntlm', '--users', join(dir, 'users')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start: ${serverOut}`)), 20_000);
+    server!.stdout!.on('data', (d: Buffer) => {
+      serverOut += d.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/wsman)\n.*\n/.exec(serverOut);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    server!.stderr!.on('data', (d: Buffer) => (serverOut += d.toString()));
+  });
+}, 120_000);
+
+afterAll(() => {
+  server?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+const noSecrets = (...texts: string[]) => {
+  for (const t of texts) {
+    expect(t).not.toContain(PW);
+    expect(t).not.toContain(BOB_HASH);
+    expect(t.toLowerCase()).not.toContain(BOB_HASH.toLowerCase());
+  }
+};
+
+describe('psremote serve --auth ntlm with the NTLM client flags', () => {
+  test('serve says what it offers', () => {
+    expect(serverOut).toMatch(/2 users \(ntlm\)/);
+  });
+
+  test('exec --auth ntlm runs a cmd command (sealed over http)', async () => {
+    const r = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'via-ntlm'], { PSR_PW: PW });
+    expect(r).toEqual({ code: 0, stdout: 'via-ntlm\n', stderr: '' });
+  });
+
+  test('invoke --auth negotiate runs PowerShell; --nt-hash-env instead of a password', async () => {
+    const r = await cli(['invoke', url, '--auth', 'negotiate', '-u', 'WORKGROUP\\bob', '--nt-hash-env', 'PSR_HASH', '-c', 'Write-Output 7 eight', '--json'], { PSR_HASH: BOB_HASH });
+    expect(r).toEqual({ code: 0, stdout: '7\n"eight"\n', stderr: '' });
+  });
+
+  test('a wrong password: exit 1, PSR_AUTH_REJECTED, no secret printed', async () => {
+    const r = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'x'], { PSR_PW: `${PW}-wrong` });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^psremote: .*the server rejected the credentials \(HTTP 401\).*\(PSR_AUTH_REJECTED\)\n$/);
+    noSecrets(r.stdout, r.stderr, serverOut);
+  });
+
+  test('flag errors', async () => {
+    const noUser = await cli(['exec', url, '--auth', 'ntlm', '--', 'echo']);
+    expect(noUser.stderr).toMatch(/--auth ntlm needs --user/);
+    const badHash = await cli(['exec', url, '--auth', 'ntlm', '-u', 'a', '--nt-hash-env', 'PSR_HASH', '--', 'echo'], { PSR_HASH: `${PW}` });
+    expect(badHash.stderr).toMatch(/an NT hash is 32 hexadecimal characters \(PSR_USAGE\)/);
+    const badEnc = await cli(['exec', url, '--auth', 'ntlm', '-u', 'a', '--password-env', 'PSR_PW', '--message-encryption', 'sometimes', '--', 'echo'], { PSR_PW: PW });
+    expect(badEnc.stderr).toMatch(/invalid --message-encryption sometimes/);
+    const plainHttp = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--message-encryption', 'never', '--', 'echo'], { PSR_PW: PW });
+    expect(plainHttp.stderr).toMatch(/refusing unencrypted NTLM traffic over http/);
+    noSecrets(noUser.stderr, badHash.stderr, badEnc.stderr, plainHttp.stderr);
+  });
+});
