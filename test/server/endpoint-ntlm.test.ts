@@ -204,6 +204,27 @@ describe('NTLM with message encryption over http', () => {
   });
 });
 
+test('every connection cut under a PowerShell session, its pool Receive included: re-auth, the Receive is retried, the session goes on', async () => {
+  await endpoint();
+  proxy = await startTcpProxy(port(ep!.url));
+  const pool = await openSession(`http://127.0.0.1:${proxy.port}/wsman`, {
+    credential: { authentication: 'ntlm', username: 'alice', password: 'Alice-pw-1' },
+    retryDelayMs: 20,
+  });
+  const events: string[] = [];
+  pool.on('networkInterrupted', () => events.push('interrupted'));
+  expect((await pool.invoke('Write-Output before').result()).output).toEqual(['before']);
+  const before = challenges();
+  proxy.cutAll();
+  await new Promise((r) => setTimeout(r, 100));
+  expect((await pool.invoke('Write-Output after').result()).output).toEqual(['after']);
+  expect(events).toEqual(['interrupted']);
+  expect(pool.state).toBe('Opened');
+  expect(challenges()).toBeGreaterThan(before);
+  await pool.close();
+  expectSealingOnlyAfterAuth(proxy);
+});
+
 describe('NTLM with channel binding over https', () => {
   let pki: Pki;
   beforeAll(() => {
