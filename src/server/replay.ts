@@ -10,8 +10,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { describeRequest, type Exchange, type Recording, type RequestInfo } from './recording.js';
-import { NS } from '../wsman/namespaces.js';
+import { NS, POWERSHELL_RESOURCE_PREFIX } from '../wsman/namespaces.js';
 import { MessageDecoder } from '../psrp/decode.js';
+import { decodeFragments } from '../psrp/fragment.js';
+import { messageTypeSpecName } from '../psrp/message.js';
 
 export interface UnmatchedRequest {
   /** 0-based index of the request among those received. */
@@ -52,6 +54,32 @@ export interface ReplayServerOptions {
    * 0 turns holding off.
    */
   readonly holdExhaustedReceiveMs?: number;
+  /**
+   * Check that the PSRP messages a request carries (by type, in order) are the
+   * ones the recorded request carried; a request that differs is unmatched.
+   * Default true.
+   */
+  readonly checkPsrp?: boolean;
+}
+
+const PSRP_DATA = /<(?:\w+:)?(?:creationXml|connectXml|Arguments|Stream)\b[^>]*>([^<]*)</g;
+
+/** The PSRP message types that start in a request's data, in order ('?' for data that is not PSRP). */
+export function psrpMessageTypes(body: string): string[] {
+  const types: string[] = [];
+  for (const m of body.matchAll(PSRP_DATA)) {
+    const b64 = m[1]!.trim();
+    if (!b64) continue;
+    try {
+      for (const f of decodeFragments(new Uint8Array(Buffer.from(b64, 'base64')))) {
+        if (!f.start) continue;
+        types.push(f.blob.byteLength >= 8 ? messageTypeSpecName(new DataView(f.blob.buffer, f.blob.byteOffset).getUint32(4, true)) : '?');
+      }
+    } catch {
+      types.push('?');
+    }
+  }
+  return types;
 }
 
 export interface ReplayServer {
@@ -272,8 +300,25 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8' }).end(faultBody(u.reason, info.messageId));
       return;
     }
-    used.add(slot.index);
     const x = slot.exchange;
+    if (options.checkPsrp !== false && (info.resourceUri ?? x.resourceUri ?? '').startsWith(POWERSHELL_RESOURCE_PREFIX)) {
+      const sent = psrpMessageTypes(text);
+      const recorded = psrpMessageTypes(x.request);
+      if (sent.join(',') !== recorded.join(',')) {
+        const u = {
+          index,
+          operation: info.operation,
+          shellId: info.shellId,
+          commandId: info.commandId,
+          reason: `PSRP messages differ from recorded exchange ${slot.index}: sent [${sent.join(', ')}], recorded [${recorded.join(', ')}]`,
+        };
+        unmatched.push(u);
+        options.onUnmatched?.(u);
+        res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8' }).end(faultBody(u.reason, info.messageId));
+        return;
+      }
+    }
+    used.add(slot.index);
     if (x.delayMs) await new Promise((r) => setTimeout(r, Math.min(x.delayMs!, maxDelay)));
     served.push({ index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, exchange: slot.index, status: x.response.status, request: text });
     if (x.connectionError) {
