@@ -35,6 +35,8 @@ export type ErrorCode =
   | 'PSR_TRANSPORT'
   | 'PSR_TRANSPORT_TLS'
   | 'PSR_TRANSPORT_HTTP_STATUS'
+  | 'PSR_OUTOFPROC_INVALID'
+  | 'PSR_PEER_EXITED'
   | 'PSR_TIMEOUT'
   | 'PSR_ABORTED'
   // session

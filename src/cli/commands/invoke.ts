@@ -78,7 +78,7 @@ export function register(program: Command, io: CliIO): void {
   const cmd = program
     .command('invoke')
     .description('run a PowerShell script on one or more hosts (Invoke-Command)')
-    .argument('[hosts]', 'host, host:port or http(s)://host:port/wsman; several separated by commas')
+    .argument('[hosts]', 'host, host:port or http(s)://host:port/wsman, several separated by commas; or exec:<command line> / unix:<socket path> (a PSRP server over OutOfProc)')
     .option('--session <name>', 'run in a named session (psremote session new) instead of a new one')
     .option('--disconnected', 'with --session: start the pipeline and disconnect at once (Invoke-Command -InDisconnectedSession); collect it later with psremote session receive')
     .option('-c, --command <script>', 'the script to run')
@@ -95,7 +95,8 @@ export function register(program: Command, io: CliIO): void {
       }
       if (f.disconnected) throw new UsageError('--disconnected needs --session NAME');
       if (!hostsArg) throw new UsageError('no host given');
-      const hosts = hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
+      // An OutOfProc target is one command line or path, commas included.
+      const hosts = /^(exec|unix):/i.test(hostsArg) ? [hostsArg] : hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
       if (hosts.length === 0) throw new UsageError('no host given');
       if (hosts.length === 1) {
         process.exitCode = await runOn(hosts[0]!, script, f, io, '');
