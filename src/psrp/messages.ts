@@ -618,6 +618,11 @@ export function decodeBody(type: MessageTypeValue, xml: string, ctx: BodyCodecCo
     if (xml.trim().length !== 0) throw new RemoteProtocolError('PSR_PSRP_MESSAGE_INVALID', 'END_OF_PIPELINE_INPUT carries data', { where: w });
     return {};
   }
+  // PowerShell writes a $null object as an empty Data field (no <Nil/>): seen from
+  // the real engine (SMA 7.6.9) for `$null` output.
+  if ((type === MessageType.PipelineOutput || type === MessageType.PipelineInput) && xml.trim().length === 0) {
+    return { value: null };
+  }
   const value = X.parseValue(xml, ctx, w);
   return valueToBody(type, value, new Reader(value, w));
 }

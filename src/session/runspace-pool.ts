@@ -41,6 +41,8 @@ export interface InvokeOptions {
   /** Pipeline id (default random). */
   readonly pipelineId?: string;
   readonly addToHistory?: boolean;
+  /** Default true, as PowerShell's client: statement errors are written and the script goes on. */
+  readonly redirectShellErrorOutputPipe?: boolean;
   readonly signal?: AbortSignal;
   /**
    * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
@@ -207,6 +209,10 @@ export class RunspacePool implements AsyncDisposable {
       pipelineId: options.pipelineId ?? randomUUID(),
       noInput: !hasInput,
       addToHistory: options.addToHistory ?? false,
+      // What PowerShell's own client sends (the PowerShell class defaults to true):
+      // with false, the real engine fails the whole script at the first statement
+      // error (`1/0; 'after'`) instead of writing it and going on.
+      redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
     });
     if (typeof target === 'string') core.addScript(target);
     else {
