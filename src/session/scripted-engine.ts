@@ -12,6 +12,7 @@ import {
   type ServerPipeline,
   type ServerPipelineRequest,
 } from '../psrp/index.js';
+import { describeError } from './powershell.js';
 import { RecordStream } from './stream.js';
 
 export interface ScriptContext {
@@ -123,7 +124,7 @@ export class ScriptedEngine {
         const w = this.#running.get(e.pipelineId!)?.hostWaiters;
         const waiter = w?.get(e.ci);
         w?.delete(e.ci);
-        if (e.error !== undefined) waiter?.reject(new Error(typeof e.error === 'string' ? e.error : 'host call failed'));
+        if (e.error !== undefined) waiter?.reject(new Error(describeError(e.error)));
         else waiter?.resolve(e.result);
         return;
       }

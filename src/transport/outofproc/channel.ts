@@ -42,6 +42,8 @@ interface GuidState {
   readonly control: { readonly kind: 'Signal' | 'Close'; readonly ticket: number }[];
   signalTickets: number[];
   closeTicket: number | undefined;
+  /** CloseAck received; kept only while a SignalAck is still due (acks overtake each other). */
+  closed: boolean;
 }
 
 export interface OutOfProcChannelOptions {
@@ -169,12 +171,15 @@ export class OutOfProcChannel {
         const ticket = g.signalTickets.shift();
         if (ticket === undefined) throw unexpected();
         this.#events.push({ type: 'acked', ticket, kind: 'Signal', psGuid: p.psGuid });
+        if (g.closed && g.signalTickets.length === 0) this.#guids.delete(p.psGuid);
         return;
       }
       case 'CloseAck':
-        if (g.closeTicket === undefined) throw unexpected();
+        if (g.closeTicket === undefined || g.closed) throw unexpected();
+        g.closed = true;
         this.#events.push({ type: 'acked', ticket: g.closeTicket, kind: 'Close', psGuid: p.psGuid });
-        if (p.psGuid !== POOL_GUID) this.#guids.delete(p.psGuid);
+        // The server handles each line on its own thread: a SignalAck may still follow.
+        if (p.psGuid !== POOL_GUID && g.signalTickets.length === 0) this.#guids.delete(p.psGuid);
         return;
       default:
         throw unexpected();
@@ -208,5 +213,5 @@ export class OutOfProcChannel {
 }
 
 function newState(commandAcked: boolean): GuidState {
-  return { commandTicket: undefined, commandAcked, inFlight: undefined, queue: [], control: [], signalTickets: [], closeTicket: undefined };
+  return { commandTicket: undefined, commandAcked, inFlight: undefined, queue: [], control: [], signalTickets: [], closeTicket: undefined, closed: false };
 }
