@@ -194,7 +194,9 @@ export class OutOfProcChannel {
 
   #pump(psGuid: string, g: GuidState): void {
     if (g.inFlight !== undefined || !g.commandAcked) return;
-    if (g.control.length > 0) {
+    // Control goes once the data queued before it was sent and acknowledged.
+    const oldestData = g.queue.reduce((m, q) => Math.min(m, q.ticket), Infinity);
+    if (g.control.length > 0 && g.control[0]!.ticket < oldestData) {
       for (const c of g.control.splice(0)) {
         if (c.kind === 'Signal') g.signalTickets.push(c.ticket);
         this.#write({ kind: c.kind, psGuid });
