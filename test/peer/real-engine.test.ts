@@ -143,4 +143,38 @@ describeWithRealEngine('real PowerShell engine over stdio', (host) => {
   it('the pool stays usable after failures', async () => {
     expect((await pool.invoke('40 + 2').result()).output).toEqual([42]);
   });
+
+  it('streams 50 MB of output in one pipeline (20 000 objects of 2 500 characters)', async () => {
+    let count = 0;
+    let chars = 0;
+    for await (const o of pool.invoke("1..20000 | ForEach-Object { [string]::new([char](65 + $_ % 26), 2500) }")) {
+      count++;
+      chars += (o as string).length;
+      if (count === 1) expect(o).toBe('B'.repeat(2500));
+    }
+    expect(count).toBe(20_000);
+    expect(chars).toBe(50_000_000);
+  });
+
+  it('receives one 5 MiB string that spans about 160 fragments (one <Data> line each)', async () => {
+    const r = await pool.invoke("[string]::new([char]'y', 5MB)").result();
+    expect(r.output).toEqual(['y'.repeat(5 * 1024 * 1024)]);
+  });
+
+  it('sends a 3 MiB input object across many 32 KiB payloads', async () => {
+    const r = await pool.invoke('foreach ($s in $input) { $s.Length; $s.Substring(0, 3) }', { input: ['abc'.repeat(1024 * 1024)] }).result();
+    expect(r.output).toEqual([3 * 1024 * 1024, 'abc']);
+  });
+});
+
+describeWithRealEngine('real PowerShell engine: protocol versions', (host) => {
+  it.each(['2.2', '2.3', '2.4'])('a client advertising %s gets a server at that version', async (version) => {
+    const pool = await openSession(`exec:${host}`, { protocolVersion: version, signal: AbortSignal.timeout(60_000) });
+    try {
+      expect(pool.serverProtocolVersion).toBe(version);
+      expect((await pool.invoke('$PSVersionTable.PSVersion.ToString()').result()).output).toEqual(['7.6.9']);
+    } finally {
+      await pool.close(AbortSignal.timeout(30_000));
+    }
+  });
 });
