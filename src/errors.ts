@@ -37,6 +37,7 @@ export type ErrorCode =
   | 'PSR_TRANSPORT_HTTP_STATUS'
   | 'PSR_OUTOFPROC_INVALID'
   | 'PSR_PEER_EXITED'
+  | 'PSR_SSH_HOST_KEY'
   | 'PSR_TIMEOUT'
   | 'PSR_ABORTED'
   // session

@@ -1,12 +1,15 @@
 // openSession: New-PSSession for Node. A target is a WinRM endpoint
 // (`http(s)://host:port/wsman` or a bare host), or an OutOfProc server:
-// `exec:<command line>` (stdio of a process) or `unix:<path>` (a Unix socket).
+// `exec:<command line>` (stdio of a process), `unix:<path>` (a Unix socket) or
+// `ssh://[user@]host[:port]` (the powershell subsystem over SSH).
 
 import { UsageError } from '../errors.js';
 import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
 import { basicAuth, certificateAuth, noAuth } from '../transport/http/auth.js';
 import { WSManClient, type WSManClientOptions } from './wsman-client.js';
+import { userInfo } from 'node:os';
 import { connectSocket, spawnServer, type SpawnOptions } from '../transport/outofproc/index.js';
+import { connectSsh, type SshOptions } from '../transport/ssh/index.js';
 import { parseOutOfProcTarget, type ConnectionOptions } from './target.js';
 import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './outofproc-carrier.js';
 import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
@@ -19,6 +22,8 @@ export type Credential =
 export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions, OutOfProcCarrierOptions {
   /** exec: targets: environment and working directory of the server process. */
   readonly spawn?: SpawnOptions;
+  /** ssh:// targets: keys, host-key checks, subsystem (user, host and port come from the target). */
+  readonly ssh?: Omit<SshOptions, 'host' | 'port' | 'username' | 'signal'> & { readonly username?: string };
   readonly credential?: Credential;
   /** Use https for a bare host name (port 5986). */
   readonly useSsl?: boolean;
@@ -44,7 +49,19 @@ export async function connectSession(target: string, shellId: string, options: S
 export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
   const oop = parseOutOfProcTarget(target);
   if (!oop) return RunspacePool.open(wsmanCarrier(target, options), options);
-  const connection = oop.kind === 'exec' ? spawnServer(oop.command, options.spawn) : await connectSocket(oop.path, options.signal);
+  const connection =
+    oop.kind === 'exec'
+      ? spawnServer(oop.command, options.spawn)
+      : oop.kind === 'unix'
+        ? await connectSocket(oop.path, options.signal)
+        : await connectSsh({
+            ...(options.credential && 'password' in options.credential ? { password: options.credential.password } : {}),
+            ...options.ssh,
+            host: oop.host,
+            ...(oop.port !== undefined ? { port: oop.port } : {}),
+            username: oop.username ?? options.ssh?.username ?? (options.credential && 'username' in options.credential ? options.credential.username : userInfo().username),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
   const carrierOptions: OutOfProcCarrierOptions = {
     ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
     ...(options.maxLine !== undefined ? { maxLine: options.maxLine } : {}),
@@ -56,7 +73,6 @@ export async function openSession(target: string, options: SessionOptions = {}):
 /** The WS-Management carrier openSession uses, for invokeOnHosts and other carrier-level callers. */
 export function wsmanCarrier(target: string, options: SessionOptions = {}): WSManCarrier {
   if (parseOutOfProcTarget(target)) throw new UsageError(`${target.split(':')[0]}: targets are not WS-Management endpoints`);
-  if (/^ssh:\/\//i.test(target)) throw new UsageError('ssh:// targets need the SSH transport, which is not available in this build');
   const cred = options.credential;
   const auth = !cred ? noAuth() : cred.authentication === 'certificate' ? certificateAuth() : basicAuth(cred.username, cred.password);
   const transport = new HttpTransport({

@@ -10,4 +10,6 @@ type Unavailable = { readonly available: false; readonly reason: string };
 
 export interface PeersStatus {
   readonly realEngine: { readonly available: true; readonly host: string; readonly dll: string } | Unavailable;
+  /** OpenSSH's sshd, for PowerShell over SSH on loopback. */
+  readonly sshd: { readonly available: true; readonly path: string } | Unavailable;
 }

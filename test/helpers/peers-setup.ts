@@ -91,8 +91,17 @@ async function realEngine(): Promise<PeersStatus['realEngine']> {
   return { available: true, host, dll: join(OUT_DIR, 'PsrpPeer.dll') };
 }
 
+function sshd(): PeersStatus['sshd'] {
+  const path = '/usr/sbin/sshd';
+  if (!existsSync(path)) return { available: false, reason: `${path} is missing (Debian package openssh-server; .ci/run installs it)` };
+  if (spawnSync('ssh-keygen', ['-?'], { timeout: 10_000 }).error) return { available: false, reason: 'ssh-keygen is missing (openssh-client)' };
+  // sshd needs root for its privilege-separation directory and to log a user in.
+  if (process.getuid?.() !== 0) return { available: false, reason: 'the loopback sshd tests need to run as root' };
+  return { available: true, path };
+}
+
 export async function setupPeers(): Promise<void> {
-  const status: PeersStatus = { realEngine: await realEngine() };
+  const status: PeersStatus = { realEngine: await realEngine(), sshd: sshd() };
   mkdirSync(dirname(PEERS_FILE), { recursive: true });
   writeFileSync(PEERS_FILE, JSON.stringify(status, null, 2));
   const missing = Object.entries(status).filter(([, s]) => !s.available);
