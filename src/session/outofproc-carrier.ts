@@ -6,7 +6,7 @@
 // server waits for every command to be closed before it answers). No receive
 // requests: the server writes output as it comes.
 
-import { TimeoutError } from '../errors.js';
+import { AbortError, TimeoutError } from '../errors.js';
 import type { OutgoingPayload } from '../psrp/index.js';
 import { OutOfProcChannel, OutOfProcTransportError, POOL_GUID, type OutOfProcConnection } from '../transport/outofproc/index.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
@@ -127,7 +127,7 @@ export class OutOfProcCarrier implements PsrpCarrier {
       const onAbort = () => {
         this.#waiters.delete(ticket);
         done();
-        reject(signal!.reason instanceof Error ? signal!.reason : new Error('aborted'));
+        reject(new AbortError(`${this.connection.peer}: waiting for the ${what} was aborted`, { cause: signal!.reason }));
       };
       this.#waiters.set(ticket, {
         resolve: () => (done(), resolve()),

@@ -4,7 +4,7 @@
 // answers a Close. The server side is hand-written in the real engine's format.
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { RemoteProtocolError, TimeoutError } from '../../../src/errors.js';
+import { AbortError, RemoteProtocolError, TimeoutError } from '../../../src/errors.js';
 import { OutOfProcCarrier } from '../../../src/session/outofproc-carrier.js';
 import { OutOfProcTransportError, POOL_GUID, type OutOfProcConnection, type OutOfProcErrorDetails } from '../../../src/transport/outofproc/index.js';
 
@@ -162,6 +162,8 @@ describe('OutOfProcCarrier', () => {
     const ac = new AbortController();
     const sent = carrier.send({ data: new Uint8Array([1]), streamType: 'default' }, ac.signal);
     ac.abort(new Error('caller gave up'));
-    await expect(sent).rejects.toThrow('caller gave up');
+    const e = await sent.catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(AbortError);
+    expect((e as AbortError).cause).toEqual(new Error('caller gave up'));
   });
 });
