@@ -37,6 +37,9 @@ export type ErrorCode =
   | 'PSR_TRANSPORT'
   | 'PSR_TRANSPORT_TLS'
   | 'PSR_TRANSPORT_HTTP_STATUS'
+  | 'PSR_OUTOFPROC_INVALID'
+  | 'PSR_PEER_EXITED'
+  | 'PSR_SSH_HOST_KEY'
   | 'PSR_TIMEOUT'
   | 'PSR_ABORTED'
   // session

@@ -22,6 +22,8 @@ export { NonInteractiveHost, HostCallNotSupportedError, type PSHost, type HostCa
 export { toPlain, toDisplayString, recordMessage } from './session/plain.js';
 export type { PsrpCarrier, CarrierSink } from './session/carrier.js';
 export { WSManCarrier, type WSManCarrierOptions } from './session/wsman-carrier.js';
+export { OutOfProcCarrier, type OutOfProcCarrierOptions } from './session/outofproc-carrier.js';
+export { parseOutOfProcTarget, type OutOfProcTarget } from './session/target.js';
 export { MemoryCarrier, type MemoryCarrierOptions } from './session/memory-carrier.js';
 export { ScriptedEngine, type ScriptHandler, type ScriptContext } from './session/scripted-engine.js';
 
@@ -35,6 +37,9 @@ export * as psrp from './psrp/index.js';
 
 // Transport
 export * from './transport/http/index.js';
+export * as outofproc from './transport/outofproc/index.js';
+export { OutOfProcTransportError, type OutOfProcErrorDetails, type OutOfProcConnection } from './transport/outofproc/index.js';
+export { connectSsh, type SshOptions } from './transport/ssh/index.js';
 
 // Authentication mechanisms (sans-I/O) and WinRM message encryption
 export * as ntlm from './auth/ntlm/index.js';

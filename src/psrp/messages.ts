@@ -315,8 +315,30 @@ function hostResponseToValue(b: HostResponseBody): PSValue {
   if (b.result !== undefined) props.push(['mr', b.result]);
   props.push(['ci', X.makeInt64(b.ci)]);
   props.push(['mi', X.makeEnum(T_HOST_METHOD_ID, b.methodName || HOST_METHOD_NAMES[b.methodId] || String(b.methodId), b.methodId)]);
-  if (b.error !== undefined) props.push(['me', b.error]);
+  if (b.error !== undefined) props.push(['me', typeof b.error === 'string' ? hostErrorRecord(b.error) : b.error]);
   return X.makeObject(props);
+}
+
+/**
+ * "me" is an ErrorRecord in its remoting form (2.2.3.15): PowerShell rebuilds it
+ * with ErrorRecord.FromPSObjectForRemoting and reads these properties. A bare
+ * string there makes the real engine (SMA 7.6.9) fail inside its host-response
+ * handler, and the waiting pipeline never ends.
+ */
+function hostErrorRecord(message: string): PSValue {
+  const reason = 'HostException';
+  return X.makeObject([
+    ['Exception', X.makeObject([['Message', message]])],
+    ['TargetObject', null],
+    ['FullyQualifiedErrorId', 'HostMethodFailed'],
+    ['ErrorCategory_Category', 0],
+    ['ErrorCategory_Activity', ''],
+    ['ErrorCategory_Reason', reason],
+    ['ErrorCategory_TargetName', ''],
+    ['ErrorCategory_TargetType', ''],
+    ['ErrorCategory_Message', `NotSpecified: (:) [], ${reason}`],
+    ['SerializeExtendedInfo', false],
+  ]);
 }
 
 function hostResponseFromValue(r: Reader): HostResponseBody {
@@ -617,6 +639,11 @@ export function decodeBody(type: MessageTypeValue, xml: string, ctx: BodyCodecCo
   if (type === MessageType.EndOfPipelineInput) {
     if (xml.trim().length !== 0) throw new RemoteProtocolError('PSR_PSRP_MESSAGE_INVALID', 'END_OF_PIPELINE_INPUT carries data', { where: w });
     return {};
+  }
+  // PowerShell writes a $null object as an empty Data field (no <Nil/>): seen from
+  // the real engine (SMA 7.6.9) for `$null` output.
+  if ((type === MessageType.PipelineOutput || type === MessageType.PipelineInput) && xml.trim().length === 0) {
+    return { value: null };
   }
   const value = X.parseValue(xml, ctx, w);
   return valueToBody(type, value, new Reader(value, w));

@@ -22,13 +22,23 @@ export function toPlain(v: PSValue, depth = 0): unknown {
   if (depth > 64) return null;
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
   const o = v as Shape;
-  if (o.kind === 'prim') return o.tag === 'I64' || o.tag === 'U64' ? numberIfSafe(o.text ?? '') : o.text;
+  if (o.kind === 'prim') {
+    if (o.tag === 'I64' || o.tag === 'U64') return numberIfSafe(o.text ?? '');
+    // Doubles and singles are numbers in JSON too; NaN and ±INF have no JSON form.
+    if (o.tag === 'Db' || o.tag === 'Sg') return finiteOrText(o.text ?? '');
+    return o.text;
+  }
   if (o.kind !== 'obj') return v;
   if (o.list) return o.list.map((x) => toPlain(x as PSValue, depth + 1));
   if (o.dict) return Object.fromEntries(o.dict.map(([k, x]) => [String(toPlain(k as PSValue, depth + 1)), toPlain(x as PSValue, depth + 1)]));
   const props = new Map<string, unknown>([...(o.adapted ?? []), ...(o.props ?? [])]);
   if (props.size === 0) return o.value !== undefined ? toPlain(o.value as PSValue, depth + 1) : (o.toStringText ?? null);
   return Object.fromEntries([...props].map(([k, x]) => [k, toPlain(x as PSValue, depth + 1)]));
+}
+
+function finiteOrText(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
 }
 
 function numberIfSafe(text: string): number | string {

@@ -1,13 +1,18 @@
 // openSession: New-PSSession for Node. A target is a WinRM endpoint
-// (`http(s)://host:port/wsman` or a bare host); `exec:` and `ssh://` targets go
-// through the OutOfProc carrier when it is available.
+// (`http(s)://host:port/wsman` or a bare host), or an OutOfProc server:
+// `exec:<command line>` (stdio of a process), `unix:<path>` (a Unix socket) or
+// `ssh://[user@]host[:port]` (the powershell subsystem over SSH).
 
 import { UsageError } from '../errors.js';
 import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
 import { ntlmAuth, type NtlmAuthOptions } from '../transport/http/ntlm-auth.js';
 import { WSManClient, type WSManClientOptions } from './wsman-client.js';
-import type { ConnectionOptions } from './target.js';
+import { userInfo } from 'node:os';
+import { connectSocket, spawnServer, type SpawnOptions } from '../transport/outofproc/index.js';
+import { connectSsh, type SshOptions } from '../transport/ssh/index.js';
+import { parseOutOfProcTarget, type ConnectionOptions } from './target.js';
+import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './outofproc-carrier.js';
 import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
 import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
 
@@ -32,7 +37,11 @@ function authFor(cred: Credential | undefined): HttpAuth {
   }
 }
 
-export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions {
+export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions, OutOfProcCarrierOptions {
+  /** exec: targets: environment and working directory of the server process. */
+  readonly spawn?: SpawnOptions;
+  /** ssh:// targets: keys, host-key checks, subsystem (user, host and port come from the target). */
+  readonly ssh?: Omit<SshOptions, 'host' | 'port' | 'username' | 'signal'> & { readonly username?: string };
   readonly credential?: Credential;
   /** Use https for a bare host name (port 5986). */
   readonly useSsl?: boolean;
@@ -50,19 +59,38 @@ export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions
 
 /** Connects to a disconnected PowerShell session (by ShellId) that another client created. */
 export async function connectSession(target: string, shellId: string, options: SessionOptions = {}): Promise<RunspacePool> {
+  if (parseOutOfProcTarget(target)) throw new UsageError('OutOfProc sessions cannot be disconnected, so there is nothing to connect to');
   return RunspacePool.connect(wsmanCarrier(target, options), shellId, options);
 }
 
-/** Opens a PowerShell session (a RunspacePool) on a WinRM host. */
+/** Opens a PowerShell session (a RunspacePool) on a WinRM host or an OutOfProc server. */
 export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
-  return RunspacePool.open(wsmanCarrier(target, options), options);
+  const oop = parseOutOfProcTarget(target);
+  if (!oop) return RunspacePool.open(wsmanCarrier(target, options), options);
+  const connection =
+    oop.kind === 'exec'
+      ? spawnServer(oop.command, options.spawn)
+      : oop.kind === 'unix'
+        ? await connectSocket(oop.path, options.signal)
+        : await connectSsh({
+            ...(options.credential && 'password' in options.credential ? { password: options.credential.password } : {}),
+            ...options.ssh,
+            host: oop.host,
+            ...(oop.port !== undefined ? { port: oop.port } : {}),
+            username: oop.username ?? options.ssh?.username ?? (options.credential && 'username' in options.credential ? options.credential.username : userInfo().username),
+            ...(options.signal ? { signal: options.signal } : {}),
+          });
+  const carrierOptions: OutOfProcCarrierOptions = {
+    ...(options.closeTimeoutMs !== undefined ? { closeTimeoutMs: options.closeTimeoutMs } : {}),
+    ...(options.maxLine !== undefined ? { maxLine: options.maxLine } : {}),
+    ...(options.payloadBudget !== undefined ? { payloadBudget: options.payloadBudget } : {}),
+  };
+  return RunspacePool.open(new OutOfProcCarrier(connection, carrierOptions), options);
 }
 
 /** The WS-Management carrier openSession uses, for invokeOnHosts and other carrier-level callers. */
 export function wsmanCarrier(target: string, options: SessionOptions = {}): WSManCarrier {
-  if (/^(exec:|ssh:\/\/)/i.test(target)) {
-    throw new UsageError(`${target.split(':')[0]} targets need the OutOfProc transport, which is not available in this build`);
-  }
+  if (parseOutOfProcTarget(target)) throw new UsageError(`${target.split(':')[0]}: targets are not WS-Management endpoints`);
   const auth = authFor(options.credential);
   const transport = new HttpTransport({
     endpoint: target,

@@ -38,6 +38,8 @@ export interface InvokeOptions {
   /** Pipeline id (default random). */
   readonly pipelineId?: string;
   readonly addToHistory?: boolean;
+  /** Default true, as PowerShell's client: statement errors are written and the script goes on. */
+  readonly redirectShellErrorOutputPipe?: boolean;
   readonly signal?: AbortSignal;
   /**
    * Leave the output on the server (Invoke-Command -InDisconnectedSession): no

@@ -35,6 +35,15 @@ function protocolHasKeyExchange(version: string): boolean {
   return featureSupported('SessionKeyExchange', version);
 }
 
+/**
+ * What we tell the server about our host: a host with a UI (so Read-Host and
+ * prompts become host calls the PSHost answers, or refuses with an error) and no
+ * raw UI. With the null HostInfo the real engine has no UI and Read-Host quietly
+ * returns an empty string. Pipelines use their own host, not the pool's, so
+ * their calls come as PIPELINE_HOST_CALL.
+ */
+const HOST_WITH_UI = { isHostNull: false, isHostUINull: false, isHostRawUINull: true, useRunspaceHost: false } as const;
+
 const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
 
 export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements AsyncDisposable {
@@ -68,6 +77,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
       ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
       ...(options.keyPair ? { keyPair: options.keyPair } : {}),
+      hostInfo: HOST_WITH_UI,
     });
     this.#hasKeyPair = options.keyPair !== undefined;
     this.#keyExchangeTimeoutMs = options.keyExchangeTimeoutMs ?? 60_000;
@@ -77,6 +87,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   static async open(carrier: PsrpCarrier, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     const pool = new RunspacePool(carrier, options);
     const opened = pool.#hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
+    // A carrier may fail the pool while openPool is still pending; that rejection is thrown there.
+    opened.catch(() => undefined);
     const signal = options.signal;
     const onAbort = () => pool.#fail(new AbortError('opening the runspace pool was aborted', { cause: signal?.reason }));
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -297,6 +309,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       pipelineId: options.pipelineId ?? randomUUID(),
       noInput: !hasInput,
       addToHistory: options.addToHistory ?? false,
+      // What PowerShell's own client sends (the PowerShell class defaults to true):
+      // with false, the real engine fails the whole script at the first statement
+      // error (`1/0; 'after'`) instead of writing it and going on.
+      redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
+      hostInfo: HOST_WITH_UI,
     });
     if (typeof target === 'string') core.addScript(target);
     else {

@@ -13,6 +13,7 @@ import {
   type ServerPipeline,
   type ServerPipelineRequest,
 } from '../psrp/index.js';
+import { describeError } from './powershell.js';
 import { RecordStream } from './stream.js';
 
 export interface ScriptContext {
@@ -125,7 +126,7 @@ export class ScriptedEngine {
         const w = this.#running.get(e.pipelineId!)?.hostWaiters;
         const waiter = w?.get(e.ci);
         w?.delete(e.ci);
-        if (e.error !== undefined) waiter?.reject(new Error(typeof e.error === 'string' ? e.error : 'host call failed'));
+        if (e.error !== undefined) waiter?.reject(new Error(describeError(e.error)));
         else waiter?.resolve(e.result);
         return;
       }

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { connectSession, openSession } from '../../session/open.js';
+import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
+import { parseOutOfProcTarget } from '../../session/target.js';
 import { SessionStore } from '../../session/store.js';
 import { printInvocation } from './session.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
@@ -23,6 +24,36 @@ interface InvokeFlags extends ConnectionFlags {
   json?: boolean;
   configurationName?: string;
   throttle: string;
+  identity?: string;
+  knownHosts?: string;
+  sshHostKey?: string;
+}
+
+/** Session options for an ssh:// target from the flags (key file, host-key checks, password). */
+function sshSessionOptions(f: InvokeFlags, io: CliIO): SessionOptions {
+  const read = (path: string, what: string) => {
+    try {
+      return readFileSync(path);
+    } catch (e) {
+      throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  let password: string | undefined;
+  if (f.passwordEnv) {
+    password = process.env[f.passwordEnv];
+    if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
+  }
+  if (f.insecureSkipVerify) io.stderr.write('WARNING: the SSH host key is not checked (--insecure-skip-verify); the connection can be intercepted\n');
+  return {
+    ssh: {
+      ...(f.identity ? { privateKey: read(f.identity, 'identity file') } : {}),
+      ...(f.knownHosts ? { knownHostsFiles: [f.knownHosts] } : {}),
+      ...(f.sshHostKey ? { hostKeyFingerprint: f.sshHostKey } : {}),
+      ...(f.insecureSkipVerify ? { insecureAcceptAnyHostKey: true } : {}),
+      ...(password !== undefined ? { password } : {}),
+      ...(f.user ? { username: f.user } : {}),
+    },
+  };
 }
 
 async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string): Promise<void> {
@@ -40,8 +71,13 @@ async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string
 }
 
 async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, prefix: string): Promise<number> {
-  const { endpoint: _endpoint, ...connection } = await connectionOptions(host, f, io);
-  const pool = await openSession(host, { connection, ...(f.configurationName ? { configurationName: f.configurationName } : {}) });
+  let options: SessionOptions;
+  if (parseOutOfProcTarget(host)?.kind === 'ssh') options = sshSessionOptions(f, io);
+  else {
+    const { endpoint: _endpoint, ...connection } = await connectionOptions(host, f, io);
+    options = { connection, ...(f.configurationName ? { configurationName: f.configurationName } : {}) };
+  }
+  const pool = await openSession(host, options);
   try {
     const inv = pool.invoke(script);
     const streams = printStreams(inv, io, prefix);
@@ -80,14 +116,17 @@ export function register(program: Command, io: CliIO): void {
   const cmd = program
     .command('invoke')
     .description('run a PowerShell script on one or more hosts (Invoke-Command)')
-    .argument('[hosts]', 'host, host:port or http(s)://host:port/wsman; several separated by commas')
+    .argument('[hosts]', 'host, host:port or http(s)://host:port/wsman, several separated by commas; or exec:<command line> / unix:<socket path> / ssh://[user@]host[:port] (PowerShell over OutOfProc or SSH)')
     .option('--session <name>', 'run in a named session (psremote session new) instead of a new one')
     .option('--disconnected', 'with --session: start the pipeline and disconnect at once (Invoke-Command -InDisconnectedSession); collect it later with psremote session receive')
     .option('-c, --command <script>', 'the script to run')
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
-    .option('--throttle <n>', 'hosts at once', '32');
+    .option('--throttle <n>', 'hosts at once', '32')
+    .option('-i, --identity <file>', 'ssh:// targets: private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)')
+    .option('--known-hosts <file>', 'ssh:// targets: known_hosts file to check the host key against (default ~/.ssh/known_hosts)')
+    .option('--ssh-host-key <fingerprint>', 'ssh:// targets: accept exactly this host key (SHA256:…, as ssh-keygen -l prints it)');
   addConnectionFlags(cmd).action(async (hostsArg: string | undefined, f: InvokeFlags) => {
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
       const script = f.command ?? readFileSync(f.file!, 'utf8');
@@ -97,7 +136,8 @@ export function register(program: Command, io: CliIO): void {
       }
       if (f.disconnected) throw new UsageError('--disconnected needs --session NAME');
       if (!hostsArg) throw new UsageError('no host given');
-      const hosts = hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
+      // An OutOfProc target is one command line or path, commas included.
+      const hosts = /^(exec|unix):/i.test(hostsArg) ? [hostsArg] : hostsArg.split(',').map((h) => h.trim()).filter(Boolean);
       if (hosts.length === 0) throw new UsageError('no host given');
       if (hosts.length === 1) {
         process.exitCode = await runOn(hosts[0]!, script, f, io, '');

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ClientPowerShell, PSInvocationState as I } from '../../../src/psrp/index.js';
 import { UsageError } from '../../../src/errors.js';
 import { PID1, openPair, types } from '../helpers/pool-pair.js';
+import { getProperty, readString } from '../../../src/psrp/clixml-bridge.js';
 
 describe('host calls', () => {
   test('pipeline host call answered on the prompt-response stream', () => {
@@ -44,7 +45,13 @@ describe('host calls', () => {
     sp.hostCall(11, 'ReadLine');
     pair.toClient();
     ps.hostResponse(1n, { error: 'no console' });
-    expect(pair.toServer()).toMatchObject([{ type: 'PipelineHostResponse', ci: 1n, error: 'no console' }]);
+    const [response] = pair.toServer() as { type: string; ci: bigint; error: unknown }[];
+    expect(response).toMatchObject({ type: 'PipelineHostResponse', ci: 1n });
+    // A message alone goes out as an ErrorRecord in its remoting form, which PowerShell
+    // rebuilds with ErrorRecord.FromPSObjectForRemoting (a bare string hangs the real engine).
+    expect(readString(getProperty(getProperty(response!.error, 'Exception'), 'Message'))).toBe('no console');
+    expect(readString(getProperty(response!.error, 'FullyQualifiedErrorId'))).toBe('HostMethodFailed');
+    expect(getProperty(response!.error, 'SerializeExtendedInfo')).toBe(false);
   });
 
   test('pool host call and response', () => {
