@@ -8,7 +8,7 @@
     CmdletsToExport      = @('Write-Output', 'Write-Error', 'Write-Warning', 'Write-Verbose', 'Write-Debug',
                              'Write-Information', 'Write-Host', 'Write-Progress', 'Start-Sleep', 'Get-Date',
                              'Read-Host', 'Get-Credential', 'Out-String', 'ConvertTo-SecureString',
-                             'ConvertFrom-SecureString', 'Send-TestEvent')
+                             'ConvertFrom-SecureString', 'Send-TestEvent', 'Measure-Object', 'Select-Object')
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

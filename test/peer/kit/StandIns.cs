@@ -246,3 +246,48 @@ public sealed class SendTestEventCommand : PSCmdlet
         Events.GenerateEvent(SourceIdentifier, this, Array.Empty<object>(), MessageData);
     }
 }
+
+// Measure-Object, counting only: the server runs `Get-Command … | Measure-Object | Select-Object Count`
+// to answer GET_COMMAND_METADATA (MS-PSRP 3.2.5.4.x), and SMA alone has neither cmdlet.
+[Cmdlet(VerbsDiagnostic.Measure, "Object")]
+public sealed class MeasureObjectCommand : PSCmdlet
+{
+    [Parameter(ValueFromPipeline = true)] public PSObject? InputObject { get; set; }
+    private int _count;
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is not null) _count++;
+    }
+
+    protected override void EndProcessing()
+    {
+        var result = new PSObject();
+        result.TypeNames.Insert(0, "Microsoft.PowerShell.Commands.GenericMeasureInfo");
+        result.Properties.Add(new PSNoteProperty("Count", _count));
+        WriteObject(result);
+    }
+}
+
+// Select-Object -Property NAME…: a new object with those properties copied, typed "Selected.<type>" as the real cmdlet does.
+[Cmdlet(VerbsCommon.Select, "Object")]
+public sealed class SelectObjectCommand : PSCmdlet
+{
+    [Parameter(ValueFromPipeline = true)] public PSObject? InputObject { get; set; }
+    [Parameter(Position = 0)] public object[]? Property { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (InputObject is null) return;
+        if (Property is null || Property.Length == 0) { WriteObject(InputObject); return; }
+        var result = new PSObject();
+        result.TypeNames.Clear();
+        if (InputObject.TypeNames.Count > 0) result.TypeNames.Add("Selected." + InputObject.TypeNames[0]);
+        foreach (object p in Property)
+        {
+            string name = p?.ToString() ?? throw new PSArgumentException("this stand-in selects properties by name only");
+            result.Properties.Add(new PSNoteProperty(name, InputObject.Properties[name]?.Value));
+        }
+        WriteObject(result);
+    }
+}
