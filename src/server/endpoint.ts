@@ -16,6 +16,7 @@ import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsm
 import { parseDuration } from '../wsman/envelope.js';
 import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
 import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.js';
+import { RealEngine, type PowerShellEngine } from './real-engine.js';
 import { describeRequest, type RequestInfo } from './recording.js';
 import {
   FAULTS,
@@ -52,6 +53,12 @@ export interface EndpointOptions {
   readonly allowUnencrypted?: boolean;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
+  /**
+   * Run PowerShell shells on PowerShell's own engine instead of the scripted one:
+   * the command line of a PSRP server speaking OutOfProc on stdio (`pwsh -s`, or
+   * the test peer's host), started once per shell.
+   */
+  readonly realEngine?: string | readonly string[];
   /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
   readonly maxOperationTimeoutMs?: number;
   /** MaxEnvelopeSizekb of this server (default 500). */
@@ -119,7 +126,7 @@ interface Shell {
   readonly idleTimeoutMs: number;
   readonly poolOut: Outbox;
   readonly commands: Map<string, CommandState>;
-  readonly engine?: ScriptedEngine;
+  readonly engine?: PowerShellEngine;
   readonly cwd?: string | undefined;
   readonly env?: Record<string, string>;
   readonly inputStreams: string;
@@ -251,7 +258,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
       poolOut: newOutbox(),
       commands: new Map(),
-      ...(isPs ? { engine: new ScriptedEngine({ handler }) } : {}),
+      ...(isPs ? { engine: options.realEngine ? new RealEngine(options.realEngine) : new ScriptedEngine({ handler }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,
@@ -268,6 +275,10 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
         if (!target) return;
         target.chunks.push({ name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
         wake(target);
+      };
+      engine.onFailure = (reason) => {
+        log.push({ operation: 'engine', shellId: shell.id, status: 500, reason });
+        drop(shell);
       };
       engine.onPipelineDone = (pid) => {
         const c = shell.commands.get(pid.toUpperCase());
@@ -295,7 +306,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     shell.commands.set(id, cmd);
     const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
     if (shell.engine) {
-      for (const a of args) shell.engine.receive(Buffer.from(a.trim(), 'base64'));
+      for (const [i, a] of args.entries()) shell.engine.receive(Buffer.from(a.trim(), 'base64'), { pipelineId: id.toLowerCase(), create: i === 0 });
     } else {
       const text = textContent(childElement(cl, NS.shell, 'Command') ?? cl).trim();
       const own = options.cmdCommands && Object.entries(options.cmdCommands).find(([n]) => n.toLowerCase() === text.toLowerCase());
@@ -311,7 +322,9 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     for (const st of sendEl ? childElements(sendEl, NS.shell, 'Stream') : []) {
       const data = Buffer.from(textContent(st).trim(), 'base64');
       const cid = attribute(st, 'CommandId');
-      if (shell.engine) shell.engine.receive(data);
+      if (shell.engine) {
+        if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: attribute(st, 'Name') === 'pr' });
+      }
       else {
         const c = commandOf(shell, cid);
         const end = /^true$/i.test(attribute(st, 'End') ?? '');
@@ -378,7 +391,10 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const code = (info.signalCode ?? '').toLowerCase();
     if (shell.engine) {
       if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
-      else shell.commands.delete(cmd.id);
+      else {
+        shell.engine.release?.(cmd.id.toLowerCase());
+        shell.commands.delete(cmd.id);
+      }
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
       if (!cmd.out.done) cmd.abort?.abort();
@@ -422,6 +438,10 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     }
     const cx = childElement(el, NS.powershell, 'connectXml');
     if (!cx) throw new Fault(FAULTS.invalidParameter);
+    if (shell.engine instanceof RealEngine) {
+      // PowerShell's OutOfProc server has no connect path (spec-notes/real-engine.md).
+      throw new Fault({ ...FAULTS.actionNotSupported, reason: 'psremote serve: Connect from another client is not available with the real engine; use the scripted engine, or Reconnect from the same client' });
+    }
     shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
     shell.engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
     const answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));

@@ -52,3 +52,26 @@ describeWithRealEngine('psremote invoke exec:<real engine>', (host) => {
     expect(r.stderr).toMatch(/psremote: .*(OutOfProc line|exited)/);
   });
 });
+
+describeWithRealEngine('psremote serve --engine real', (host) => {
+  it('a WinRM endpoint whose PowerShell shells run on the real engine; psremote invoke over WSMan prints 2, 4, 6', async () => {
+    const server = spawn(process.execPath, [CLI, 'serve', '--engine', 'real', '--engine-command', host], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /listening on (\S+)\nengine: real/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        server.on('exit', () => reject(new Error(`serve exited: ${out}`)));
+      });
+      const r = await run(['invoke', url, '-c', '1..3 | ForEach-Object { $_ * 2 }', '--json']);
+      expect(r).toMatchObject({ code: 0, stdout: '2\n4\n6\n' });
+      const bad = await run(['serve', '--engine', 'imaginary']);
+      expect(bad.stderr).toMatch(/unknown --engine imaginary: scripted or real/);
+    } finally {
+      server.kill('SIGKILL');
+    }
+  });
+});

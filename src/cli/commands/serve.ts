@@ -25,6 +25,8 @@ interface ServeFlags {
   idleDisconnect: string;
   maxShellsPerUser: string;
   maxCommandsPerShell: string;
+  engine: string;
+  engineCommand?: string;
 }
 
 /** `--https CERT,KEY` or `--tls-cert CERT --tls-key KEY`: the PEM files, read. */
@@ -62,6 +64,8 @@ export function register(program: Command, io: CliIO): void {
     .option('--tls-cert <file>', 'serve https with this certificate (PEM); same as the first file of --https')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
     .option('--cbt <level>', 'NTLM channel binding over https, as CbtHardeningLevel: none, relaxed (default) or strict', 'relaxed')
+    .option('--engine <engine>', 'PowerShell shells run on: scripted (psremote\'s own, script handlers) or real (a PSRP server process per shell)', 'scripted')
+    .option('--engine-command <cmd>', 'with --engine real: the PSRP server command line speaking OutOfProc on stdio', 'pwsh -s -NoLogo -NoProfile')
     .option('--record <file>', 'append every exchange to FILE in psremote\'s recording format (credentials scrubbed)')
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
@@ -80,6 +84,7 @@ export function register(program: Command, io: CliIO): void {
           return n;
         };
         const tls = tlsFiles(opts);
+        if (opts.engine !== 'scripted' && opts.engine !== 'real') throw new UsageError(`unknown --engine ${opts.engine}: scripted or real`);
         const o: EndpointOptions = {
           port,
           host: opts.host,
@@ -87,6 +92,7 @@ export function register(program: Command, io: CliIO): void {
           ...(tls ? { tls } : {}),
           channelBindingPolicy: opts.cbt as 'none' | 'relaxed' | 'strict',
           ...(opts.record ? { recordPath: opts.record } : {}),
+          ...(opts.engine === 'real' ? { realEngine: opts.engineCommand ?? 'pwsh -s -NoLogo -NoProfile' } : {}),
           idleDisconnectMs: count('idle-disconnect', opts.idleDisconnect, 0) * 1000,
           quotas: {
             maxShellsPerUser: count('max-shells-per-user', opts.maxShellsPerUser, 1),
@@ -96,7 +102,7 @@ export function register(program: Command, io: CliIO): void {
         const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
         io.stdout.write(
-          `engine: scripted (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
         );
         await untilSignal();
         await ep.close();

@@ -1,0 +1,146 @@
+// PowerShell shells of the local endpoint on PowerShell's own engine: each shell
+// is a PSRP server process (the test peer's host, or `pwsh -s`) spoken to over
+// OutOfProc, the way the WinRM service hands a shell to its plugin. The WSMan
+// side stays the endpoint's: Disconnect/Reconnect are pure front-end state
+// (the plugin is never told, see spec-notes/real-engine.md), output is buffered
+// by the endpoint. Routing follows MS-PSRP 3.1.5.3 / the note's §5.4:
+//   creationXml → <Data PSGuid=0>; Command arguments (CREATE_PIPELINE) →
+//   <Command PSGuid=pid> then <Data>; Send on `pr` → Stream PromptResponse;
+//   crtl_c → <Signal>; terminate and the pipeline's end → <Close>; Delete → <Close PSGuid=0>.
+
+import { MessageDecoder } from '../psrp/decode.js';
+import { messageTypeSpecName } from '../psrp/message.js';
+import { OutOfProcChannel, POOL_GUID, spawnServer, type OutOfProcConnection } from '../transport/outofproc/index.js';
+import type { OutgoingPayload } from '../psrp/index.js';
+
+export interface DataTarget {
+  /** The pipeline (lower-case id) the data belongs to; none for the pool. */
+  readonly pipelineId?: string | undefined;
+  /** The data creates the pipeline (WSMan Command arguments). */
+  readonly create?: boolean;
+  /** Host responses (WSMan stream `pr`). */
+  readonly prompt?: boolean;
+}
+
+/** What the endpoint needs from a PowerShell engine (scripted or real). */
+export interface PowerShellEngine {
+  onPayload: (payload: OutgoingPayload) => void;
+  onPipelineDone: (pipelineId: string) => void;
+  receive(data: Uint8Array, target?: DataTarget): void;
+  stop(pipelineId: string): void;
+  /** The engine died or broke the protocol: the shell cannot go on. */
+  onFailure?: (reason: string) => void;
+  /** The client released the command (Signal terminate). */
+  release?(pipelineId: string): void;
+  close(): void;
+}
+
+const TERMINAL = new Set([3, 4, 5]); // Stopped, Completed, Failed
+
+export class RealEngine implements PowerShellEngine {
+  onPayload: PowerShellEngine['onPayload'] = () => undefined;
+  onPipelineDone: PowerShellEngine['onPipelineDone'] = () => undefined;
+  onFailure: (reason: string) => void = () => undefined;
+  readonly #conn: OutOfProcConnection;
+  readonly #channel = new OutOfProcChannel();
+  readonly #decoders = new Map<string, MessageDecoder>();
+  #closed = false;
+  /** Why the engine process ended, when it ended unasked. */
+  failure: string | undefined;
+
+  constructor(command: string | readonly string[]) {
+    this.#conn = spawnServer(command);
+    this.#conn.input.on('data', (chunk: Buffer) => this.#fromServer(chunk));
+    void this.#conn.ended.then((d) => {
+      if (this.#closed) return;
+      this.#fail(`the PowerShell engine ${d.peer} exited (${d.exitCode ?? d.signal}): ${d.stderr ?? ''}`.trim());
+    });
+  }
+
+  receive(data: Uint8Array, target: DataTarget = {}): void {
+    if (this.#closed) return;
+    const guid = target.pipelineId?.toLowerCase() ?? POOL_GUID;
+    if (target.create && guid !== POOL_GUID) this.#channel.command(guid);
+    this.#channel.sendData(guid, target.prompt ? 'PromptResponse' : 'Default', data);
+    this.#flush();
+  }
+
+  stop(pipelineId: string): void {
+    if (this.#closed || this.#channel.isClosing(pipelineId)) return;
+    this.#channel.signal(pipelineId);
+    this.#flush();
+  }
+
+  release(pipelineId: string): void {
+    this.#closePipeline(pipelineId);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#channel.close(POOL_GUID);
+      this.#flush();
+    } catch {
+      // the process is gone already
+    }
+    void this.#conn.shutdown(2_000);
+  }
+
+  #closePipeline(pipelineId: string): void {
+    if (this.#closed || this.#channel.isClosing(pipelineId)) return;
+    try {
+      this.#channel.close(pipelineId);
+      this.#flush();
+    } catch {
+      // never created (no Command was sent): nothing to close
+    }
+  }
+
+  #fromServer(chunk: Buffer): void {
+    try {
+      this.#channel.receive(chunk);
+    } catch (e) {
+      this.#fail(`the PowerShell engine broke the OutOfProc framing: ${(e as Error).message}`);
+      this.close();
+      return;
+    }
+    for (let ev = this.#channel.nextEvent(); ev; ev = this.#channel.nextEvent()) {
+      if (ev.type === 'serverError') this.#fail(`the PowerShell engine reported: ${ev.message}`);
+      if (ev.type !== 'data') continue;
+      const pipelineId = ev.psGuid === POOL_GUID ? undefined : ev.psGuid;
+      this.onPayload({ data: ev.payload, streamType: 'default', ...(pipelineId ? { pipelineId } : {}) });
+      if (pipelineId && this.#finishes(pipelineId, ev.payload)) {
+        this.onPipelineDone(pipelineId);
+        this.#closePipeline(pipelineId);
+      }
+    }
+    this.#flush();
+  }
+
+  /** Whether this pipeline data holds its final PIPELINE_STATE. */
+  #finishes(pipelineId: string, payload: Uint8Array): boolean {
+    let d = this.#decoders.get(pipelineId);
+    if (!d) this.#decoders.set(pipelineId, (d = new MessageDecoder()));
+    for (const m of d.receive(payload)) {
+      if (messageTypeSpecName(m.message.messageType) !== 'PIPELINE_STATE') continue;
+      const state = /<I32 N="PipelineState">(\d+)<\/I32>/.exec(Buffer.from(m.message.data).toString('utf8'));
+      if (state && TERMINAL.has(Number(state[1]))) {
+        this.#decoders.delete(pipelineId);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  #fail(reason: string): void {
+    if (this.failure !== undefined) return;
+    this.failure = reason;
+    this.onFailure(reason);
+  }
+
+  #flush(): void {
+    const out = this.#channel.takeOutput();
+    if (out && !this.#conn.output.destroyed) this.#conn.output.write(out);
+  }
+}

@@ -1,0 +1,75 @@
+// PowerShell's own engine behind psremote's WinRM endpoint (`serve --engine real`):
+// psremote's client speaks WS-Management to the endpoint, which hands each
+// PowerShell shell to a real PSRP server process over OutOfProc. This joins the
+// two halves end to end: open, output as objects, streams, a host call on the
+// `pr` stream, stop, and Disconnect/Reconnect with a pipeline that runs on while
+// the client is away.
+import { afterEach, expect, it } from 'vitest';
+import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
+import { openSession } from '../../src/session/open.js';
+import { describeWithRealEngine } from '../helpers/peers.js';
+
+let ep: LocalEndpoint | undefined;
+afterEach(async () => {
+  await ep?.close();
+  ep = undefined;
+});
+
+describeWithRealEngine('real PowerShell engine behind the WinRM endpoint', (host) => {
+  it('runs pipelines with every stream, answers a host call, stops, and closes', async () => {
+    ep = await startEndpoint({ realEngine: [host] });
+    const pool = await openSession(ep.url, {
+      signal: AbortSignal.timeout(60_000),
+      host: { call: (c) => (c.method === 'ReadLine' ? 'typed over wsman' : undefined) },
+    });
+    try {
+      expect((await pool.invoke('1..3 | ForEach-Object { $_ * 2 }').result()).output).toEqual([2, 4, 6]);
+      const r = await pool.invoke('Write-Warning w1; Write-Verbose v1 -Verbose; Write-Error e1; "out"').result();
+      expect(r.output).toEqual(['out']);
+      expect(r.warnings).toHaveLength(1);
+      expect(r.verbose).toHaveLength(1);
+      expect(r.errors).toHaveLength(1);
+      expect((await pool.invoke('$x = Read-Host; "got $x"').result()).output).toEqual(['got typed over wsman']);
+      const sleeper = pool.invoke('Start-Sleep -Seconds 30; "never"');
+      await sleeper.started;
+      await new Promise((res) => setTimeout(res, 300));
+      await sleeper.stop();
+      expect(sleeper.state).toBe('Stopped');
+      expect((await pool.invoke('"still alive"').result()).output).toEqual(['still alive']);
+    } finally {
+      await pool.close(AbortSignal.timeout(30_000));
+    }
+    expect(ep.stats.openShells).toBe(0);
+    expect(ep.log.filter((l) => l.operation === 'engine')).toEqual([]);
+  });
+
+  it('Disconnect-PSSession while a pipeline runs, Connect-PSSession later: the output produced meanwhile arrives once', async () => {
+    ep = await startEndpoint({ realEngine: [host] });
+    const pool = await openSession(ep.url, { signal: AbortSignal.timeout(60_000) });
+    try {
+      const inv = pool.invoke('1..3 | ForEach-Object { $_ }; Start-Sleep -Milliseconds 800; 4..6 | ForEach-Object { $_ }');
+      const seen: unknown[] = [];
+      const done = (async () => {
+        for await (const x of inv) seen.push(x);
+      })();
+      while (seen.length < 3) await new Promise((res) => setTimeout(res, 20));
+      await pool.disconnect({ idleTimeoutMs: 60_000 });
+      expect(ep.shells()[0]?.state).toBe('Disconnected');
+      await new Promise((res) => setTimeout(res, 1_500)); // the rest is produced while we are away
+      expect(seen).toEqual([1, 2, 3]);
+      await pool.reconnect();
+      await done;
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+      expect((await inv.result()).state).toBe('Completed');
+    } finally {
+      await pool.close(AbortSignal.timeout(30_000));
+    }
+  });
+
+  it('an engine that cannot start ends the session with a clear error, not a hang', async () => {
+    ep = await startEndpoint({ realEngine: ['/nonexistent/psrp-server'] });
+    const err = await openSession(ep.url, { signal: AbortSignal.timeout(20_000), networkRetryMs: 0 }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
+    expect(ep.log.find((l) => l.operation === 'engine')?.reason).toMatch(/could not start \/nonexistent\/psrp-server/);
+  });
+});
