@@ -46,6 +46,7 @@ export type ErrorCode =
   | 'PSR_SESSION_BROKEN'
   | 'PSR_SESSION_DISCONNECTED'
   | 'PSR_SESSION_NOT_FOUND'
+  | 'PSR_SESSION_IN_USE'
   | 'PSR_PIPELINE_FAILED'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'

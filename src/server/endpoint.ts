@@ -26,6 +26,7 @@ import {
   faultEnvelope,
   identifyResponse,
   quotaFault,
+  IN_USE_FAULT,
   receiveResponseBody,
   shellXml,
   type FaultSpec,
@@ -428,6 +429,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml.
   function connect(env: ParsedEnvelope, info: RequestInfo): string {
     const shell = shellOf(info);
+    // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
+    if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
     if (!shell.engine) throw new Fault(FAULTS.actionNotSupported);
     const el = childElement(env.body, NS.shell, 'Connect');
     if (!el) throw new Fault(FAULTS.invalidParameter);
@@ -438,6 +441,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     }
     const cx = childElement(el, NS.powershell, 'connectXml');
     if (!cx) throw new Fault(FAULTS.invalidParameter);
+    if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
     if (shell.engine instanceof RealEngine) {
       // PowerShell's OutOfProc server has no connect path (spec-notes/real-engine.md).
       throw new Fault({ ...FAULTS.actionNotSupported, reason: 'psremote serve: Connect from another client is not available with the real engine; use the scripted engine, or Reconnect from the same client' });

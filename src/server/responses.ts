@@ -131,6 +131,18 @@ export const FAULTS = {
   },
 } satisfies Record<string, FaultSpec>;
 
+/**
+ * Connect to a shell another client holds (ERROR_WSMAN_INUSE_CANNOT_RECONNECT,
+ * 0x803381CD). Code from PowerShell's WSManNativeAPI.cs; the text is modelled
+ * on Windows' message, since no recording has it.
+ */
+export const IN_USE_FAULT: FaultSpec = {
+  code: 'Sender',
+  subcode: 'w:InvalidParameter',
+  reason: 'The WS-Management service cannot connect to the shell because it is in use by another client. Disconnect it there first, or wait until the server disconnects it. ',
+  wsmanCode: 2150859213,
+};
+
 export function faultEnvelope(f: FaultSpec, relatesTo: string | undefined, messageId: string): string {
   const body =
     `<s:Fault><s:Code><s:Value>s:${f.code}</s:Value><s:Subcode><s:Value>${f.subcode}</s:Value></s:Subcode></s:Code>` +

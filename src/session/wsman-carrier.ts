@@ -22,6 +22,7 @@ import {
 import { PsRemoteError, UsageError } from '../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from './wsman-client.js';
+import { explainConnectFailure } from './connect-errors.js';
 
 export interface WSManCarrierOptions {
   /** Session configuration (JEA and custom endpoints); default Microsoft.PowerShell. */
@@ -58,7 +59,7 @@ function gone(e: unknown, shellId: string, url: string): unknown {
   if (!(e instanceof WSManFaultError) || e.kind !== 'ShellNotFound') return e;
   return new PsRemoteError(
     'PSR_SESSION_NOT_FOUND',
-    `the session ${shellId} no longer exists on ${url}: it expired (idle timeout) or was removed`,
+    `the session ${shellId} on ${url} no longer exists: it expired (idle timeout) or was removed`,
     { cause: e },
   );
 }
@@ -329,8 +330,11 @@ export class WSManCarrier implements PsrpCarrier {
         protocolVersion: this.#opts.protocolVersion ?? '2.3',
         ...(signal ? { signal } : {}),
       })
-      .catch((e: unknown) => {
-        throw gone(e, this.#shellId!, this.client.url);
+      .catch(async (e: unknown) => {
+        const shellId = this.#shellId!;
+        // Not ours: closing this carrier must not Delete a shell we failed to connect to.
+        this.#shellId = undefined;
+        throw await explainConnectFailure(e, this.client, shellId, this.resourceUri);
       });
     if (answer && answer.length > 0) sink.payload(answer);
     this.#poolLoop = this.#receiveLoop(undefined);

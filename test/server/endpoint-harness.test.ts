@@ -76,7 +76,7 @@ describe('idle disconnect and expiry', () => {
     expect(ep.shells()).toEqual([]);
     const err = await connectSession(ep.url, shellId).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
-    expect((err as Error).message).toMatch(new RegExp(`the session ${shellId} no longer exists on .*: it expired \\(idle timeout\\) or was removed`));
+    expect((err as Error).message).toMatch(new RegExp(`the session ${shellId} on .* no longer exists: it expired \\(idle timeout\\) or was removed`));
     await expect(a.reconnect()).rejects.toMatchObject({ code: 'PSR_SESSION_NOT_FOUND' });
   });
 });
