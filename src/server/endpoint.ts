@@ -26,6 +26,7 @@ import {
   faultEnvelope,
   identifyResponse,
   quotaFault,
+  configBody,
   IN_USE_FAULT,
   receiveResponseBody,
   shellXml,
@@ -219,9 +220,11 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return c;
   };
 
-  function describe(s: Shell) {
+  function describe(s: Shell, listing = false) {
     const now = Date.now();
     return {
+      ...(s.kind === 'cmd' ? { environment: s.env, workingDirectory: s.cwd } : {}),
+      ...(listing ? { memoryUsedMB: Math.round(process.memoryUsage().rss / 1048576), childProcesses: [...s.commands.values()].filter((c) => c.child && !c.out.done).length } : {}),
       shellId: s.id,
       resourceUri: s.resourceUri,
       owner: s.owner,
@@ -343,6 +346,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
 
   async function receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
     const shell = shellOf(info);
+    // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
+    if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
     const out = info.commandId ? commandOf(shell, info.commandId).out : shell.poolOut;
     const header = env.header;
     const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
@@ -382,7 +387,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     return receiveResponseBody(taken, {
       commandId: info.commandId.toUpperCase(),
       state: finished ? 'Done' : 'Running',
-      ...(finished && shell.kind === 'cmd' ? { exitCode: out.exitCode ?? 0 } : {}),
+      // Windows reports ExitCode 0 for a finished PowerShell command too.
+      ...(finished ? { exitCode: shell.kind === 'cmd' ? (out.exitCode ?? 0) : 0 } : {}),
     });
   }
 
@@ -415,14 +421,14 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     shell.disconnectedAt = Date.now();
     wake(shell.poolOut); // the old client's pool Receive ends
     for (const c of shell.commands.values()) wake(c.out);
-    return '<rsp:DisconnectResponse/>';
+    return ''; // Windows answers with an empty body
   }
 
   function reconnect(info: RequestInfo): string {
     const shell = shellOf(info);
     shell.state = 'Connected';
     delete shell.disconnectedAt;
-    return '<rsp:ReconnectResponse/>';
+    return ''; // Windows answers with an empty body
   }
 
   // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
@@ -451,14 +457,17 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
     shell.state = 'Connected';
     delete shell.disconnectedAt;
-    return `<rsp:ConnectResponse><pwsh:connectResponseXml xmlns:pwsh="${NS.powershell}">${answer.toString('base64')}</pwsh:connectResponseXml></rsp:ConnectResponse>`;
+    return (
+      `<rsp:ConnectResponse><rsp:InputStreams>${shell.inputStreams}</rsp:InputStreams><rsp:OutputStreams>${shell.outputStreams}</rsp:OutputStreams>` +
+      `<connectResponseXml xmlns="${NS.powershell}">${answer.toString('base64')}</connectResponseXml></rsp:ConnectResponse>`
+    );
   }
 
   // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
   function enumerate(env: ParsedEnvelope, info: RequestInfo): string {
     let items = '';
     if (info.resourceUri === RESOURCE.shell) {
-      for (const s of shells.values()) items += shellXml(describe(s), s.kind);
+      for (const s of shells.values()) items += shellXml(describe(s, true), s.kind);
     } else if (info.resourceUri === RESOURCE.shellCommand) {
       const en = childElement(env.body, NS.enumeration, 'Enumerate');
       const filter = en && childElement(en, NS.wsman, 'Filter');
@@ -469,7 +478,18 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
         items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${c.id}</rsp:CommandId></rsp:Command>`;
       }
     } else throw new Fault(FAULTS.actionNotSupported);
-    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext><w:Items>${items}</w:Items><w:EndOfSequence/></n:EnumerateResponse>`;
+    // Windows leaves out Items when there are none.
+    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext>${items ? `<w:Items>${items}</w:Items>` : ''}<w:EndOfSequence/></n:EnumerateResponse>`;
+  }
+
+  // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
+  function get(info: RequestInfo): string {
+    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(maxEnvelope / 1024, maxOpMs);
+    if (info.shellId) {
+      const s = shellOf(info);
+      return shellXml(describe(s, true), s.kind);
+    }
+    throw new Fault(FAULTS.actionNotSupported);
   }
 
   function remove(info: RequestInfo): string {
@@ -568,6 +588,9 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           break;
         case 'Enumerate':
           answer = envelope(ACTION.EnumerateResponse, info.messageId, enumerate(env, info), messageId);
+          break;
+        case 'Get':
+          answer = envelope(ACTION.GetResponse, info.messageId, get(info), messageId);
           break;
         default:
           answer = new Fault(FAULTS.actionNotSupported);

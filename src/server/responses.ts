@@ -30,6 +30,12 @@ export interface ShellDescription {
   readonly runTimeMs: number;
   readonly inactivityMs: number;
   readonly name?: string | undefined;
+  /** WinRS shells echo what Create asked for. */
+  readonly environment?: Readonly<Record<string, string>> | undefined;
+  readonly workingDirectory?: string | undefined;
+  /** Enumerate and Get report these; Create does not. */
+  readonly memoryUsedMB?: number | undefined;
+  readonly childProcesses?: number | undefined;
 }
 
 /** `rsp:Shell` with the elements Windows returns: fewer for cmd shells than for PowerShell shells. */
@@ -41,6 +47,12 @@ export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): strin
     `<rsp:ResourceUri>${text(s.resourceUri)}</rsp:ResourceUri><rsp:Owner>${text(s.owner)}</rsp:Owner>` +
     `<rsp:ClientIP>${text(s.clientIP)}</rsp:ClientIP>` +
     (ps ? `<rsp:ProcessId>${s.processId}</rsp:ProcessId>` : '') +
+    (s.environment && Object.keys(s.environment).length
+      ? `<rsp:Environment>${Object.entries(s.environment)
+          .map(([k, v]) => `<rsp:Variable Name="${attr(k)}">${text(v)}</rsp:Variable>`)
+          .join('')}</rsp:Environment>`
+      : '') +
+    (s.workingDirectory ? `<rsp:WorkingDirectory>${text(s.workingDirectory)}</rsp:WorkingDirectory>` : '') +
     `<rsp:IdleTimeOut>${toDuration(s.idleTimeoutMs)}</rsp:IdleTimeOut><rsp:InputStreams>${text(s.inputStreams)}</rsp:InputStreams>` +
     `<rsp:OutputStreams>${text(s.outputStreams)}</rsp:OutputStreams>` +
     (ps
@@ -50,7 +62,10 @@ export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): strin
         `<rsp:State>${s.state}</rsp:State>`
       : '') +
     `<rsp:ShellRunTime>${toDuration(s.runTimeMs)}</rsp:ShellRunTime>` +
-    `<rsp:ShellInactivity>${toDuration(s.inactivityMs)}</rsp:ShellInactivity></rsp:Shell>`
+    `<rsp:ShellInactivity>${toDuration(s.inactivityMs)}</rsp:ShellInactivity>` +
+    (s.memoryUsedMB !== undefined ? `<rsp:MemoryUsed>${s.memoryUsedMB}MB</rsp:MemoryUsed>` : '') +
+    (s.childProcesses !== undefined ? `<rsp:ChildProcesses>${s.childProcesses}</rsp:ChildProcesses>` : '') +
+    `</rsp:Shell>`
   );
 }
 
@@ -183,4 +198,13 @@ export function quotaFault(kind: 'shells' | 'operations', max: number): FaultSpe
         reason: `The WS-Management service cannot process the request. This user is allowed a maximum number of ${max} concurrent operations, which has been exceeded. Close existing operations for this user, or raise the quota for this user. `,
         wsmanCode: 2150859174,
       };
+}
+
+/** WS-Transfer Get of `…/wsman/1/config` (what pypsrp reads MaxEnvelopeSizekb from), trimmed to what clients read. */
+export function configBody(maxEnvelopeSizeKb: number, maxTimeoutMs: number): string {
+  const cfg = 'http://schemas.microsoft.com/wbem/wsman/1/config';
+  return (
+    `<cfg:Config xmlns:cfg="${cfg}"><cfg:MaxEnvelopeSizekb>${maxEnvelopeSizeKb}</cfg:MaxEnvelopeSizekb><cfg:MaxTimeoutms>${maxTimeoutMs}</cfg:MaxTimeoutms>` +
+    `<cfg:MaxBatchItems>32000</cfg:MaxBatchItems><cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests></cfg:Config>`
+  );
 }
