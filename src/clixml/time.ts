@@ -1,0 +1,236 @@
+// <DT> System.DateTime and <TS> System.TimeSpan at .NET precision (100 ns
+// ticks), which a JavaScript Date (1 ms) cannot hold. A DateTime also keeps its
+// kind: "Z" is Utc, an offset is Local (the offset as written is kept, since
+// .NET writes the sender's local offset), no suffix is Unspecified. The text
+// forms are those of XmlConvert with XmlDateTimeSerializationMode.RoundtripKind
+// and XmlConvert.ToString(TimeSpan), which PowerShell's serializer uses.
+
+import { UsageError } from '../errors.js';
+
+export type DateTimeKind = 'Utc' | 'Local' | 'Unspecified';
+
+const TICKS_PER_SECOND = 10_000_000n;
+const TICKS_PER_MS = 10_000n;
+const SECONDS_PER_DAY = 86_400;
+/** Days from 0001-01-01 to 1970-01-01. */
+const EPOCH_DAYS = 719_162;
+/** DateTime.MaxValue.Ticks. */
+export const DATETIME_MAX_TICKS = 3_155_378_975_999_999_999n;
+
+// Days since 0001-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil, shifted).
+function daysFromCivil(y: number, m: number, d: number): number {
+  const yy = m <= 2 ? y - 1 : y;
+  const era = Math.floor(yy / 400);
+  const yoe = yy - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146_097 + doe - 719_468 + EPOCH_DAYS;
+}
+
+function civilFromDays(days: number): [number, number, number] {
+  const z = days - EPOCH_DAYS + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d];
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** Seven-digit fraction with trailing zeros (and the dot) dropped, as .NET's "FFFFFFF". */
+function fraction7(ticks: number): string {
+  if (ticks === 0) return '';
+  let s = String(ticks).padStart(7, '0');
+  let end = s.length;
+  while (s.charCodeAt(end - 1) === 0x30) end--;
+  s = s.slice(0, end);
+  return `.${s}`;
+}
+
+const DT_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/;
+
+export class PSDateTime {
+  readonly tag = 'DT' as const;
+  /** 100-ns ticks since 0001-01-01T00:00:00 of the clock time as written (before the offset). */
+  readonly ticks: bigint;
+  readonly kind: DateTimeKind;
+  /** UTC offset in minutes as written (Local); 0 for Utc and Unspecified. */
+  readonly offsetMinutes: number;
+
+  constructor(ticks: bigint, kind: DateTimeKind = 'Utc', offsetMinutes = 0) {
+    if (typeof ticks !== 'bigint' || ticks < 0n || ticks > DATETIME_MAX_TICKS) throw new UsageError(`DateTime: ticks ${String(ticks)} out of range`);
+    if (kind !== 'Utc' && kind !== 'Local' && kind !== 'Unspecified') throw new UsageError(`DateTime: unknown kind ${String(kind)}`);
+    if (!Number.isInteger(offsetMinutes) || Math.abs(offsetMinutes) > 14 * 60 || (kind !== 'Local' && offsetMinutes !== 0)) {
+      throw new UsageError(`DateTime: offset ${offsetMinutes} minutes is not valid for kind ${kind}`);
+    }
+    this.ticks = ticks;
+    this.kind = kind;
+    this.offsetMinutes = offsetMinutes;
+  }
+
+  /**
+   * Parses the xs:dateTime text PowerShell writes. Returns undefined when the
+   * text is not one. More than 7 fraction digits are rounded to 100 ns as .NET does.
+   */
+  static parse(text: string): PSDateTime | undefined {
+    const m = DT_RE.exec(text);
+    if (m === null) return undefined;
+    const y = +m[1]!, mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, s = +m[6]!;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+    let frac = 0;
+    let carry = 0;
+    const f = m[7];
+    if (f !== undefined) {
+      if (f.length <= 7) frac = Number(f.padEnd(7, '0'));
+      else {
+        frac = Number(f.slice(0, 7)) + (f.charCodeAt(7) >= 0x35 ? 1 : 0);
+        if (frac === 10_000_000) {
+          frac = 0;
+          carry = 1;
+        }
+      }
+    }
+    let kind: DateTimeKind = 'Unspecified';
+    let offset = 0;
+    const z = m[8];
+    if (z === 'Z') kind = 'Utc';
+    else if (z !== undefined) {
+      const oh = +z.slice(1, 3), om = +z.slice(4, 6);
+      if (om > 59 || oh * 60 + om > 14 * 60) return undefined;
+      kind = 'Local';
+      offset = (z.charCodeAt(0) === 0x2d ? -1 : 1) * (oh * 60 + om);
+    }
+    const secs = daysFromCivil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + s + carry;
+    const ticks = BigInt(secs) * TICKS_PER_SECOND + BigInt(frac);
+    if (ticks > DATETIME_MAX_TICKS) return undefined;
+    return new PSDateTime(ticks, kind, offset);
+  }
+
+  /** From a JavaScript Date (ms precision). Local uses this process's offset at that instant. */
+  static fromDate(date: Date, kind: DateTimeKind = 'Utc'): PSDateTime {
+    const ms = date.getTime();
+    if (!Number.isFinite(ms)) throw new UsageError('DateTime: invalid Date');
+    const offset = kind === 'Local' ? -date.getTimezoneOffset() : 0;
+    const ticks = (BigInt(ms) + BigInt(offset) * 60_000n + BigInt(EPOCH_DAYS) * 86_400_000n) * TICKS_PER_MS;
+    return new PSDateTime(ticks, kind, offset);
+  }
+
+  /** The instant (ms precision; sub-millisecond ticks are dropped). Unspecified is taken as UTC. */
+  toDate(): Date {
+    const ms = this.ticks / TICKS_PER_MS - BigInt(EPOCH_DAYS) * 86_400_000n - BigInt(this.offsetMinutes) * 60_000n;
+    return new Date(Number(ms));
+  }
+
+  /** Ticks within the second (0..9,999,999). */
+  get fractionTicks(): number {
+    return Number(this.ticks % TICKS_PER_SECOND);
+  }
+
+  /** The CLIXML text: yyyy-MM-ddTHH:mm:ss[.fffffff][Z|±hh:mm]. */
+  toString(): string {
+    const secs = Number(this.ticks / TICKS_PER_SECOND);
+    const days = Math.floor(secs / SECONDS_PER_DAY);
+    let rest = secs - days * SECONDS_PER_DAY;
+    const [y, mo, d] = civilFromDays(days);
+    const h = Math.floor(rest / 3600);
+    rest -= h * 3600;
+    const mi = Math.floor(rest / 60);
+    const s = rest - mi * 60;
+    let zone = '';
+    if (this.kind === 'Utc') zone = 'Z';
+    else if (this.kind === 'Local') {
+      const a = Math.abs(this.offsetMinutes);
+      zone = `${this.offsetMinutes < 0 ? '-' : '+'}${pad2(Math.floor(a / 60))}:${pad2(a % 60)}`;
+    }
+    return `${String(y).padStart(4, '0')}-${pad2(mo)}-${pad2(d)}T${pad2(h)}:${pad2(mi)}:${pad2(s)}${fraction7(this.fractionTicks)}${zone}`;
+  }
+
+  valueOf(): number {
+    return this.toDate().getTime();
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
+
+const TS_RE = /^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?$/;
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** <TS>: System.TimeSpan as signed 100-ns ticks. */
+export class PSDuration {
+  readonly tag = 'TS' as const;
+  readonly ticks: bigint;
+
+  constructor(ticks: bigint) {
+    if (typeof ticks !== 'bigint' || ticks < -INT64_MAX - 1n || ticks > INT64_MAX) throw new UsageError(`TimeSpan: ticks ${String(ticks)} out of range`);
+    this.ticks = ticks;
+  }
+
+  static fromMilliseconds(ms: number): PSDuration {
+    if (!Number.isFinite(ms)) throw new UsageError('TimeSpan: milliseconds must be finite');
+    return new PSDuration(BigInt(Math.round(ms * 10_000)));
+  }
+
+  /**
+   * Parses xs:duration. Years and months count 365 and 30 days (as
+   * XmlConvert.ToTimeSpan does); fraction digits beyond 100 ns are dropped.
+   */
+  static parse(text: string): PSDuration | undefined {
+    const m = TS_RE.exec(text);
+    if (m === null) return undefined;
+    // "P" alone, or a "T" with nothing after it, is not a duration.
+    if (m.slice(2, 8).every((x) => x === undefined) || text.endsWith('T')) return undefined;
+    const n = (i: number): bigint => (m[i] === undefined ? 0n : BigInt(m[i]!));
+    const days = n(2) * 365n + n(3) * 30n + n(4);
+    const secs = ((days * 24n + n(5)) * 60n + n(6)) * 60n + n(7);
+    const frac = m[8] === undefined ? 0n : BigInt(m[8].slice(0, 7).padEnd(7, '0'));
+    let ticks = secs * TICKS_PER_SECOND + frac;
+    if (m[1] !== undefined) ticks = -ticks;
+    if (ticks < -INT64_MAX - 1n || ticks > INT64_MAX) return undefined;
+    return new PSDuration(ticks);
+  }
+
+  get milliseconds(): number {
+    return Number(this.ticks) / 10_000;
+  }
+
+  /** The CLIXML text, e.g. PT9.0269026S, P1DT2H, -PT0.5S, PT0S. */
+  toString(): string {
+    let t = this.ticks < 0n ? -this.ticks : this.ticks;
+    const frac = Number(t % TICKS_PER_SECOND);
+    t /= TICKS_PER_SECOND;
+    const s = t % 60n;
+    t /= 60n;
+    const mi = t % 60n;
+    t /= 60n;
+    const h = t % 24n;
+    const d = t / 24n;
+    let out = this.ticks < 0n ? '-P' : 'P';
+    if (d !== 0n) out += `${d}D`;
+    if (h !== 0n || mi !== 0n || s !== 0n || frac !== 0) {
+      out += 'T';
+      if (h !== 0n) out += `${h}H`;
+      if (mi !== 0n) out += `${mi}M`;
+      if (s !== 0n || frac !== 0) out += `${s}${fraction7(frac)}S`;
+    }
+    return out.endsWith('P') ? `${out}T0S` : out;
+  }
+
+  valueOf(): number {
+    return this.milliseconds;
+  }
+
+  toJSON(): string {
+    return this.toString();
+  }
+}
