@@ -25,7 +25,9 @@ const DECODE = /_[xX]([0-9A-Fa-f]{4}|[0-9A-Fa-f]{8})_/g;
  * Unicode code point (the caller reports where).
  */
 export function decodeClixmlString(s: string): string | undefined {
-  if (s.indexOf('_x') < 0 && s.indexOf('_X') < 0) return s;
+  const u = s.indexOf('_');
+  if (u < 0) return s;
+  if (s.indexOf('_x', u) < 0 && s.indexOf('_X', u) < 0) return s;
   let bad = false;
   const out = s.replace(DECODE, (_m, hex: string) => {
     const cp = parseInt(hex, 16);

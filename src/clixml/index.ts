@@ -6,7 +6,20 @@ import { ClixmlReader, type ClixmlReadOptions } from './reader.js';
 import { ClixmlWriter, objsOpen, type ClixmlWriteOptions } from './writer.js';
 import type { PSValue } from './values.js';
 
-export * from './values.js';
+export {
+  PSObject,
+  PSPropertySet,
+  PSProgressRecord,
+  TYPE_NAMES,
+  clixmlTagOf,
+  dictGet,
+  isPSObject,
+  type CollectionKind,
+  type PSMember,
+  type PSObjectInit,
+  type PSPrimitive,
+  type PSValue,
+} from './values.js';
 export * from './primitives.js';
 export * from './time.js';
 export { toPlain, type PlainOptions } from './plain.js';

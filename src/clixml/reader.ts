@@ -11,7 +11,7 @@ import { INT64_MAX, INT64_MIN, PSByte, PSChar, PSDecimal, PSDouble, PSGuid, PSIn
 import { parseBase64, parseBigInt, parseDecimalText, parseFloatText, parseSmallInt, trimXml } from './numbers.js';
 import { Scanner, clip } from './scanner.js';
 import { PSDateTime, PSDuration } from './time.js';
-import { PSObject, PSProgressRecord, PSPropertySet, type PSMember, type PSPrimitive, type PSValue } from './values.js';
+import { BARE, PSObject, PSProgressRecord, PSPropertySet, type PSMember, type PSPrimitive, type PSValue } from './values.js';
 import { isGuid } from '../util/guid.js';
 
 export interface ClixmlReadOptions {
@@ -47,8 +47,9 @@ export class ClixmlReader {
   readonly #cipher: SecureStringCipher | undefined;
   readonly #maxDepth: number;
   readonly #maxObjects: number;
-  readonly #refs = new Map<string, PSObject>();
-  readonly #tns = new Map<string, readonly string[]>();
+  readonly #refs = new Map<number | string, PSObject>();
+  readonly #tns = new Map<number | string, readonly string[]>();
+  readonly #names = new Map<string, string>();
   #count = 0;
 
   constructor(text: string, options: ClixmlReadOptions = {}) {
@@ -107,39 +108,41 @@ export class ClixmlReader {
     const sc = this.sc;
     const t = sc.tag;
     const at = t.at;
-    const n = t.n;
-    const sel = t.selfClosing;
-    const bad = (what: string, text: string): never => {
-      throw sc.clixmlError(`invalid ${what} ${JSON.stringify(clip(text))} in <${name}${n === undefined ? '' : ` N="${clip(n)}"`}>`, at);
-    };
+        const sel = t.selfClosing;
     switch (name) {
       case 'S':
         return sel ? '' : this.#str('S', at);
       case 'I32': {
+        const fast = sel ? undefined : sc.tryReadInt('I32', -2147483648, 2147483647);
+        if (fast !== undefined) return fast;
         const s = this.#text(name, sel);
         const v = parseSmallInt(s, -2147483648, 2147483647);
-        return v === undefined ? bad('Int32', s) : v;
+        return v === undefined ? this.#bad('Int32', s, name, at) : v;
       }
       case 'B': {
+        const fast = sel ? undefined : sc.tryReadBool();
+        if (fast !== undefined) return fast;
         const s = trimXml(this.#text(name, sel));
         if (s === 'true' || s === '1') return true;
         if (s === 'false' || s === '0') return false;
-        return bad('Boolean', s);
+        return this.#bad('Boolean', s, name, at);
       }
       case 'Nil': {
         const s = this.#text(name, sel);
-        if (trimXml(s) !== '') bad('Nil (it must be empty)', s);
+        if (trimXml(s) !== '') this.#bad('Nil (it must be empty)', s, name, at);
         return null;
       }
       case 'I64': {
+        const fast = sel ? undefined : sc.tryReadInt('I64', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+        if (fast !== undefined) return new PSInt64(BigInt(fast));
         const s = this.#text(name, sel);
         const v = parseBigInt(s, INT64_MIN, INT64_MAX);
-        return v === undefined ? bad('Int64', s) : new PSInt64(v);
+        return v === undefined ? this.#bad('Int64', s, name, at) : new PSInt64(v);
       }
       case 'U64': {
         const s = this.#text(name, sel);
         const v = parseBigInt(s, 0n, UINT64_MAX);
-        return v === undefined ? bad('UInt64', s) : new PSUInt64(v);
+        return v === undefined ? this.#bad('UInt64', s, name, at) : new PSUInt64(v);
       }
       case 'U32':
       case 'I16':
@@ -147,46 +150,48 @@ export class ClixmlReader {
       case 'By':
       case 'SB':
       case 'C': {
-        const s = this.#text(name, sel);
         const [min, max, make, what] = SMALL_INTS[name];
+        const fast = sel ? undefined : sc.tryReadInt(name, min, max);
+        if (fast !== undefined) return make(fast);
+        const s = this.#text(name, sel);
         const v = parseSmallInt(s, min, max);
-        return v === undefined ? bad(what, s) : make(v);
+        return v === undefined ? this.#bad(what, s, name, at) : make(v);
       }
       case 'Db':
       case 'Sg': {
         const s = this.#text(name, sel);
         const v = parseFloatText(s);
-        if (v === undefined) bad(name === 'Db' ? 'Double' : 'Single', s);
+        if (v === undefined) this.#bad(name === 'Db' ? 'Double' : 'Single', s, name, at);
         return name === 'Db' ? new PSDouble(v!) : new PSSingle(v!);
       }
       case 'D': {
         const s = this.#text(name, sel);
         const v = parseDecimalText(s);
-        return v === undefined ? bad('Decimal', s) : new PSDecimal(v);
+        return v === undefined ? this.#bad('Decimal', s, name, at) : new PSDecimal(v);
       }
       case 'DT': {
         const s = this.#text(name, sel);
-        return PSDateTime.parse(trimXml(s)) ?? bad('DateTime', s);
+        return PSDateTime.parse(trimXml(s)) ?? this.#bad('DateTime', s, name, at);
       }
       case 'TS': {
         const s = this.#text(name, sel);
-        return PSDuration.parse(trimXml(s)) ?? bad('TimeSpan (xs:duration)', s);
+        return PSDuration.parse(trimXml(s)) ?? this.#bad('TimeSpan (xs:duration)', s, name, at);
       }
       case 'G': {
         const s = trimXml(this.#text(name, sel));
         const g = s.length === 38 && s.charCodeAt(0) === 0x7b && s.charCodeAt(37) === 0x7d ? s.slice(1, 37) : s;
-        return isGuid(g) ? new PSGuid(g) : bad('Guid', s);
+        return isGuid(g) ? new PSGuid(g) : this.#bad('Guid', s, name, at);
       }
       case 'BA': {
         const s = this.#text(name, sel);
-        return parseBase64(s) ?? bad('base64 in a byte array', s);
+        return parseBase64(s) ?? this.#bad('base64 in a byte array', s, name, at);
       }
       case 'Version': {
         const s = this.#text(name, sel);
         try {
           return new PSVersion(s);
         } catch {
-          return bad('Version', s);
+          return this.#bad('Version', s, name, at);
         }
       }
       case 'URI':
@@ -197,7 +202,7 @@ export class ClixmlReader {
         return new PSScriptBlock(sel ? '' : this.#str(name, at));
       case 'SS': {
         const s = trimXml(this.#text(name, sel));
-        if (parseBase64(s) === undefined) bad('SecureString (not base64)', s);
+        if (parseBase64(s) === undefined) this.#bad('SecureString (not base64)', s, name, at);
         return this.#cipher === undefined ? PSSecureString.fromEncrypted(s) : PSSecureString.fromPlaintext(this.#cipher.decryptFromBase64(s));
       }
       case 'PR':
@@ -207,13 +212,18 @@ export class ClixmlReader {
     throw sc.clixmlError(`unknown CLIXML element <${clip(name)}>`, at);
   }
 
+  #bad(what: string, text: string, name: string, at: number): never {
+    const n = this.sc.tag.at === at ? this.sc.tag.n : undefined;
+    throw this.sc.clixmlError(`invalid ${what} ${JSON.stringify(clip(text))} in <${name}${n === undefined ? '' : ` N="${clip(n)}"`}>`, at);
+  }
+
   #ref(): PSObject {
     const sc = this.sc;
     const { refId, at, selfClosing } = sc.tag;
     if (!selfClosing && trimXml(sc.readText('Ref')) !== '') throw sc.clixmlError('<Ref> has content', at);
     if (refId === undefined) throw sc.clixmlError('<Ref> without a RefId', at);
     const o = this.#refs.get(refId);
-    if (o === undefined) throw sc.clixmlError(`<Ref RefId="${clip(refId)}"> names no earlier <Obj>`, at);
+    if (o === undefined) throw sc.clixmlError(`<Ref RefId="${clip(String(refId))}"> names no earlier <Obj>`, at);
     return o;
   }
 
@@ -221,9 +231,9 @@ export class ClixmlReader {
     const sc = this.sc;
     const { refId, at, selfClosing } = sc.tag;
     if (depth > this.#maxDepth) throw new LimitError('CLIXML depth', this.#maxDepth, depth, sc.at(at), 'PSR_CLIXML_DEPTH_LIMIT');
-    const o = new PSObject();
+    const o = new PSObject(BARE);
     if (refId !== undefined) {
-      if (this.#refs.has(refId)) throw sc.clixmlError(`RefId "${clip(refId)}" is used by two <Obj> elements`, at);
+      if (this.#refs.has(refId)) throw sc.clixmlError(`RefId "${clip(String(refId))}" is used by two <Obj> elements`, at);
       this.#refs.set(refId, o);
     }
     if (selfClosing) return o;
@@ -248,12 +258,12 @@ export class ClixmlReader {
         case 'Props':
           if (sawProps) throw sc.clixmlError('<Obj> has two <Props>', c.at);
           sawProps = true;
-          if (!c.selfClosing) this.#properties(o.adapted, 'Props', depth, false);
+          if (!c.selfClosing) this.#properties((o.adapted = new Map()), 'Props', depth, false);
           break;
         case 'MS':
           if (sawMS) throw sc.clixmlError('<Obj> has two <MS>', c.at);
           sawMS = true;
-          if (!c.selfClosing) this.#properties(o.extended, 'MS', depth, true);
+          if (!c.selfClosing) this.#properties((o.extended = new Map()), 'MS', depth, true);
           break;
         case 'DCT':
           if (body !== undefined) throw sc.clixmlError(`<Obj> has two bodies (<${body}> and <DCT>)`, c.at);
@@ -298,7 +308,7 @@ export class ClixmlReader {
     }
     const frozen = Object.freeze(names);
     if (refId !== undefined) {
-      if (this.#tns.has(refId)) throw sc.clixmlError(`<TN RefId="${clip(refId)}"> is defined twice`, at);
+      if (this.#tns.has(refId)) throw sc.clixmlError(`<TN RefId="${clip(String(refId))}"> is defined twice`, at);
       this.#tns.set(refId, frozen);
     }
     return frozen;
@@ -321,8 +331,13 @@ export class ClixmlReader {
       // A member without N (the 2.2.2.29 spec example has <MS><S></S></MS>) is kept under the
       // name "", which PowerShell cannot give a property, and written back without N.
       const raw = t.n ?? '';
-      const name = decodeClixmlString(raw);
-      if (name === undefined) throw sc.clixmlError('an _xHHHHHHHH_ escape in a property name names no Unicode character', at);
+      // Property names repeat from object to object: one decoded string per distinct name.
+      let name = this.#names.get(raw);
+      if (name === undefined) {
+        name = decodeClixmlString(raw);
+        if (name === undefined) throw sc.clixmlError('an _xHHHHHHHH_ escape in a property name names no Unicode character', at);
+        if (this.#names.size < 65536) this.#names.set(raw, name);
+      }
       if (target.has(name)) throw sc.clixmlError(`property ${JSON.stringify(clip(name))} appears twice in <${section}>`, at);
       if (sets && t.name === 'MS') {
         if (depth + 1 > this.#maxDepth) throw new LimitError('CLIXML depth', this.#maxDepth, depth + 1, sc.at(at), 'PSR_CLIXML_DEPTH_LIMIT');

@@ -14,6 +14,23 @@ const TEXT_SPECIAL = /[&\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const INVALID_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const ENTITY = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z]+);|&/g;
 
+// Element names CLIXML uses. A name read from the document is matched against
+// these by (length, first two characters), verified, and replaced by the
+// constant, so the reader's switches compare interned strings and the common
+// case allocates no name string at all.
+const KNOWN_TAGS = [
+  'S', 'B', 'C', 'D', 'G', 'T', 'By', 'SB', 'Sg', 'Db', 'DT', 'TS', 'BA', 'SS', 'PR', 'TN', 'MS', 'IE', 'En', 'XD',
+  'AV', 'AI', 'PI', 'PC', 'SR', 'SD', 'I32', 'I16', 'I64', 'U16', 'U32', 'U64', 'Nil', 'Obj', 'Ref', 'URI', 'SBK',
+  'LST', 'STK', 'QUE', 'DCT', 'Objs', 'TNRef', 'Props', 'Version', 'ToString',
+];
+const tagKey = (len: number, c0: number, c1: number): number => len * 0x1000000 + c0 * 0x10000 + c1;
+const TAG_TABLE = new Map<number, string>();
+for (const t of KNOWN_TAGS) {
+  const k = tagKey(t.length, t.charCodeAt(0), t.length > 1 ? t.charCodeAt(1) : 0);
+  if (TAG_TABLE.has(k)) throw new Error(`tag table collision: ${t}`);
+  TAG_TABLE.set(k, t);
+}
+
 export interface ScannerLimits {
   readonly maxStringLength: number;
 }
@@ -28,7 +45,8 @@ export class StartTag {
   at = 0;
   selfClosing = false;
   n: string | undefined = undefined;
-  refId: string | undefined = undefined;
+  /** A number for the usual decimal RefIds ("0", "17"), else the text. */
+  refId: number | string | undefined = undefined;
   /** Stream name on top-level items of powershell -OutputFormat xml (<Obj S="progress">). */
   s: string | undefined = undefined;
   /** <Objs Version="1.1.0.1">. */
@@ -105,8 +123,10 @@ export class Scanner {
     let i = start + 1;
     let c = s.charCodeAt(i);
     while (c > 0x20 && c !== 0x3e && c !== 0x2f) c = s.charCodeAt(++i);
-    t.name = s.slice(start + 1, i);
-    if (t.name.length === 0) throw this.xmlError('"<" not followed by an element name', start);
+    const len = i - start - 1;
+    if (len === 0) throw this.xmlError('"<" not followed by an element name', start);
+    const known = TAG_TABLE.get(tagKey(len, s.charCodeAt(start + 1), len > 1 ? s.charCodeAt(start + 2) : 0));
+    t.name = known !== undefined && (len <= 2 || s.startsWith(known, start + 1)) ? known : s.slice(start + 1, i);
     for (;;) {
       const ws = i;
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
@@ -125,54 +145,75 @@ export class Scanner {
       if (i === ws) throw this.xmlError(`missing whitespace before an attribute in <${clip(t.name)}>`, i);
       const an = i;
       while (c > 0x20 && c !== 0x3d && c !== 0x3e && c !== 0x2f) c = s.charCodeAt(++i);
-      const attr = s.slice(an, i);
+      const anEnd = i;
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
-      if (c !== 0x3d) throw this.xmlError(`attribute ${clip(attr)} in <${clip(t.name)}> has no value`, an);
+      if (c !== 0x3d) throw this.xmlError(`attribute ${clip(s.slice(an, anEnd))} in <${clip(t.name)}> has no value`, an);
       c = s.charCodeAt(++i);
       while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
-      if (c !== 0x22 && c !== 0x27) throw this.xmlError(`attribute ${clip(attr)} in <${clip(t.name)}> is not quoted`, i);
+      if (c !== 0x22 && c !== 0x27) throw this.xmlError(`attribute ${clip(s.slice(an, anEnd))} in <${clip(t.name)}> is not quoted`, i);
       const vEnd = s.indexOf(c === 0x22 ? '"' : "'", i + 1);
-      if (vEnd < 0) throw this.xmlError(`unterminated attribute ${clip(attr)} in <${clip(t.name)}>`, i);
-      const value = this.attrValue(i + 1, vEnd, attr);
-      switch (attr) {
-        case 'N':
-          if (t.n !== undefined) throw this.xmlError(`duplicate attribute N in <${t.name}>`, an);
-          t.n = value;
-          break;
-        case 'RefId':
-          if (t.refId !== undefined) throw this.xmlError(`duplicate attribute RefId in <${t.name}>`, an);
-          t.refId = value;
-          break;
-        case 'S':
-          if (t.s !== undefined) throw this.xmlError(`duplicate attribute S in <${t.name}>`, an);
-          t.s = value;
-          break;
-        case 'Version':
-          if (t.version !== undefined) throw this.xmlError(`duplicate attribute Version in <${t.name}>`, an);
-          t.version = value;
-          break;
-        case 'xmlns':
-          if (value !== PS_NAMESPACE) throw this.clixmlError(`<${clip(t.name)}> is in namespace ${JSON.stringify(clip(value))}, not ${PS_NAMESPACE}`, an);
-          break;
-        default:
-          throw this.clixmlError(`unknown attribute ${clip(attr)} on <${clip(t.name)}>`, an);
+      if (vEnd < 0) throw this.xmlError(`unterminated attribute ${clip(s.slice(an, anEnd))} in <${clip(t.name)}>`, i);
+      const alen = anEnd - an;
+      const a0 = s.charCodeAt(an);
+      if (alen === 1 && a0 === 0x4e /* N */) {
+        if (t.n !== undefined) throw this.xmlError(`duplicate attribute N in <${t.name}>`, an);
+        t.n = this.attrValue(i + 1, vEnd, 'N');
+      } else if (alen === 5 && s.startsWith('RefId', an)) {
+        if (t.refId !== undefined) throw this.xmlError(`duplicate attribute RefId in <${t.name}>`, an);
+        t.refId = this.refIdValue(i + 1, vEnd);
+      } else if (alen === 1 && a0 === 0x53 /* S */) {
+        if (t.s !== undefined) throw this.xmlError(`duplicate attribute S in <${t.name}>`, an);
+        t.s = this.attrValue(i + 1, vEnd, 'S');
+      } else if (alen === 7 && s.startsWith('Version', an)) {
+        if (t.version !== undefined) throw this.xmlError(`duplicate attribute Version in <${t.name}>`, an);
+        t.version = this.attrValue(i + 1, vEnd, 'Version');
+      } else if (alen === 5 && s.startsWith('xmlns', an)) {
+        const value = this.attrValue(i + 1, vEnd, 'xmlns');
+        if (value !== PS_NAMESPACE) throw this.clixmlError(`<${clip(t.name)}> is in namespace ${JSON.stringify(clip(value))}, not ${PS_NAMESPACE}`, an);
+      } else {
+        throw this.clixmlError(`unknown attribute ${clip(s.slice(an, anEnd))} on <${clip(t.name)}>`, an);
       }
       i = vEnd + 1;
       c = s.charCodeAt(i);
     }
   }
 
+  // "0".."999999999" without leading zeros become numbers (cheap map keys); anything else stays text.
+  private refIdValue(from: number, to: number): number | string {
+    const s = this.s;
+    const len = to - from;
+    if (len > 0 && len <= 9) {
+      let v = 0;
+      let i = from;
+      for (; i < to; i++) {
+        const d = s.charCodeAt(i) - 0x30;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === to && (len === 1 || s.charCodeAt(from) !== 0x30)) return v;
+    }
+    return this.attrValue(from, to, 'RefId');
+  }
+
   private attrValue(from: number, to: number, attr: string): string {
     if (to - from > this.maxStringLength) throw new LimitError('CLIXML string length', this.maxStringLength, to - from, this.at(from));
-    let v = this.s.slice(from, to);
-    if (v.indexOf('<') >= 0) throw this.xmlError(`"<" in attribute ${clip(attr)}`, from);
-    if (TEXT_SPECIAL.test(v) || v.indexOf('\t') >= 0 || v.indexOf('\n') >= 0) {
-      if (INVALID_CHARS.test(v)) throw this.xmlError(`character not allowed in XML in attribute ${clip(attr)}`, from);
-      // Attribute-value normalisation (XML 1.0 3.3.3): literal whitespace becomes a space;
-      // character references are decoded afterwards and survive.
-      v = v.replace(/\r\n|[\t\n\r]/g, ' ');
-      if (v.indexOf('&') >= 0) v = this.decodeEntities(v, from);
+    const s = this.s;
+    let plain = true;
+    for (let i = from; i < to; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x26 /* & */ || c === 0x3c /* < */ || c >= 0xfffe) {
+        plain = false;
+        break;
+      }
     }
+    let v = s.slice(from, to);
+    if (plain) return v;
+    if (v.indexOf('<') >= 0) throw this.xmlError(`"<" in attribute ${attr}`, from);
+    if (INVALID_CHARS.test(v)) throw this.xmlError(`character not allowed in XML in attribute ${attr}`, from);
+    // Attribute-value normalisation (XML 1.0 3.3.3): literal whitespace becomes a space;
+    // character references are decoded afterwards and survive.
+    v = v.replace(/\r\n|[\t\n\r]/g, ' ');
+    if (v.indexOf('&') >= 0) v = this.decodeEntities(v, from);
     return v;
   }
 
@@ -189,7 +230,7 @@ export class Scanner {
     if (s.charCodeAt(lt + 1) === 0x2f && this.matchEndTag(name, lt)) {
       if (lt - from > this.maxStringLength) throw new LimitError('CLIXML string length', this.maxStringLength, lt - from, this.at(from));
       const raw = s.slice(from, lt);
-      return TEXT_SPECIAL.test(raw) ? this.decodeText(raw, from) : raw;
+      return (lt - from > 48 ? TEXT_SPECIAL.test(raw) : needsDecoding(s, from, lt)) ? this.decodeText(raw, from) : raw;
     }
     return this.readMixedText(name, from);
   }
@@ -233,6 +274,43 @@ export class Scanner {
         throw this.clixmlError(`<${clip(child.name)}> inside <${name}>, which holds only text`, lt);
       }
     }
+  }
+
+  /**
+   * Fast path for the usual <I32>123</I32>: digits read in place, no string
+   * made. Returns undefined for anything else (whitespace, entities, out of
+   * range...), leaving pos unchanged so the caller takes the general path.
+   */
+  tryReadInt(name: string, min: number, max: number): number | undefined {
+    const s = this.s;
+    let i = this.pos;
+    let c = s.charCodeAt(i);
+    const neg = c === 0x2d;
+    if (neg) c = s.charCodeAt(++i);
+    const start = i;
+    let v = 0;
+    while (c >= 0x30 && c <= 0x39 && i - start < 15) {
+      v = v * 10 + (c - 0x30);
+      c = s.charCodeAt(++i);
+    }
+    if (i === start || c !== 0x3c || s.charCodeAt(i + 1) !== 0x2f) return undefined;
+    if (neg) v = -v;
+    if (v < min || v > max || !s.startsWith(name, i + 2) || s.charCodeAt(i + 2 + name.length) !== 0x3e) return undefined;
+    this.pos = i + 3 + name.length;
+    return v === 0 ? 0 : v;
+  }
+
+  /** Fast path for <B>true</B> / <B>false</B>; undefined for anything else. */
+  tryReadBool(): boolean | undefined {
+    if (this.s.startsWith('true</B>', this.pos)) {
+      this.pos += 8;
+      return true;
+    }
+    if (this.s.startsWith('false</B>', this.pos)) {
+      this.pos += 9;
+      return false;
+    }
+    return undefined;
   }
 
   /** At `lt` is "</": consumes the end tag when it closes `name` (pos moves past it). */
@@ -301,6 +379,15 @@ export class Scanner {
       return String.fromCodePoint(code);
     });
   }
+}
+
+// For short texts a loop is cheaper than a regex call; long ones go to the regex engine.
+function needsDecoding(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x0a && c !== 0x09 : c === 0x26 || c >= 0xfffe) return true;
+  }
+  return false;
 }
 
 function isXmlChar(c: number): boolean {

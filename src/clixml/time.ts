@@ -56,7 +56,12 @@ function fraction7(ticks: number): string {
   return `.${s}`;
 }
 
-const DT_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?$/;
+/** Two decimal digits at i, or -1. */
+function two(t: string, i: number): number {
+  const a = t.charCodeAt(i) - 0x30;
+  const b = t.charCodeAt(i + 1) - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
 
 export class PSDateTime {
   readonly tag = 'DT' as const;
@@ -82,32 +87,50 @@ export class PSDateTime {
    * text is not one. More than 7 fraction digits are rounded to 100 ns as .NET does.
    */
   static parse(text: string): PSDateTime | undefined {
-    const m = DT_RE.exec(text);
-    if (m === null) return undefined;
-    const y = +m[1]!, mo = +m[2]!, d = +m[3]!, h = +m[4]!, mi = +m[5]!, s = +m[6]!;
-    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+    // By hand rather than by regex: DateTimes are frequent in PowerShell output.
+    const n = text.length;
+    if (n < 19) return undefined;
+    const y = two(text, 0) * 100 + two(text, 2);
+    const mo = two(text, 5), d = two(text, 8), h = two(text, 11), mi = two(text, 14), s = two(text, 17);
+    if (
+      y < 1 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 59 ||
+      text.charCodeAt(4) !== 0x2d || text.charCodeAt(7) !== 0x2d || text.charCodeAt(10) !== 0x54 ||
+      text.charCodeAt(13) !== 0x3a || text.charCodeAt(16) !== 0x3a || two(text, 2) < 0 || d > daysInMonth(y, mo)
+    ) {
+      return undefined;
+    }
+    let i = 19;
     let frac = 0;
     let carry = 0;
-    const f = m[7];
-    if (f !== undefined) {
-      if (f.length <= 7) frac = Number(f.padEnd(7, '0'));
-      else {
-        frac = Number(f.slice(0, 7)) + (f.charCodeAt(7) >= 0x35 ? 1 : 0);
-        if (frac === 10_000_000) {
-          frac = 0;
-          carry = 1;
-        }
+    if (text.charCodeAt(i) === 0x2e /* . */) {
+      let digits = 0;
+      let round = 0;
+      for (i++; i < n; i++) {
+        const c = text.charCodeAt(i) - 0x30;
+        if (c < 0 || c > 9) break;
+        if (digits < 7) frac = frac * 10 + c;
+        else if (digits === 7) round = c >= 5 ? 1 : 0;
+        digits++;
+      }
+      if (digits === 0) return undefined;
+      for (let k = digits; k < 7; k++) frac *= 10;
+      frac += round;
+      if (frac === 10_000_000) {
+        frac = 0;
+        carry = 1;
       }
     }
     let kind: DateTimeKind = 'Unspecified';
     let offset = 0;
-    const z = m[8];
-    if (z === 'Z') kind = 'Utc';
-    else if (z !== undefined) {
-      const oh = +z.slice(1, 3), om = +z.slice(4, 6);
-      if (om > 59 || oh * 60 + om > 14 * 60) return undefined;
-      kind = 'Local';
-      offset = (z.charCodeAt(0) === 0x2d ? -1 : 1) * (oh * 60 + om);
+    if (i < n) {
+      const z = text.charCodeAt(i);
+      if (z === 0x5a /* Z */ && i + 1 === n) kind = 'Utc';
+      else if ((z === 0x2b || z === 0x2d) && i + 6 === n && text.charCodeAt(i + 3) === 0x3a) {
+        const oh = two(text, i + 1), om = two(text, i + 4);
+        if (oh < 0 || om < 0 || om > 59 || oh * 60 + om > 14 * 60) return undefined;
+        kind = 'Local';
+        offset = (z === 0x2d ? -1 : 1) * (oh * 60 + om);
+      } else return undefined;
     }
     const secs = daysFromCivil(y, mo, d) * SECONDS_PER_DAY + h * 3600 + mi * 60 + s + carry;
     const ticks = BigInt(secs) * TICKS_PER_SECOND + BigInt(frac);

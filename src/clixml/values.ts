@@ -125,6 +125,23 @@ export interface PSObjectInit {
   dict?: [PSValue, PSValue][] | undefined;
 }
 
+// Parsed objects without <Props> or <MS> share this map instead of allocating
+// two empty ones each (a third of the parse time on typical output, see
+// spec-notes/xml-reader.md). It refuses changes, so the sharing cannot leak.
+class NoProperties extends Map<string, PSMember> {
+  override set(): this {
+    throw new UsageError('this object has no properties of this kind: use obj.setProperty(name, value) or assign a new Map');
+  }
+  override delete(): boolean {
+    return false;
+  }
+  override clear(): void {}
+}
+const NO_PROPERTIES: Map<string, PSMember> = new NoProperties();
+
+/** Internal: makes `new PSObject(BARE)` share NO_PROPERTIES (the reader's path). Not exported from the package. */
+export const BARE: PSObjectInit = Object.freeze({});
+
 export const TYPE_NAMES = {
   enum: ['System.Enum', 'System.ValueType', 'System.Object'],
   objectArray: ['System.Object[]', 'System.Array', 'System.Object'],
@@ -141,10 +158,14 @@ export class PSObject {
   typeNames: readonly string[] | undefined;
   /** <ToString>. */
   toStringText: string | undefined;
-  /** Adapted properties (<Props>), in document order. */
-  readonly adapted: Map<string, PSValue>;
-  /** Extended properties (<MS>), in document order; a value may be a nested property set. */
-  readonly extended: Map<string, PSMember>;
+  /**
+   * Adapted properties (<Props>), in document order. On a parsed object without
+   * <Props> this is a shared empty map that refuses changes: use setProperty()
+   * or assign a new Map.
+   */
+  adapted: Map<string, PSValue>;
+  /** Extended properties (<MS>), in document order; a value may be a nested property set. Same note as `adapted`. */
+  extended: Map<string, PSMember>;
   /**
    * The body of an enum or an extended primitive object: a primitive; or, for an
    * object whose base object is another object, that object.
@@ -159,12 +180,30 @@ export class PSObject {
   constructor(init?: PSObjectInit) {
     this.typeNames = init?.typeNames === undefined ? undefined : Object.freeze([...init.typeNames]);
     this.toStringText = init?.toStringText;
-    this.adapted = toMap(init?.adapted);
-    this.extended = toMap(init?.extended);
+    if (init === BARE) {
+      this.adapted = NO_PROPERTIES as Map<string, PSValue>;
+      this.extended = NO_PROPERTIES;
+    } else {
+      this.adapted = toMap(init?.adapted);
+      this.extended = toMap(init?.extended);
+    }
     this.value = init?.value;
     this.list = init?.list;
     this.listKind = init?.listKind ?? 'LST';
     this.dict = init?.dict;
+  }
+
+  /** Sets an extended (default) or adapted property, making the map first on an object that had none. */
+  setProperty(name: string, value: PSMember, kind: 'extended' | 'adapted' = 'extended'): this {
+    if (kind === 'adapted') {
+      if (value instanceof PSPropertySet) throw new UsageError('a property set can only be an extended property');
+      if (this.adapted === NO_PROPERTIES) this.adapted = new Map();
+      this.adapted.set(name, value);
+    } else {
+      if (this.extended === NO_PROPERTIES) this.extended = new Map();
+      this.extended.set(name, value);
+    }
+    return this;
   }
 
   /** A property by name: extended first, then adapted; exact case first, then ignoring case as PowerShell does. */
