@@ -269,9 +269,9 @@ export class Scanner {
       } else if (s.startsWith('<!DOCTYPE', lt)) {
         throw this.xmlError('DOCTYPE is not allowed (entity declarations are refused)', lt);
       } else {
-        this.pos = lt;
-        const child = this.readStartTag();
-        throw this.clixmlError(`<${clip(child.name)}> inside <${name}>, which holds only text`, lt);
+        let e = lt + 1;
+        while (e < s.length && s.charCodeAt(e) > 0x20 && s.charCodeAt(e) !== 0x3e && s.charCodeAt(e) !== 0x2f) e++;
+        throw this.clixmlError(`<${clip(s.slice(lt + 1, e))}> inside <${name}>, which holds only text`, lt);
       }
     }
   }

@@ -126,18 +126,21 @@ export interface PSObjectInit {
 }
 
 // Parsed objects without <Props> or <MS> share this map instead of allocating
-// two empty ones each (a third of the parse time on typical output, see
+// two empty ones each (a large part of the parse time on typical output, see
 // spec-notes/xml-reader.md). It refuses changes, so the sharing cannot leak.
-class NoProperties extends Map<string, PSMember> {
-  override set(): this {
-    throw new UsageError('this object has no properties of this kind: use obj.setProperty(name, value) or assign a new Map');
-  }
-  override delete(): boolean {
-    return false;
-  }
-  override clear(): void {}
-}
-const NO_PROPERTIES: Map<string, PSMember> = new NoProperties();
+// A plain Map with non-enumerable overrides rather than a subclass, so that
+// deep-equality checks see an ordinary empty Map.
+const NO_PROPERTIES = new Map<string, PSMember>();
+Object.defineProperties(NO_PROPERTIES, {
+  set: {
+    value: () => {
+      throw new UsageError('this object has no properties of this kind: use obj.setProperty(name, value) or assign a new Map');
+    },
+  },
+  delete: { value: () => false },
+  clear: { value: () => undefined },
+});
+Object.freeze(NO_PROPERTIES);
 
 /** Internal: makes `new PSObject(BARE)` share NO_PROPERTIES (the reader's path). Not exported from the package. */
 export const BARE: PSObjectInit = Object.freeze({});
