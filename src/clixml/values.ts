@@ -77,6 +77,10 @@ export class PSPropertySet {
   constructor(properties?: Iterable<readonly [string, PSMember]> | Record<string, PSMember>) {
     this.properties = toMap(properties);
   }
+
+  toJSON(): unknown {
+    return toPlain(this);
+  }
 }
 
 /**
@@ -104,6 +108,11 @@ export class PSProgressRecord {
     this.recordType = init.recordType ?? 'Processing';
     this.secondsRemaining = init.secondsRemaining ?? -1;
     this.statusDescription = init.statusDescription ?? '';
+  }
+
+  /** Plain data: the properties under their PowerShell names. */
+  toJSON(): unknown {
+    return toPlain(this);
   }
 }
 

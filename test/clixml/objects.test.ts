@@ -178,7 +178,7 @@ describe('references, sharing and cycles', () => {
 
   test('shared objects and shared JavaScript arrays are written once', () => {
     const shared = PSObject.custom({ a: 1 });
-    const xml = serializeClixml(PSObject.list([shared, shared, [shared]]));
+    const xml = serializeClixml(PSObject.list([shared, shared, [shared] as never]));
     expect(xml.match(/<Obj /g)).toHaveLength(3);
     expect(xml.match(/<Ref RefId="1" \/>/g)).toHaveLength(2);
     const arr: unknown[] = [1];
