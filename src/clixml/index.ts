@@ -89,7 +89,7 @@ export function parseClixmlDocument(input: string | Uint8Array, options: ClixmlR
 export function serializeClixml(value: unknown, options: ClixmlWriteOptions = {}): string {
   const w = new ClixmlWriter(options);
   w.write(value, '', 0);
-  return w.out;
+  return w.result();
 }
 
 /** Writes items as an <Objs> document (each item's stream name, if any, as its S attribute). */
@@ -101,7 +101,7 @@ export function serializeClixmlDocument(
   w.out = objsOpen(options.version);
   for (const { value, stream } of items) w.write(value, stream === undefined ? '' : ` S="${escapeAttrText(stream)}"`, 0);
   w.out += '</Objs>';
-  return w.out;
+  return w.result();
 }
 
 function escapeAttrText(s: string): string {

@@ -59,6 +59,7 @@ export class Scanner {
   readonly where: string;
   readonly maxStringLength: number;
   readonly tag = new StartTag();
+  readonly #names = new Map<number, string>();
 
   constructor(text: string, where: string, limits: ScannerLimits) {
     this.s = text;
@@ -157,7 +158,7 @@ export class Scanner {
       const a0 = s.charCodeAt(an);
       if (alen === 1 && a0 === 0x4e /* N */) {
         if (t.n !== undefined) throw this.xmlError(`duplicate attribute N in <${t.name}>`, an);
-        t.n = this.attrValue(i + 1, vEnd, 'N');
+        t.n = this.nameValue(i + 1, vEnd);
       } else if (alen === 5 && s.startsWith('RefId', an)) {
         if (t.refId !== undefined) throw this.xmlError(`duplicate attribute RefId in <${t.name}>`, an);
         t.refId = this.refIdValue(i + 1, vEnd);
@@ -176,6 +177,28 @@ export class Scanner {
       i = vEnd + 1;
       c = s.charCodeAt(i);
     }
+  }
+
+  /**
+   * Property names (N) repeat from object to object. A name made of plain
+   * characters is hashed while it is checked and looked up by hash, verified
+   * in place, so a known name costs no allocation and no string hashing.
+   */
+  private nameValue(from: number, to: number): string {
+    const s = this.s;
+    const len = to - from;
+    if (len > 64) return this.attrValue(from, to, 'N');
+    let h = len;
+    for (let i = from; i < to; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 0x20 || c === 0x26 /* & */ || c === 0x3c /* < */ || c >= 0xfffe) return this.attrValue(from, to, 'N');
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const known = this.#names.get(h);
+    if (known !== undefined && known.length === len && s.startsWith(known, from)) return known;
+    const v = s.slice(from, to);
+    if (this.#names.size < 4096) this.#names.set(h, v);
+    return v;
   }
 
   // "0".."999999999" without leading zeros become numbers (cheap map keys); anything else stays text.
