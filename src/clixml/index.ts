@@ -20,8 +20,29 @@ export {
   type PSPrimitive,
   type PSValue,
 } from './values.js';
-export * from './primitives.js';
-export * from './time.js';
+export {
+  PSByte,
+  PSChar,
+  PSDecimal,
+  PSDouble,
+  PSGuid,
+  PSInt16,
+  PSInt64,
+  PSSByte,
+  PSScriptBlock,
+  PSSecureString,
+  PSSingle,
+  PSUInt16,
+  PSUInt32,
+  PSUInt64,
+  PSUri,
+  PSVersion,
+  PSXmlDocument,
+  type PSNumberWrapper,
+  type PSTextWrapper,
+  type SecureStringCipher,
+} from './primitives.js';
+export { PSDateTime, PSDuration, type DateTimeKind } from './time.js';
 export { toPlain, type PlainOptions } from './plain.js';
 export * from './records.js';
 export { encodeClixmlString, decodeClixmlString } from './escape.js';

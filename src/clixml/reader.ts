@@ -36,6 +36,9 @@ export const CLIXML_READ_LIMITS = {
   maxObjects: 10_000_000,
 } as const;
 
+// Decoded property names by their raw (N attribute) text, shared by all documents (see scanner.ts NAME_CACHE).
+const DECODED_NAMES = new Map<string, string>();
+
 const COLLECTION_TAGS = new Set(['LST', 'IE', 'STK', 'QUE']);
 const STRUCTURE_TAGS = new Map([
   ['TN', '<Obj>'], ['TNRef', '<Obj>'], ['ToString', '<Obj>'], ['Props', '<Obj>'], ['MS', '<Obj> or <MS>'], ['LST', '<Obj>'],
@@ -49,7 +52,6 @@ export class ClixmlReader {
   readonly #maxObjects: number;
   readonly #refs = new Map<number | string, PSObject>();
   readonly #tns = new Map<number | string, readonly string[]>();
-  readonly #names = new Map<string, string>();
   #count = 0;
 
   constructor(text: string, options: ClixmlReadOptions = {}) {
@@ -332,11 +334,12 @@ export class ClixmlReader {
       // name "", which PowerShell cannot give a property, and written back without N.
       const raw = t.n ?? '';
       // Property names repeat from object to object: one decoded string per distinct name.
-      let name = this.#names.get(raw);
+      let name = DECODED_NAMES.get(raw);
       if (name === undefined) {
         name = decodeClixmlString(raw);
         if (name === undefined) throw sc.clixmlError('an _xHHHHHHHH_ escape in a property name names no Unicode character', at);
-        if (this.#names.size < 65536) this.#names.set(raw, name);
+        if (DECODED_NAMES.size >= 4096) DECODED_NAMES.clear();
+        DECODED_NAMES.set(raw, name);
       }
       if (target.has(name)) throw sc.clixmlError(`property ${JSON.stringify(clip(name))} appears twice in <${section}>`, at);
       if (sets && t.name === 'MS') {

@@ -31,6 +31,12 @@ for (const t of KNOWN_TAGS) {
   TAG_TABLE.set(k, t);
 }
 
+// Property names seen recently, by hash, shared by all documents: PSRP sends one
+// object per message, so a per-document cache would start cold every time.
+// Entries are verified against the document before use, so a collision or a
+// hostile peer can only cost speed; the size is bounded by clearing.
+const NAME_CACHE = new Map<number, string>();
+
 export interface ScannerLimits {
   readonly maxStringLength: number;
 }
@@ -59,7 +65,6 @@ export class Scanner {
   readonly where: string;
   readonly maxStringLength: number;
   readonly tag = new StartTag();
-  readonly #names = new Map<number, string>();
 
   constructor(text: string, where: string, limits: ScannerLimits) {
     this.s = text;
@@ -194,10 +199,11 @@ export class Scanner {
       if (c < 0x20 || c === 0x26 /* & */ || c === 0x3c /* < */ || c >= 0xfffe) return this.attrValue(from, to, 'N');
       h = (Math.imul(h, 31) + c) | 0;
     }
-    const known = this.#names.get(h);
+    const known = NAME_CACHE.get(h);
     if (known !== undefined && known.length === len && s.startsWith(known, from)) return known;
     const v = s.slice(from, to);
-    if (this.#names.size < 4096) this.#names.set(h, v);
+    if (NAME_CACHE.size >= 4096) NAME_CACHE.clear();
+    NAME_CACHE.set(h, v);
     return v;
   }
 
