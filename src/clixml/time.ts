@@ -186,7 +186,6 @@ export class PSDateTime {
   }
 }
 
-const TS_RE = /^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?$/;
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** <TS>: System.TimeSpan as signed 100-ns ticks. */
@@ -209,16 +208,61 @@ export class PSDuration {
    * XmlConvert.ToTimeSpan does); fraction digits beyond 100 ns are dropped.
    */
   static parse(text: string): PSDuration | undefined {
-    const m = TS_RE.exec(text);
-    if (m === null) return undefined;
-    // "P" alone, or a "T" with nothing after it, is not a duration.
-    if (m.slice(2, 8).every((x) => x === undefined) || text.endsWith('T')) return undefined;
-    const n = (i: number): bigint => (m[i] === undefined ? 0n : BigInt(m[i]!));
-    const days = n(2) * 365n + n(3) * 30n + n(4);
-    const secs = ((days * 24n + n(5)) * 60n + n(6)) * 60n + n(7);
-    const frac = m[8] === undefined ? 0n : BigInt(m[8].slice(0, 7).padEnd(7, '0'));
-    let ticks = secs * TICKS_PER_SECOND + frac;
-    if (m[1] !== undefined) ticks = -ticks;
+    // By hand (P[nY][nM][nD][T[nH][nM][n[.f]S]]): TimeSpans are frequent in process output.
+    const n = text.length;
+    let i = 0;
+    const neg = text.charCodeAt(0) === 0x2d;
+    if (neg) i++;
+    if (text.charCodeAt(i++) !== 0x50 /* P */) return undefined;
+    let secs = 0;
+    let frac = 0;
+    let parts = 0;
+    let stage = 0; // 1 Y, 2 M, 3 D, 4 T, 5 H, 6 M, 7 S
+    while (i < n) {
+      if (text.charCodeAt(i) === 0x54 /* T */) {
+        if (stage >= 4) return undefined;
+        stage = 4;
+        i++;
+        if (i === n) return undefined;
+        continue;
+      }
+      const start = i;
+      let v = 0;
+      let c = text.charCodeAt(i);
+      while (c >= 0x30 && c <= 0x39) {
+        v = v * 10 + (c - 0x30);
+        c = text.charCodeAt(++i);
+      }
+      if (i === start || i - start > 15) return undefined;
+      if (c === 0x2e /* . */) {
+        if (stage < 4) return undefined;
+        const fs = ++i;
+        let digits = 0;
+        for (c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) {
+          if (digits++ < 7) frac = frac * 10 + (c - 0x30);
+        }
+        if (i === fs || c !== 0x53 /* S */) return undefined;
+        for (; digits < 7; digits++) frac *= 10;
+      }
+      let next: number;
+      let unit: number;
+      if (c === 0x59 /* Y */) [next, unit] = [1, 365 * 86_400];
+      else if (c === 0x4d /* M */) [next, unit] = stage < 4 ? [2, 30 * 86_400] : [6, 60];
+      else if (c === 0x44 /* D */) [next, unit] = [3, 86_400];
+      else if (c === 0x48 /* H */) [next, unit] = [5, 3600];
+      else if (c === 0x53 /* S */) [next, unit] = [7, 1];
+      else return undefined;
+      if (next <= stage || (next >= 5 && stage < 4) || (next <= 3 && stage >= 4)) return undefined;
+      stage = next;
+      secs += v * unit;
+      parts++;
+      i++;
+    }
+    if (parts === 0 || stage === 4) return undefined;
+    // TimeSpan.MaxValue is 922,337,203,685 seconds: anything near 2^53 is out of range anyway.
+    if (secs > 1e12) return undefined;
+    let ticks = BigInt(secs) * TICKS_PER_SECOND + BigInt(frac);
+    if (neg) ticks = -ticks;
     if (ticks < -INT64_MAX - 1n || ticks > INT64_MAX) return undefined;
     return new PSDuration(ticks);
   }

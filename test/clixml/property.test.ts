@@ -254,6 +254,31 @@ describe('round trips of random values', () => {
     );
   });
 
+  test('TimeSpan text: the hand-written reader agrees with a regex reading of xs:duration', () => {
+    // Reference: the xs:duration grammar as a regex, .NET's 365/30-day years and months, 100-ns truncation.
+    const RE = /^(-)?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d+))?S)?)?$/;
+    const reference = (t: string): bigint | undefined => {
+      const m = RE.exec(t);
+      if (m === null || m.slice(2, 8).every((x) => x === undefined) || t.endsWith('T')) return undefined;
+      const n = (i: number): bigint => BigInt(m[i] ?? 0);
+      const secs = ((((n(2) * 365n + n(3) * 30n + n(4)) * 24n + n(5)) * 60n + n(6)) * 60n) + n(7);
+      const ticks = (secs * 10_000_000n + BigInt((m[8] ?? '').slice(0, 7).padEnd(7, '0'))) * (m[1] ? -1n : 1n);
+      return ticks < -(2n ** 63n) || ticks > 2n ** 63n - 1n ? undefined : ticks;
+    };
+    const piece = fc.oneof(fc.constantFrom('P', 'T', 'Y', 'M', 'D', 'H', 'S', '.', '-', '0'), fc.nat({ max: 100000 }).map(String), fc.constantFrom('10675199', '922337203685', '4775807', '99999999'));
+    const text = fc.oneof(
+      fc.array(piece, { maxLength: 10 }).map((p) => p.join('')),
+      fc.tuple(fc.boolean(), fc.array(fc.tuple(fc.nat({ max: 10000000 }), fc.constantFrom('Y', 'M', 'D')), { maxLength: 3 }), fc.boolean(), fc.array(fc.tuple(fc.nat({ max: 100000 }), fc.constantFrom('H', 'M', 'S', '.5S', '.12345678S')), { maxLength: 3 }))
+        .map(([neg, date, t, time]) => `${neg ? '-' : ''}P${date.map(([v, u]) => `${v}${u}`).join('')}${t ? 'T' : ''}${time.map(([v, u]) => `${v}${u}`).join('')}`),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(PSDuration.parse(t)?.ticks, t).toBe(reference(t));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   test('doubles and singles keep their exact bits', () => {
     fc.assert(
       fc.property(fc.double(), fc.float(), (d, f) => {
