@@ -305,5 +305,6 @@ function sameKey(a: PSValue, b: PSValue): boolean {
   if (a instanceof PSObject || b instanceof PSObject) return false;
   if (a instanceof Uint8Array || b instanceof Uint8Array) return false;
   const ta = (a as { tag: string }).tag;
-  return ta === (b as { tag: string }).tag && String(a) === String(b);
+  // SecureStrings print as "[SecureString]": only the same instance is the same key.
+  return ta !== 'SS' && ta === (b as { tag: string }).tag && String(a) === String(b);
 }
