@@ -102,8 +102,8 @@ export class LimitError extends PsRemoteError {
   readonly limit: string;
   readonly max: number;
   readonly actual: number;
-  constructor(limit: string, max: number, actual: number, where?: string) {
-    super('PSR_LIMIT', `${limit} limit exceeded: ${actual} > ${max}${where ? ` (at ${where})` : ''}`);
+  constructor(limit: string, max: number, actual: number, where?: string, code: ErrorCode = 'PSR_LIMIT') {
+    super(code, `${limit} limit exceeded: ${actual} > ${max}${where ? ` (at ${where})` : ''}`);
     this.limit = limit;
     this.max = max;
     this.actual = actual;

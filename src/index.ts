@@ -5,6 +5,9 @@
 
 export * from './errors.js';
 
+// CLIXML (MS-PSRP 2.2.5): value model, reader and writer, plain view, typed records (docs/clixml.md)
+export * from './clixml/index.js';
+
 // PowerShell sessions
 export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
 export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';

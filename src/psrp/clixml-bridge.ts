@@ -1,64 +1,78 @@
-// The one place psrp/ touches a CLIXML implementation, so that swapping it
-// touches one file. messages.ts speaks only this vocabulary.
-//
-// INTERIM: backed by clixml-interim.ts until src/clixml/ lands; then these
-// functions map onto src/clixml and clixml-interim.ts is deleted.
+// The one place psrp/ touches CLIXML: messages.ts speaks only this vocabulary,
+// mapped here onto the clixml layer's value model (src/clixml, docs/clixml.md).
+// The session key cipher is handed down per call; clixml never imports psrp.
 
-import { RemoteProtocolError } from '../errors.js';
-import { normalizeGuid } from '../util/guid.js';
-import type { SessionKeyCipher } from './key-exchange.js';
 import {
-  isObj,
-  isPrim,
-  newObj,
-  parseInterim,
-  prim,
-  serializeInterim,
-  type IValue,
-} from './clixml-interim.js';
+  PSGuid,
+  PSInt64,
+  PSObject,
+  PSSecureString,
+  PSVersion,
+  parseClixml,
+  serializeClixml,
+  type PSMember,
+  type PSValue as ClixmlValue,
+} from '../clixml/index.js';
+import type { SessionKeyCipher } from './key-exchange.js';
 
-/** A CLIXML value (the clixml layer's value model). */
+/**
+ * A CLIXML value as the PSRP core passes it around: the clixml value model
+ * (what it reads), or anything the clixml writer accepts (plain JavaScript
+ * arrays, records, bigint, Date, Uint8Array) when the caller builds one.
+ */
 export type PSValue = unknown;
+
+export type { ClixmlValue };
 
 export interface BridgeContext {
   readonly cipher?: SessionKeyCipher | undefined;
 }
 
 export function parseValue(xml: string, ctx: BridgeContext, where: string): PSValue {
-  return parseInterim(xml, { cipher: ctx.cipher }, where);
+  return parseClixml(xml, { cipher: ctx.cipher, where });
 }
 
 export function serializeValue(value: PSValue, ctx: BridgeContext): string {
-  return serializeInterim(value as IValue, { cipher: ctx.cipher });
+  return serializeClixml(value, { cipher: ctx.cipher });
 }
 
-/** Extended, then adapted property `name` of an object; undefined when absent. */
-export function getProperty(obj: PSValue, name: string): PSValue | undefined {
-  if (!isObj(obj)) return undefined;
-  if (obj.props.has(name)) return obj.props.get(name);
-  if (obj.adapted.has(name)) return obj.adapted.get(name);
-  return undefined;
+/** Extended, then adapted property `name` of an object (exact name); undefined when absent. */
+export function getProperty(obj: PSValue, name: string): PSMember | undefined {
+  if (!(obj instanceof PSObject)) return undefined;
+  const e = obj.extended.get(name);
+  return e !== undefined ? e : obj.adapted.get(name);
 }
 
 function inner(v: PSValue): PSValue {
   // Enums and extended primitives are objects carrying the value.
-  return isObj(v) && v.value !== undefined ? v.value : v;
+  return v instanceof PSObject && v.value !== undefined ? v.value : v;
+}
+
+const SMALL_INT_TAGS = new Set(['By', 'SB', 'I16', 'U16', 'U32']);
+
+function tagOf(x: PSValue): string | undefined {
+  return x !== null && typeof x === 'object' && typeof (x as { tag?: unknown }).tag === 'string' ? (x as { tag: string }).tag : undefined;
 }
 
 export function readInt(v: PSValue): number | undefined {
   const x = inner(v);
-  if (typeof x === 'number' && Number.isInteger(x)) return x;
-  if (isPrim(x) && /^(I64|U64|U32|I16|U16|By|SB)$/.test(x.tag) && /^[-+]?\d+$/.test(x.text)) {
-    const n = Number(x.text);
-    if (Number.isSafeInteger(n)) return n;
+  if (typeof x === 'number') return Number.isInteger(x) ? x : undefined;
+  const tag = tagOf(x);
+  if (tag === undefined) return undefined;
+  if (SMALL_INT_TAGS.has(tag)) return (x as { value: number }).value;
+  if (tag === 'I64' || tag === 'U64') {
+    const n = Number((x as { value: bigint }).value);
+    return Number.isSafeInteger(n) ? n : undefined;
   }
   return undefined;
 }
 
 export function readInt64(v: PSValue): bigint | undefined {
   const x = inner(v);
-  if (typeof x === 'number' && Number.isInteger(x)) return BigInt(x);
-  if (isPrim(x) && /^(I64|U64|U32|I16|U16|By|SB)$/.test(x.tag) && /^[-+]?\d+$/.test(x.text)) return BigInt(x.text);
+  if (typeof x === 'number') return Number.isInteger(x) ? BigInt(x) : undefined;
+  const tag = tagOf(x);
+  if (tag === 'I64' || tag === 'U64') return (x as { value: bigint }).value;
+  if (tag !== undefined && SMALL_INT_TAGS.has(tag)) return BigInt((x as { value: number }).value);
   return undefined;
 }
 
@@ -74,69 +88,59 @@ export function readString(v: PSValue): string | undefined {
 
 export function readVersion(v: PSValue): string | undefined {
   const x = inner(v);
-  return isPrim(x) && x.tag === 'Version' ? x.text : undefined;
+  return x instanceof PSVersion ? x.value : undefined;
 }
 
 export function readList(v: PSValue): PSValue[] | undefined {
-  return isObj(v) && v.list !== undefined ? v.list : undefined;
+  return v instanceof PSObject && v.list !== undefined ? v.list : undefined;
 }
 
 export function readBytes(v: PSValue): Uint8Array | undefined {
   const x = inner(v);
-  return isPrim(x) && x.tag === 'BA' ? new Uint8Array(Buffer.from(x.text, 'base64')) : undefined;
+  return x instanceof Uint8Array ? x : undefined;
 }
 
 export function readGuid(v: PSValue): string | undefined {
   const x = inner(v);
-  if (!isPrim(x) || x.tag !== 'G') return undefined;
-  try {
-    return normalizeGuid(x.text);
-  } catch {
-    throw new RemoteProtocolError('PSR_CLIXML_INVALID', `invalid GUID ${JSON.stringify(x.text.slice(0, 60))}`);
-  }
+  return x instanceof PSGuid ? x.value : undefined;
 }
 
 export function toStringOf(v: PSValue): string | undefined {
-  return isObj(v) ? v.toStringText : undefined;
+  return v instanceof PSObject ? v.toStringText : undefined;
 }
 
 /** An object with extended properties (<MS>) and no type names. */
 export function makeObject(props: readonly (readonly [string, PSValue])[]): PSValue {
-  const o = newObj();
-  for (const [k, v] of props) {
-    if (v instanceof Uint8Array) o.props.set(k, prim('BA', Buffer.from(v).toString('base64')));
-    else o.props.set(k, v as IValue);
-  }
-  return o;
+  return new PSObject({ extended: props as readonly (readonly [string, PSMember])[] });
 }
 
 export function makeEnum(typeNames: readonly string[], name: string, value: number): PSValue {
-  return newObj({ typeNames: [...typeNames], toStringText: name, value });
+  return new PSObject({ typeNames, toStringText: name, value });
 }
 
 export function makeList(typeNames: readonly string[], items: readonly PSValue[]): PSValue {
-  return newObj({ typeNames: [...typeNames], list: items as IValue[] });
+  return new PSObject({ typeNames, list: [...items] as ClixmlValue[] });
 }
 
 export function makeInt64(v: bigint): PSValue {
-  return prim('I64', v.toString());
+  return new PSInt64(v);
 }
 
 export function makeVersion(v: string): PSValue {
-  return prim('Version', v);
+  return new PSVersion(v);
 }
 
 export function makeGuid(v: string): PSValue {
-  return prim('G', normalizeGuid(v));
+  return new PSGuid(v);
 }
 
 /** A SecureString value holding `plain` (encrypted with the session key when serialized). */
 export function makeSecureString(plain: string): PSValue {
-  return prim('SS', plain);
+  return PSSecureString.fromPlaintext(plain);
 }
 
 /** The plaintext of a SecureString value, if it is one and could be decrypted. */
 export function readSecureString(v: PSValue): string | undefined {
   const x = inner(v);
-  return isPrim(x) && x.tag === 'SS' ? x.text : undefined;
+  return x instanceof PSSecureString ? x.reveal() : undefined;
 }

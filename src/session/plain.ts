@@ -1,8 +1,15 @@
-// Display helpers for PowerShell values (the CLI, logs); toPlain lives in the
-// PSRP core beside the CLIXML codec it reads.
+// Display helpers for PowerShell values (the CLI, logs). The plain-data view
+// itself is the clixml layer's toPlain (docs/clixml.md, "Plain view").
 
+import {
+  PSObject,
+  readErrorRecord,
+  readInformationRecord,
+  readInformationalRecord,
+  readProgressRecord,
+  toPlain,
+} from '../clixml/index.js';
 import type { PSValue } from '../psrp/index.js';
-import { toPlain, type Shape } from '../psrp/plain.js';
 
 export { toPlain };
 
@@ -10,23 +17,28 @@ export { toPlain };
 export function toDisplayString(v: PSValue): string {
   if (v === null || v === undefined) return '';
   if (typeof v !== 'object') return String(v);
-  const o = v as Shape;
-  if (o.kind === 'prim') return o.text ?? '';
-  if (o.toStringText !== undefined) return o.toStringText;
-  return JSON.stringify(toPlain(v));
+  if (v instanceof PSObject) {
+    if (v.toStringText !== undefined) return v.toStringText;
+    if (v.value !== undefined && !(v.value instanceof PSObject)) return toDisplayString(v.value);
+    return JSON.stringify(toPlain(v));
+  }
+  if (v instanceof Uint8Array || Array.isArray(v)) return JSON.stringify(toPlain(v));
+  const s = String(v);
+  return s === '[object Object]' ? JSON.stringify(toPlain(v)) : s;
 }
 
-/** The message of a warning/verbose/debug/information/error record. */
+/** The message of a warning/verbose/debug/information/error/progress record. */
 export function recordMessage(v: PSValue): string {
   if (typeof v === 'string') return v;
-  const o = v as Shape;
-  for (const key of ['InformationalRecord_Message', 'Message', 'MessageData', 'ErrorDetails_Message', 'Exception']) {
-    const x = o.props?.get(key) ?? o.adapted?.get(key);
-    if (typeof x === 'string') return x;
-    if (x && typeof x === 'object') {
-      const inner = recordMessage(x as PSValue);
-      if (inner) return inner;
-    }
-  }
-  return o.toStringText ?? '';
+  const c = v as Parameters<typeof readErrorRecord>[0];
+  const informational = readInformationalRecord(c);
+  if (informational !== undefined) return informational.message;
+  const information = readInformationRecord(c);
+  if (information !== undefined) return information.message;
+  const error = readErrorRecord(c);
+  if (error !== undefined) return error.message;
+  const progress = readProgressRecord(c);
+  if (progress !== undefined) return progress.statusDescription ? `${progress.activity}: ${progress.statusDescription}` : progress.activity;
+  if (v instanceof PSObject) return v.toStringText ?? (v.value !== undefined ? toDisplayString(v.value) : '');
+  return v === null || v === undefined ? '' : toDisplayString(v);
 }

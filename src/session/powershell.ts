@@ -52,9 +52,9 @@ export function describeError(error: PSValue): string {
   const find = (v: unknown, depth: number): string | undefined => {
     if (depth > 6 || v === null || typeof v !== 'object' || seen.has(v)) return undefined;
     seen.add(v);
-    const o = v as { props?: Map<string, unknown>; adapted?: Map<string, unknown>; toStringText?: string };
+    const o = v as { extended?: Map<string, unknown>; adapted?: Map<string, unknown>; toStringText?: string };
     for (const key of ['Message', 'ErrorRecord', 'Exception', 'SerializedRemoteException']) {
-      const x = o.props?.get(key) ?? o.adapted?.get(key);
+      const x = o.extended?.get(key) ?? o.adapted?.get(key);
       if (typeof x === 'string' && key === 'Message') return x;
       const inner = find(x, depth + 1);
       if (inner) return inner;

@@ -11,7 +11,7 @@ import { Destination } from '../psrp/message.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX } from './namespaces.js';
 import { decodeBase64Strict, parseEnvelope, type ParsedEnvelope } from './response.js';
 import { parseValue } from '../psrp/clixml-bridge.js';
-import { toPlain } from '../psrp/plain.js';
+import { toPlain } from '../clixml/index.js';
 
 export interface DecodedPsrpMessage {
   readonly type: string;
@@ -57,7 +57,7 @@ export class EnvelopeDecoder {
   #lastRequestCommand: string | undefined;
 
   constructor(options: EnvelopeDecoderOptions = {}) {
-    this.#toJson = options.clixmlToJson ?? interimToJson;
+    this.#toJson = options.clixmlToJson ?? clixmlToJson;
   }
 
   decode(xml: string | Uint8Array): DecodedEnvelope {
@@ -216,7 +216,7 @@ export function splitEnvelopes(text: string): string[] {
   return out.map((s) => s.replace(/^<\?xml[^>]*\?>\s*/, ''));
 }
 
-// Plain view of a CLIXML value through the PSRP core's CLIXML bridge.
-function interimToJson(clixml: string): unknown {
+// Plain view of a CLIXML value (docs/clixml.md, "Plain view").
+function clixmlToJson(clixml: string): unknown {
   return toPlain(parseValue(clixml, {}, 'CLIXML'));
 }

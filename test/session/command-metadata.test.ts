@@ -5,6 +5,7 @@ import { afterEach, expect, test } from 'vitest';
 import { recordingIds, startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import { openSession } from '../../src/session/open.js';
 import { readCommandMetadata } from '../../src/session/command-metadata.js';
+import { makeObject } from '../../src/psrp/clixml-bridge.js';
 import { EnvelopeDecoder } from '../../src/wsman/decode.js';
 import { recording } from '../helpers/recordings.js';
 
@@ -45,7 +46,7 @@ test('three Get-Command calls return the recorded commands with their parameters
 });
 
 test('a count that does not match the objects sent is a protocol error', () => {
-  expect(() => readCommandMetadata([{ kind: 'obj', props: new Map([['Count', 2]]), adapted: new Map() } as never], 'test')).toThrow(/announced 2 commands and sent 0/);
+  expect(() => readCommandMetadata([makeObject([['Count', 2]])], 'test')).toThrow(/announced 2 commands and sent 0/);
   expect(() => readCommandMetadata([], 'test')).toThrow(/no count/);
   expect(() => readCommandMetadata(['nonsense'], 'test')).toThrow(/instead of a count/);
 });

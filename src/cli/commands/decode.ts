@@ -7,7 +7,7 @@ import { PsRemoteError, UsageError } from '../../errors.js';
 import { parseRecording } from '../../server/recording.js';
 import { EnvelopeDecoder, splitEnvelopes } from '../../wsman/decode.js';
 import { MessageDecoder } from '../../psrp/decode.js';
-import { parseValue } from '../../psrp/clixml-bridge.js';
+import { parseClixmlDocument, toPlain } from '../../clixml/index.js';
 import type { CliIO } from '../main.js';
 
 async function readInput(file: string, io: CliIO): Promise<string> {
@@ -29,7 +29,10 @@ export function decodeText(text: string, opts: { clixml?: boolean; source?: stri
   const t = text.replace(/^\uFEFF/, '');
   const trimmed = t.trim();
   if (opts.clixml) {
-    write(json(parseValue(trimmed.replace(/^#< CLIXML\s*/, ''), {}, opts.source ?? 'CLIXML')));
+    // One line per value: the plain view; items of an <Objs> stream that name their stream
+    // (powershell -OutputFormat xml: <Obj S="progress">) as {stream, data}.
+    const doc = parseClixmlDocument(trimmed.replace(/^#< CLIXML\s*/, ''), { where: opts.source ?? 'CLIXML' });
+    for (const item of doc.items) write(json(item.stream === undefined ? toPlain(item.value) : { stream: item.stream, data: toPlain(item.value) }));
     return;
   }
   const dec = new EnvelopeDecoder();

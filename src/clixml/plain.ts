@@ -1,0 +1,137 @@
+// The plain-JavaScript view of CLIXML values, for users who want data rather
+// than types (JSON output, logs, `psremote decode`). Lossy by design; the
+// mapping is the table in docs/clixml.md ("Plain view"):
+//
+//   objects -> records of their properties (adapted, then extended; extended
+//   wins a name clash; property sets nest), lists -> arrays, dictionaries ->
+//   records keyed by the key's plain text, enums and extended primitives -> their
+//   value, 64-bit integers -> number when safe else decimal string, DateTime ->
+//   its CLIXML ISO text, TimeSpan -> xs:duration text, byte[] -> base64,
+//   SecureString -> "[SecureString]", NaN/±Infinity -> "NaN"/"Infinity"/"-Infinity".
+//
+// Shared objects are expanded where they occur; a cycle becomes null. The node
+// budget bounds the work, since shared references can make the expansion
+// exponentially larger than the document.
+
+import { LimitError } from '../errors.js';
+import { formatBase64 } from './numbers.js';
+import { PSSecureString, jsonNumber } from './primitives.js';
+import { PSDateTime, PSDuration } from './time.js';
+import { PSObject, PSProgressRecord, PSPropertySet, type PSMember } from './values.js';
+
+export interface PlainOptions {
+  /** Nesting beyond this becomes the object's ToString text (or null). Default 100. */
+  readonly maxDepth?: number | undefined;
+  /** Total values produced; more is a LimitError. Default 1,000,000. */
+  readonly maxNodes?: number | undefined;
+}
+
+class PlainBuilder {
+  nodes = 0;
+  readonly ancestors = new Set<object>();
+  constructor(
+    readonly maxDepth: number,
+    readonly maxNodes: number,
+  ) {}
+
+  plain(v: unknown, depth: number): unknown {
+    if (++this.nodes > this.maxNodes) throw new LimitError('plain view node count', this.maxNodes, this.nodes);
+    if (v === null || v === undefined) return null;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'number':
+        return plainNumber(v);
+      case 'bigint':
+        return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+      case 'object':
+        break;
+      default:
+        return null;
+    }
+    if (v instanceof PSObject) return this.object(v, depth);
+    if (v instanceof Uint8Array) return formatBase64(v);
+    if (v instanceof PSDateTime || v instanceof PSDuration) return v.toString();
+    if (v instanceof PSSecureString) return '[SecureString]';
+    if (v instanceof PSProgressRecord) {
+      return {
+        Activity: v.activity,
+        ActivityId: v.activityId,
+        CurrentOperation: v.currentOperation,
+        ParentActivityId: v.parentActivityId,
+        PercentComplete: v.percentComplete,
+        RecordType: v.recordType,
+        SecondsRemaining: v.secondsRemaining,
+        StatusDescription: v.statusDescription,
+      };
+    }
+    if (v instanceof PSPropertySet) return this.record(v.properties, depth);
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+    // Every primitive wrapper's toJSON is its plain view.
+    if (typeof (v as { tag?: unknown }).tag === 'string' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+      return (v as { toJSON(): unknown }).toJSON();
+    }
+    return this.container(v, depth);
+  }
+
+  object(o: PSObject, depth: number): unknown {
+    if (depth >= this.maxDepth) return o.toStringText ?? null;
+    if (this.ancestors.has(o)) return null;
+    this.ancestors.add(o);
+    try {
+      if (o.list !== undefined) return o.list.map((x) => this.plain(x, depth + 1));
+      if (o.dict !== undefined) return this.dict(o.dict, depth);
+      if (o.value !== undefined) return this.plain(o.value, depth + 1);
+      if (o.adapted.size === 0 && o.extended.size === 0) return o.toStringText ?? {};
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of o.adapted) define(out, k, this.plain(x, depth + 1));
+      for (const [k, x] of o.extended) define(out, k, this.plain(x, depth + 1));
+      return out;
+    } finally {
+      this.ancestors.delete(o);
+    }
+  }
+
+  record(m: Map<string, PSMember>, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of m) define(out, k, this.plain(x, depth + 1));
+    return out;
+  }
+
+  dict(entries: Iterable<readonly [unknown, unknown]>, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of entries) {
+      const pk = typeof k === 'string' ? k : this.plain(k, depth + 1);
+      define(out, typeof pk === 'string' ? pk : pk !== null && typeof pk === 'object' ? JSON.stringify(pk) : String(pk), this.plain(x, depth + 1));
+    }
+    return out;
+  }
+
+  // Plain JavaScript containers (values a caller built, not read from CLIXML).
+  container(v: object, depth: number): unknown {
+    if (depth >= this.maxDepth || this.ancestors.has(v)) return null;
+    this.ancestors.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((x) => this.plain(x, depth + 1));
+      if (v instanceof Map) return this.dict(v, depth);
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) define(out, k, this.plain(x, depth + 1));
+      return out;
+    } finally {
+      this.ancestors.delete(v);
+    }
+  }
+}
+
+// Own data property even for "__proto__".
+function define(out: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+const plainNumber = jsonNumber;
+
+/** The plain-JavaScript view of a value (see the mapping above). */
+export function toPlain(v: unknown, options: PlainOptions = {}): unknown {
+  return new PlainBuilder(options.maxDepth ?? 100, options.maxNodes ?? 1_000_000).plain(v, 0);
+}
