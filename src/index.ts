@@ -21,7 +21,7 @@ export {
   type InvocationStateName,
 } from './session/powershell.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
-export { NonInteractiveHost, HostCallNotSupportedError, type PSHost, type HostCall } from './session/host.js';
+export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
 export { toPlain, toDisplayString, recordMessage } from './session/plain.js';
 export type { PsrpCarrier, CarrierSink } from './session/carrier.js';
 export { WSManCarrier, type WSManCarrierOptions } from './session/wsman-carrier.js';

@@ -3,6 +3,7 @@
 // a clear error back instead of a pipeline that hangs waiting for input.
 
 import type { PSValue } from '../psrp/index.js';
+import { PSObject, PSSecureString } from '../clixml/index.js';
 
 export interface HostCall {
   /** Method name as sent, e.g. "ReadLine", "PromptForCredential1", "WriteLine2". */
@@ -51,4 +52,24 @@ export class NonInteractiveHost implements PSHost {
     }
     throw new HostCallNotSupportedError(call.method);
   }
+}
+
+/**
+ * The answer to PromptForCredential (Get-Credential): a PSCredential as
+ * PowerShell serializes it, with the password as a SecureString (the pool
+ * exchanges a session key before sending it, at protocol 2.2/2.3).
+ */
+export function credentialAnswer(userName: string, password: string): PSValue {
+  return new PSObject({
+    typeNames: ['System.Management.Automation.PSCredential', 'System.Object'],
+    adapted: [
+      ['UserName', userName],
+      ['Password', PSSecureString.fromPlaintext(password)],
+    ],
+  });
+}
+
+/** The answer to ReadLineAsSecureString (Read-Host -AsSecureString). */
+export function secureStringAnswer(text: string): PSValue {
+  return PSSecureString.fromPlaintext(text);
 }

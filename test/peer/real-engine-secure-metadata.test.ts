@@ -7,6 +7,7 @@ import { expect, it } from 'vitest';
 import { openSession } from '../../src/session/open.js';
 import { makeSecureString, readSecureString } from '../../src/psrp/clixml-bridge.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
+import { credentialAnswer } from '../../src/session/host.js';
 
 describeWithRealEngine('real PowerShell engine: SecureStrings and command metadata', (host) => {
   it('Read-Host -AsSecureString: key exchange on demand, the server reads the text, and sends a SecureString back', async () => {
@@ -19,6 +20,26 @@ describeWithRealEngine('real PowerShell engine: SecureStrings and command metada
       const r = await pool.invoke('$s = Read-Host -AsSecureString; ConvertFrom-SecureString $s -AsPlainText; $s').result();
       expect(r.output[0]).toBe('s3cret-value');
       expect(readSecureString(r.output[1])).toBe('s3cret-value');
+    } finally {
+      await pool.close(AbortSignal.timeout(30_000));
+    }
+  });
+
+  it('Get-Credential answered with credentialAnswer(): the server gets a PSCredential whose password decrypts', async () => {
+    const calls: string[] = [];
+    const pool = await openSession(`exec:${host}`, {
+      signal: AbortSignal.timeout(60_000),
+      host: {
+        call: (c) => {
+          calls.push(c.method);
+          return c.method.startsWith('PromptForCredential') ? credentialAnswer('bob', 'pw-for-bob') : undefined;
+        },
+      },
+    });
+    try {
+      const r = await pool.invoke('$c = Get-Credential -UserName bob; $c.GetType().FullName; $c.UserName; $c.GetNetworkCredential().Password').result();
+      expect(r.output).toEqual(['System.Management.Automation.PSCredential', 'bob', 'pw-for-bob']);
+      expect(calls.filter((m) => m.startsWith('PromptForCredential'))).toHaveLength(1);
     } finally {
       await pool.close(AbortSignal.timeout(30_000));
     }
