@@ -38,6 +38,11 @@ export interface InvokeOptions {
   /** Pipeline id (default random). */
   readonly pipelineId?: string;
   readonly addToHistory?: boolean;
+  /**
+   * A nested pipeline (IsNested): runs in the runspace while another pipeline is
+   * busy there, as a host's nested prompt or a debugger does.
+   */
+  readonly nested?: boolean;
   /** Default true, as PowerShell's client: statement errors are written and the script goes on. */
   readonly redirectShellErrorOutputPipe?: boolean;
   readonly signal?: AbortSignal;

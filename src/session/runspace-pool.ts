@@ -309,6 +309,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       pipelineId: options.pipelineId ?? randomUUID(),
       noInput: !hasInput,
       addToHistory: options.addToHistory ?? false,
+      ...(options.nested ? { isNested: true } : {}),
       // What PowerShell's own client sends (the PowerShell class defaults to true):
       // with false, the real engine fails the whole script at the first statement
       // error (`1/0; 'after'`) instead of writing it and going on.

@@ -12,7 +12,7 @@ const LEFT_OUT: Record<string, string> = {
   'test_psrp_is_alive_http_error.yml': 'a pool liveness probe (Get on the shell) answered by a dropped connection: not a session flow',
   'test_psrp_is_alive_state_disconnected.yml': 'a pool liveness probe (Get on the shell resource): not a session flow',
   'test_psrp_is_alive_other_wsman_error.yml': 'a pool liveness probe (Get on the shell resource): not a session flow',
-  'test_psrp_nested_command.yml': 'nested pipelines (isNested) are not exposed by the session API yet',
+  'test_psrp_nested_command.yml': 'a nested pipeline beside a running one: replayed in nested-replay.test.ts',
   'test_psrp_reset_runspace_state.yml': 'a reset between pipelines: replayed in pool-calls-replay.test.ts',
   'test_psrp_reset_runspace_state_fail.yml': 'a refused reset: replayed in pool-calls-replay.test.ts',
   'test_psrp_pshost_ui_mocked_methods.yml': 'needs the recorded RSA key and a host: replayed in securestring-replay.test.ts',
