@@ -39,6 +39,7 @@ import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandS
 import { RecordingFile } from './recording-file.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
+import { UsageError } from '../errors.js';
 
 export interface EndpointOptions {
   readonly port?: number;
@@ -432,8 +433,10 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   }
 
   // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
-  // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml.
-  function connect(env: ParsedEnvelope, info: RequestInfo): string {
+  // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml. The
+  // real engine answers through its ExecuteConnect (real-engine.ts), then sends
+  // APPLICATION_PRIVATE_DATA on the pool stream for the new client's Receive.
+  async function connect(env: ParsedEnvelope, info: RequestInfo): Promise<string> {
     const shell = shellOf(info);
     // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
     if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
@@ -448,13 +451,20 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const cx = childElement(el, NS.powershell, 'connectXml');
     if (!cx) throw new Fault(FAULTS.invalidParameter);
     if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
-    if (shell.engine instanceof RealEngine) {
-      // PowerShell's OutOfProc server has no connect path (spec-notes/real-engine.md).
-      throw new Fault({ ...FAULTS.actionNotSupported, reason: 'psremote serve: Connect from another client is not available with the real engine; use the scripted engine, or Reconnect from the same client' });
-    }
+    const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
     shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
-    shell.engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
-    const answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
+    let answer: Buffer;
+    if (shell.engine instanceof RealEngine) {
+      const reply = await shell.engine.connect(connectXml).catch((e: unknown) => {
+        const reason = `psremote serve: ${(e as Error).message}`;
+        throw new Fault(e instanceof UsageError ? { ...FAULTS.actionNotSupported, reason } : { ...FAULTS.invalidParameter, reason, message: reason });
+      });
+      if (!shells.has(shell.id)) throw new Fault(FAULTS.shellNotFound);
+      answer = Buffer.from(reply);
+    } else {
+      shell.engine.receive(connectXml);
+      answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
+    }
     shell.state = 'Connected';
     delete shell.disconnectedAt;
     return (
@@ -584,7 +594,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = envelope(ACTION.ReconnectResponse, info.messageId, reconnect(info), messageId);
           break;
         case 'Connect':
-          answer = envelope(ACTION.ConnectResponse, info.messageId, connect(env, info), messageId);
+          answer = envelope(ACTION.ConnectResponse, info.messageId, await connect(env, info), messageId);
           break;
         case 'Enumerate':
           answer = envelope(ACTION.EnumerateResponse, info.messageId, enumerate(env, info), messageId);

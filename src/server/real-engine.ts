@@ -7,11 +7,15 @@
 //   creationXml → <Data PSGuid=0>; Command arguments (CREATE_PIPELINE) →
 //   <Command PSGuid=pid> then <Data>; Send on `pr` → Stream PromptResponse;
 //   crtl_c → <Signal>; terminate and the pipeline's end → <Close>; Delete → <Close PSGuid=0>.
+// Connect from another client (connectXml) goes to the engine's own
+// ExecuteConnect through the test host's side channel (harness-connect.ts).
 
 import { MessageDecoder } from '../psrp/decode.js';
 import { messageTypeSpecName } from '../psrp/message.js';
-import { OutOfProcChannel, POOL_GUID, spawnServer, type OutOfProcConnection } from '../transport/outofproc/index.js';
+import { LineSplitter, OutOfProcChannel, OutOfProcTransportError, POOL_GUID, spawnServer, type OutOfProcConnection } from '../transport/outofproc/index.js';
 import type { OutgoingPayload } from '../psrp/index.js';
+import { RemoteProtocolError, TimeoutError, UsageError } from '../errors.js';
+import { harnessConnectRequest, parseHarnessReply, type HarnessReply } from './harness-connect.js';
 
 export interface DataTarget {
   /** The pipeline (lower-case id) the data belongs to; none for the pool. */
@@ -37,14 +41,26 @@ export interface PowerShellEngine {
 
 const TERMINAL = new Set([3, 4, 5]); // Stopped, Completed, Failed
 
+/** How long a Connect waits for the engine's answer (ExecuteConnect itself takes milliseconds). */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+interface PendingConnect {
+  readonly resolve: (reply: HarnessReply) => void;
+  readonly reject: (e: Error) => void;
+}
+
 export class RealEngine implements PowerShellEngine {
   onPayload: PowerShellEngine['onPayload'] = () => undefined;
   onPipelineDone: PowerShellEngine['onPipelineDone'] = () => undefined;
   onFailure: (reason: string) => void = () => undefined;
   readonly #conn: OutOfProcConnection;
   readonly #channel = new OutOfProcChannel();
+  readonly #lines = new LineSplitter();
   readonly #decoders = new Map<string, MessageDecoder>();
   #closed = false;
+  #connect: PendingConnect | undefined;
+  /** Connect requests go one at a time: the replies carry no id. */
+  #connectQueue: Promise<unknown> = Promise.resolve();
   /** Why the engine process ended, when it ended unasked. */
   failure: string | undefined;
 
@@ -65,6 +81,48 @@ export class RealEngine implements PowerShellEngine {
     this.#flush();
   }
 
+  /**
+   * Connect-PSSession from another client: connectXml (SESSION_CAPABILITY +
+   * CONNECT_RUNSPACEPOOL) to the engine's ExecuteConnect; resolves with the
+   * connectResponseXml (SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA). The engine
+   * then sends APPLICATION_PRIVATE_DATA on the pool's data, as after an open.
+   * Rejects with a UsageError when the engine has no connect hook (`pwsh -s`),
+   * a RemoteProtocolError with the engine's own message when it refuses, a
+   * TimeoutError when it does not answer, an OutOfProcTransportError when it is gone.
+   */
+  connect(connectXml: Uint8Array, timeoutMs = CONNECT_TIMEOUT_MS): Promise<Uint8Array> {
+    const run = this.#connectQueue.then(() => this.#connectOnce(connectXml, timeoutMs));
+    this.#connectQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #connectOnce(connectXml: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.#closed || this.failure !== undefined) {
+      throw new OutOfProcTransportError('PSR_PEER_EXITED', `the PowerShell engine is gone${this.failure ? `: ${this.failure}` : ''}`, { peer: this.#conn.peer });
+    }
+    if (connectXml.length === 0) throw new UsageError('Connect: connectXml is empty');
+    let timer: NodeJS.Timeout | undefined;
+    const reply = await new Promise<HarnessReply>((resolve, reject) => {
+      this.#connect = { resolve, reject };
+      timer = setTimeout(() => reject(new TimeoutError(`the PowerShell engine did not answer Connect within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+      this.#conn.output.write(`${harnessConnectRequest(connectXml)}\n`);
+    }).finally(() => {
+      clearTimeout(timer);
+      this.#connect = undefined;
+    });
+    switch (reply.kind) {
+      case 'response':
+        return reply.data;
+      case 'unsupported':
+        throw new UsageError(
+          `Connect from another client is not supported by this engine (${this.#conn.peer}): PowerShell's OutOfProc server has no connect path; ` +
+            'run the test peer host (its connect hook calls the engine\'s ExecuteConnect), or Reconnect from the client that disconnected',
+        );
+      case 'error':
+        throw new RemoteProtocolError('PSR_PSRP_PROTOCOL', `the PowerShell engine refused Connect: ${reply.message}`);
+    }
+  }
+
   stop(pipelineId: string): void {
     if (this.#closed || this.#channel.isClosing(pipelineId)) return;
     this.#channel.signal(pipelineId);
@@ -78,6 +136,7 @@ export class RealEngine implements PowerShellEngine {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#connect?.reject(new OutOfProcTransportError('PSR_PEER_EXITED', 'the shell was closed during Connect', { peer: this.#conn.peer }));
     try {
       this.#channel.close(POOL_GUID);
       this.#flush();
@@ -99,7 +158,12 @@ export class RealEngine implements PowerShellEngine {
 
   #fromServer(chunk: Buffer): void {
     try {
-      this.#channel.receive(chunk);
+      for (const line of this.#lines.push(chunk)) {
+        const reply = parseHarnessReply(line);
+        if (!reply) this.#channel.receiveLine(line);
+        else if (this.#connect) this.#connect.resolve(reply);
+        else throw new RemoteProtocolError('PSR_OUTOFPROC_INVALID', `a connect reply nobody asked for: ${line.slice(0, 80)}`);
+      }
     } catch (e) {
       this.#fail(`the PowerShell engine broke the OutOfProc framing: ${(e as Error).message}`);
       this.close();
@@ -136,6 +200,7 @@ export class RealEngine implements PowerShellEngine {
   #fail(reason: string): void {
     if (this.failure !== undefined) return;
     this.failure = reason;
+    this.#connect?.reject(new OutOfProcTransportError('PSR_PEER_EXITED', reason, { peer: this.#conn.peer }));
     this.onFailure(reason);
   }
 

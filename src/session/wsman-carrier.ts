@@ -322,20 +322,20 @@ export class WSManCarrier implements PsrpCarrier {
 
   async connectPool(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {
     this.#sink = sink;
-    this.#shellId = shellId.toUpperCase();
+    const id = shellId.toUpperCase();
     this.#count('Connect');
     const answer = await this.client
-      .connect(this.resourceUri, this.#shellId, {
+      .connect(this.resourceUri, id, {
         connectXml: first.data,
         protocolVersion: this.#opts.protocolVersion ?? '2.3',
         ...(signal ? { signal } : {}),
       })
       .catch(async (e: unknown) => {
-        const shellId = this.#shellId!;
-        // Not ours: closing this carrier must not Delete a shell we failed to connect to.
-        this.#shellId = undefined;
-        throw await explainConnectFailure(e, this.client, shellId, this.resourceUri);
+        throw await explainConnectFailure(e, this.client, id, this.resourceUri);
       });
+    // Only now is the shell ours: a refused Connect must not make closePool()
+    // Delete a session that another client created.
+    this.#shellId = id;
     if (answer && answer.length > 0) sink.payload(answer);
     this.#poolLoop = this.#receiveLoop(undefined);
   }

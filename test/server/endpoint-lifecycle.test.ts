@@ -55,3 +55,17 @@ test('disconnect, list from another client, connect, receive the rest exactly on
   await b.close();
   expect(await getRemoteSessions(ep.url)).toEqual([]);
 });
+
+test('a refused Connect leaves the session on the server: the client that failed to connect sends no Delete', async () => {
+  ep = await startEndpoint();
+  const a = await openSession(ep.url, { closeOnExit: false });
+  await a.disconnect();
+  const shellId = a.runspacePoolId.toUpperCase();
+  ep.faults.add({ operation: 'Connect', action: { type: 'status', status: 500, body: 'refused', contentType: 'text/plain' } });
+  await expect(connectSession(ep.url, shellId, { closeOnExit: false, networkRetryMs: 0 })).rejects.toMatchObject({ code: expect.stringMatching(/^PSR_/) });
+  expect(ep.log.filter((l) => l.operation === 'Delete')).toEqual([]);
+  expect(ep.shells().map((s) => [s.shellId, s.state])).toEqual([[shellId, 'Disconnected']]);
+  const b = await connectSession(ep.url, shellId, { closeOnExit: false });
+  await b.close();
+  expect(ep.shells()).toEqual([]);
+});

@@ -133,10 +133,15 @@ export class OutOfProcChannel {
 
   /** Bytes from the server. Throws on a line that breaks the framing. */
   receive(chunk: Uint8Array): void {
-    for (const line of this.#lines.push(chunk)) this.#receiveLine(line);
+    for (const line of this.#lines.push(chunk)) this.receiveLine(line);
   }
 
-  #receiveLine(line: string): void {
+  /**
+   * One line from the server (its LF removed), for a caller that splits the
+   * stream itself to take out lines of its own first (src/server/harness-connect.ts).
+   * Do not mix with receive() on one channel: receive() may hold part of a line.
+   */
+  receiveLine(line: string): void {
     const p = decodePacket(line);
     if (!SERVER_KINDS.has(p.kind)) {
       throw new RemoteProtocolError('PSR_OUTOFPROC_INVALID', `the server sent <${p.kind}>, which only a client sends`);

@@ -3,6 +3,9 @@
 //   dotnet PsrpPeer.dll [--stdio] [--init SCRIPT] [--config FILE.pssc]   stdin/stdout, exactly what `pwsh -s` runs
 //   dotnet PsrpPeer.dll --ssh [...]                                      what `pwsh -sshs` runs (errors in-band)
 //   dotnet PsrpPeer.dll --socket PATH                                    listens on a Unix socket, one client at a time
+// In stdio and ssh modes the server also answers Connect requests from a WSMan front
+// end (ConnectHook.cs); --no-connect-hook runs StdIOProcessMediator.Run untouched,
+// which is what `pwsh -s` does.
 // In stdio modes stdout IS the protocol channel: nothing may be written to it before the mediator runs.
 using System;
 using System.Collections.Generic;
@@ -24,11 +27,13 @@ internal static class Program
         string mode = args.FirstOrDefault(a => a is "--stdio" or "--ssh" or "--socket") ?? "--stdio";
         string? init = Option(args, "--init");
         string? config = Option(args, "--config");
+        bool hook = !args.Contains("--no-connect-hook");
         PrepareEnvironment();
         try
         {
             switch (mode)
             {
+                case "--stdio" or "--ssh" when hook: ConnectHook.RunStdio(init, config, combineErrOut: mode == "--ssh"); return 0;
                 case "--stdio": RunStdio(init, config, combineErrOut: false); return 0;
                 case "--ssh": RunStdio(init, config, combineErrOut: true); return 0;
                 default:
