@@ -375,6 +375,18 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   async #pumpInput(core: ClientPowerShell, input: AsyncIterable<PSValue> | Iterable<PSValue>, started: Promise<void>, signal?: AbortSignal): Promise<void> {
     try {
       await started;
+      if (Array.isArray(input)) {
+        // All of it is here already: queue it with its end and send it as PowerShell's
+        // client does, packed into as few payloads as the budget allows (golden traces,
+        // spec-notes/real-engine.md), not one acknowledged round trip per object.
+        for (const item of input as readonly PSValue[]) {
+          if (core.state !== PSInvocationState.Running) return;
+          core.sendInput(item);
+        }
+        if (core.state === PSInvocationState.Running) core.sendEnd();
+        await this.#flush(signal);
+        return;
+      }
       for await (const item of input as AsyncIterable<PSValue>) {
         if (core.state !== PSInvocationState.Running) return;
         core.sendInput(item);

@@ -101,6 +101,16 @@ describe('RunspacePool over the in-memory carrier', () => {
     await pool.close();
   });
 
+  test('an array of input goes with its end in one payload after CREATE_PIPELINE, as PowerShell\'s client sends it', async () => {
+    const { carrier, pool } = await openPool();
+    const sendsBefore = carrier.requestCounts.Send ?? 0;
+    const r = await pool.invoke('double-input', { input: [1, 2, 3] }).result();
+    expect(r.output).toEqual([2, 4, 6]);
+    // One Send: three PIPELINE_INPUT and END_OF_PIPELINE_INPUT together (golden trace "input").
+    expect((carrier.requestCounts.Send ?? 0) - sendsBefore).toBe(1);
+    await pool.close();
+  });
+
   test('a host call is answered by the application host', async () => {
     const calls: string[] = [];
     const host: PSHost = {

@@ -6,6 +6,7 @@
 // In stdio and ssh modes the server also answers Connect requests from a WSMan front
 // end (ConnectHook.cs); --no-connect-hook runs StdIOProcessMediator.Run untouched,
 // which is what `pwsh -s` does.
+//   dotnet PsrpPeer.dll --client-trace --socket PATH --scenario NAME      PowerShell's own CLIENT (TraceClient.cs)
 // In stdio modes stdout IS the protocol channel: nothing may be written to it before the mediator runs.
 using System;
 using System.Collections.Generic;
@@ -24,6 +25,14 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        if (args.Contains("--client-trace"))
+        {
+            string? socket = Option(args, "--socket"), scenario = Option(args, "--scenario");
+            if (socket is null || scenario is null) { Console.Error.WriteLine("--client-trace needs --socket PATH and --scenario NAME"); return 64; }
+            PrepareEnvironment();
+            try { return TraceClient.Run(Path.GetFullPath(socket), scenario); }
+            catch (Exception e) { Console.Error.WriteLine(e); return 70; }
+        }
         string mode = args.FirstOrDefault(a => a is "--stdio" or "--ssh" or "--socket") ?? "--stdio";
         string? init = Option(args, "--init");
         string? config = Option(args, "--config");
