@@ -356,11 +356,14 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     if (out.chunks.length === 0 && !out.done) {
       shell.pendingReceives++;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, opMs);
+        // Every way out removes the others: a keep-alive socket carries many long polls,
+        // and a 'close' listener left behind per poll would pile up on it.
         const done = () => {
           clearTimeout(timer);
+          req.socket.off('close', done);
           resolve();
         };
+        const timer = setTimeout(done, opMs);
         out.waiters.push(done);
         req.socket.once('close', done);
       });

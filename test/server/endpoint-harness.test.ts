@@ -190,3 +190,21 @@ describe('https and recording', () => {
     }
   });
 });
+
+describe('long polls on a keep-alive socket', () => {
+  test('many Receive timeouts on one connection leave no listeners behind on its socket', async () => {
+    ep = await startEndpoint({ maxOperationTimeoutMs: 20 });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const pool = await openSession(ep.url, { operationTimeoutMs: 20 });
+      await sleep(1_000); // ~50 renewed pool Receives, all on the same socket
+      expect((ep.stats.requests.Receive ?? 0)).toBeGreaterThan(15);
+      await pool.close();
+      expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+});
