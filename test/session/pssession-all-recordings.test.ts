@@ -20,7 +20,7 @@ const LEFT_OUT: Record<string, string> = {
   'test_psrp_get_command_metadata.yml': 'GET_COMMAND_METADATA, not CREATE_PIPELINE (the replay server checks the PSRP message types): replayed in command-metadata.test.ts',
   'test_client_copy_expand_vars.yml': 'pypsrp opened two pools, one per step, with input streamed by Send; the single-pool driver here cannot follow it',
   'test_client_copy_file.yml': 'pypsrp opened two pools, one per step, with input streamed by Send; the single-pool driver here cannot follow it',
-  'test_psrp_receive_failure.yml': 'a pool Receive fault; its recorded client never ran a pipeline',
+  'test_psrp_receive_failure.yml': 'a Receive for a CommandId that was never created (pypsrp provoking ShellNotFound); no session API call sends that',
 };
 
 const STATE_NAMES = ['NotStarted', 'Running', 'Stopping', 'Stopped', 'Completed', 'Failed', 'Disconnected'];
