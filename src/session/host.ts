@@ -17,10 +17,12 @@ export interface HostCall {
 
 export interface PSHost {
   /**
-   * Declares a raw UI ($host.UI.RawUI on the server) with these values. The
-   * server answers RawUI getters from them without a host call; setters, ReadKey,
-   * KeyAvailable and the buffer methods arrive as host calls 27..51 (raw-ui.ts).
-   * Without it the raw UI is null on the server and such calls fail there.
+   * Declares a raw UI ($host.UI.RawUI on the server) with these values, read
+   * when the pool opens and again for each pipeline (so a getter can report the
+   * host's current state). The server answers RawUI getters from them without a
+   * host call; setters, ReadKey, FlushInputBuffer and the buffer methods arrive
+   * as host calls 27..51 (raw-ui.ts). Without it $host.UI.RawUI is empty on the
+   * server and nothing reaches the host.
    */
   readonly rawUI?: RawUIDefaults | undefined;
   /**

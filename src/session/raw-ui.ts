@@ -1,9 +1,10 @@
 // A host's raw UI (PSHostRawUserInterface), as the client declares it in
 // HostInfo (MS-PSRP 2.2.3.14) and answers it in host calls 27..51 (2.2.3.17).
 //
-// PowerShell's server keeps the declared values (_hostDefaultData) in a cache:
-// getters of $host.UI.RawUI are answered from it without a host call, setters
-// update it and send a void Set* call (spec-notes/real-engine.md "Raw UI").
+// PowerShell's server keeps the declared values (_hostDefaultData) in a cache
+// per pipeline: getters of $host.UI.RawUI are answered from it without a host
+// call, setters update it and send a void Set* call. Each pipeline starts again
+// from what its own HostInfo declares (spec-notes/real-engine.md "Raw UI").
 
 import { PSChar, PSObject, type PSValue } from '../clixml/index.js';
 import type { HostInfo } from '../psrp/index.js';

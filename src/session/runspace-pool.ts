@@ -308,7 +308,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       // with false, the real engine fails the whole script at the first statement
       // error (`1/0; 'after'`) instead of writing it and going on.
       redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
-      hostInfo: options.host ? hostInfoFor(options.host) : this.#core.hostInfo,
+      // Read at each pipeline, as PowerShell's client reads its host's RawUI: the
+      // server starts each pipeline's raw UI from the defaults declared here.
+      hostInfo: hostInfoFor(options.host ?? this.#host),
     });
     if (typeof target === 'string') core.addScript(target);
     else {
