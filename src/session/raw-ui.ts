@@ -136,9 +136,9 @@ function definedOnly(o: RawUIDefaults): RawUIDefaults {
  * host declares one. With the null HostInfo the real engine has no UI and
  * Read-Host quietly returns an empty string.
  */
-export function hostInfoFor(host: { readonly rawUI?: RawUIDefaults | undefined }): HostInfo {
-  if (host.rawUI === undefined) return HOST_WITH_UI;
-  return { isHostNull: false, isHostUINull: false, isHostRawUINull: false, useRunspaceHost: false, hostDefaultData: hostDefaultData(host.rawUI) };
+export function hostInfoFor(rawUI: RawUIDefaults | undefined): HostInfo {
+  if (rawUI === undefined) return HOST_WITH_UI;
+  return { isHostNull: false, isHostUINull: false, isHostRawUINull: false, useRunspaceHost: false, hostDefaultData: hostDefaultData(rawUI) };
 }
 
 const HOST_WITH_UI: HostInfo = Object.freeze({ isHostNull: false, isHostUINull: false, isHostRawUINull: true, useRunspaceHost: false });

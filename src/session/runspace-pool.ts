@@ -71,7 +71,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       ...(options.keyPair ? { keyPair: options.keyPair } : {}),
       // Pipelines declare their own host (hostInfoFor), not the pool's, so
       // their calls come as PIPELINE_HOST_CALL and InvokeOptions.host can differ.
-      hostInfo: hostInfoFor(this.#host),
+      hostInfo: hostInfoFor(this.#host.rawUI),
     });
     this.#hasKeyPair = options.keyPair !== undefined;
     this.#keyExchangeTimeoutMs = options.keyExchangeTimeoutMs ?? 60_000;
@@ -310,7 +310,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
       // Read at each pipeline, as PowerShell's client reads its host's RawUI: the
       // server starts each pipeline's raw UI from the defaults declared here.
-      hostInfo: hostInfoFor(options.host ?? this.#host),
+      hostInfo: hostInfoFor((options.host ?? this.#host).rawUI),
     });
     if (typeof target === 'string') core.addScript(target);
     else {

@@ -62,7 +62,7 @@ describe('HostInfo with a raw UI', () => {
         // PowerShell's client sends its $PSVersionTable first; the Hashtable's
         // type names then come as a full <TN> in HostInfo in both documents.
         applicationArguments: null,
-        hostInfo: hostInfoFor({ rawUI: REAL_CLIENT_RAW_UI }),
+        hostInfo: hostInfoFor(REAL_CLIENT_RAW_UI),
       }),
     );
     const expected = hostInfoElements(real);
@@ -97,8 +97,8 @@ describe('HostInfo with a raw UI', () => {
   });
 
   test('without rawUI the host declares a UI and no raw UI (as before)', () => {
-    expect(hostInfoFor(new NonInteractiveHost())).toEqual({ isHostNull: false, isHostUINull: false, isHostRawUINull: true, useRunspaceHost: false });
-    expect(hostInfoFor({ rawUI: {} })).toMatchObject({ isHostRawUINull: false });
+    expect(hostInfoFor((new NonInteractiveHost() as PSHost).rawUI)).toEqual({ isHostNull: false, isHostUINull: false, isHostRawUINull: true, useRunspaceHost: false });
+    expect(hostInfoFor({})).toMatchObject({ isHostRawUINull: false });
     expect(NULL_HOST_INFO.isHostRawUINull).toBe(true);
   });
 
