@@ -22,6 +22,19 @@ export {
 } from './session/powershell.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
+export {
+  keyInfoAnswer,
+  hostDefaultData,
+  CONSOLE_COLORS,
+  CONTROL_KEY_STATES,
+  RAW_UI_DEFAULTS,
+  type RawUIDefaults,
+  type ConsoleColor,
+  type ConsoleColorName,
+  type HostSize,
+  type HostCoordinates,
+  type KeyInfoInit,
+} from './session/raw-ui.js';
 export { toPlain, toDisplayString, recordMessage } from './session/plain.js';
 export type { PsrpCarrier, CarrierSink } from './session/carrier.js';
 export { WSManCarrier, type WSManCarrierOptions } from './session/wsman-carrier.js';

@@ -195,14 +195,17 @@ class Reader {
 
 // ---------------------------------------------------------------------------
 // HostInfo (2.2.3.14). Windows and pypsrp use underscore names (_isHostNull);
-// the spec text lists them without. Both are read; underscores are written.
+// the spec text lists them without. Both are read; underscores are written, in
+// the order PowerShell's client writes them (pwsh 7.4.11 creationXml in
+// fixtures/upstream/derived/psrp-fragment-vectors.json; the golden traces).
 
 function hostInfoToValue(h: HostInfo): PSValue {
-  const props: [string, PSValue][] = [];
+  const props: [string, PSValue][] = [
+    ['_isHostUINull', h.isHostUINull],
+    ['_isHostRawUINull', h.isHostRawUINull],
+    ['_isHostNull', h.isHostNull],
+  ];
   if (h.hostDefaultData !== undefined) props.push(['_hostDefaultData', h.hostDefaultData]);
-  props.push(['_isHostNull', h.isHostNull]);
-  props.push(['_isHostUINull', h.isHostUINull]);
-  props.push(['_isHostRawUINull', h.isHostRawUINull]);
   props.push(['_useRunspaceHost', h.useRunspaceHost]);
   return X.makeObject(props);
 }

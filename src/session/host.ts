@@ -4,6 +4,7 @@
 
 import type { PSValue } from '../psrp/index.js';
 import { PSObject, PSSecureString } from '../clixml/index.js';
+import type { RawUIDefaults } from './raw-ui.js';
 
 export interface HostCall {
   /** Method name as sent, e.g. "ReadLine", "PromptForCredential1", "WriteLine2". */
@@ -15,6 +16,15 @@ export interface HostCall {
 }
 
 export interface PSHost {
+  /**
+   * Declares a raw UI ($host.UI.RawUI on the server) with these values, read
+   * when the pool opens and again for each pipeline (so a getter can report the
+   * host's current state). The server answers RawUI getters from them without a
+   * host call; setters, ReadKey, FlushInputBuffer and the buffer methods arrive
+   * as host calls 27..51 (raw-ui.ts). Without it $host.UI.RawUI is empty on the
+   * server and nothing reaches the host.
+   */
+  readonly rawUI?: RawUIDefaults | undefined;
   /**
    * Answers a host call. Return the method's result (undefined for void methods);
    * throw to send an error back to the remote pipeline.

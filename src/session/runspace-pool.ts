@@ -21,6 +21,7 @@ import {
 } from '../psrp/index.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import { NonInteractiveHost, type PSHost } from './host.js';
+import { hostInfoFor } from './raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
 import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
 
@@ -34,15 +35,6 @@ const SECURE_ANSWERS = new Set(['ReadLineAsSecureString', 'PromptForCredential1'
 function protocolHasKeyExchange(version: string): boolean {
   return featureSupported('SessionKeyExchange', version);
 }
-
-/**
- * What we tell the server about our host: a host with a UI (so Read-Host and
- * prompts become host calls the PSHost answers, or refuses with an error) and no
- * raw UI. With the null HostInfo the real engine has no UI and Read-Host quietly
- * returns an empty string. Pipelines use their own host, not the pool's, so
- * their calls come as PIPELINE_HOST_CALL.
- */
-const HOST_WITH_UI = { isHostNull: false, isHostUINull: false, isHostRawUINull: true, useRunspaceHost: false } as const;
 
 const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
 
@@ -77,7 +69,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
       ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
       ...(options.keyPair ? { keyPair: options.keyPair } : {}),
-      hostInfo: HOST_WITH_UI,
+      // Pipelines declare their own host (hostInfoFor), not the pool's, so
+      // their calls come as PIPELINE_HOST_CALL and InvokeOptions.host can differ.
+      hostInfo: hostInfoFor(this.#host.rawUI),
     });
     this.#hasKeyPair = options.keyPair !== undefined;
     this.#keyExchangeTimeoutMs = options.keyExchangeTimeoutMs ?? 60_000;
@@ -314,7 +308,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       // with false, the real engine fails the whole script at the first statement
       // error (`1/0; 'after'`) instead of writing it and going on.
       redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
-      hostInfo: HOST_WITH_UI,
+      // Read at each pipeline, as PowerShell's client reads its host's RawUI: the
+      // server starts each pipeline's raw UI from the defaults declared here.
+      hostInfo: hostInfoFor((options.host ?? this.#host).rawUI),
     });
     if (typeof target === 'string') core.addScript(target);
     else {
