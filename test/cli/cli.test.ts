@@ -198,7 +198,8 @@ describe('psremote session list --remote', () => {
       expect(r.code).toBe(0);
       const lines = r.stdout.trim().split('\n');
       expect(lines).toHaveLength(3);
-      expect(lines[1]).toMatch(/^B6631D8E-65A0-49F2-9053-A1B156C95777\s+Disconnected\s+Microsoft\.PowerShell\s+7200s\s+\d+s\s+-$/);
+      // IdleTimeout 7200 s and MaxIdle 2147483 s as Windows reported them, Idle, ExpiresIn, no commands.
+      expect(lines[1]).toMatch(/^B6631D8E-65A0-49F2-9053-A1B156C95777\s+Disconnected\s+Microsoft\.PowerShell\s+7200s\s+2147484s\s+\d+s\s+\d+s\s+-$/);
       expect(lines[2]).toMatch(/^01AA3E43-9E21-424B-A7FC-BC16AA34F4CE\s+Disconnected/);
     } finally {
       await server.close();

@@ -55,7 +55,7 @@ test('new, invoke --disconnected, list --remote, receive, remove: each from a ne
 
   const listed = await cli(['session', 'list', '--remote', ep.url]);
   expect(listed.code).toBe(0);
-  expect(listed.stdout.split('\n')[1]).toMatch(new RegExp(`^${shellId}\\s+Disconnected\\s+Microsoft\\.PowerShell\\s+\\d+s\\s+\\d+s\\s+${pipelineId}$`));
+  expect(listed.stdout.split('\n')[1]).toMatch(new RegExp(`^${shellId}\\s+Disconnected\\s+Microsoft\\.PowerShell\\s+\\d+s\\s+\\d+s\\s+\\d+s\\s+\\d+s\\s+${pipelineId}$`));
 
   const local = await cli(['session', 'list']);
   expect(local.stdout).toBe(`job1\t${ep.url}\t${shellId}\tMicrosoft.PowerShell\n`);

@@ -94,9 +94,10 @@ describeWithRealEngine('psremote session lifecycle against serve --engine real',
     const listed = await cli(['session', 'list', '--remote', url]);
     expect(listed).toMatchObject({ code: 0, stderr: '' });
     const rows = listed.stdout.trim().split('\n');
-    expect(rows[0]).toMatch(/^ShellId\s+State\s+Configuration\s+IdleTimeout\s+ExpiresIn\s+Commands$/);
+    expect(rows[0]).toMatch(/^ShellId\s+State\s+Configuration\s+IdleTimeout\s+MaxIdle\s+Idle\s+ExpiresIn\s+Commands$/);
     expect(rows.slice(1)).toHaveLength(1);
-    expect(rows[1]).toMatch(new RegExp(`^${shellId}\\s+Disconnected\\s+Microsoft\\.PowerShell\\s+\\d+s\\s+\\d+s\\s+(\\S+,)?${pipelineId}$`));
+    // IdleTimeout, MaxIdle, Idle (time since the last request), ExpiresIn, then the commands.
+    expect(rows[1]).toMatch(new RegExp(`^${shellId}\\s+Disconnected\\s+Microsoft\\.PowerShell\\s+\\d+s\\s+\\d+s\\s+\\d+s\\s+\\d+s\\s+(\\S+,)?${pipelineId}$`));
 
     const received = await cli(['session', 'receive', 'job1', '--json']);
     expect(received).toMatchObject({ code: 0, stderr: '' });

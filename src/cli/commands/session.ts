@@ -51,10 +51,10 @@ function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): v
     for (const s of sessions) io.stdout.write(`${JSON.stringify(s)}\n`);
     return;
   }
-  io.stdout.write('ShellId                               State         Configuration          IdleTimeout  ExpiresIn  Commands\n');
+  io.stdout.write('ShellId                               State         Configuration          IdleTimeout  MaxIdle     Idle      ExpiresIn  Commands\n');
   for (const s of sessions) {
     io.stdout.write(
-      `${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}\n`,
+      `${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.maxIdleTimeoutMs).padEnd(12)}${secs(s.shellInactivityMs).padEnd(10)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}\n`,
     );
   }
 }
