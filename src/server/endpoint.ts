@@ -2,44 +2,30 @@
 // loopback that answers the way Windows does (envelopes and faults modelled on
 // the recordings in fixtures/upstream). WinRS shells run their commands through
 // the local shell; PowerShell shells run on psremote's scripted PSRP engine
-// (script handlers instead of PowerShell). Receive is a real long-poll: it
-// waits for output until the request's OperationTimeout, then answers with the
-// timeout fault, as Windows does.
+// (script handlers instead of PowerShell) or on PowerShell's own (realEngine).
+// This file is the HTTP front: request body, authentication (AuthGate), fault
+// injection, recording, and dispatch by operation to shell-operations.ts, which
+// works on the shells held in shell-table.ts.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { userInfo } from 'node:os';
-import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
-import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
-import { parseDuration } from '../wsman/envelope.js';
+import { childElement } from '../util/xml.js';
+import { ACTION, NS } from '../wsman/namespaces.js';
 import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
-import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.js';
-import { RealEngine, type PowerShellEngine } from './real-engine.js';
+import type { ScriptHandler } from '../session/scripted-engine.js';
 import { describeRequest, type RequestInfo } from './recording.js';
-import {
-  FAULTS,
-  commandResponseBody,
-  createResponseBody,
-  envelope,
-  faultEnvelope,
-  identifyResponse,
-  quotaFault,
-  configBody,
-  IN_USE_FAULT,
-  receiveResponseBody,
-  shellXml,
-  type FaultSpec,
-  type OutStream,
-} from './responses.js';
+import { FAULTS, envelope, faultEnvelope, identifyResponse } from './responses.js';
 import { demoHandler } from './demo-handler.js';
 import { FaultInjector } from './faults.js';
-import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
+import type { CmdHandler } from './commands.js';
 import { RecordingFile } from './recording-file.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
-import { UsageError } from '../errors.js';
+import { Fault, ShellTable } from './shell-table.js';
+import { ShellOperations } from './shell-operations.js';
 
 export interface EndpointOptions {
   readonly port?: number;
@@ -120,395 +106,37 @@ export interface LocalEndpoint {
   close(): Promise<void>;
 }
 
-interface Shell {
-  readonly id: string;
-  readonly resourceUri: string;
-  readonly kind: 'powershell' | 'cmd';
-  readonly created: number;
-  lastActivity: number;
-  readonly idleTimeoutMs: number;
-  readonly poolOut: Outbox;
-  readonly commands: Map<string, CommandState>;
-  readonly engine?: PowerShellEngine;
-  readonly cwd?: string | undefined;
-  readonly env?: Record<string, string>;
-  readonly inputStreams: string;
-  readonly outputStreams: string;
-  /** Receives being held right now. */
-  pendingReceives: number;
-  state: 'Connected' | 'Disconnected';
-  /** The user who created it (quotas, Enumerate's Owner). */
-  readonly owner: string;
-  /** Commands created over the shell's life (the operations quota). */
-  commandsRun: number;
-  /** When it became Disconnected, and how long it is kept so (Disconnect's IdleTimeOut). */
-  disconnectedAt?: number;
-  keepDisconnectedMs?: number;
-}
-
-class Fault extends Error {
-  constructor(readonly spec: FaultSpec, readonly status = 500) {
-    super(spec.reason);
-  }
-}
-
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
-  const shells = new Map<string, Shell>();
   const requests: Record<string, number> = {};
   const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
   const sockets = new Set<Socket>();
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
-  const maxReceive = options.maxReceiveBytes ?? 96 * 1024;
   const fallback = options.handler ?? demoHandler;
   const named = new Map(Object.entries(options.psCommands ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const handler: ScriptHandler = named.size
     ? (ctx) => (named.get(/^\s*([^\s;|]+)/.exec(ctx.commandText)?.[1]?.toLowerCase() ?? '') ?? fallback)(ctx)
     : fallback;
   let url = '';
-  let closed = false;
-  let idleDisconnects = 0;
-  let expired = 0;
   let bytesIn = 0;
   let bytesOut = 0;
   const faults = new FaultInjector();
   const recorder = options.recordPath ? new RecordingFile(options.recordPath, 'psremote serve') : undefined;
-  const maxShellsPerUser = options.quotas?.maxShellsPerUser ?? 30;
-  const maxCommandsPerShell = options.quotas?.maxCommandsPerShell ?? 1500;
-  const idleMs = options.idleDisconnectMs ?? 0;
-  const drop = (s: Shell) => {
-    shells.delete(s.id);
-    s.engine?.close();
-    for (const c of s.commands.values()) {
-      c.child?.kill('SIGKILL');
-      c.abort?.abort();
-      wake(c.out);
-    }
-    wake(s.poolOut);
-  };
-  // Windows disconnects a PowerShell shell whose client stopped receiving (it
-  // can be reconnected; a cmd shell cannot, so it is dropped), and removes a
-  // disconnected shell once its idle timeout has run out.
-  const sweep = () => {
-    const now = Date.now();
-    for (const s of shells.values()) {
-      if (idleMs > 0 && s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
-        idleDisconnects++;
-        if (s.kind === 'cmd') drop(s);
-        else {
-          s.state = 'Disconnected';
-          s.disconnectedAt = now;
-          s.keepDisconnectedMs ??= s.idleTimeoutMs;
-        }
-      } else if (s.state === 'Disconnected' && now - (s.disconnectedAt ?? now) > (s.keepDisconnectedMs ?? s.idleTimeoutMs)) {
-        expired++;
-        drop(s);
-      }
-    }
-  };
-  const sweepTimer = setInterval(sweep, idleMs > 0 ? Math.max(10, Math.floor(idleMs / 4)) : 1_000);
-  sweepTimer.unref();
-
-  const shellOf = (info: RequestInfo): Shell => {
-    const s = info.shellId ? shells.get(info.shellId.toUpperCase()) : undefined;
-    if (!s) throw new Fault(FAULTS.shellNotFound);
-    s.lastActivity = Date.now();
-    return s;
-  };
-  const commandOf = (s: Shell, commandId: string | undefined): CommandState => {
-    const c = commandId ? s.commands.get(commandId.toUpperCase()) : undefined;
-    if (!c) throw new Fault(FAULTS.shellNotFound);
-    return c;
-  };
-
-  function describe(s: Shell, listing = false) {
-    const now = Date.now();
-    return {
-      ...(s.kind === 'cmd' ? { environment: s.env, workingDirectory: s.cwd } : {}),
-      ...(listing ? { memoryUsedMB: Math.round(process.memoryUsage().rss / 1048576), childProcesses: [...s.commands.values()].filter((c) => c.child && !c.out.done).length } : {}),
-      shellId: s.id,
-      resourceUri: s.resourceUri,
-      owner: s.owner,
-      clientIP: '127.0.0.1',
-      processId: process.pid,
-      idleTimeoutMs: s.idleTimeoutMs,
-      maxIdleTimeoutMs: 2_147_483_647,
-      inputStreams: s.inputStreams,
-      outputStreams: s.outputStreams,
-      state: s.state,
-      runTimeMs: now - s.created,
-      inactivityMs: now - s.lastActivity,
-    };
-  }
-
-  function create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
-    const held = [...shells.values()].filter((s) => s.owner === user).length;
-    if (held >= maxShellsPerUser) throw new Fault(quotaFault('shells', maxShellsPerUser));
-    const shellEl = childElement(env.body, NS.shell, 'Shell');
-    if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
-    const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
-    if (!isPs && info.resourceUri.toLowerCase() !== RESOURCE.cmdShell.toLowerCase()) throw new Fault(FAULTS.actionNotSupported);
-    const id = (attribute(shellEl, 'ShellId') ?? randomUUID()).toUpperCase();
-    const idle = childElement(shellEl, NS.shell, 'IdleTimeOut');
-    const vars: Record<string, string> = {};
-    const envEl = childElement(shellEl, NS.shell, 'Environment');
-    for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
-    const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
-    const shell: Shell = {
-      id,
-      resourceUri: info.resourceUri,
-      kind: isPs ? 'powershell' : 'cmd',
-      created: Date.now(),
-      lastActivity: Date.now(),
-      idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
-      poolOut: newOutbox(),
-      commands: new Map(),
-      ...(isPs ? { engine: options.realEngine ? new RealEngine(options.realEngine) : new ScriptedEngine({ handler }) } : {}),
-      cwd: wd ? textContent(wd).trim() : undefined,
-      env: vars,
-      pendingReceives: 0,
-      state: 'Connected',
-      owner: user,
-      commandsRun: 0,
-      inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
-      outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
-    };
-    if (shell.engine) {
-      const engine = shell.engine;
-      engine.onPayload = (p) => {
-        const target = p.pipelineId ? shell.commands.get(p.pipelineId.toUpperCase())?.out : shell.poolOut;
-        if (!target) return;
-        target.chunks.push({ name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
-        wake(target);
-      };
-      engine.onFailure = (reason) => {
-        log.push({ operation: 'engine', shellId: shell.id, status: 500, reason });
-        drop(shell);
-      };
-      engine.onPipelineDone = (pid) => {
-        const c = shell.commands.get(pid.toUpperCase());
-        if (c) {
-          c.out.done = true;
-          wake(c.out);
-        }
-      };
-      const cx = childElement(shellEl, NS.powershell, 'creationXml');
-      if (!cx) throw new Fault(FAULTS.invalidParameter);
-      engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
-    }
-    shells.set(id, shell);
-    return createResponseBody(url, describe(shell), shell.kind);
-  }
-
-  function command(env: ParsedEnvelope, info: RequestInfo): string {
-    const shell = shellOf(info);
-    const cl = childElement(env.body, NS.shell, 'CommandLine');
-    if (!cl) throw new Fault(FAULTS.invalidParameter);
-    if (shell.commandsRun >= maxCommandsPerShell) throw new Fault(quotaFault('operations', maxCommandsPerShell));
-    shell.commandsRun++;
-    const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
-    const cmd: CommandState = { id, out: newOutbox() };
-    shell.commands.set(id, cmd);
-    const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
-    if (shell.engine) {
-      for (const [i, a] of args.entries()) shell.engine.receive(Buffer.from(a.trim(), 'base64'), { pipelineId: id.toLowerCase(), create: i === 0 });
-    } else {
-      const text = textContent(childElement(cl, NS.shell, 'Command') ?? cl).trim();
-      const own = options.cmdCommands && Object.entries(options.cmdCommands).find(([n]) => n.toLowerCase() === text.toLowerCase());
-      if (own) runHandler(cmd, own[1], text, args);
-      else runProcess(cmd, [text, ...args].join(' '), shell.cwd, shell.env);
-    }
-    return commandResponseBody(id);
-  }
-
-  function send(env: ParsedEnvelope, info: RequestInfo): string {
-    const shell = shellOf(info);
-    const sendEl = childElement(env.body, NS.shell, 'Send');
-    for (const st of sendEl ? childElements(sendEl, NS.shell, 'Stream') : []) {
-      const data = Buffer.from(textContent(st).trim(), 'base64');
-      const cid = attribute(st, 'CommandId');
-      if (shell.engine) {
-        if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: attribute(st, 'Name') === 'pr' });
-      }
-      else {
-        const c = commandOf(shell, cid);
-        const end = /^true$/i.test(attribute(st, 'End') ?? '');
-        if (c.stdin) {
-          if (data.length > 0) c.stdin.push(data);
-          if (end) c.stdin.end();
-        } else {
-          if (data.length > 0) c.child?.stdin?.write(data);
-          if (end) c.child?.stdin?.end();
-        }
-      }
-    }
-    return '<rsp:SendResponse/>';
-  }
-
-  async function receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
-    const shell = shellOf(info);
-    // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
-    if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
-    const out = info.commandId ? commandOf(shell, info.commandId).out : shell.poolOut;
-    const header = env.header;
-    const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
-    const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, maxOpMs);
-    if (out.chunks.length === 0 && !out.done) {
-      shell.pendingReceives++;
-      await new Promise<void>((resolve) => {
-        // Every way out removes the others: a keep-alive socket carries many long polls,
-        // and a 'close' listener left behind per poll would pile up on it.
-        const done = () => {
-          clearTimeout(timer);
-          req.socket.off('close', done);
-          resolve();
-        };
-        const timer = setTimeout(done, opMs);
-        out.waiters.push(done);
-        req.socket.once('close', done);
-      });
-      shell.pendingReceives--;
-      shell.lastActivity = Date.now();
-      // A little more output often follows at once: let it join this answer.
-      if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
-    }
-    if (req.socket.destroyed || closed) return new Fault(FAULTS.timedOut);
-    if (out.chunks.length === 0 && !out.done) return new Fault(FAULTS.timedOut);
-    const taken: OutStream[] = [];
-    let bytes = 0;
-    while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= maxReceive)) {
-      const c = out.chunks.shift()!;
-      taken.push(c);
-      bytes += c.data.length;
-    }
-    shell.lastActivity = Date.now();
-    if (!info.commandId) return receiveResponseBody(taken);
-    const finished = out.done && out.chunks.length === 0;
-    if (finished && shell.kind === 'cmd') {
-      taken.push({ name: 'stdout', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
-      taken.push({ name: 'stderr', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
-    }
-    return receiveResponseBody(taken, {
-      commandId: info.commandId.toUpperCase(),
-      state: finished ? 'Done' : 'Running',
-      // Windows reports ExitCode 0 for a finished PowerShell command too.
-      ...(finished ? { exitCode: shell.kind === 'cmd' ? (out.exitCode ?? 0) : 0 } : {}),
-    });
-  }
-
-  function signal(info: RequestInfo): string {
-    const shell = shellOf(info);
-    const cmd = commandOf(shell, info.commandId);
-    const code = (info.signalCode ?? '').toLowerCase();
-    if (shell.engine) {
-      if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
-      else {
-        shell.engine.release?.(cmd.id.toLowerCase());
-        shell.commands.delete(cmd.id);
-      }
-    } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
-      if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
-      if (!cmd.out.done) cmd.abort?.abort();
-      if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
-    }
-    return '<rsp:SignalResponse/>';
-  }
-
-  // Disconnect-PSSession: the shell and its commands live on, output is buffered.
-  function disconnect(env: ParsedEnvelope, info: RequestInfo): string {
-    const shell = shellOf(info);
-    const el = childElement(env.body, NS.shell, 'Disconnect');
-    const idle = el && childElement(el, NS.shell, 'IdleTimeOut');
-    const keep = idle ? parseDuration(textContent(idle)) : undefined;
-    if (keep !== undefined) shell.keepDisconnectedMs = keep;
-    shell.state = 'Disconnected';
-    shell.disconnectedAt = Date.now();
-    wake(shell.poolOut); // the old client's pool Receive ends
-    for (const c of shell.commands.values()) wake(c.out);
-    return ''; // Windows answers with an empty body
-  }
-
-  function reconnect(info: RequestInfo): string {
-    const shell = shellOf(info);
-    shell.state = 'Connected';
-    delete shell.disconnectedAt;
-    return ''; // Windows answers with an empty body
-  }
-
-  // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
-  // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml. The
-  // real engine answers through its ExecuteConnect (real-engine.ts), then sends
-  // APPLICATION_PRIVATE_DATA on the pool stream for the new client's Receive.
-  async function connect(env: ParsedEnvelope, info: RequestInfo): Promise<string> {
-    const shell = shellOf(info);
-    // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
-    if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
-    if (!shell.engine) throw new Fault(FAULTS.actionNotSupported);
-    const el = childElement(env.body, NS.shell, 'Connect');
-    if (!el) throw new Fault(FAULTS.invalidParameter);
-    const cid = attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
-    if (cid) {
-      commandOf(shell, cid);
-      return '<rsp:ConnectResponse/>';
-    }
-    const cx = childElement(el, NS.powershell, 'connectXml');
-    if (!cx) throw new Fault(FAULTS.invalidParameter);
-    if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
-    const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
-    shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
-    let answer: Buffer;
-    if (shell.engine instanceof RealEngine) {
-      const reply = await shell.engine.connect(connectXml).catch((e: unknown) => {
-        const reason = `psremote serve: ${(e as Error).message}`;
-        throw new Fault(e instanceof UsageError ? { ...FAULTS.actionNotSupported, reason } : { ...FAULTS.invalidParameter, reason, message: reason });
-      });
-      if (!shells.has(shell.id)) throw new Fault(FAULTS.shellNotFound);
-      answer = Buffer.from(reply);
-    } else {
-      shell.engine.receive(connectXml);
-      answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
-    }
-    shell.state = 'Connected';
-    delete shell.disconnectedAt;
-    return (
-      `<rsp:ConnectResponse><rsp:InputStreams>${shell.inputStreams}</rsp:InputStreams><rsp:OutputStreams>${shell.outputStreams}</rsp:OutputStreams>` +
-      `<connectResponseXml xmlns="${NS.powershell}">${answer.toString('base64')}</connectResponseXml></rsp:ConnectResponse>`
-    );
-  }
-
-  // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
-  function enumerate(env: ParsedEnvelope, info: RequestInfo): string {
-    let items = '';
-    if (info.resourceUri === RESOURCE.shell) {
-      for (const s of shells.values()) items += shellXml(describe(s, true), s.kind);
-    } else if (info.resourceUri === RESOURCE.shellCommand) {
-      const en = childElement(env.body, NS.enumeration, 'Enumerate');
-      const filter = en && childElement(en, NS.wsman, 'Filter');
-      const set = filter && childElement(filter, NS.wsman, 'SelectorSet');
-      const sel = set && childElements(set, NS.wsman, 'Selector').find((x) => attribute(x, 'Name') === 'ShellId');
-      const shell = sel ? shells.get(textContent(sel).trim().toUpperCase()) : undefined;
-      for (const c of shell ? shell.commands.values() : []) {
-        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${c.id}</rsp:CommandId></rsp:Command>`;
-      }
-    } else throw new Fault(FAULTS.actionNotSupported);
-    // Windows leaves out Items when there are none.
-    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext>${items ? `<w:Items>${items}</w:Items>` : ''}<w:EndOfSequence/></n:EnumerateResponse>`;
-  }
-
-  // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
-  function get(info: RequestInfo): string {
-    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(maxEnvelope / 1024, maxOpMs);
-    if (info.shellId) {
-      const s = shellOf(info);
-      return shellXml(describe(s, true), s.kind);
-    }
-    throw new Fault(FAULTS.actionNotSupported);
-  }
-
-  function remove(info: RequestInfo): string {
-    drop(shellOf(info));
-    return '';
-  }
+  const table = new ShellTable({
+    idleDisconnectMs: options.idleDisconnectMs ?? 0,
+    maxShellsPerUser: options.quotas?.maxShellsPerUser ?? 30,
+    maxCommandsPerShell: options.quotas?.maxCommandsPerShell ?? 1500,
+  });
+  const ops = new ShellOperations(table, {
+    url: () => url,
+    handler,
+    realEngine: options.realEngine,
+    cmdCommands: options.cmdCommands,
+    maxOperationTimeoutMs: maxOpMs,
+    maxEnvelopeBytes: maxEnvelope,
+    maxReceiveBytes: options.maxReceiveBytes ?? 96 * 1024,
+    onEngineFailure: (shellId, reason) => log.push({ operation: 'engine', shellId, status: 500, reason }),
+  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
@@ -571,39 +199,39 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = identifyResponse();
           break;
         case 'Create':
-          answer = envelope(ACTION.CreateResponse, info.messageId, create(env, info, owner), messageId);
+          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(env, info, owner), messageId);
           break;
         case 'Command':
-          answer = envelope(ACTION.CommandResponse, info.messageId, command(env, info), messageId);
+          answer = envelope(ACTION.CommandResponse, info.messageId, ops.command(env, info), messageId);
           break;
         case 'Send':
-          answer = envelope(ACTION.SendResponse, info.messageId, send(env, info), messageId);
+          answer = envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId);
           break;
         case 'Receive': {
-          const r = await receive(env, info, req);
+          const r = await ops.receive(env, info, req);
           answer = typeof r === 'string' ? envelope(ACTION.ReceiveResponse, info.messageId, r, messageId) : r;
           break;
         }
         case 'Signal':
-          answer = envelope(ACTION.SignalResponse, info.messageId, signal(info), messageId);
+          answer = envelope(ACTION.SignalResponse, info.messageId, ops.signal(info), messageId);
           break;
         case 'Delete':
-          answer = envelope(ACTION.DeleteResponse, info.messageId, remove(info), messageId);
+          answer = envelope(ACTION.DeleteResponse, info.messageId, ops.delete(info), messageId);
           break;
         case 'Disconnect':
-          answer = envelope(ACTION.DisconnectResponse, info.messageId, disconnect(env, info), messageId);
+          answer = envelope(ACTION.DisconnectResponse, info.messageId, ops.disconnect(env, info), messageId);
           break;
         case 'Reconnect':
-          answer = envelope(ACTION.ReconnectResponse, info.messageId, reconnect(info), messageId);
+          answer = envelope(ACTION.ReconnectResponse, info.messageId, ops.reconnect(info), messageId);
           break;
         case 'Connect':
-          answer = envelope(ACTION.ConnectResponse, info.messageId, await connect(env, info), messageId);
+          answer = envelope(ACTION.ConnectResponse, info.messageId, await ops.connect(env, info), messageId);
           break;
         case 'Enumerate':
-          answer = envelope(ACTION.EnumerateResponse, info.messageId, enumerate(env, info), messageId);
+          answer = envelope(ACTION.EnumerateResponse, info.messageId, ops.enumerate(env, info), messageId);
           break;
         case 'Get':
-          answer = envelope(ACTION.GetResponse, info.messageId, get(info), messageId);
+          answer = envelope(ACTION.GetResponse, info.messageId, ops.get(info), messageId);
           break;
         default:
           answer = new Fault(FAULTS.actionNotSupported);
@@ -659,13 +287,13 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     stats: {
       requests,
       get openShells() {
-        return shells.size;
+        return table.size;
       },
       get idleDisconnects() {
-        return idleDisconnects;
+        return table.idleDisconnects;
       },
       get expired() {
-        return expired;
+        return table.expired;
       },
       get bytesIn() {
         return bytesIn;
@@ -677,17 +305,15 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     log,
     faults,
     shells: () =>
-      [...shells.values()].map((s) => ({ shellId: s.id, kind: s.kind, state: s.state, owner: s.owner, commands: [...s.commands.keys()] })),
+      [...table.all()].map((s) => ({ shellId: s.id, kind: s.kind, state: s.state, owner: s.owner, commands: [...s.commands.keys()] })),
     killShell: (shellId) => {
-      const s = shells.get(shellId.toUpperCase());
+      const s = table.find(shellId);
       if (!s) return false;
-      drop(s);
+      table.drop(s);
       return true;
     },
     close: async () => {
-      closed = true;
-      clearInterval(sweepTimer);
-      for (const s of [...shells.values()]) drop(s);
+      table.close();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       recorder?.close();

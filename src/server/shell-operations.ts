@@ -1,0 +1,317 @@
+// The WS-Management operations of the local endpoint on its shells: Create,
+// Command, Send, Receive, Signal, Disconnect, Reconnect, Connect, Enumerate,
+// Get and Delete. Each takes the parsed request and returns the body of its
+// answer, or throws a Fault. WinRS shells run their commands through the local
+// shell (commands.ts); PowerShell shells run on a PowerShellEngine (scripted, or
+// PowerShell's own in real-engine.ts). Receive is a real long-poll: it waits for
+// output until the request's OperationTimeout, then answers with the timeout
+// fault, as Windows does.
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { attribute, childElement, childElements, textContent } from '../util/xml.js';
+import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
+import { parseDuration } from '../wsman/envelope.js';
+import type { ParsedEnvelope } from '../wsman/response.js';
+import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.js';
+import { UsageError } from '../errors.js';
+import { RealEngine } from './real-engine.js';
+import type { RequestInfo } from './recording.js';
+import { FAULTS, IN_USE_FAULT, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream } from './responses.js';
+import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState } from './commands.js';
+import { Fault, type Shell, type ShellTable } from './shell-table.js';
+
+export interface ShellOperationsOptions {
+  /** The endpoint's URL (Create's ResourceCreated address); known once the server listens. */
+  readonly url: () => string;
+  /** Runs PowerShell pipelines on the scripted engine. */
+  readonly handler: ScriptHandler;
+  /** Command line of a PSRP server over OutOfProc: PowerShell shells run there instead. */
+  readonly realEngine?: string | readonly string[] | undefined;
+  /** WinRS commands by name, run instead of the local shell. */
+  readonly cmdCommands?: Readonly<Record<string, CmdHandler>> | undefined;
+  /** Longest a Receive is held, whatever its OperationTimeout. */
+  readonly maxOperationTimeoutMs: number;
+  /** MaxEnvelopeSizekb, in bytes (reported by Get of the configuration). */
+  readonly maxEnvelopeBytes: number;
+  /** Largest raw output bytes in one ReceiveResponse. */
+  readonly maxReceiveBytes: number;
+  /** A shell's engine failed; the shell is dropped right after. */
+  readonly onEngineFailure: (shellId: string, reason: string) => void;
+}
+
+export class ShellOperations {
+  constructor(
+    readonly table: ShellTable,
+    readonly options: ShellOperationsOptions,
+  ) {}
+
+  create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
+    const { table, options } = this;
+    table.admitShell(user);
+    const shellEl = childElement(env.body, NS.shell, 'Shell');
+    if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
+    const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
+    if (!isPs && info.resourceUri.toLowerCase() !== RESOURCE.cmdShell.toLowerCase()) throw new Fault(FAULTS.actionNotSupported);
+    const id = (attribute(shellEl, 'ShellId') ?? randomUUID()).toUpperCase();
+    const idle = childElement(shellEl, NS.shell, 'IdleTimeOut');
+    const vars: Record<string, string> = {};
+    const envEl = childElement(shellEl, NS.shell, 'Environment');
+    for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
+    const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
+    const shell: Shell = {
+      id,
+      resourceUri: info.resourceUri,
+      kind: isPs ? 'powershell' : 'cmd',
+      created: Date.now(),
+      lastActivity: Date.now(),
+      idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
+      poolOut: newOutbox(),
+      commands: new Map(),
+      ...(isPs ? { engine: options.realEngine ? new RealEngine(options.realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
+      cwd: wd ? textContent(wd).trim() : undefined,
+      env: vars,
+      pendingReceives: 0,
+      state: 'Connected',
+      owner: user,
+      commandsRun: 0,
+      inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
+      outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
+    };
+    if (shell.engine) {
+      const engine = shell.engine;
+      engine.onPayload = (p) => {
+        const target = p.pipelineId ? shell.commands.get(p.pipelineId.toUpperCase())?.out : shell.poolOut;
+        if (!target) return;
+        target.chunks.push({ name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
+        wake(target);
+      };
+      engine.onFailure = (reason) => {
+        options.onEngineFailure(shell.id, reason);
+        table.drop(shell);
+      };
+      engine.onPipelineDone = (pid) => {
+        const c = shell.commands.get(pid.toUpperCase());
+        if (c) {
+          c.out.done = true;
+          wake(c.out);
+        }
+      };
+      const cx = childElement(shellEl, NS.powershell, 'creationXml');
+      if (!cx) throw new Fault(FAULTS.invalidParameter);
+      engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
+    }
+    table.add(shell);
+    return createResponseBody(options.url(), table.describe(shell), shell.kind);
+  }
+
+  command(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    const cl = childElement(env.body, NS.shell, 'CommandLine');
+    if (!cl) throw new Fault(FAULTS.invalidParameter);
+    this.table.admitCommand(shell);
+    const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
+    const cmd: CommandState = { id, out: newOutbox() };
+    shell.commands.set(id, cmd);
+    const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
+    if (shell.engine) {
+      for (const [i, a] of args.entries()) shell.engine.receive(Buffer.from(a.trim(), 'base64'), { pipelineId: id.toLowerCase(), create: i === 0 });
+    } else {
+      const text = textContent(childElement(cl, NS.shell, 'Command') ?? cl).trim();
+      const cmdCommands = this.options.cmdCommands;
+      const own = cmdCommands && Object.entries(cmdCommands).find(([n]) => n.toLowerCase() === text.toLowerCase());
+      if (own) runHandler(cmd, own[1], text, args);
+      else runProcess(cmd, [text, ...args].join(' '), shell.cwd, shell.env);
+    }
+    return commandResponseBody(id);
+  }
+
+  send(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    const sendEl = childElement(env.body, NS.shell, 'Send');
+    for (const st of sendEl ? childElements(sendEl, NS.shell, 'Stream') : []) {
+      const data = Buffer.from(textContent(st).trim(), 'base64');
+      const cid = attribute(st, 'CommandId');
+      if (shell.engine) {
+        if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: attribute(st, 'Name') === 'pr' });
+      } else {
+        const c = this.table.commandOf(shell, cid);
+        const end = /^true$/i.test(attribute(st, 'End') ?? '');
+        if (c.stdin) {
+          if (data.length > 0) c.stdin.push(data);
+          if (end) c.stdin.end();
+        } else {
+          if (data.length > 0) c.child?.stdin?.write(data);
+          if (end) c.child?.stdin?.end();
+        }
+      }
+    }
+    return '<rsp:SendResponse/>';
+  }
+
+  async receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
+    const { table, options } = this;
+    const shell = table.shellOf(info);
+    // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
+    if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
+    const out = info.commandId ? table.commandOf(shell, info.commandId).out : shell.poolOut;
+    const header = env.header;
+    const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
+    const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, options.maxOperationTimeoutMs);
+    if (out.chunks.length === 0 && !out.done) {
+      shell.pendingReceives++;
+      await new Promise<void>((resolve) => {
+        // Every way out removes the others: a keep-alive socket carries many long polls,
+        // and a 'close' listener left behind per poll would pile up on it.
+        const done = () => {
+          clearTimeout(timer);
+          req.socket.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, opMs);
+        out.waiters.push(done);
+        req.socket.once('close', done);
+      });
+      shell.pendingReceives--;
+      shell.lastActivity = Date.now();
+      // A little more output often follows at once: let it join this answer.
+      if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
+    }
+    if (req.socket.destroyed || table.closed) return new Fault(FAULTS.timedOut);
+    if (out.chunks.length === 0 && !out.done) return new Fault(FAULTS.timedOut);
+    const taken: OutStream[] = [];
+    let bytes = 0;
+    while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= options.maxReceiveBytes)) {
+      const c = out.chunks.shift()!;
+      taken.push(c);
+      bytes += c.data.length;
+    }
+    shell.lastActivity = Date.now();
+    if (!info.commandId) return receiveResponseBody(taken);
+    const finished = out.done && out.chunks.length === 0;
+    if (finished && shell.kind === 'cmd') {
+      taken.push({ name: 'stdout', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
+      taken.push({ name: 'stderr', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
+    }
+    return receiveResponseBody(taken, {
+      commandId: info.commandId.toUpperCase(),
+      state: finished ? 'Done' : 'Running',
+      // Windows reports ExitCode 0 for a finished PowerShell command too.
+      ...(finished ? { exitCode: shell.kind === 'cmd' ? (out.exitCode ?? 0) : 0 } : {}),
+    });
+  }
+
+  signal(info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    const cmd = this.table.commandOf(shell, info.commandId);
+    const code = (info.signalCode ?? '').toLowerCase();
+    if (shell.engine) {
+      if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
+      else {
+        shell.engine.release?.(cmd.id.toLowerCase());
+        shell.commands.delete(cmd.id);
+      }
+    } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
+      if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
+      if (!cmd.out.done) cmd.abort?.abort();
+      if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
+    }
+    return '<rsp:SignalResponse/>';
+  }
+
+  // Disconnect-PSSession: the shell and its commands live on, output is buffered.
+  disconnect(env: ParsedEnvelope, info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    const el = childElement(env.body, NS.shell, 'Disconnect');
+    const idle = el && childElement(el, NS.shell, 'IdleTimeOut');
+    const keep = idle ? parseDuration(textContent(idle)) : undefined;
+    if (keep !== undefined) shell.keepDisconnectedMs = keep;
+    shell.state = 'Disconnected';
+    shell.disconnectedAt = Date.now();
+    wake(shell.poolOut); // the old client's pool Receive ends
+    for (const c of shell.commands.values()) wake(c.out);
+    return ''; // Windows answers with an empty body
+  }
+
+  reconnect(info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    shell.state = 'Connected';
+    delete shell.disconnectedAt;
+    return ''; // Windows answers with an empty body
+  }
+
+  // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
+  // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml. The
+  // real engine answers through its ExecuteConnect (real-engine.ts), then sends
+  // APPLICATION_PRIVATE_DATA on the pool stream for the new client's Receive.
+  async connect(env: ParsedEnvelope, info: RequestInfo): Promise<string> {
+    const shell = this.table.shellOf(info);
+    // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
+    if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
+    if (!shell.engine) throw new Fault(FAULTS.actionNotSupported);
+    const el = childElement(env.body, NS.shell, 'Connect');
+    if (!el) throw new Fault(FAULTS.invalidParameter);
+    const cid = attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
+    if (cid) {
+      this.table.commandOf(shell, cid);
+      return '<rsp:ConnectResponse/>';
+    }
+    const cx = childElement(el, NS.powershell, 'connectXml');
+    if (!cx) throw new Fault(FAULTS.invalidParameter);
+    if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
+    const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
+    shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
+    let answer: Buffer;
+    if (shell.engine instanceof RealEngine) {
+      const reply = await shell.engine.connect(connectXml).catch((e: unknown) => {
+        const reason = `psremote serve: ${(e as Error).message}`;
+        throw new Fault(e instanceof UsageError ? { ...FAULTS.actionNotSupported, reason } : { ...FAULTS.invalidParameter, reason, message: reason });
+      });
+      if (!this.table.has(shell.id)) throw new Fault(FAULTS.shellNotFound);
+      answer = Buffer.from(reply);
+    } else {
+      shell.engine.receive(connectXml);
+      answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
+    }
+    shell.state = 'Connected';
+    delete shell.disconnectedAt;
+    return (
+      `<rsp:ConnectResponse><rsp:InputStreams>${shell.inputStreams}</rsp:InputStreams><rsp:OutputStreams>${shell.outputStreams}</rsp:OutputStreams>` +
+      `<connectResponseXml xmlns="${NS.powershell}">${answer.toString('base64')}</connectResponseXml></rsp:ConnectResponse>`
+    );
+  }
+
+  // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
+  enumerate(env: ParsedEnvelope, info: RequestInfo): string {
+    let items = '';
+    if (info.resourceUri === RESOURCE.shell) {
+      for (const s of this.table.all()) items += shellXml(this.table.describe(s, true), s.kind);
+    } else if (info.resourceUri === RESOURCE.shellCommand) {
+      const en = childElement(env.body, NS.enumeration, 'Enumerate');
+      const filter = en && childElement(en, NS.wsman, 'Filter');
+      const set = filter && childElement(filter, NS.wsman, 'SelectorSet');
+      const sel = set && childElements(set, NS.wsman, 'Selector').find((x) => attribute(x, 'Name') === 'ShellId');
+      const shell = sel ? this.table.find(textContent(sel).trim()) : undefined;
+      for (const c of shell ? shell.commands.values() : []) {
+        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${c.id}</rsp:CommandId></rsp:Command>`;
+      }
+    } else throw new Fault(FAULTS.actionNotSupported);
+    // Windows leaves out Items when there are none.
+    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext>${items ? `<w:Items>${items}</w:Items>` : ''}<w:EndOfSequence/></n:EnumerateResponse>`;
+  }
+
+  // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
+  get(info: RequestInfo): string {
+    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.maxEnvelopeBytes / 1024, this.options.maxOperationTimeoutMs);
+    if (info.shellId) {
+      const s = this.table.shellOf(info);
+      return shellXml(this.table.describe(s, true), s.kind);
+    }
+    throw new Fault(FAULTS.actionNotSupported);
+  }
+
+  delete(info: RequestInfo): string {
+    this.table.drop(this.table.shellOf(info));
+    return '';
+  }
+}

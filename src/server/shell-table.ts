@@ -1,0 +1,179 @@
+// The shells the local endpoint holds: their state, lookup by ShellId and
+// CommandId, the description Create/Enumerate/Get answer with, the per-user
+// quotas, and the sweeper that disconnects idle shells and removes expired ones.
+
+import type { RequestInfo } from './recording.js';
+import type { PowerShellEngine } from './real-engine.js';
+import { FAULTS, quotaFault, type FaultSpec, type ShellDescription } from './responses.js';
+import { wake, type CommandState, type Outbox } from './commands.js';
+
+export interface Shell {
+  readonly id: string;
+  readonly resourceUri: string;
+  readonly kind: 'powershell' | 'cmd';
+  readonly created: number;
+  lastActivity: number;
+  readonly idleTimeoutMs: number;
+  readonly poolOut: Outbox;
+  readonly commands: Map<string, CommandState>;
+  readonly engine?: PowerShellEngine;
+  readonly cwd?: string | undefined;
+  readonly env?: Record<string, string>;
+  readonly inputStreams: string;
+  readonly outputStreams: string;
+  /** Receives being held right now. */
+  pendingReceives: number;
+  state: 'Connected' | 'Disconnected';
+  /** The user who created it (quotas, Enumerate's Owner). */
+  readonly owner: string;
+  /** Commands created over the shell's life (the operations quota). */
+  commandsRun: number;
+  /** When it became Disconnected, and how long it is kept so (Disconnect's IdleTimeOut). */
+  disconnectedAt?: number;
+  keepDisconnectedMs?: number;
+}
+
+/** A request answered with a WS-Management fault (thrown by the operations, caught by the HTTP front). */
+export class Fault extends Error {
+  constructor(readonly spec: FaultSpec, readonly status = 500) {
+    super(spec.reason);
+  }
+}
+
+export interface ShellTableOptions {
+  /** Disconnect shells with no request and no outstanding Receive for this long; 0 is off. */
+  readonly idleDisconnectMs: number;
+  /** Shells one user may hold at once (MaxShellsPerUser). */
+  readonly maxShellsPerUser: number;
+  /** Commands one shell may run over its life (MaxConcurrentOperationsPerUser). */
+  readonly maxCommandsPerShell: number;
+}
+
+export class ShellTable {
+  /** Shells the idle timer disconnected (PowerShell) or dropped (cmd). */
+  idleDisconnects = 0;
+  /** Disconnected shells removed when their idle timeout ran out. */
+  expired = 0;
+  /** Set by close(): a Receive woken then answers the timeout fault. */
+  closed = false;
+  readonly #shells = new Map<string, Shell>();
+  readonly #options: ShellTableOptions;
+  readonly #sweepTimer: NodeJS.Timeout;
+
+  constructor(options: ShellTableOptions) {
+    this.#options = options;
+    const idleMs = options.idleDisconnectMs;
+    this.#sweepTimer = setInterval(() => this.sweep(), idleMs > 0 ? Math.max(10, Math.floor(idleMs / 4)) : 1_000);
+    this.#sweepTimer.unref();
+  }
+
+  get size(): number {
+    return this.#shells.size;
+  }
+
+  all(): IterableIterator<Shell> {
+    return this.#shells.values();
+  }
+
+  /** The shell with this ShellId (any case), without counting it as activity. */
+  find(shellId: string): Shell | undefined {
+    return this.#shells.get(shellId.toUpperCase());
+  }
+
+  has(id: string): boolean {
+    return this.#shells.has(id);
+  }
+
+  add(shell: Shell): void {
+    this.#shells.set(shell.id, shell);
+  }
+
+  /** The shell a request addresses; a request to it is activity (the idle timer starts over). */
+  shellOf(info: RequestInfo): Shell {
+    const s = info.shellId ? this.#shells.get(info.shellId.toUpperCase()) : undefined;
+    if (!s) throw new Fault(FAULTS.shellNotFound);
+    s.lastActivity = Date.now();
+    return s;
+  }
+
+  commandOf(s: Shell, commandId: string | undefined): CommandState {
+    const c = commandId ? s.commands.get(commandId.toUpperCase()) : undefined;
+    if (!c) throw new Fault(FAULTS.shellNotFound);
+    return c;
+  }
+
+  /** Refuses a new shell to a user who holds as many as the quota allows. */
+  admitShell(user: string): void {
+    const max = this.#options.maxShellsPerUser;
+    const held = [...this.#shells.values()].filter((s) => s.owner === user).length;
+    if (held >= max) throw new Fault(quotaFault('shells', max));
+  }
+
+  /** Counts a new command against the shell's operations quota, or refuses it. */
+  admitCommand(shell: Shell): void {
+    const max = this.#options.maxCommandsPerShell;
+    if (shell.commandsRun >= max) throw new Fault(quotaFault('operations', max));
+    shell.commandsRun++;
+  }
+
+  describe(s: Shell, listing = false): ShellDescription {
+    const now = Date.now();
+    return {
+      ...(s.kind === 'cmd' ? { environment: s.env, workingDirectory: s.cwd } : {}),
+      ...(listing ? { memoryUsedMB: Math.round(process.memoryUsage().rss / 1048576), childProcesses: [...s.commands.values()].filter((c) => c.child && !c.out.done).length } : {}),
+      shellId: s.id,
+      resourceUri: s.resourceUri,
+      owner: s.owner,
+      clientIP: '127.0.0.1',
+      processId: process.pid,
+      idleTimeoutMs: s.idleTimeoutMs,
+      maxIdleTimeoutMs: 2_147_483_647,
+      inputStreams: s.inputStreams,
+      outputStreams: s.outputStreams,
+      state: s.state,
+      runTimeMs: now - s.created,
+      inactivityMs: now - s.lastActivity,
+    };
+  }
+
+  /** Removes a shell: its engine and commands are stopped, its held Receives answered. */
+  drop(s: Shell): void {
+    this.#shells.delete(s.id);
+    s.engine?.close();
+    for (const c of s.commands.values()) {
+      c.child?.kill('SIGKILL');
+      c.abort?.abort();
+      wake(c.out);
+    }
+    wake(s.poolOut);
+  }
+
+  // Windows disconnects a PowerShell shell whose client stopped receiving (it
+  // can be reconnected; a cmd shell cannot, so it is dropped), and removes a
+  // disconnected shell once its idle timeout has run out.
+  sweep(): void {
+    const idleMs = this.#options.idleDisconnectMs;
+    const now = Date.now();
+    for (const s of this.#shells.values()) {
+      if (idleMs > 0 && s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
+        this.idleDisconnects++;
+        if (s.kind === 'cmd') this.drop(s);
+        else {
+          s.state = 'Disconnected';
+          s.disconnectedAt = now;
+          s.keepDisconnectedMs ??= s.idleTimeoutMs;
+        }
+      } else if (s.state === 'Disconnected' && now - (s.disconnectedAt ?? now) > (s.keepDisconnectedMs ?? s.idleTimeoutMs)) {
+        this.expired++;
+        this.drop(s);
+      }
+    }
+  }
+
+  /** Stops the sweeper and drops every shell. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.#sweepTimer);
+    for (const s of [...this.#shells.values()]) this.drop(s);
+  }
+}
