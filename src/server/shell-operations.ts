@@ -59,6 +59,9 @@ export class ShellOperations {
     const envEl = childElement(shellEl, NS.shell, 'Environment');
     for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
     const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
+    // Checked before an engine starts: a refused Create must not leave a process behind.
+    const cx = isPs ? childElement(shellEl, NS.powershell, 'creationXml') : undefined;
+    if (isPs && !cx) throw new Fault(FAULTS.invalidParameter);
     const shell: Shell = {
       id,
       resourceUri: info.resourceUri,
@@ -97,9 +100,7 @@ export class ShellOperations {
           wake(c.out);
         }
       };
-      const cx = childElement(shellEl, NS.powershell, 'creationXml');
-      if (!cx) throw new Fault(FAULTS.invalidParameter);
-      engine.receive(Buffer.from(textContent(cx).trim(), 'base64'));
+      engine.receive(Buffer.from(textContent(cx!).trim(), 'base64'));
     }
     table.add(shell);
     return createResponseBody(options.url(), table.describe(shell), shell.kind);

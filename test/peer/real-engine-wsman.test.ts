@@ -73,3 +73,27 @@ describeWithRealEngine('real PowerShell engine behind the WinRM endpoint', (host
     expect(ep.log.find((l) => l.operation === 'engine')?.reason).toMatch(/could not start \/nonexistent\/psrp-server/);
   });
 });
+
+describeWithRealEngine('real engine: a refused Create', (host) => {
+  it('a PowerShell Create without creationXml is refused before any engine process starts', async () => {
+    const { existsSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'psremote-engine-'));
+    const marker = join(dir, 'started');
+    try {
+      // The engine command leaves a mark when it starts.
+      ep = await startEndpoint({ realEngine: ['/bin/sh', '-c', `touch '${marker}'; exec '${host}'`] });
+      const { recording } = await import('../helpers/recordings.js');
+      const create = recording('test_psrp_open_runspace.yml').exchanges[0]!.request.replace(/<creationXml[^>]*>[^<]*<\/creationXml>/, '');
+      const r = await fetch(ep.url, { method: 'POST', body: create, headers: { 'content-type': 'application/soap+xml;charset=UTF-8' } });
+      expect(r.status).toBe(500);
+      expect(await r.text()).toContain('w:InvalidParameter');
+      await new Promise((res) => setTimeout(res, 300));
+      expect(existsSync(marker)).toBe(false);
+      expect(ep.stats.openShells).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
