@@ -3,8 +3,9 @@
 // functions from. The server answers a count first, then one CommandMetadata
 // object per command (MS-PSRP 2.2.3.21), then the pipeline state.
 
+import { randomUUID } from 'node:crypto';
 import { RemoteProtocolError } from '../errors.js';
-import type { PSValue } from '../psrp/index.js';
+import { ClientGetCommandMetadata, type ClientRunspacePool, type PSValue } from '../psrp/index.js';
 import { toPlain } from './plain.js';
 
 export interface ParameterMetadata {
@@ -74,5 +75,19 @@ export function readCommandMetadata(outputs: readonly PSValue[], where: string):
       parameters: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, parameter(k, v)])),
       value,
     };
+  });
+}
+
+/** The GET_COMMAND_METADATA pipeline for RunspacePool.getCommandMetadata(query). */
+export function commandMetadataPipeline(
+  pool: ClientRunspacePool,
+  query: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSValue[]; pipelineId?: string },
+): ClientGetCommandMetadata {
+  return new ClientGetCommandMetadata(pool, {
+    pipelineId: query.pipelineId ?? randomUUID(),
+    ...(query.name ? { name: query.name } : {}),
+    ...(query.commandType !== undefined ? { commandType: query.commandType } : {}),
+    ...(query.namespace ? { namespace: query.namespace } : {}),
+    ...(query.argumentList ? { argumentList: query.argumentList } : {}),
   });
 }

@@ -3,63 +3,57 @@
 // close it. This is where the sans-I/O PSRP core meets I/O: every action queues
 // in the core, then `#flush` hands the queued payloads to the carrier in order;
 // whatever the carrier receives goes back into the core and out as events.
+// Parts of its work live beside it: session-key.ts, host-calls.ts, pool-calls.ts,
+// pipelines.ts, pipeline-input.ts, process-hold.ts.
 
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AbortError, InvalidStateError, PsRemoteError, TimeoutError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
 import {
-  ClientGetCommandMetadata,
   ClientPowerShell,
   type ClientPipelineBase,
   ClientRunspacePool,
   PSInvocationState,
-  featureSupported,
   RunspacePoolState,
   type PsrpEvent,
-  type RsaKeyPair,
   type PSValue,
 } from '../psrp/index.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
-import { NonInteractiveHost, type PSHost } from './host.js';
+import { NonInteractiveHost, type HostCall, type PSHost } from './host.js';
 import { hostInfoFor } from './raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
 import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
 
 export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from './exit.js';
-import { readCommandMetadata, type CommandMetadata } from './command-metadata.js';
-
-/** Host methods whose answer may hold a SecureString: the session key must be in place first. */
-const SECURE_ANSWERS = new Set(['ReadLineAsSecureString', 'PromptForCredential1', 'PromptForCredential2', 'PromptForCredential', 'Prompt']);
-
-function protocolHasKeyExchange(version: string): boolean {
-  return featureSupported('SessionKeyExchange', version);
-}
-
-const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
+import { commandMetadataPipeline, readCommandMetadata, type CommandMetadata } from './command-metadata.js';
+import { answerHostCall } from './host-calls.js';
+import { pumpInput } from './pipeline-input.js';
+import { Pipelines, powerShellFor } from './pipelines.js';
+import { PoolCalls } from './pool-calls.js';
+import { ProcessHold } from './process-hold.js';
+import { SessionKey } from './session-key.js';
 
 export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements AsyncDisposable {
   readonly #core: ClientRunspacePool;
   readonly #carrier: PsrpCarrier;
   readonly #host: PSHost;
-  readonly #invocations = new Map<string, { inv: PowerShellInvocation; core: ClientPipelineBase; host: PSHost }>();
+  readonly #pipelines: Pipelines;
   #sendChain: Promise<void> = Promise.resolve();
   #opened!: { resolve: () => void; reject: (e: unknown) => void };
   #failure: Error | undefined;
   #closed = false;
-  readonly #calls = new Map<bigint, { resolve: (v: boolean | bigint) => void; reject: (e: unknown) => void }>();
+  readonly #calls = new PoolCalls();
 
   #disconnectReason: Error | undefined;
-  #hasKeyPair = false;
-  readonly #keyExchangeTimeoutMs: number;
-  #keyWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  /** Waits in progress (opening, pool calls, pipelines): while any, a timer keeps Node alive. */
-  #holds = 0;
-  #keepProcess: NodeJS.Timeout | undefined;
+  readonly #sessionKey: SessionKey;
+  /** What a caller awaits keeps the process alive (process-hold.ts says why). */
+  readonly #process = new ProcessHold(() => this.#core.state !== RunspacePoolState.Disconnected);
 
   private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
     super();
     this.#carrier = carrier;
+    this.#pipelines = new Pipelines(carrier);
     this.#host = options.host ?? new NonInteractiveHost();
     this.#core = new ClientRunspacePool({
       runspacePoolId: options.runspacePoolId ?? randomUUID(),
@@ -73,14 +67,16 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       // their calls come as PIPELINE_HOST_CALL and InvokeOptions.host can differ.
       hostInfo: hostInfoFor(this.#host.rawUI),
     });
-    this.#hasKeyPair = options.keyPair !== undefined;
-    this.#keyExchangeTimeoutMs = options.keyExchangeTimeoutMs ?? 60_000;
+    this.#sessionKey = new SessionKey(
+      { core: this.#core, hold: (p) => this.#process.hold(p), flush: (signal) => this.#flush(signal) },
+      { hasKeyPair: options.keyPair !== undefined, timeoutMs: options.keyExchangeTimeoutMs },
+    );
   }
 
   /** Opens a pool over `carrier`: resolves once the server reports it Opened. */
   static async open(carrier: PsrpCarrier, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     const pool = new RunspacePool(carrier, options);
-    const opened = pool.#hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
+    const opened = pool.#process.hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
     // A carrier may fail the pool while openPool is still pending; that rejection is thrown there.
     opened.catch(() => undefined);
     const signal = options.signal;
@@ -112,7 +108,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   static async connect(carrier: PsrpCarrier, shellId: string, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     if (!carrier.connectPool) throw new UsageError('this carrier cannot connect to an existing pool');
     const pool = new RunspacePool(carrier, { runspacePoolId: shellId.toLowerCase(), ...options });
-    const opened = pool.#hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
+    const opened = pool.#process.hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
     try {
       pool.#core.connect();
       const first = pool.#core.dataToSend(carrier.payloadBudget());
@@ -124,29 +120,6 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     } catch (e) {
       await carrier.closePool().catch(() => undefined);
       throw e;
-    }
-  }
-
-  // The pool's keep-alive Receive does not hold the process (a finished program
-  // may exit and close its sessions, see exit.ts); whatever a caller awaits does.
-  // A Disconnected pool holds nothing: its pipelines finish on the server, for a later client.
-  #hold<T>(p: Promise<T>): Promise<T> {
-    this.#holds++;
-    this.#keepAlive();
-    const release = () => {
-      this.#holds--;
-      this.#keepAlive();
-    };
-    p.then(release, release);
-    return p;
-  }
-
-  #keepAlive(): void {
-    const want = this.#holds > 0 && this.#core.state !== RunspacePoolState.Disconnected;
-    if (want && !this.#keepProcess) this.#keepProcess = setInterval(() => undefined, 1 << 30);
-    else if (!want && this.#keepProcess) {
-      clearInterval(this.#keepProcess);
-      this.#keepProcess = undefined;
     }
   }
 
@@ -164,7 +137,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
         } catch {
           // not in a state that can be disconnected: nothing to mark
         }
-        this.#keepAlive();
+        this.#process.update();
         this.emit('disconnected', e);
       },
     };
@@ -185,15 +158,15 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     const core = new ClientPowerShell(this.#core, { pipelineId: id });
     core.connect();
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
-    this.#invocations.set(id, { inv, core, host: options.host ?? this.#host });
-    void this.#hold(inv.result().catch(() => undefined));
+    this.#pipelines.add(id, { inv, core, host: options.host ?? this.#host });
+    void this.#process.hold(inv.result().catch(() => undefined));
     await this.#carrier.attachPipeline(id, options.signal);
     return inv;
   }
 
   async #poolCall(ci: bigint | undefined, signal?: AbortSignal): Promise<boolean | bigint> {
     if (ci === undefined) return true; // applied locally (before open)
-    const answer = this.#hold(new Promise<boolean | bigint>((resolve, reject) => this.#calls.set(ci, { resolve, reject })));
+    const answer = this.#process.hold(this.#calls.answer(ci));
     await this.#flush(signal);
     return answer;
   }
@@ -225,32 +198,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
    */
   async exchangeKey(signal?: AbortSignal): Promise<void> {
     if (this.#failure) throw this.#failure;
-    if (this.#core.hasSessionKey) return;
-    const waiter = { resolve: () => {}, reject: (_e: unknown) => {} };
-    const done = this.#hold(new Promise<void>((resolve, reject) => Object.assign(waiter, { resolve, reject })));
-    this.#keyWaiters.push(waiter);
-    // A server that never answers must not hang the caller (pypsrp's test_psrp_key_exchange_timeout).
-    const ms = this.#keyExchangeTimeoutMs;
-    const timer = setTimeout(() => {
-      this.#keyWaiters = this.#keyWaiters.filter((w) => w !== waiter);
-      waiter.reject(new TimeoutError(`the server did not answer the session key exchange (PUBLIC_KEY) within ${ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${ms} ms`}`));
-    }, ms);
-    const onAbort = () => waiter.reject(new AbortError('the key exchange was aborted', { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (!this.#core.keyExchangePending) this.#core.exchangeKey(this.#keyPair());
-      await this.#flush(signal);
-      await done;
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
-  #keyPair(): RsaKeyPair | undefined {
-    if (this.#hasKeyPair) return undefined; // the core has it already
-    this.#hasKeyPair = true;
-    return generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 0x10001 });
+    await this.#sessionKey.exchange(signal);
   }
 
   /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
@@ -260,7 +208,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     const { signal, ...o } = options;
     await this.#carrier.disconnect(o, signal);
     this.#core.markDisconnected();
-    this.#keepAlive();
+    this.#process.update();
   }
 
   /** Connect-PSSession from this same client: resume receiving. */
@@ -269,7 +217,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     await this.#carrier.reconnect(signal);
     this.#core.markReconnected();
     this.#disconnectReason = undefined;
-    this.#keepAlive();
+    this.#process.update();
   }
 
   get runspacePoolId(): string {
@@ -299,44 +247,24 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       throw new InvalidStateError('invoke', 'Disconnected', ['Opened'], this.#disconnectReason ? { cause: this.#disconnectReason } : undefined);
     }
     const hasInput = options.input !== undefined;
-    const core = new ClientPowerShell(this.#core, {
-      pipelineId: options.pipelineId ?? randomUUID(),
-      noInput: !hasInput,
-      addToHistory: options.addToHistory ?? false,
-      ...(options.nested ? { isNested: true } : {}),
-      // What PowerShell's own client sends (the PowerShell class defaults to true):
-      // with false, the real engine fails the whole script at the first statement
-      // error (`1/0; 'after'`) instead of writing it and going on.
-      redirectShellErrorOutputPipe: options.redirectShellErrorOutputPipe ?? true,
-      // Read at each pipeline, as PowerShell's client reads its host's RawUI: the
-      // server starts each pipeline's raw UI from the defaults declared here.
-      hostInfo: hostInfoFor((options.host ?? this.#host).rawUI),
-    });
-    if (typeof target === 'string') core.addScript(target);
-    else {
-      core.addCommand(target.command);
-      for (const [k, v] of Object.entries(target.parameters ?? {})) core.addParameter(k, v);
-      for (const a of target.arguments ?? []) core.addArgument(a);
-    }
+    const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
-    this.#invocations.set(core.pipelineId, { inv, core, host: options.host ?? this.#host });
-    if (!options.holdOutput) void this.#hold(inv.result().catch(() => undefined));
+    this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
+    if (!options.holdOutput) void this.#process.hold(inv.result().catch(() => undefined));
     if (options.holdOutput) {
       if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
       this.#carrier.holdOutput(core.pipelineId);
     }
-    core.start();
-    const started = this.#flush(options.signal);
-    inv._setStarted(started);
-    started.catch((e: unknown) => this.#finishPipeline(core.pipelineId, e));
-    if (hasInput) void this.#pumpInput(core, options.input!, started, options.signal);
-    if (options.signal) {
+    const started = this.#start(core, inv, options.signal);
+    if (hasInput) {
+      void pumpInput(core, options.input!, started, (s) => this.#flush(s), (e) => this.#pipelines.finish(core.pipelineId, e), options.signal);
+    }
+    const signal = options.signal;
+    if (signal) {
       const onAbort = () => void inv.stop().catch(() => undefined);
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      inv.result().then(
-        () => options.signal!.removeEventListener('abort', onAbort),
-        () => options.signal!.removeEventListener('abort', onAbort),
-      );
+      signal.addEventListener('abort', onAbort, { once: true });
+      const off = () => signal.removeEventListener('abort', onAbort);
+      inv.result().then(off, off);
     }
     return inv;
   }
@@ -351,50 +279,21 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   ): Promise<CommandMetadata[]> {
     if (this.#failure) throw this.#failure;
     if (this.#closed || this.#core.state !== RunspacePoolState.Opened) throw new InvalidStateError('get command metadata', this.state, ['Opened']);
-    const core = new ClientGetCommandMetadata(this.#core, {
-      pipelineId: options.pipelineId ?? randomUUID(),
-      ...(options.name ? { name: options.name } : {}),
-      ...(options.commandType !== undefined ? { commandType: options.commandType } : {}),
-      ...(options.namespace ? { namespace: options.namespace } : {}),
-      ...(options.argumentList ? { argumentList: options.argumentList } : {}),
-    });
+    const core = commandMetadataPipeline(this.#core, options);
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
-    this.#invocations.set(core.pipelineId, { inv, core, host: this.#host });
-    core.start();
-    const started = this.#flush(options.signal);
-    inv._setStarted(started);
-    started.catch((e: unknown) => this.#finishPipeline(core.pipelineId, e));
-    const result = await this.#hold(inv.result());
+    this.#pipelines.add(core.pipelineId, { inv, core, host: this.#host });
+    void this.#start(core, inv, options.signal);
+    const result = await this.#process.hold(inv.result());
     return readCommandMetadata(result.output, `GET_COMMAND_METADATA ${core.pipelineId}`);
   }
 
-  async #pumpInput(core: ClientPowerShell, input: AsyncIterable<PSValue> | Iterable<PSValue>, started: Promise<void>, signal?: AbortSignal): Promise<void> {
-    try {
-      await started;
-      if (Array.isArray(input)) {
-        // All of it is here already: queue it with its end and send it as PowerShell's
-        // client does, packed into as few payloads as the budget allows (golden traces,
-        // spec-notes/real-engine.md), not one acknowledged round trip per object.
-        for (const item of input as readonly PSValue[]) {
-          if (core.state !== PSInvocationState.Running) return;
-          core.sendInput(item);
-        }
-        if (core.state === PSInvocationState.Running) core.sendEnd();
-        await this.#flush(signal);
-        return;
-      }
-      for await (const item of input as AsyncIterable<PSValue>) {
-        if (core.state !== PSInvocationState.Running) return;
-        core.sendInput(item);
-        await this.#flush(signal);
-      }
-      if (core.state === PSInvocationState.Running) {
-        core.sendEnd();
-        await this.#flush(signal);
-      }
-    } catch (e) {
-      this.#finishPipeline(core.pipelineId, e);
-    }
+  /** Starts a registered pipeline: resolves once its start is sent; if that fails, the pipeline ends. */
+  #start(core: ClientPipelineBase, inv: PowerShellInvocation, signal: AbortSignal | undefined): Promise<void> {
+    core.start();
+    const started = this.#flush(signal);
+    inv._setStarted(started);
+    started.catch((e: unknown) => this.#pipelines.finish(core.pipelineId, e));
+    return started;
   }
 
   async #stopPipeline(core: ClientPipelineBase): Promise<void> {
@@ -443,100 +342,41 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
         }
         return;
       case 'EncryptedSessionKey':
-        for (const w of this.#keyWaiters.splice(0)) w.resolve();
+        this.#sessionKey.received();
         return;
       case 'PublicKeyRequest':
-        // The server wants to send a SecureString: give it our key (the core answers when it has a pair).
-        if (!this.#hasKeyPair && !this.#core.keyExchangePending) this.#core.exchangeKey(this.#keyPair());
+        this.#sessionKey.requested();
         return;
-      case 'RunspaceAvailability': {
-        const call = this.#calls.get(e.ci);
-        this.#calls.delete(e.ci);
-        call?.resolve(e.response);
+      case 'RunspaceAvailability':
+        this.#calls.answered(e.ci, e.response);
         return;
-      }
       case 'RunspacePoolHostCall':
-        void this.#hostCall(undefined, this.#host, e.ci, e.methodId, e.methodName, e.parameters);
+        this.#hostCall(undefined, this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: undefined });
         return;
       case 'PipelineHostCall': {
-        const entry = e.pipelineId ? this.#invocations.get(e.pipelineId) : undefined;
-        void this.#hostCall(entry?.core, entry?.host ?? this.#host, e.ci, e.methodId, e.methodName, e.parameters, e.pipelineId);
+        const entry = e.pipelineId ? this.#pipelines.get(e.pipelineId) : undefined;
+        this.#hostCall(entry?.core, entry?.host ?? this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId });
         return;
       }
-      case 'PipelineOutput':
-        this.#inv(e.pipelineId)?.output.push(e.value);
-        return;
-      case 'ErrorRecord':
-        this.#inv(e.pipelineId)?.streams.error.push(e.record);
-        return;
-      case 'WarningRecord':
-        this.#inv(e.pipelineId)?.streams.warning.push(e.record);
-        return;
-      case 'VerboseRecord':
-        this.#inv(e.pipelineId)?.streams.verbose.push(e.record);
-        return;
-      case 'DebugRecord':
-        this.#inv(e.pipelineId)?.streams.debug.push(e.record);
-        return;
-      case 'InformationRecord':
-        this.#inv(e.pipelineId)?.streams.information.push(e.record);
-        return;
-      case 'ProgressRecord':
-        this.#inv(e.pipelineId)?.streams.progress.push(e.record);
-        return;
-      case 'PipelineState':
-        if (e.pipelineId && TERMINAL.has(e.state)) this.#finishPipeline(e.pipelineId);
-        return;
       default:
+        this.#pipelines.route(e);
         return;
     }
   }
 
-  #inv(pipelineId: string | undefined): PowerShellInvocation | undefined {
-    return pipelineId ? this.#invocations.get(pipelineId)?.inv : undefined;
-  }
-
-  async #hostCall(core: ClientPipelineBase | undefined, host: PSHost, ci: bigint, methodId: number, method: string, parameters: readonly PSValue[], pipelineId?: string): Promise<void> {
-    let result: PSValue | undefined;
-    let error: string | undefined;
-    try {
-      result = await host.call({ method, methodId, parameters, pipelineId });
-    } catch (e) {
-      error = (e as Error)?.message ?? String(e);
-    }
-    // Void methods (ci -100) take no response.
-    if (ci < 0n) return;
-    try {
-      if (error === undefined && SECURE_ANSWERS.has(method) && !this.#core.hasSessionKey && protocolHasKeyExchange(this.#core.protocolVersion)) {
-        await this.exchangeKey();
-      }
-      const answer = error !== undefined ? { error } : result === undefined ? {} : { result };
-      if (core) core.hostResponse(ci, answer);
-      else this.#core.hostResponse(ci, answer);
-      await this.#flush();
-    } catch (e) {
-      if (pipelineId) this.#finishPipeline(pipelineId, e);
-      else this.#fail(e as Error);
-    }
-  }
-
-  #finishPipeline(pipelineId: string, error?: unknown): void {
-    const entry = this.#invocations.get(pipelineId);
-    if (!entry) return;
-    this.#invocations.delete(pipelineId);
-    entry.inv._finish(error);
-    if (TERMINAL.has(entry.core.state)) entry.core.close();
-    this.#carrier.pipelineFinished(pipelineId);
+  #hostCall(pipeline: ClientPipelineBase | undefined, host: PSHost, call: HostCall & { readonly ci: bigint }): void {
+    const pool = { core: this.#core, exchangeKey: () => this.exchangeKey(), flush: () => this.#flush() };
+    const { pipelineId } = call;
+    void answerHostCall(pool, pipeline, host, call, (e) => (pipelineId ? this.#pipelines.finish(pipelineId, e) : this.#fail(e as Error)));
   }
 
   #fail(error: Error): void {
     if (this.#failure) return;
     this.#failure = error;
     this.#opened?.reject(error);
-    for (const c of this.#calls.values()) c.reject(error);
-    this.#calls.clear();
-    for (const w of this.#keyWaiters.splice(0)) w.reject(error);
-    for (const id of [...this.#invocations.keys()]) this.#finishPipeline(id, error);
+    this.#calls.fail(error);
+    this.#sessionKey.fail(error);
+    this.#pipelines.finishAll(error);
   }
 
   /** Closes the pool on the server (WSMan Delete) and every connection. */
@@ -544,7 +384,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     if (this.#closed) return;
     this.#closed = true;
     forgetOnExit(this);
-    for (const { core } of this.#invocations.values()) await this.#stopPipeline(core).catch(() => undefined);
+    for (const { core } of this.#pipelines.entries()) await this.#stopPipeline(core).catch(() => undefined);
     try {
       if (this.#core.state !== RunspacePoolState.Closed) this.#core.close();
     } catch {
