@@ -8,6 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
+import { credentialAnswer, secureStringAnswer } from '../../src/session/host.js';
 
 let ep: LocalEndpoint | undefined;
 afterEach(async () => {
@@ -41,6 +42,32 @@ describeWithRealEngine('real PowerShell engine behind the WinRM endpoint', (host
     }
     expect(ep.stats.openShells).toBe(0);
     expect(ep.log.filter((l) => l.operation === 'engine')).toEqual([]);
+  });
+
+  it('input, pool calls, GET_COMMAND_METADATA, a SecureString and a PSCredential over WSMan', async () => {
+    ep = await startEndpoint({ realEngine: [host] });
+    const pool = await openSession(ep.url, {
+      signal: AbortSignal.timeout(60_000),
+      maxRunspaces: 2,
+      host: {
+        call: (c) =>
+          c.method === 'ReadLineAsSecureString' ? secureStringAnswer('over-wsman') : c.method.startsWith('PromptForCredential') ? credentialAnswer('ann', 'pw-ann') : undefined,
+      },
+    });
+    try {
+      async function* numbers() {
+        for (let i = 1; i <= 4; i++) yield i;
+      }
+      expect((await pool.invoke('$input | ForEach-Object { $_ * 10 }', { input: numbers() }).result()).output).toEqual([10, 20, 30, 40]);
+      expect(await pool.getAvailableRunspaces()).toBe(2);
+      expect(await pool.setMaxRunspaces(3)).toBe(true);
+      const cmds = await pool.getCommandMetadata({ name: ['Read-Host'] });
+      expect(cmds.map((c) => c.name)).toEqual(['Read-Host']);
+      const r = await pool.invoke('ConvertFrom-SecureString (Read-Host -AsSecureString) -AsPlainText; (Get-Credential -UserName ann).GetNetworkCredential().Password').result();
+      expect(r.output).toEqual(['over-wsman', 'pw-ann']);
+    } finally {
+      await pool.close(AbortSignal.timeout(30_000));
+    }
   });
 
   it('Disconnect-PSSession while a pipeline runs, Connect-PSSession later: the output produced meanwhile arrives once', async () => {
