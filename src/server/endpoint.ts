@@ -189,6 +189,11 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       return;
     }
     if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
+    if (injected?.type === 'cut') {
+      const timer = setTimeout(() => req.socket.destroy(), injected.ms);
+      res.once('finish', () => clearTimeout(timer));
+      req.socket.once('close', () => clearTimeout(timer));
+    }
     let status = 200;
     let body: string;
     try {

@@ -12,6 +12,11 @@ export type FaultAction =
   | { readonly type: 'dropAfter' }
   /** Wait, then process normally. */
   | { readonly type: 'delay'; readonly ms: number }
+  /**
+   * Process the request, and cut the connection after `ms` if it is still
+   * running then: a network drop in the middle of a held Receive long-poll.
+   */
+  | { readonly type: 'cut'; readonly ms: number }
   /** Answer this HTTP status (e.g. 500, 503) with a plain body, without processing. */
   | { readonly type: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string };
 

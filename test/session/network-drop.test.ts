@@ -5,6 +5,7 @@
 // a TCP proxy the test cuts and refuses (test/helpers/flaky-proxy.ts); the
 // server is psremote's local endpoint with a scripted pipeline whose second
 // half waits for the test.
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
@@ -144,4 +145,25 @@ test('with retrying off, the first network error breaks the session with a trans
   const err = await inv.result().catch((e: unknown) => e);
   expect(err).toMatchObject({ code: 'PSR_TRANSPORT' });
   expect(() => pool!.invoke('echo x')).toThrow(expect.objectContaining({ code: 'PSR_TRANSPORT' }));
+});
+
+test("a drop in the middle of a held Receive (the endpoint's fault injection) is survived: every output once", async () => {
+  // The pipeline's second Receive is cut 150 ms into its long poll, while the
+  // server still waits for the rest of the output.
+  const pipelineId = randomUUID();
+  endpoint.faults.add({ operation: 'Receive', commandId: pipelineId, nth: 2, times: 1, action: { type: 'cut', ms: 150 } });
+  pool = await openSession(endpoint.url, { retryDelayMs: 20 });
+  const events: string[] = [];
+  pool.on('networkInterrupted', () => events.push('interrupted'));
+  pool.on('networkResumed', () => events.push('resumed'));
+  const inv = pool.invoke('gated', { pipelineId });
+  const output = collect(inv);
+  await firstHalfSent;
+  await until(() => endpoint.faults.fired.length === 1);
+  await new Promise((r) => setTimeout(r, 300));
+  release();
+  expect(await output).toEqual([1, 2, 3, 4, 5, 6]);
+  expect(endpoint.faults.fired).toEqual([{ operation: 'Receive', action: 'cut' }]);
+  expect(events[0]).toBe('interrupted');
+  expect(pool.state).toBe('Opened');
 });
