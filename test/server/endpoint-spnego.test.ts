@@ -5,7 +5,7 @@
 // body sealed); raw-NTLM clients on the same endpoint; and a NegTokenResp with
 // a wrong mechListMIC refused with a 401.
 import http from 'node:http';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { NtlmInitiator } from '../../src/auth/ntlm/initiator.js';
 import { decodeNegotiationToken, encodeNegTokenResp, innerTokenKind, OID_NTLM, type NegTokenResp } from '../../src/auth/spnego/tokens.js';
 import { SpnegoNtlmInitiator } from '../../src/auth/spnego/ntlm.js';
@@ -14,6 +14,7 @@ import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/session/winrs.js';
 import { ntlmAuth, type NtlmAuthOptions } from '../../src/transport/http/ntlm-auth.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { makePki, type Pki } from '../transport/http/pki.js';
 
 const USERS = { alice: 'Alice-pw-1' };
 let ep: LocalEndpoint | undefined;
@@ -102,6 +103,25 @@ describe('SPNEGO-wrapped NTLM with message encryption over http', () => {
     ep = await startEndpoint({ users: USERS, auth: ['ntlm'] });
     await expect(runCommand(ep.url, 'echo', ['x'], conn({ spnego: true, password: 'wrong' }))).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
     expect(ep.log.some((l) => /PSR_AUTH_REJECTED/.test(l.reason ?? ''))).toBe(true);
+  });
+});
+
+describe('SPNEGO-wrapped NTLM over https with channel binding', () => {
+  let pki: Pki;
+  beforeAll(() => {
+    pki = makePki();
+  });
+  afterAll(() => pki.cleanup());
+
+  test('CbtHardeningLevel=Strict: accepted with bindings, refused without', async () => {
+    ep = await startEndpoint({ users: USERS, auth: ['ntlm'], tls: { cert: pki.serverCert, key: pki.serverKey }, channelBindingPolicy: 'strict' });
+    const tls = { ca: pki.caCert };
+    const r = await runCommand(ep.url, 'echo', ['spnego-tls'], { connection: { ...conn({ spnego: true }).connection, tls } });
+    expect(r).toMatchObject({ stdout: 'spnego-tls\n', exitCode: 0 });
+    expect(ep.log.some((l) => l.reason === 'SPNEGO NTLM challenge')).toBe(true);
+    const e = await runCommand(ep.url, 'echo', ['x'], { connection: { ...conn({ spnego: true, channelBinding: false }).connection, tls } }).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
+    expect(ep.log.at(-1)!.reason).toMatch(/^PSR_AUTH_CHANNEL_BINDING: alice sent no channel bindings/);
   });
 });
 
