@@ -19,6 +19,8 @@ import { NtlmAcceptor, type ChannelBindingPolicy } from '../auth/ntlm/acceptor.j
 import { ntowfv1 } from '../auth/ntlm/crypto.js';
 import { parseNtHash } from '../auth/ntlm/credentials.js';
 import type { NtlmSessionSecurity } from '../auth/ntlm/session-security.js';
+import { SpnegoNtlmAcceptor } from '../auth/spnego/ntlm.js';
+import { looksLikeSpnego } from '../auth/spnego/tokens.js';
 import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../auth/winrm-encryption.js';
 
 export type EndpointAuthScheme = 'basic' | 'ntlm';
@@ -41,13 +43,22 @@ export interface AuthGateOptions {
 /** What to do with a request: answer it now, or go on with its (unsealed) body. */
 export type GateResult =
   | { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string }
-  | { readonly kind: 'pass'; readonly body: Buffer; readonly user: string | undefined; seal(status: number, body: string): { status: number; headers: Record<string, string | number>; body: Buffer } };
+  | {
+      readonly kind: 'pass';
+      readonly body: Buffer;
+      readonly user: string | undefined;
+      /** Headers for the response (SPNEGO's final NegTokenResp in WWW-Authenticate), also included by seal(). */
+      readonly headers?: Record<string, string>;
+      seal(status: number, body: string): { status: number; headers: Record<string, string | number>; body: Buffer } };
 
 interface SocketAuth {
   acceptor?: NtlmAcceptor;
   scheme?: string;
   session?: NtlmSessionSecurity | undefined;
   user?: string;
+  spnego?: SpnegoNtlmAcceptor;
+  /** SPNEGO's last NegTokenResp (accept-completed + mechListMIC), sent once with the first answer. */
+  finalHeader?: string;
 }
 
 const SOAP = 'application/soap+xml;charset=UTF-8';
@@ -88,8 +99,8 @@ export class AuthGate {
     return { kind: 'reply', status: 401, headers: { ...this.#offer, ...extra, 'content-length': 0 }, body: '', reason };
   }
 
-  #plain(body: Buffer, user: string | undefined): GateResult {
-    return { kind: 'pass', body, user, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
+  #plain(body: Buffer, user: string | undefined, extra: Record<string, string> = {}): GateResult {
+    return { kind: 'pass', body, user, headers: extra, seal: (status, text) => ({ status, headers: { ...extra, 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
   }
 
   inbound(req: IncomingMessage, body: Buffer): GateResult {
@@ -126,15 +137,10 @@ export class AuthGate {
     const token = new Uint8Array(Buffer.from(b64, 'base64'));
     const type = token.byteLength >= 12 && Buffer.from(token.subarray(0, 8)).toString('latin1') === 'NTLMSSP\0' ? token[8] : undefined;
     try {
+      if (type === undefined && scheme.toLowerCase() === 'negotiate' && looksLikeSpnego(token)) return this.#spnego(socket, scheme, token, req, body);
       if (type === 1) {
         // A NEGOTIATE starts a new context on this socket, whatever was there.
-        const acceptor = new NtlmAcceptor({
-          lookup: (user) => this.#ntHash(user),
-          channelBindings: this.#channelBindings,
-          channelBindingPolicy: this.#o.channelBindingPolicy ?? 'relaxed',
-          requireSealing: !this.#o.secure && !this.#o.allowUnencrypted,
-          ...(this.#o.netbiosComputer ? { netbiosComputer: this.#o.netbiosComputer } : {}),
-        });
+        const acceptor = this.#newNtlmAcceptor();
         const challenge = acceptor.challenge(token);
         this.#sockets.set(socket, { acceptor, scheme });
         return {
@@ -159,12 +165,45 @@ export class AuthGate {
       if (e instanceof PsRemoteError) return this.#reject(`${e.code}: ${e.message}`);
       throw e;
     }
-    return this.#reject('Negotiate token is not NTLM (SPNEGO and Kerberos are not supported)');
+    return this.#reject('Negotiate token is neither NTLM nor SPNEGO (Kerberos is not supported)');
+  }
+
+  #newNtlmAcceptor(): NtlmAcceptor {
+    return new NtlmAcceptor({
+      lookup: (user) => this.#ntHash(user),
+      channelBindings: this.#channelBindings,
+      channelBindingPolicy: this.#o.channelBindingPolicy ?? 'relaxed',
+      requireSealing: !this.#o.secure && !this.#o.allowUnencrypted,
+      ...(this.#o.netbiosComputer ? { netbiosComputer: this.#o.netbiosComputer } : {}),
+    });
+  }
+
+  /** NTLM wrapped in SPNEGO (what Windows' own client sends); errors are caught by #ntlm. */
+  #spnego(socket: Socket, scheme: string, token: Uint8Array, req: IncomingMessage, body: Buffer): GateResult {
+    let state = this.#sockets.get(socket);
+    // An InitialContextToken (0x60) starts a new context on this socket, whatever was there.
+    if (token[0] === 0x60 || !state?.spnego) {
+      if (token[0] !== 0x60) return this.#reject('SPNEGO NegTokenResp without a negotiation on this connection');
+      state = { spnego: new SpnegoNtlmAcceptor(this.#newNtlmAcceptor()), scheme };
+      this.#sockets.set(socket, state);
+    }
+    const step = state.spnego!.step(token);
+    const header = `${scheme} ${Buffer.from(step.token).toString('base64')}`;
+    if (!step.result) {
+      return { kind: 'reply', status: 401, headers: { 'www-authenticate': header, 'content-length': 0 }, body: '', reason: 'SPNEGO NTLM challenge' };
+    }
+    const r = step.result;
+    if (!r.session) return this.#reject('SPNEGO NTLM without extended session security');
+    const established: SocketAuth = { session: r.session, user: r.domain ? `${r.domain}\\${r.user}` : r.user, scheme, finalHeader: header };
+    this.#sockets.set(socket, established);
+    return this.#established(established, req, body);
   }
 
   #established(state: SocketAuth, req: IncomingMessage, body: Buffer): GateResult {
     const session = state.session!;
     const user = state.user;
+    const extra: Record<string, string> = state.finalHeader ? { 'www-authenticate': state.finalHeader } : {};
+    delete state.finalHeader;
     const ct = req.headers['content-type'];
     const protocol = encryptedProtocolOf(ct);
     const mustSeal = !this.#o.secure && !this.#o.allowUnencrypted;
@@ -183,14 +222,15 @@ export class AuthGate {
         kind: 'pass',
         body: Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength),
         user,
+        headers: extra,
         seal: (status, text) => {
           const sealed = buildEncryptedBody(new Uint8Array(Buffer.from(text, 'utf8')), session);
-          return { status, headers: { 'content-type': sealed.contentType }, body: Buffer.from(sealed.body) };
+          return { status, headers: { ...extra, 'content-type': sealed.contentType }, body: Buffer.from(sealed.body) };
         },
       };
     }
     if (body.length > 0 && mustSeal) return this.#bad('unencrypted SOAP refused: this endpoint requires message encryption over http (AllowUnencrypted=false)');
-    return this.#plain(body, user);
+    return this.#plain(body, user, extra);
   }
 
   #bad(reason: string): GateResult {

@@ -155,7 +155,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     if (gated.body.length === 0 && gated.user !== undefined) {
       // The empty POST clients send to authenticate before sealing (pywinrm, pypsrp).
       log.push({ operation: 'auth', status: 200 });
-      res.writeHead(200, { 'content-length': 0 }).end();
+      res.writeHead(200, { ...gated.headers, 'content-length': 0 }).end();
       return;
     }
     const user = gated.user ?? '';

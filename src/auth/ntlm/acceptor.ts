@@ -78,6 +78,8 @@ export interface NtlmAcceptResult {
   readonly flags: number;
   /** Whether the client sent (matching) channel bindings. */
   readonly channelBound: boolean;
+  /** Whether the AUTHENTICATE carried a (verified) MIC: SPNEGO then requires a mechListMIC (MS-SPNG <8>). */
+  readonly mic: boolean;
   readonly session: NtlmSessionSecurity | undefined;
 }
 
@@ -182,7 +184,8 @@ export class NtlmAcceptor {
     }
 
     const avFlags = findAvPair(pairs, MsvAvFlags);
-    if (avFlags && (avU32(avFlags) & AV_FLAG_MIC_PRESENT) !== 0) {
+    const withMic = avFlags !== undefined && (avU32(avFlags) & AV_FLAG_MIC_PRESENT) !== 0;
+    if (withMic) {
       if (!auth.mic) throw new AuthProtocolError('MsvAvFlags announces a MIC but the message has no MIC field', where);
       const zeroed = new Uint8Array(authenticateToken);
       zeroed.fill(0, MIC_OFFSET, MIC_OFFSET + 16);
@@ -194,7 +197,7 @@ export class NtlmAcceptor {
     const session = hasFlag(auth.flags, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) ? new NtlmSessionSecurity(auth.flags, exportedSessionKey, 'acceptor') : undefined;
     this.#state = 'complete';
     // MsvAvTargetName is not checked: this server has no SPN validation policy.
-    return { user: auth.user, domain: auth.domain, workstation: auth.workstation, flags: auth.flags, channelBound, session };
+    return { user: auth.user, domain: auth.domain, workstation: auth.workstation, flags: auth.flags, channelBound, mic: withMic, session };
   }
 
   #checkBindings(clientHash: Uint8Array | undefined, who: string): boolean {

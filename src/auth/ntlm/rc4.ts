@@ -21,6 +21,16 @@ export class Rc4 {
     }
   }
 
+  /** The keystream position, to be put back with restore() (MS-SPNG 3.3.5.1 mechListMIC). */
+  snapshot(): { readonly s: Uint8Array; readonly i: number; readonly j: number } {
+    return { s: this.#s.slice(), i: this.#i, j: this.#j };
+  }
+  restore(state: { readonly s: Uint8Array; readonly i: number; readonly j: number }): void {
+    this.#s.set(state.s);
+    this.#i = state.i;
+    this.#j = state.j;
+  }
+
   /** Encrypts or decrypts (the same operation) `data`, advancing the keystream. */
   update(data: Uint8Array): Uint8Array {
     const out = new Uint8Array(data.byteLength);

@@ -131,4 +131,30 @@ export class NtlmSessionSecurity {
     if (!constantTimeEqual(expected, signature)) this.#fail(`the NTLM signature of message ${d.seq} does not verify`);
     d.seq = (d.seq + 1) >>> 0;
   }
+
+  /**
+   * The SPNEGO mechListMIC (MS-SPNG 3.3.5.1 client, 3.2.5.1 server): a
+   * GSS_GetMICEx that leaves the RC4 handle as it was before, so the first
+   * message the application signs or seals uses the same keystream. The
+   * sequence number is consumed (0 for the mechListMIC, 1 for the first
+   * sealed message), as the spec restores only the handle.
+   */
+  signMechListMic(mechTypes: Uint8Array): Uint8Array {
+    const saved = this.#out.handle.snapshot();
+    try {
+      return this.sign(mechTypes);
+    } finally {
+      this.#out.handle.restore(saved);
+    }
+  }
+
+  /** Verifies the peer's mechListMIC, with the same handle rule. A wrong MIC throws AuthIntegrityError. */
+  verifyMechListMic(mechTypes: Uint8Array, mic: Uint8Array): void {
+    const saved = this.#in.handle.snapshot();
+    try {
+      this.verify(mechTypes, mic);
+    } finally {
+      this.#in.handle.restore(saved);
+    }
+  }
 }

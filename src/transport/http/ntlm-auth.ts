@@ -18,6 +18,7 @@ import { UsageError } from '../../errors.js';
 import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
 import { certificateChannelBindings } from '../../auth/channel-bindings.js';
 import { NtlmInitiator } from '../../auth/ntlm/initiator.js';
+import { SpnegoNtlmInitiator } from '../../auth/spnego/ntlm.js';
 import { resolveCredentials, type NtlmCredentials } from '../../auth/ntlm/credentials.js';
 import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
@@ -37,6 +38,12 @@ export interface NtlmAuthOptions extends NtlmCredentials {
   readonly workstation?: string;
   /** Name this scheme reports (`ntlm` or `negotiate`); the wire scheme is `Negotiate` either way. */
   readonly scheme?: 'ntlm' | 'negotiate';
+  /**
+   * Wrap the NTLM tokens in SPNEGO (NegTokenInit / NegTokenResp with a
+   * mechListMIC), as Windows' own client does. Default false: Windows accepts
+   * raw NTLM under `Negotiate`. Not used when the server offers only `NTLM`.
+   */
+  readonly spnego?: boolean;
 }
 
 /** How often a context may start over within one request (socket lost mid-handshake, server forgot us). */
@@ -73,6 +80,7 @@ export function ntlmAuth(options: NtlmAuthOptions): HttpAuth {
     channelBinding: options.channelBinding !== false,
     service: options.service ?? 'HTTP',
     workstation: options.workstation ?? '',
+    spnego: options.spnego === true,
   };
   return {
     scheme: options.scheme ?? 'ntlm',
@@ -94,11 +102,13 @@ interface ContextSettings {
   readonly channelBinding: boolean;
   readonly service: string;
   readonly workstation: string;
+  readonly spnego: boolean;
 }
 
 class NtlmHttpContext implements HttpAuthContext {
   #state: State = 'idle';
   #initiator: NtlmInitiator | undefined;
+  #spnego: SpnegoNtlmInitiator | undefined;
   #wireScheme = 'Negotiate';
   /** The request's own body and content type, kept until a leg carries them. */
   #plain: Uint8Array = new Uint8Array(0);
@@ -125,6 +135,7 @@ class NtlmHttpContext implements HttpAuthContext {
   reset(): void {
     this.#state = 'idle';
     this.#initiator = undefined;
+    this.#spnego = undefined;
     this.#generation = -1;
   }
 
@@ -147,7 +158,9 @@ class NtlmHttpContext implements HttpAuthContext {
       workstation: this.#settings.workstation,
       requireSealing: this.#sealing(conn),
     });
-    req.headers.authorization = `${this.#wireScheme} ${Buffer.from(this.#initiator.negotiate()).toString('base64')}`;
+    this.#spnego = this.#settings.spnego && this.#wireScheme === 'Negotiate' ? new SpnegoNtlmInitiator(this.#initiator) : undefined;
+    const first = this.#spnego ? this.#spnego.initial() : this.#initiator.negotiate();
+    req.headers.authorization = `${this.#wireScheme} ${Buffer.from(first).toString('base64')}`;
     req.headers['content-type'] = this.#plainType;
     req.body = new Uint8Array(0);
     this.#state = 'negotiating';
@@ -181,7 +194,7 @@ class NtlmHttpContext implements HttpAuthContext {
           return false;
         }
         const cb = conn.endpoint.secure && this.#settings.channelBinding ? channelBindingsOf(conn) : undefined;
-        const auth = this.#initiator!.authenticate(token, cb);
+        const auth = this.#spnego ? this.#spnego.step(token, cb) : this.#initiator!.authenticate(token, cb);
         req.headers.authorization = `${this.#wireScheme} ${Buffer.from(auth).toString('base64')}`;
         if (this.#sealing(conn)) this.#seal(req);
         else {
@@ -209,6 +222,15 @@ class NtlmHttpContext implements HttpAuthContext {
       throw new AuthProtocolError(`the server answered the NTLM NEGOTIATE with HTTP ${res.status} instead of a 401 challenge; it may not require authentication`, conn.endpoint.display);
     }
     if (this.#state === 'authenticating') {
+      if (this.#spnego) {
+        try {
+          // The server's last NegTokenResp rides on this response: its mechListMIC must verify before any unsealing.
+          this.#spnego.finish(tokenFrom(res.headers['www-authenticate'], this.#wireScheme));
+        } catch (e) {
+          this.reset();
+          throw e;
+        }
+      }
       this.#state = 'established';
       this.#generation = conn.generation;
     }
