@@ -18,6 +18,7 @@ export interface ConnectionFlags {
   ntHashEnv?: string;
   auth?: string;
   messageEncryption?: string;
+  spnego?: boolean;
   ssl?: boolean;
   insecureAllowUnencrypted?: boolean;
   ca?: string;
@@ -38,6 +39,7 @@ export function addConnectionFlags(cmd: Command): Command {
     .option('--auth <scheme>', 'basic, ntlm, negotiate or certificate (default: basic with --user, certificate with --cert, else none)')
     .option('--nt-hash-env <var>', 'NTLM: environment variable holding the NT hash, instead of a password')
     .option('--message-encryption <when>', 'NTLM: auto (seal over http, the default), always, or never')
+    .option('--spnego', 'NTLM: wrap the tokens in SPNEGO as Windows\' own client does (default: raw NTLM, which Windows accepts)')
     .option('--ssl', 'use https (port 5986) for a bare host name')
     .option('--insecure-allow-unencrypted', 'allow Basic over plain http (password in clear text), or NTLM with --message-encryption never')
     .option('--ca <file>', 'CA certificate (PEM) that issued the server certificate')
@@ -101,7 +103,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
         if (h === undefined) throw new UsageError(`environment variable ${f.ntHashEnv} (from --nt-hash-env) is not set`);
         secret = { ntHash: h };
       } else secret = { password: await readPassword(f, io) };
-      auth = ntlmAuth({ username: f.user, ...secret, encryption, scheme });
+      auth = ntlmAuth({ username: f.user, ...secret, encryption, scheme, ...(f.spnego ? { spnego: true } : {}) });
       break;
     }
     case 'certificate':

@@ -81,6 +81,23 @@ describe('psremote serve --auth ntlm with the NTLM client flags', () => {
     expect(r).toEqual({ code: 0, stdout: '7\n"eight"\n', stderr: '' });
   });
 
+  test('exec --auth ntlm --spnego wraps the tokens in SPNEGO; the endpoint accepts them', async () => {
+    // Through a TCP proxy, to see the tokens on the wire.
+    const { startTcpProxy } = await import('../helpers/tcp-proxy.js');
+    const proxy = await startTcpProxy(Number(new URL(url).port));
+    try {
+      const via = url.replace(/:\d+\//, `:${proxy.port}/`);
+      const r = await cli(['exec', via, '--auth', 'ntlm', '--spnego', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'via-spnego'], { PSR_PW: PW });
+      expect(r).toEqual({ code: 0, stdout: 'via-spnego\n', stderr: '' });
+      const wire = Buffer.concat(proxy.upstream).toString('latin1');
+      expect(wire).toMatch(/authorization: Negotiate Y/i); // a GSS-API InitialContextToken (DER 0x60, base64 "Y…"): SPNEGO
+      expect(wire).toMatch(/authorization: Negotiate oY/i); // then a NegTokenResp (0xa1)
+      expect(wire).not.toMatch(/authorization: Negotiate TlRMTVNTUAAB/i); // no raw NTLM NEGOTIATE
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('a wrong password: exit 1, PSR_AUTH_REJECTED, no secret printed', async () => {
     const r = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'x'], { PSR_PW: `${PW}-wrong` });
     expect(r.code).toBe(1);
