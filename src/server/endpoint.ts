@@ -138,14 +138,24 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     onEngineFailure: (shellId, reason) => log.push({ operation: 'engine', shellId, status: 500, reason }),
   });
 
+  // Room above MaxEnvelopeSize for sealing and multipart framing, so that a somewhat
+  // large envelope still gets Windows' EncodingLimit fault; past it nothing more is read.
+  const maxBody = maxEnvelope * 2 + 64 * 1024;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += (c as Buffer).length;
+      bytesIn += (c as Buffer).length;
+      if (size > maxBody) {
+        log.push({ operation: 'invalid', status: 413, reason: `request body over ${maxBody} bytes` });
+        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body over ${maxBody} bytes`);
+        req.socket.destroySoon();
+        return;
+      }
       chunks.push(c as Buffer);
     }
-    bytesIn += size;
     const gated = gate.inbound(req, Buffer.concat(chunks));
     if (gated.kind === 'reply') {
       log.push({ operation: 'auth', status: gated.status, reason: gated.reason });

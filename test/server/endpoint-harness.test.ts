@@ -208,3 +208,32 @@ describe('long polls on a keep-alive socket', () => {
     }
   });
 });
+
+describe('request size', () => {
+  test('a body far over MaxEnvelopeSize is refused with 413 while it streams, not read whole', async () => {
+    ep = await startEndpoint({ maxEnvelopeSizeKb: 4 });
+    const { request } = await import('node:http');
+    const url = new URL(ep.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/soap+xml' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      // 64 MiB offered in 64 KiB pieces; the server stops at 72 KiB.
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 1024) {
+          sent++;
+          if (!req.write(piece)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(ep.log.at(-1)).toMatchObject({ operation: 'invalid', status: 413, reason: 'request body over 73728 bytes' });
+    expect(ep.stats.bytesIn).toBeLessThan(1024 * 1024);
+  });
+});
