@@ -6,13 +6,13 @@
 // from util/xml.ts; the CLIXML reader adds PSR_CLIXML_INVALID on top.
 
 import { LimitError, RemoteProtocolError } from '../errors.js';
+import { decodeXmlEntities } from '../util/xml.js';
 
 export const PS_NAMESPACE = 'http://schemas.microsoft.com/powershell/2004/04';
 
 // Characters XML 1.0 forbids (before escaping) plus the ones that need work: & and CR.
 const TEXT_SPECIAL = /[&\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const INVALID_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
-const ENTITY = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z]+);|&/g;
 
 // Element names CLIXML uses. A name read from the document is matched against
 // these by (length, first two characters), verified, and replaced by the
@@ -388,24 +388,8 @@ export class Scanner {
   private decodeEntities(raw: string, pos: number): string {
     // Literal CRs are normalised before references are decoded, so &#13; survives.
     const text = raw.indexOf('\r') >= 0 ? raw.replace(/\r\n?/g, '\n') : raw;
-    return text.replace(ENTITY, (m: string, body: string | undefined, off: number) => {
-      if (body === undefined) throw this.xmlError('bare "&" (use &amp;)', pos + off);
-      switch (body) {
-        case 'amp':
-          return '&';
-        case 'lt':
-          return '<';
-        case 'gt':
-          return '>';
-        case 'quot':
-          return '"';
-        case 'apos':
-          return "'";
-      }
-      if (body.charCodeAt(0) !== 0x23) throw this.xmlError(`unknown entity ${clip(m)} (only the five predefined ones and character references are allowed)`, pos + off);
-      const code = body.charCodeAt(1) === 0x78 ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-      if (!isXmlChar(code)) throw this.xmlError(`character reference ${m} is not an XML character`, pos + off);
-      return String.fromCodePoint(code);
+    return decodeXmlEntities(text, (msg, off) => {
+      throw this.xmlError(msg, pos + off);
     });
   }
 }
@@ -417,10 +401,6 @@ function needsDecoding(s: string, from: number, to: number): boolean {
     if (c < 0x20 ? c !== 0x0a && c !== 0x09 : c === 0x26 || c >= 0xfffe) return true;
   }
   return false;
-}
-
-function isXmlChar(c: number): boolean {
-  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 }
 
 function endName(s: string, lt: number): string {

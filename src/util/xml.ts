@@ -237,7 +237,7 @@ export class XmlScanner {
   #decodeText(raw: string, pos: number): string {
     if (INVALID_CHARS.test(raw)) this.#fail('character not allowed in XML', pos);
     if (!raw.includes('&')) return raw;
-    return decodeEntities(raw, (msg) => this.#fail(msg, pos));
+    return decodeXmlEntities(raw, (msg, off) => this.#fail(msg, pos + off));
   }
 
   #at(pos: number): string {
@@ -249,11 +249,17 @@ export class XmlScanner {
   }
 }
 
-const ENTITY = /&(#x[0-9a-fA-F]+|#[0-9]+|[A-Za-z]+);|&/g;
+// Bounded digits: a longer reference is no character, and is reported as a bare "&".
+const ENTITY = /&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[A-Za-z]+);|&/g;
 
-function decodeEntities(raw: string, fail: (msg: string) => never): string {
-  return raw.replace(ENTITY, (m: string, body: string | undefined) => {
-    if (body === undefined) fail('bare "&" (use &amp;)');
+/**
+ * Decodes the five predefined entities and character references in `raw`;
+ * anything else (DTD entities, a bare `&`, a reference to a non-XML character)
+ * goes to `fail` with the offset in `raw`. Shared by this scanner and clixml's.
+ */
+export function decodeXmlEntities(raw: string, fail: (msg: string, offset: number) => never): string {
+  return raw.replace(ENTITY, (m: string, body: string | undefined, off: number) => {
+    if (body === undefined) fail('bare "&" (use &amp;)', off);
     switch (body) {
       case 'amp':
         return '&';
@@ -266,14 +272,15 @@ function decodeEntities(raw: string, fail: (msg: string) => never): string {
       case 'apos':
         return "'";
     }
-    if (body.charCodeAt(0) !== 0x23 /* # */) fail(`unknown entity ${m}`);
+    const shown = m.length > 40 ? `${m.slice(0, 40)}…` : m;
+    if (body.charCodeAt(0) !== 0x23 /* # */) fail(`unknown entity ${shown} (only the five predefined ones and character references are allowed)`, off);
     const code = body.charCodeAt(1) === 0x78 ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10);
-    if (!isValidXmlCodePoint(code)) fail(`character reference ${m} is not an XML character`);
+    if (!isValidXmlCodePoint(code)) fail(`character reference ${shown} is not an XML character`, off);
     return String.fromCodePoint(code);
   });
 }
 
-function isValidXmlCodePoint(c: number): boolean {
+export function isValidXmlCodePoint(c: number): boolean {
   return (
     c === 0x9 ||
     c === 0xa ||
