@@ -21,6 +21,12 @@ async function findShell(client: WSManClient, shellId: string): Promise<ShellInf
   return undefined;
 }
 
+/** ShellNotFound for a shell we had: the session expired or was removed. Other errors pass through. */
+export function sessionGone(e: unknown, shellId: string, url: string): unknown {
+  if (!(e instanceof WSManFaultError) || e.kind !== 'ShellNotFound') return e;
+  return new PsRemoteError('PSR_SESSION_NOT_FOUND', `the session ${shellId} on ${url} no longer exists: it expired (idle timeout) or was removed`, { cause: e });
+}
+
 /** A Connect to `shellId` under `resourceUri` failed with `e`: the error to show. */
 export async function explainConnectFailure(e: unknown, client: WSManClient, shellId: string, resourceUri: string): Promise<unknown> {
   if (!(e instanceof WSManFaultError)) return e;
@@ -35,9 +41,7 @@ export async function explainConnectFailure(e: unknown, client: WSManClient, she
   if (e.kind !== 'ShellNotFound') return e;
   const shell = await findShell(client, shellId);
   const wanted = resourceUri.slice(POWERSHELL_RESOURCE_PREFIX.length);
-  if (!shell) {
-    return new PsRemoteError('PSR_SESSION_NOT_FOUND', `the session ${where} no longer exists: it expired (idle timeout) or was removed`, { cause: e });
-  }
+  if (!shell) return sessionGone(e, shellId, client.url);
   if (!shell.resourceUri?.startsWith(POWERSHELL_RESOURCE_PREFIX)) {
     return new PsRemoteError('PSR_SESSION_NOT_FOUND', `${where} is not a PowerShell session (its resource is ${shell.resourceUri ?? 'unknown'}); only PowerShell sessions can be connected`, { cause: e });
   }

@@ -22,7 +22,7 @@ import {
 import { PsRemoteError, UsageError } from '../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from './wsman-client.js';
-import { explainConnectFailure } from './connect-errors.js';
+import { explainConnectFailure, sessionGone } from './connect-errors.js';
 
 export interface WSManCarrierOptions {
   /** Session configuration (JEA and custom endpoints); default Microsoft.PowerShell. */
@@ -54,15 +54,6 @@ export function isNetworkError(e: unknown): boolean {
   return e.code === 'PSR_TRANSPORT_HTTP_STATUS' && (status === 502 || status === 503 || status === 504);
 }
 
-/** A shell the server no longer has (expired, removed): say so in the user's words. */
-function gone(e: unknown, shellId: string, url: string): unknown {
-  if (!(e instanceof WSManFaultError) || e.kind !== 'ShellNotFound') return e;
-  return new PsRemoteError(
-    'PSR_SESSION_NOT_FOUND',
-    `the session ${shellId} on ${url} no longer exists: it expired (idle timeout) or was removed`,
-    { cause: e },
-  );
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -223,7 +214,7 @@ export class WSManCarrier implements PsrpCarrier {
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
         if (!isNetworkError(err) || !this.#networkDown(err)) {
-          if (!this.#netDisconnected) this.#sink?.error(gone(err, shellId, this.client.url) as Error);
+          if (!this.#netDisconnected) this.#sink?.error(sessionGone(err, shellId, this.client.url) as Error);
           return;
         }
         await sleep(delay, loop.abort.signal);
@@ -302,7 +293,7 @@ export class WSManCarrier implements PsrpCarrier {
     const call = signal ? { signal } : {};
     this.#count('Reconnect');
     await this.client.reconnect(this.resourceUri, shellId, call).catch((e: unknown) => {
-      throw gone(e, shellId, this.client.url);
+      throw sessionGone(e, shellId, this.client.url);
     });
     // Then each command that was running, by its own Reconnect (MS-PSRP 3.1.5.3.18), and receive again.
     const running = [...this.#pipelines.entries()].filter(([, l]) => !l.done);
