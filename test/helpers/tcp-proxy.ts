@@ -1,6 +1,7 @@
 // A loopback TCP proxy for tests: records the bytes each way, can rewrite
-// chunks from the server (tampering) and can cut every connection (a dropped
-// network). It knows nothing of HTTP.
+// chunks from the server (tampering), can cut every connection (a dropped
+// network) and stop listening for a while (a network that stays down). It
+// knows nothing of HTTP.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +18,12 @@ export interface TcpProxy {
   cutAll(): void;
   /** Destroys the connections whose last traffic came from the server (no request waiting); returns how many. */
   cutIdle(): number;
+  /** Cuts every connection and stops listening: new connections are refused. */
+  down(): Promise<void>;
+  /** Listens again on the same port. */
+  up(): Promise<void>;
+  /** `target` (an http(s) URL) rewritten to go through the proxy. */
+  url(target: string): string;
   close(): Promise<void>;
 }
 
@@ -69,16 +76,18 @@ export async function startTcpProxy(targetPort: number, options: TcpProxyOptions
     backend.on('error', end);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  const cutAll = () => {
+    for (const s of open) s.destroy();
+    open.clear();
+  };
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     upstream,
     downstream,
     perConnection,
     connections: () => count,
-    cutAll: () => {
-      for (const s of open) s.destroy();
-      open.clear();
-    },
+    cutAll,
     cutIdle: () => {
       let n = 0;
       for (const [client, p] of [...pairs]) {
@@ -89,9 +98,16 @@ export async function startTcpProxy(targetPort: number, options: TcpProxyOptions
       }
       return n;
     },
+    down: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        cutAll();
+      }),
+    up: () => new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r())),
+    url: (target) => target.replace(/:\d+\//, `:${port}/`),
     close: async () => {
-      for (const s of open) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      cutAll();
+      await new Promise<void>((r) => (server.listening ? server.close(() => r()) : r()));
     },
   };
 }

@@ -2,7 +2,7 @@
 // are retried quietly for a window; within it nothing is lost, and past it the
 // session is Disconnected on the client (not Broken), kept by the server, and
 // reconnect() resumes it with every output object exactly once. The network is
-// a TCP proxy the test cuts and refuses (test/helpers/flaky-proxy.ts); the
+// a TCP proxy the test cuts and refuses (test/helpers/tcp-proxy.ts); the
 // server is psremote's local endpoint with a scripted pipeline whose second
 // half waits for the test.
 import { randomUUID } from 'node:crypto';
@@ -11,10 +11,10 @@ import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js'
 import { openSession } from '../../src/session/open.js';
 import type { ScriptContext } from '../../src/session/scripted-engine.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
-import { startFlakyProxy, type FlakyProxy } from '../helpers/flaky-proxy.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
 let endpoint: LocalEndpoint;
-let proxy: FlakyProxy;
+let proxy: TcpProxy;
 let pool: RunspacePool | undefined;
 let release: () => void;
 let firstHalfSent: Promise<void>;
@@ -32,7 +32,7 @@ async function handler(ctx: ScriptContext): Promise<void> {
 beforeEach(async () => {
   firstHalfSent = new Promise((r) => (markFirstHalf = r));
   endpoint = await startEndpoint({ handler });
-  proxy = await startFlakyProxy(Number(new URL(endpoint.url).port));
+  proxy = await startTcpProxy(Number(new URL(endpoint.url).port));
 });
 afterEach(async () => {
   await pool?.close().catch(() => undefined);
