@@ -9,12 +9,10 @@ import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { parseOutOfProcTarget } from '../../session/target.js';
 import { SessionStore } from '../../session/store.js';
-import { printInvocation } from './session.js';
+import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
-import type { PowerShellInvocation } from '../../session/powershell.js';
+import { toDisplayString, toPlain } from '../../session/plain.js';
 import type { CliIO } from '../main.js';
-import { drawProgress } from '../progress.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -54,20 +52,6 @@ function sshSessionOptions(f: InvokeFlags, io: CliIO): SessionOptions {
       ...(f.user ? { username: f.user } : {}),
     },
   };
-}
-
-async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix: string): Promise<void> {
-  const pipe = async (stream: AsyncIterable<unknown>, label: string) => {
-    for await (const r of stream) io.stderr.write(`${prefix}${label}${recordMessage(r as never)}\n`);
-  };
-  await Promise.all([
-    pipe(inv.streams.warning, 'WARNING: '),
-    pipe(inv.streams.verbose, 'VERBOSE: '),
-    pipe(inv.streams.debug, 'DEBUG: '),
-    pipe(inv.streams.information, ''),
-    pipe(inv.streams.error, 'ERROR: '),
-    drawProgress(inv, io),
-  ]);
 }
 
 async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, prefix: string): Promise<number> {

@@ -12,38 +12,15 @@ import { connectSession, openSession } from '../../session/open.js';
 import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
 import { SessionStore } from '../../session/store.js';
 import { resolveTarget } from '../../session/target.js';
-import { recordMessage, toDisplayString, toPlain } from '../../session/plain.js';
-import type { PowerShellInvocation } from '../../session/powershell.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
-import { drawProgress } from '../progress.js';
+import { printInvocation } from '../print.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
 async function connection(host: string, f: ConnectionFlags, io: CliIO) {
   const { endpoint: _e, ...rest } = await connectionOptions(host, f, io);
   return rest;
-}
-
-/** Prints an invocation's output and streams; resolves to whether it wrote errors. */
-export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean): Promise<boolean> {
-  const pipe = async (stream: AsyncIterable<unknown>, label: string) => {
-    for await (const r of stream) io.stderr.write(`${label}${recordMessage(r as never)}\n`);
-  };
-  const streams = Promise.all([
-    pipe(inv.streams.warning, 'WARNING: '),
-    pipe(inv.streams.verbose, 'VERBOSE: '),
-    pipe(inv.streams.debug, 'DEBUG: '),
-    pipe(inv.streams.information, ''),
-    pipe(inv.streams.error, 'ERROR: '),
-    drawProgress(inv, io),
-  ]);
-  try {
-    for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${toDisplayString(o)}\n`);
-  } finally {
-    await streams;
-  }
-  return (await inv.result()).hadErrors;
 }
 
 function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): void {
