@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { childElement } from '../util/xml.js';
 import { ACTION, NS } from '../wsman/namespaces.js';
@@ -22,6 +21,7 @@ import { demoHandler } from './demo-handler.js';
 import { FaultInjector } from './faults.js';
 import type { CmdHandler } from './commands.js';
 import { RecordingFile } from './recording-file.js';
+import { listenForWsman } from './listen.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 import { Fault, ShellTable } from './shell-table.js';
@@ -109,7 +109,6 @@ export interface LocalEndpoint {
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const requests: Record<string, number> = {};
   const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
-  const sockets = new Set<Socket>();
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
   const fallback = options.handler ?? demoHandler;
@@ -285,18 +284,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   };
   const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
   server.keepAliveTimeout = 120_000;
-  server.on('connection', (s: Socket) => {
-    // Replies are written in one piece, but keep Nagle out of loopback latency anyway.
-    s.setNoDelay(true);
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  url = `${options.tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}/wsman`;
+  const listening = await listenForWsman(server, { port: options.port, host: options.host, secure: options.tls !== undefined });
+  url = listening.url;
   return {
     url,
     stats: {
@@ -329,8 +318,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     },
     close: async () => {
       table.close();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
+      await listening.close();
       recorder?.close();
     },
   };

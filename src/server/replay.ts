@@ -8,7 +8,7 @@
 // answered with an error and reported, never answered silently.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenForWsman } from './listen.js';
 import { describeRequest, type Exchange, type Recording, type RequestInfo } from './recording.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX } from '../wsman/namespaces.js';
 import { MessageDecoder } from '../psrp/decode.js';
@@ -193,7 +193,6 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const unmatched: UnmatchedRequest[] = [];
   const served: ServedRequest[] = [];
   const stats: Record<string, number> = {};
-  const sockets = new Set<Socket>();
   let counter = 0;
   let heldReceives = 0;
   let url = '';
@@ -338,16 +337,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       if (!res.headersSent) res.writeHead(500).end(String((e as Error).message));
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const addr = server.address() as AddressInfo;
-  url = `http://${addr.address}:${addr.port}/wsman`;
+  const listening = await listenForWsman(server, { port: options.port, host: options.host });
+  url = listening.url;
   return {
     url,
     unmatched,
@@ -357,11 +348,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       return heldReceives;
     },
     remaining: () => rec.exchanges.filter((_x, i) => !used.has(i)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => listening.close(),
   };
 }
 
