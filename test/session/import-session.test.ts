@@ -4,11 +4,9 @@
 // pwsh 7.6.9 (GET_COMMAND_METADATA and the parameter-set script), and the
 // replay case uses the GET_COMMAND_METADATA conversation pypsrp recorded against
 // Windows 10.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bindParameters, ParameterBindingError } from '../../src/session/import/bind.js';
 import { generateModule } from '../../src/session/import/codegen.js';
@@ -19,8 +17,8 @@ import { typeScriptType } from '../../src/session/import/types.js';
 import { recordingIds, startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import { openSession } from '../../src/session/open.js';
 import { recording } from '../helpers/recordings.js';
+import { ROOT, tsc, typescriptProject } from '../helpers/typescript-project.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const discovery = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'import', 'pwsh-7.6.9-discovery.json'), 'utf8')) as Discovery;
 const command = (name: string): ImportedCommand => discovery.commands.find((c) => c.name === name)!;
 
@@ -127,26 +125,7 @@ describe('binding checks before anything is sent', () => {
 const work = mkdtempSync(join(tmpdir(), 'psremote-export-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-function project(name: string, files: Record<string, string>): string {
-  const dir = join(work, name);
-  mkdirSync(join(dir, 'node_modules'), { recursive: true });
-  symlinkSync(ROOT, join(dir, 'node_modules', 'psremote'));
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
-  writeFileSync(
-    join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', noEmit: true, skipLibCheck: true, types: [] }, include: ['**/*.ts'], exclude: ['node_modules'] }),
-  );
-  for (const [f, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, f)), { recursive: true });
-    writeFileSync(join(dir, f), text);
-  }
-  return dir;
-}
-
-export function tsc(dir: string): { status: number | null; output: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, output: `${r.stdout}${r.stderr}` };
-}
+const project = (name: string, files: Record<string, string>) => typescriptProject(join(work, name), files);
 
 describe('the generated module', () => {
   const text = generateModule(discovery, { target: 'http://127.0.0.1:5985/wsman', configurationName: 'Microsoft.PowerShell', moduleName: 'Files', generatedAt: new Date('2026-12-01T00:00:00Z') });

@@ -165,5 +165,7 @@ export async function importSession(pool: RunspacePool, options: ImportSessionOp
     Object.defineProperty(f, 'name', { value: names.get(c.name)! });
     out[names.get(c.name)!] = f;
   }
-  return Object.assign(out, { $source: source }) as Record<string, ImportedFunction> & { readonly $source: SessionSource };
+  // Not enumerable: Object.keys() lists exactly the proxies.
+  Object.defineProperty(out, '$source', { value: source, enumerable: false });
+  return out as Record<string, ImportedFunction> & { readonly $source: SessionSource };
 }
