@@ -109,7 +109,11 @@ export async function checkHost(target: string, options: CheckOptions = {}): Pro
   let authenticated: WSManClient | undefined;
   const usable: string[] = [];
   try {
-    if (facts.tcp && !errors.tls) {
+    // The transport verifies the certificate as every client does: with one that
+    // does not verify, nothing authenticated can be learned, and the report says why.
+    const unverified = facts.certificate && (!facts.certificate.trusted || !facts.certificate.nameMatches);
+    if (unverified) errors.authSkipped = 'the server certificate does not verify, so psremote (like every client) will not send credentials';
+    if (facts.tcp && !errors.tls && !unverified) {
       const anonymous = clientWith(noAuth());
       try {
         const id = await anonymous.identify({ signal: options.signal });
@@ -169,7 +173,7 @@ export async function checkHost(target: string, options: CheckOptions = {}): Pro
       } catch (e) {
         facts.limits = { readable: false, reason: e instanceof WSManFaultError ? `${e.kind}: ${e.faultMessage ?? e.message}` : message(e) };
       }
-    } else facts.limits = { readable: false, reason: options.credential ? 'no scheme accepted the credentials' : 'no credentials given' };
+    } else facts.limits = { readable: false, reason: unverified ? 'the certificate does not verify' : options.credential ? 'no scheme accepted the credentials' : 'no credentials given' };
 
     const configurations: Record<string, ConfigurationFacts> = {};
     if (options.credential && usable.length > 0) {

@@ -161,14 +161,16 @@ export function compareExpectations(e: Expectations, f: HostFacts): ExpectationR
     if (want.languageMode) check(`${p}.languageMode`, want.languageMode, got.languageMode ?? 'unknown');
     if (want.disconnect !== undefined) check(`${p}.disconnect`, String(want.disconnect), String(got.disconnect));
     const have = new Map((got.commands ?? []).map((c) => [c.toLowerCase(), c]));
-    if (want.commands) {
+    if ((want.commands || want.includes) && !got.commands) {
+      check(`${p}.commands`, want.commands ? `exactly ${want.commands.join(', ')}` : `at least ${want.includes!.join(', ')}`, 'not known (the endpoint did not answer GET_COMMAND_METADATA)', false);
+    } else if (want.commands) {
       const wanted = new Set(want.commands.map((c) => c.toLowerCase()));
       const missing = want.commands.filter((c) => !have.has(c.toLowerCase()));
       const extra = [...have.entries()].filter(([k]) => !wanted.has(k)).map(([, v]) => v);
       const diff = [...(missing.length ? [`missing ${missing.join(', ')}`] : []), ...(extra.length ? [`unexpected ${extra.join(', ')}`] : [])].join('; ');
       check(`${p}.commands`, `exactly ${want.commands.join(', ')}`, diff ? `${diff} (visible: ${[...have.values()].join(', ') || 'none'})` : `exactly ${want.commands.join(', ')}`, !diff);
     }
-    if (want.includes) {
+    if (want.includes && got.commands) {
       const missing = want.includes.filter((c) => !have.has(c.toLowerCase()));
       check(`${p}.includes`, `at least ${want.includes.join(', ')}`, missing.length ? `missing ${missing.join(', ')}` : `at least ${want.includes.join(', ')}`, missing.length === 0);
     }

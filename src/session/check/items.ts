@@ -54,7 +54,8 @@ export function itemsFor(f: HostFacts, errors: Readonly<Record<string, string>>,
   if (a.unencrypted === 'accepted') add({ id: 'auth.unencrypted', status: 'warn', title: 'unencrypted SOAP', evidence: 'accepted over plain http (AllowUnencrypted)', fix: 'winrm set winrm/config/service @{AllowUnencrypted="false"}' });
   else if (a.unencrypted === 'refused') add({ id: 'auth.unencrypted', status: 'pass', title: 'unencrypted SOAP', evidence: 'refused over plain http' });
   else if (a.unencrypted === 'unknown') add({ id: 'auth.unencrypted', status: 'info', title: 'unencrypted SOAP', evidence: 'not tried (no credentials)' });
-  if (o.credential) {
+  if (errors.authSkipped) add({ id: 'auth.usable', status: 'fail', title: 'authentication', evidence: `not tried: ${errors.authSkipped}`, fix: 'fix the certificate findings above, or give its CA with --ca and the name it holds with --servername' });
+  else if (o.credential) {
     add(a.usable.length > 0 ? { id: 'auth.usable', status: 'pass', title: 'authentication', evidence: `${o.credential.username} authenticated with ${a.usable.join(', ')}` } : { id: 'auth.usable', status: 'fail', title: 'authentication', evidence: `no scheme psremote can use accepted ${o.credential.username} (offered: ${a.offered.join(', ') || 'none'})`, fix: 'check the user name and password, and that a scheme psremote speaks (Basic, Negotiate/NTLM) is enabled' });
   }
   if (a.channelBinding !== 'not applicable' && a.channelBinding !== 'unknown') add({ id: 'auth.channelBinding', status: 'info', title: 'channel binding', evidence: `${a.channelBinding} (NTLM without channel bindings ${a.channelBinding === 'required' ? 'refused' : 'accepted'})` });

@@ -65,7 +65,7 @@ function signatureAlgorithm(der: Uint8Array): string {
 const dn = (o: Record<string, string | string[] | undefined> | undefined) =>
   o ? Object.entries(o).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : '';
 
-function certificateFacts(cert: PeerCertificate, host: string, authorized: boolean, authError: Error | null, now: Date): CertificateFacts {
+function certificateFacts(cert: PeerCertificate, host: string, authorized: boolean, authError: Error | string | null, now: Date): CertificateFacts {
   const names = (cert.subjectaltname ?? '')
     .split(/,\s*/)
     .filter(Boolean)
@@ -82,7 +82,8 @@ function certificateFacts(cert: PeerCertificate, host: string, authorized: boole
     keyBits: typeof cert.bits === 'number' ? cert.bits : null,
     signatureAlgorithm: signatureAlgorithm(cert.raw),
     trusted: authorized,
-    trustError: authorized ? null : (authError?.message ?? 'not trusted'),
+    // Node reports the verification failure as an OpenSSL code string, typed as an Error.
+    trustError: authorized ? null : authError ? (typeof authError === 'string' ? authError : (authError.message ?? String(authError))) : 'not trusted',
     nameMatches: identity === undefined,
     nameError: identity ? identity.message : null,
   };
