@@ -21,6 +21,7 @@ export {
   type InvocationStateName,
 } from './session/powershell.js';
 export * from './session/import/index.js';
+export * from './session/check/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
 export {

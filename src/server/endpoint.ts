@@ -48,6 +48,13 @@ export interface EndpointOptions {
    * the test peer's host), started once per shell.
    */
   readonly realEngine?: string | readonly string[];
+  /**
+   * More session configurations, by name: each the command line of its PSRP
+   * server, e.g. `['pwsh', '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', 'Maintenance.pssc']`
+   * (what `serve --configuration NAME=FILE.pssc` builds). When given, a Create
+   * for any other name than these and Microsoft.PowerShell is not found.
+   */
+  readonly configurations?: Readonly<Record<string, string | readonly string[]>>;
   /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
   readonly maxOperationTimeoutMs?: number;
   /** MaxEnvelopeSizekb of this server (default 500). */
@@ -130,6 +137,20 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     url: () => url,
     handler,
     realEngine: options.realEngine,
+    configurations: options.configurations,
+    serviceConfig: () => {
+      const schemes = options.auth ?? ['basic'];
+      const cbt = options.channelBindingPolicy ?? 'relaxed';
+      return {
+        maxEnvelopeSizeKb: maxEnvelope / 1024,
+        maxTimeoutMs: maxOpMs,
+        allowUnencrypted: options.allowUnencrypted === true,
+        auth: { basic: schemes.includes('basic'), negotiate: schemes.includes('ntlm'), kerberos: false, certificate: false, credSSP: false, cbtHardeningLevel: cbt[0]!.toUpperCase() + cbt.slice(1) },
+        maxConcurrentOperationsPerUser: options.quotas?.maxCommandsPerShell ?? 1500,
+        maxShellsPerUser: options.quotas?.maxShellsPerUser ?? 30,
+        idleTimeoutMs: 7_200_000,
+      };
+    },
     cmdCommands: options.cmdCommands,
     maxOperationTimeoutMs: maxOpMs,
     maxEnvelopeBytes: maxEnvelope,

@@ -200,11 +200,33 @@ export function quotaFault(kind: 'shells' | 'operations', max: number): FaultSpe
       };
 }
 
-/** WS-Transfer Get of `…/wsman/1/config` (what pypsrp reads MaxEnvelopeSizekb from), trimmed to what clients read. */
-export function configBody(maxEnvelopeSizeKb: number, maxTimeoutMs: number): string {
+/** What the endpoint reports of itself in its WSMan configuration (winrm get winrm/config). */
+export interface ServiceConfigSettings {
+  readonly maxEnvelopeSizeKb: number;
+  readonly maxTimeoutMs: number;
+  readonly allowUnencrypted: boolean;
+  readonly auth: { readonly basic: boolean; readonly negotiate: boolean; readonly kerberos: boolean; readonly certificate: boolean; readonly credSSP: boolean; readonly cbtHardeningLevel: string };
+  readonly maxConcurrentOperationsPerUser: number;
+  readonly maxShellsPerUser: number;
+  /** Winrs IdleTimeout, ms. */
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * WS-Transfer Get of `…/wsman/1/config`, in the shape of the recorded Windows
+ * answers (pypsrp test_wsman_update_envelope_size_*.yml) with the endpoint's own
+ * settings; Client and the listener details, which no client reads, are left out.
+ */
+export function configBody(c: ServiceConfigSettings): string {
   const cfg = 'http://schemas.microsoft.com/wbem/wsman/1/config';
+  const e = (name: string, v: string | number | boolean) => `<cfg:${name}>${v}</cfg:${name}>`;
+  const a = c.auth;
   return (
-    `<cfg:Config xmlns:cfg="${cfg}"><cfg:MaxEnvelopeSizekb>${maxEnvelopeSizeKb}</cfg:MaxEnvelopeSizekb><cfg:MaxTimeoutms>${maxTimeoutMs}</cfg:MaxTimeoutms>` +
-    `<cfg:MaxBatchItems>32000</cfg:MaxBatchItems><cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests></cfg:Config>`
+    `<cfg:Config xmlns:cfg="${cfg}">${e('MaxEnvelopeSizekb', c.maxEnvelopeSizeKb)}${e('MaxTimeoutms', c.maxTimeoutMs)}${e('MaxBatchItems', 32000)}${e('MaxProviderRequests', 4294967295)}` +
+    `<cfg:Service>${e('MaxConcurrentOperations', 4294967295)}${e('MaxConcurrentOperationsPerUser', c.maxConcurrentOperationsPerUser)}${e('EnumerationTimeoutms', 240000)}${e('MaxConnections', 300)}` +
+    `${e('MaxPacketRetrievalTimeSeconds', 120)}${e('AllowUnencrypted', c.allowUnencrypted)}` +
+    `<cfg:Auth>${e('Basic', a.basic)}${e('Kerberos', a.kerberos)}${e('Negotiate', a.negotiate)}${e('Certificate', a.certificate)}${e('CredSSP', a.credSSP)}${e('CbtHardeningLevel', a.cbtHardeningLevel)}</cfg:Auth>` +
+    `</cfg:Service><cfg:Winrs>${e('AllowRemoteShellAccess', true)}${e('IdleTimeout', c.idleTimeoutMs)}${e('MaxConcurrentUsers', 2147483647)}${e('MaxShellRunTime', 2147483647)}` +
+    `${e('MaxProcessesPerShell', 2147483647)}${e('MaxMemoryPerShellMB', 2147483647)}${e('MaxShellsPerUser', c.maxShellsPerUser)}</cfg:Winrs></cfg:Config>`
   );
 }

@@ -17,7 +17,8 @@ import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.j
 import { UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
 import type { RequestInfo } from './recording.js';
-import { FAULTS, IN_USE_FAULT, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream } from './responses.js';
+import { FAULTS, IN_USE_FAULT, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream, type ServiceConfigSettings } from './responses.js';
+import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
 import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 
@@ -28,6 +29,13 @@ export interface ShellOperationsOptions {
   readonly handler: ScriptHandler;
   /** Command line of a PSRP server over OutOfProc: PowerShell shells run there instead. */
   readonly realEngine?: string | readonly string[] | undefined;
+  /**
+   * Session configurations besides the default one, by name (case-insensitive):
+   * each the command line of its PSRP server. When given, other names are not found.
+   */
+  readonly configurations?: Readonly<Record<string, string | readonly string[]>> | undefined;
+  /** The settings the WSMan config resource reports (Get of `…/wsman/1/config`). */
+  readonly serviceConfig: () => ServiceConfigSettings;
   /** WinRS commands by name, run instead of the local shell. */
   readonly cmdCommands?: Readonly<Record<string, CmdHandler>> | undefined;
   /** Longest a Receive is held, whatever its OperationTimeout. */
@@ -46,6 +54,15 @@ export class ShellOperations {
     readonly options: ShellOperationsOptions,
   ) {}
 
+  /** The engine of a configuration; a name the endpoint does not serve is not found, as on Windows. */
+  #engineFor(name: string): string | readonly string[] | undefined {
+    const extra = this.options.configurations;
+    if (!extra || name.toLowerCase() === 'microsoft.powershell') return this.options.realEngine;
+    const key = Object.keys(extra).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (key === undefined) throw new Fault(CONFIGURATION_NOT_FOUND_FAULT(name));
+    return extra[key];
+  }
+
   create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
     const { table, options } = this;
     table.admitShell(user);
@@ -53,6 +70,7 @@ export class ShellOperations {
     if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
     const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
     if (!isPs && info.resourceUri.toLowerCase() !== RESOURCE.cmdShell.toLowerCase()) throw new Fault(FAULTS.actionNotSupported);
+    const realEngine = isPs ? this.#engineFor(info.resourceUri.slice(POWERSHELL_RESOURCE_PREFIX.length)) : undefined;
     const id = (attribute(shellEl, 'ShellId') ?? randomUUID()).toUpperCase();
     const idle = childElement(shellEl, NS.shell, 'IdleTimeOut');
     const vars: Record<string, string> = {};
@@ -71,7 +89,7 @@ export class ShellOperations {
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
       poolOut: newOutbox(),
       commands: new Map(),
-      ...(isPs ? { engine: options.realEngine ? new RealEngine(options.realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
+      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,
@@ -303,7 +321,7 @@ export class ShellOperations {
 
   // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
   get(info: RequestInfo): string {
-    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.maxEnvelopeBytes / 1024, this.options.maxOperationTimeoutMs);
+    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.serviceConfig());
     if (info.shellId) {
       const s = this.table.shellOf(info);
       return shellXml(this.table.describe(s, true), s.kind);

@@ -7,28 +7,16 @@
 // restricted case is a real .pssc file applied by pwsh -ConfigurationFile, the
 // same InitialSessionState.CreateFromSessionConfigurationFile JEA uses.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { tsc, typescriptProject } from '../helpers/typescript-project.js';
+import { describeWithPwsh } from '../helpers/real-pwsh.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-
-/** pwsh on PATH or where `dotnet tool install --global` puts it. */
-function findPwsh(): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), join(homedir(), '.dotnet', 'tools')];
-  return dirs.map((d) => join(d, 'pwsh')).find((p) => existsSync(p));
-}
-
-const pwsh = findPwsh();
-const describePwsh = (name: string, body: () => void) => {
-  if (pwsh) describe(name, body);
-  else if (process.env.PSREMOTE_REQUIRE_PEERS === 'true') describe(name, () => it('needs pwsh', () => expect.fail('pwsh is not installed (PSREMOTE_REQUIRE_PEERS=true); .ci/run installs it')));
-  else describe.skip(`${name} (skipped: pwsh is not installed)`, body);
-};
 
 type Psremote = typeof import('../../src/index.js');
 const work = mkdtempSync(join(tmpdir(), 'psremote-import-'));
@@ -45,13 +33,13 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-describePwsh('Import-PSSession and Export-PSSession against real pwsh', () => {
+describeWithPwsh('Import-PSSession and Export-PSSession against real pwsh', (pwsh) => {
   // The package as a user imports it: the built dist, the same module the generated code loads.
   const load = async () => (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as Psremote;
 
   it('export-session writes a module that compiles under --strict and whose functions run on the session', async () => {
     const ps = await load();
-    const ep = await ps.startEndpoint({ realEngine: [pwsh!, '-s', '-NoLogo', '-NoProfile'] });
+    const ep = await ps.startEndpoint({ realEngine: [pwsh, '-s', '-NoLogo', '-NoProfile'] });
     const dir = join(work, 'full');
     typescriptProject(dir);
     try {
@@ -104,7 +92,7 @@ describePwsh('Import-PSSession and Export-PSSession against real pwsh', () => {
       // The same module against an endpoint that does not have Select-String: a clear error naming it.
       const pssc = join(work, 'dates.pssc');
       writeFileSync(pssc, "@{ SchemaVersion = '2.0.0.0'; SessionType = 'RestrictedRemoteServer'; LanguageMode = 'NoLanguage'; VisibleCmdlets = 'Get-Date' }\n");
-      const ep2 = await ps.startEndpoint({ realEngine: [pwsh!, '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', pssc] });
+      const ep2 = await ps.startEndpoint({ realEngine: [pwsh, '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', pssc] });
       const pool2 = await ps.openSession(ep2.url, { signal: AbortSignal.timeout(60_000) });
       try {
         await expect(remote.selectString!(pool2, { pattern: 'x' }, { input: ['x'] })).rejects.toMatchObject({ code: 'PSR_COMMAND_NOT_FOUND', command: 'Select-String' });
@@ -125,7 +113,7 @@ describePwsh('Import-PSSession and Export-PSSession against real pwsh', () => {
       pssc,
       ["@{", "  SchemaVersion = '2.0.0.0'", "  SessionType = 'RestrictedRemoteServer'", "  LanguageMode = 'NoLanguage'", "  VisibleCmdlets = 'Get-Date', 'Test-Path', 'Get-ChildItem'", "  VisibleProviders = 'FileSystem'", '}', ''].join('\n'),
     );
-    const ep = await ps.startEndpoint({ realEngine: [pwsh!, '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', pssc] });
+    const ep = await ps.startEndpoint({ realEngine: [pwsh, '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', pssc] });
     const pool = await ps.openSession(ep.url, { signal: AbortSignal.timeout(60_000) });
     try {
       // NoLanguage: a script is refused, so discovery has GET_COMMAND_METADATA only.

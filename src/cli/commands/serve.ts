@@ -8,7 +8,9 @@ import { loadRecording } from '../../server/recording.js';
 import { startReplayServer } from '../../server/replay.js';
 import { startEndpoint, type EndpointOptions } from '../../server/endpoint.js';
 import type { EndpointAuthScheme, EndpointUser } from '../../server/auth-gate.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { splitCommandLine } from '../../transport/outofproc/connection.js';
 import type { CliIO } from '../main.js';
 
 interface ServeFlags {
@@ -22,6 +24,7 @@ interface ServeFlags {
   tlsKey?: string;
   cbt: string;
   record?: string;
+  configuration?: string[];
   idleDisconnect: string;
   maxShellsPerUser: string;
   maxCommandsPerShell: string;
@@ -66,6 +69,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--cbt <level>', 'NTLM channel binding over https, as CbtHardeningLevel: none, relaxed (default) or strict', 'relaxed')
     .option('--engine <engine>', 'PowerShell shells run on: scripted (psremote\'s own, script handlers) or real (a PSRP server process per shell)', 'scripted')
     .option('--engine-command <cmd>', 'with --engine real: the PSRP server command line speaking OutOfProc on stdio', 'pwsh -s -NoLogo -NoProfile')
+    .option('--configuration <name=file...>', 'with --engine real on pwsh: serve session configuration NAME from a .pssc file (pwsh -ConfigurationFile: LanguageMode, VisibleCmdlets, … as JEA applies them); repeatable')
     .option('--record <file>', 'append every exchange to FILE in psremote\'s recording format (credentials scrubbed)')
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
@@ -85,7 +89,17 @@ export function register(program: Command, io: CliIO): void {
         };
         const tls = tlsFiles(opts);
         if (opts.engine !== 'scripted' && opts.engine !== 'real') throw new UsageError(`unknown --engine ${opts.engine}: scripted or real`);
+        const configurations: Record<string, string[]> = {};
+        for (const c of opts.configuration ?? []) {
+          const eq = c.indexOf('=');
+          if (eq <= 0 || eq === c.length - 1) throw new UsageError(`invalid --configuration ${c}: expected NAME=FILE.pssc`);
+          if (opts.engine !== 'real') throw new UsageError('--configuration needs --engine real (the configuration runs on PowerShell\'s own engine)');
+          const file = resolve(c.slice(eq + 1));
+          if (!existsSync(file)) throw new UsageError(`--configuration ${c.slice(0, eq)}: no file ${file}`);
+          configurations[c.slice(0, eq)] = [...splitCommandLine(opts.engineCommand ?? 'pwsh -s -NoLogo -NoProfile'), '-ConfigurationFile', file];
+        }
         const o: EndpointOptions = {
+          ...(Object.keys(configurations).length > 0 ? { configurations } : {}),
           port,
           host: opts.host,
           ...(users ? { users, auth: auth as EndpointAuthScheme[] } : {}),
@@ -102,7 +116,7 @@ export function register(program: Command, io: CliIO): void {
         const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
         io.stdout.write(
-          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'}${Object.keys(configurations).length ? `; configurations ${['Microsoft.PowerShell', ...Object.keys(configurations)].join(', ')}` : ''} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
         );
         await untilSignal();
         await ep.close();
