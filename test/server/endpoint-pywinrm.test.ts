@@ -39,7 +39,7 @@ print(json.dumps(out))
 
 describe.skipIf(!peer.ok)('pywinrm against the local endpoint (Basic over HTTP)', () => {
   test('stdout, stderr and exit codes of several commands', async () => {
-    ep = await startEndpoint({ users: { alice: 'pw-1' } });
+    ep = await startEndpoint({ users: { alice: 'pw-1' }, allowUnencrypted: true });
     const cmds = [
       ['echo', ['hello', 'pywinrm']],
       ['echo oops 1>&2; exit 7', []],
@@ -58,7 +58,7 @@ describe.skipIf(!peer.ok)('pywinrm against the local endpoint (Basic over HTTP)'
   });
 
   test('a wrong password is refused with 401', async () => {
-    ep = await startEndpoint({ users: { alice: 'pw-1' } });
+    ep = await startEndpoint({ users: { alice: 'pw-1' }, allowUnencrypted: true });
     const r = await python(RUN, { URL: ep.url, WUSER: 'alice', WPASS: 'wrong', CMDS: JSON.stringify([['echo', ['x']]]) });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/InvalidCredentialsError|401/);
