@@ -142,7 +142,7 @@ describe('client-chosen ids', () => {
       const r = await alice.receive(RESOURCE.cmdShell, id, { commandId: cid });
       if (r.type === 'timeout') continue;
       out += r.streams.map((s) => Buffer.from(s.data).toString()).join('');
-      if (r.state?.state === 'Done') break;
+      if (r.commandState?.state === 'Done') break;
     }
     expect(out).toBe('first\n');
   });
