@@ -180,3 +180,18 @@ function as2(): WSManClient {
   clients.push(c);
   return c;
 }
+
+describe('Basic over http', () => {
+  test('refused by default (AllowUnencrypted=false): a 401 without Basic offered, credentials not even checked', async () => {
+    ep = await startEndpoint({ users: USERS });
+    const r = await fetch(ep.url, {
+      method: 'POST',
+      body: '<s:Envelope/>',
+      headers: { 'content-type': 'application/soap+xml;charset=UTF-8', authorization: `Basic ${Buffer.from('alice:a-pw').toString('base64')}` },
+    });
+    expect(r.status).toBe(401);
+    expect(r.headers.get('www-authenticate')).toBeNull();
+    expect(ep.log).toEqual([expect.objectContaining({ operation: 'auth', status: 401, reason: expect.stringContaining('AllowUnencrypted=false') })]);
+    expect(ep.stats.requests).toEqual({});
+  });
+});
