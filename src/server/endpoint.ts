@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { availableParallelism, userInfo } from 'node:os';
+import { totalmem, userInfo } from 'node:os';
 import { childElement } from '../util/xml.js';
 import { ACTION, NS } from '../wsman/namespaces.js';
 import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
@@ -53,7 +53,10 @@ export interface EndpointOptions {
   readonly allowUnencrypted?: boolean;
   /** More Host names clients may use (beside the address served and, on loopback, localhost). */
   readonly allowedHosts?: readonly string[];
-  /** Connections held at once; more are closed on arrival (default 128 per CPU, 64 to 1024). */
+  /**
+   * Connections held at once; more are closed on arrival. Default: as many as can each
+   * hold a request body of the largest size within 1/16 of the machine's memory, 256 to 4096.
+   */
   readonly maxConnections?: number;
   /** Time for a client to send the request headers (default 10 s). */
   readonly headersTimeoutMs?: number;
@@ -329,7 +332,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     ? createHttpsServer({ ...httpOptions, cert: options.tls.cert, key: options.tls.key }, listener)
     : createServer(httpOptions, listener);
   server.keepAliveTimeout = 120_000;
-  server.maxConnections = options.maxConnections ?? Math.min(1024, Math.max(64, 128 * availableParallelism()));
+  server.maxConnections = options.maxConnections ?? Math.min(4096, Math.max(256, Math.floor(totalmem() / 16 / maxBody)));
   server.on('drop', () => connectionsDropped++);
   const listening = await listenForWsman(server, { port: options.port, host: options.host, secure: options.tls !== undefined });
   url = listening.url;

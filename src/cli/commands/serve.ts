@@ -80,7 +80,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--record <file>', 'write every exchange to FILE in psremote\'s recording format (credentials scrubbed; mode 0600, a symlink is refused)')
     .option('--allow-unencrypted', 'over http, accept Basic (passwords in clear) and unsealed NTLM traffic (WinRM\'s AllowUnencrypted)')
     .option('--allowed-host <name>', 'another Host name clients may use (repeatable; the address served and, on loopback, localhost are always accepted)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--max-connections <n>', 'connections held at once (default: 128 per CPU, 64 to 1024)')
+    .option('--max-connections <n>', 'connections held at once (default: sized to 1/16 of memory, 256 to 4096)')
     .option('--max-output-buffer <bytes>', 'output held per command before it is paused until a client receives', String(4 * 1024 * 1024))
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
