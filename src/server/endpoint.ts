@@ -261,7 +261,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = envelope(ACTION.CommandResponse, info.messageId, ops.command(env, info), messageId);
           break;
         case 'Send':
-          answer = envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId);
+          answer = (await ops.roomToSend(env, info, req)) ? envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId) : new Fault(FAULTS.timedOut);
           break;
         case 'Receive': {
           const r = await ops.receive(env, info, req);

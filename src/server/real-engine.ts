@@ -39,6 +39,8 @@ export interface PowerShellEngine {
   /** Stop producing output until resume() (an outbox of the shell is full); engines that cannot pause leave these out. */
   pause?(): void;
   resume?(): void;
+  /** Bytes written to the engine that it has not read yet. */
+  inputBacklog?(): number;
   close(): void;
 }
 
@@ -143,6 +145,10 @@ export class RealEngine implements PowerShellEngine {
 
   resume(): void {
     if (!this.#closed) this.#conn.input.resume();
+  }
+
+  inputBacklog(): number {
+    return this.#conn.output.writableLength;
   }
 
   close(): void {

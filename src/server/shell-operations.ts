@@ -18,7 +18,7 @@ import { UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
 import type { RequestInfo } from './recording.js';
 import { FAULTS, IN_USE_FAULT, alreadyExistsFault, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream } from './responses.js';
-import { clearOut, newOutbox, pushOut, runHandler, runProcess, takeOut, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, takeOut, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 
 export interface ShellOperationsOptions {
@@ -153,6 +153,33 @@ export class ShellOperations {
       }
     }
     return '<rsp:SendResponse/>';
+  }
+
+  /**
+   * Holds a Send while what it feeds is backed up: the command's output is at its
+   * limit (nobody receives) or its input is not being read (the child or the engine
+   * is itself paused), so that input cannot pile up without bound either. True once
+   * there is room; false when the Send's OperationTimeout passed first.
+   */
+  async roomToSend(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<boolean> {
+    const shell = this.table.shellOf(info);
+    const limit = this.options.maxBufferedOutputBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES;
+    const sendEl = childElement(env.body, NS.shell, 'Send');
+    const cids = (sendEl ? childElements(sendEl, NS.shell, 'Stream') : []).map((st) => attribute(st, 'CommandId')?.toUpperCase());
+    const backed = () =>
+      cids.some((cid) => {
+        const c = cid ? shell.commands.get(cid) : undefined;
+        const out = c?.out ?? shell.poolOut;
+        const input = shell.engine ? (shell.engine.inputBacklog?.() ?? 0) : (c?.child?.stdin?.writableLength ?? 0);
+        return out.bytes >= out.limit || input >= limit;
+      });
+    const opEl = env.header && childElement(env.header, NS.wsman, 'OperationTimeout');
+    const until = Date.now() + Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, this.options.maxOperationTimeoutMs);
+    while (backed()) {
+      if (Date.now() >= until || req.socket.destroyed || !this.table.has(shell.id)) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
   }
 
   async receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {

@@ -201,4 +201,48 @@ describe('output backpressure', () => {
       await c.close();
     }
   });
+
+  test('input to a command whose output nobody receives is held too: Sends wait, then time out; nothing accepted is lost', async () => {
+    const limit = 256 * 1024;
+    ep = await startEndpoint({ maxBufferedOutputBytes: limit, maxOperationTimeoutMs: 300 });
+    const c = new WSManClient(new HttpTransport({ endpoint: ep.url }), { operationTimeoutMs: 5_000 });
+    try {
+      const shell = await c.create(RESOURCE.cmdShell, {});
+      const cid = await c.command(RESOURCE.cmdShell, shell.shellId, { command: 'cat' });
+      const piece = (i: number) => Buffer.from(`${String(i).padStart(8, '0')}${'z'.repeat(200 * 1024 - 9)}\n`);
+      let accepted = 0;
+      let refusedSend: unknown;
+      for (let i = 0; i < 100 && refusedSend === undefined; i++) {
+        try {
+          await c.send(RESOURCE.cmdShell, shell.shellId, [{ name: 'stdin', commandId: cid, data: piece(i) }]);
+          accepted++;
+        } catch (e) {
+          refusedSend = e;
+        }
+      }
+      expect(refusedSend).toMatchObject({ kind: 'OperationTimeout' });
+      expect(accepted).toBeGreaterThanOrEqual(2); // at least the output limit went through before the hold
+      // Held: the output limit, Node's stdin buffer up to the limit, two pipes and cat's own buffer, one Send.
+      expect(accepted * 200 * 1024).toBeLessThan(2 * 1024 * 1024);
+      expect(ep.stats.bufferedOutputBytes).toBeLessThanOrEqual(limit + 2 * 64 * 1024);
+      await c.send(RESOURCE.cmdShell, shell.shellId, [{ name: 'stdin', commandId: cid, data: new Uint8Array(), end: true }]).catch(() => undefined);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 1_000; i++) {
+        const r = await c.receive(RESOURCE.cmdShell, shell.shellId, { commandId: cid });
+        if (r.type === 'timeout') continue;
+        for (const st of r.streams) if (st.name === 'stdout') parts.push(Buffer.from(st.data));
+        if (r.commandState?.state === 'Done') break;
+        if (Buffer.concat(parts).length >= accepted * 200 * 1024) {
+          // everything accepted has come back; end stdin now that there is room
+          await c.send(RESOURCE.cmdShell, shell.shellId, [{ name: 'stdin', commandId: cid, data: new Uint8Array(), end: true }]).catch(() => undefined);
+        }
+      }
+      const back = Buffer.concat(parts);
+      expect(back.length).toBe(accepted * 200 * 1024);
+      expect(back.equals(Buffer.concat(Array.from({ length: accepted }, (_, i) => piece(i))))).toBe(true);
+      await c.delete(RESOURCE.cmdShell, shell.shellId);
+    } finally {
+      await c.close();
+    }
+  });
 });
