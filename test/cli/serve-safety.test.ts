@@ -104,6 +104,27 @@ describe('warnings and --allow-unencrypted', () => {
   });
 });
 
+describe('--allowed-host', () => {
+  test('a configured name is accepted as Host; another name is refused before any shell exists', async () => {
+    const s = await serve(['--allowed-host', 'winrm.test']);
+    const u = new URL(s.url!);
+    const { request } = await import('node:http');
+    const { recording } = await import('../helpers/recordings.js');
+    const create = recording('test_winrs_standard.yml').exchanges[0]!.request;
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { host, 'content-type': 'application/soap+xml;charset=UTF-8' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end(create);
+      });
+    expect(await status('winrm.test:5985')).toBe(200);
+    expect(await status('other.test:5985')).toBe(403);
+  });
+});
+
 describe('--record', () => {
   test('an existing file with wider permissions is narrowed to 0600 and rewritten', async () => {
     const file = join(dir, 'wide.jsonl');
