@@ -42,7 +42,7 @@ export interface ShellDescription {
 export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): string {
   const ps = kind === 'powershell';
   return (
-    `<rsp:Shell xmlns:rsp="${NS.shell}"><rsp:ShellId>${s.shellId}</rsp:ShellId>` +
+    `<rsp:Shell xmlns:rsp="${NS.shell}"><rsp:ShellId>${text(s.shellId)}</rsp:ShellId>` +
     (s.name ? `<rsp:Name>${text(s.name)}</rsp:Name>` : '') +
     `<rsp:ResourceUri>${text(s.resourceUri)}</rsp:ResourceUri><rsp:Owner>${text(s.owner)}</rsp:Owner>` +
     `<rsp:ClientIP>${text(s.clientIP)}</rsp:ClientIP>` +
@@ -72,12 +72,12 @@ export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): strin
 export function createResponseBody(endpointUrl: string, s: ShellDescription, kind: 'powershell' | 'cmd'): string {
   return (
     `<x:ResourceCreated><a:Address>${text(endpointUrl)}</a:Address><a:ReferenceParameters>` +
-    `<w:ResourceURI>${text(s.resourceUri)}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${s.shellId}</w:Selector></w:SelectorSet>` +
+    `<w:ResourceURI>${text(s.resourceUri)}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${text(s.shellId)}</w:Selector></w:SelectorSet>` +
     `</a:ReferenceParameters></x:ResourceCreated>${shellXml(s, kind)}`
   );
 }
 export function commandResponseBody(commandId: string): string {
-  return `<rsp:CommandResponse><rsp:CommandId>${commandId}</rsp:CommandId></rsp:CommandResponse>`;
+  return `<rsp:CommandResponse><rsp:CommandId>${text(commandId)}</rsp:CommandId></rsp:CommandResponse>`;
 }
 
 export interface OutStream {
@@ -90,10 +90,10 @@ export interface OutStream {
 export function receiveResponseBody(streams: readonly OutStream[], state?: { commandId: string; state: 'Done' | 'Running'; exitCode?: number }): string {
   let s = '<rsp:ReceiveResponse>';
   for (const st of streams) {
-    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${st.commandId}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
+    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
   }
   if (state) {
-    s += `<rsp:CommandState CommandId="${state.commandId}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
+    s += `<rsp:CommandState CommandId="${attr(state.commandId)}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
     if (state.exitCode !== undefined) s += `<rsp:ExitCode>${state.exitCode}</rsp:ExitCode>`;
     s += '</rsp:CommandState>';
   }
@@ -145,6 +145,32 @@ export const FAULTS = {
     wsmanCode: 2150858824,
   },
 } satisfies Record<string, FaultSpec>;
+
+/**
+ * Another user's shell (ERROR_ACCESS_DENIED, 5), as Windows answers a user who
+ * addresses a shell they do not own. Modelled on Windows' message for code 5:
+ * no recording has it.
+ */
+export const ACCESS_DENIED_FAULT: FaultSpec = {
+  code: 'Sender',
+  subcode: 'w:AccessDenied',
+  reason: 'Access is denied. ',
+  wsmanCode: 5,
+};
+
+/**
+ * A Create or Command with a client-chosen ShellId or CommandId already in use:
+ * DSP0226's wsman:AlreadyExists, with ERROR_ALREADY_EXISTS (183). Modelled on
+ * the standard's fault (no recording has it); the existing shell is untouched.
+ */
+export function alreadyExistsFault(what: 'ShellId' | 'CommandId'): FaultSpec {
+  return {
+    code: 'Sender',
+    subcode: 'w:AlreadyExists',
+    reason: `The WS-Management service cannot create the resource because it already exists: the ${what} is in use. `,
+    wsmanCode: 183,
+  };
+}
 
 /**
  * Connect to a shell another client holds (ERROR_WSMAN_INUSE_CANNOT_RECONNECT,
