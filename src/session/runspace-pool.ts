@@ -93,6 +93,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
+      // Settles `opened`, whose hold would otherwise keep the process alive for ever.
+      pool.#fail(e instanceof Error ? e : new Error(String(e)));
       await carrier.closePool().catch(() => undefined);
       throw e;
     } finally {
@@ -118,6 +120,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
+      pool.#fail(e instanceof Error ? e : new Error(String(e)));
       await carrier.closePool().catch(() => undefined);
       throw e;
     }
