@@ -90,6 +90,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       await carrier.openPool(first, pool.#sink(), signal);
       await pool.#flush(signal);
       await opened;
+      carrier.established?.();
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
@@ -117,6 +118,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       if (!first || pool.#core.hasDataToSend) throw new UsageError('the connect request does not fit in one message');
       await carrier.connectPool(shellId, first, pool.#sink(), options.signal);
       await opened;
+      carrier.established?.();
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {

@@ -87,6 +87,8 @@ export class WSManCarrier implements PsrpCarrier {
   /** When the current network outage began (undefined: the network is fine). */
   #outageSince: number | undefined;
   #netDisconnected = false;
+  /** The pool reached Opened: only then does the quiet network-retry window apply. */
+  #established = false;
 
   constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
     this.client = client;
@@ -154,6 +156,10 @@ export class WSManCarrier implements PsrpCarrier {
     this.#poolLoop = this.#receiveLoop(undefined);
   }
 
+  established(): void {
+    this.#established = true;
+  }
+
   #requireShell(): string {
     if (!this.#shellId || this.#closed) throw new UsageError('the runspace pool is not open');
     return this.#shellId;
@@ -213,7 +219,8 @@ export class WSManCarrier implements PsrpCarrier {
         if (this.#closed || loop.abort.signal.aborted || loop.done) return;
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
-        if (!isNetworkError(err) || !this.#networkDown(err)) {
+        // No quiet retry before the pool is open: a Create or an open that has not succeeded fails at once.
+        if (!isNetworkError(err) || !this.#established || !this.#networkDown(err)) {
           if (!this.#netDisconnected) this.#sink?.error(sessionGone(err, shellId, this.client.url) as Error);
           return;
         }
