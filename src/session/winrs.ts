@@ -10,6 +10,7 @@ import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, 
 import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
 import type { WSManClient } from './wsman-client.js';
+import { isNetworkError, retryPause } from './network-retry.js';
 
 export interface OpenShellOptions {
   readonly workingDirectory?: string;
@@ -23,6 +24,15 @@ export interface OpenShellOptions {
   readonly idleTimeoutMs?: number;
   readonly lifetimeMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * How long a command's Receive is retried while the network is down (default
+   * 240 000, as PowerShell's robust connections); 0: the first network error
+   * fails the command. Only Receives are retried, each with its SequenceId, so
+   * an answer lost in flight is sent again by a server that keeps it.
+   */
+  readonly networkRetryMs?: number;
+  /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
+  readonly retryDelayMs?: number;
   /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
   readonly connection?: Partial<ConnectionOptions>;
 }
@@ -63,7 +73,7 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
       },
     );
     if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
-    return new WinRSShell(client, info, owned);
+    return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 });
   } catch (e) {
     if (owned) await client.close().catch(() => {});
     throw e;
@@ -76,11 +86,14 @@ export class WinRSShell {
   readonly #owned: boolean;
   readonly #commands = new Set<WinRSCommand>();
   #state: 'open' | 'closing' | 'closed' = 'open';
+  /** Receive retry window of this shell's commands. */
+  readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
 
-  constructor(client: WSManClient, info: ShellInfo, owned: boolean) {
+  constructor(client: WSManClient, info: ShellInfo, owned: boolean, retry: { networkRetryMs: number; retryDelayMs: number } = { networkRetryMs: 240_000, retryDelayMs: 500 }) {
     this.client = client;
     this.info = info;
     this.#owned = owned;
+    this.retry = retry;
   }
 
   get shellId(): string {
@@ -168,11 +181,30 @@ export class WinRSCommand {
     const client = this.client;
     const signal = this.#loopAbort.signal;
     let exit: number | undefined;
+    const { networkRetryMs, retryDelayMs } = this.shell.retry;
+    // The SequenceId moves on only with an answer: a Receive sent again after a network failure keeps its number.
+    let sequenceId = 0;
+    let outageSince: number | undefined;
+    let delay = retryDelayMs;
     try {
       for (;;) {
         await Promise.all([this.stdout.drained(), this.stderr.drained()]);
         if (signal.aborted) throw this.#abandonReason ?? new AbortError('the command was abandoned');
-        const r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal });
+        let r;
+        try {
+          r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal, sequenceId });
+        } catch (e) {
+          if (signal.aborted || !isNetworkError(e)) throw e;
+          const now = Date.now();
+          outageSince ??= now;
+          if (now - outageSince >= networkRetryMs) throw e;
+          await retryPause(delay, signal);
+          delay = Math.min(delay * 2, 10_000);
+          continue;
+        }
+        sequenceId++;
+        outageSince = undefined;
+        delay = retryDelayMs;
         if (r.type === 'timeout') continue;
         for (const s of r.streams) {
           if (s.commandId && s.commandId.toUpperCase() !== this.commandId.toUpperCase()) continue;

@@ -23,6 +23,9 @@ import { PsRemoteError, UsageError } from '../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from './wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
+import { isNetworkError, retryPause } from './network-retry.js';
+
+export { isNetworkError };
 
 export interface WSManCarrierOptions {
   /** Session configuration (JEA and custom endpoints); default Microsoft.PowerShell. */
@@ -46,27 +49,6 @@ export interface WSManCarrierOptions {
   readonly retryDelayMs?: number;
 }
 
-/** Errors a dropped or refused connection produces, after which a Receive may be tried again. */
-export function isNetworkError(e: unknown): boolean {
-  if (!(e instanceof PsRemoteError)) return false;
-  if (e.code === 'PSR_TRANSPORT' || e.code === 'PSR_TIMEOUT') return true;
-  const status = (e as { status?: number }).status;
-  return e.code === 'PSR_TRANSPORT_HTTP_STATUS' && (status === 502 || status === 503 || status === 504);
-}
-
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 interface ReceiveLoop {
   readonly abort: AbortController;
   done: boolean;
@@ -87,6 +69,13 @@ export class WSManCarrier implements PsrpCarrier {
   /** When the current network outage began (undefined: the network is fine). */
   #outageSince: number | undefined;
   #netDisconnected = false;
+  /**
+   * The SequenceId of the next Receive, per command ('' for the pool's own
+   * stream). It moves on only once an answer was delivered, so a Receive sent
+   * again after a network failure (or after a Disconnect aborted it) repeats
+   * its number and the server can answer it again (MS-WSMV 3.1.4.14).
+   */
+  readonly #receiveSeq = new Map<string, number>();
   /** The pool reached Opened: only then does the quiet network-retry window apply. */
   #established = false;
 
@@ -198,9 +187,12 @@ export class WSManCarrier implements PsrpCarrier {
     const shellId = this.#shellId!;
     let delay = this.#opts.retryDelayMs ?? 500;
     while (!this.#closed && !loop.done && !loop.abort.signal.aborted) {
+      const seqKey = commandId ?? '';
+      const sequenceId = this.#receiveSeq.get(seqKey) ?? 0;
       try {
         this.#count('Receive');
         const r = await this.client.receive(this.resourceUri, shellId, {
+          sequenceId,
           streams: 'stdout',
           keepAlive: true,
           // The pool's own Receive only keeps the shell alive; the pool holds the process while someone waits.
@@ -209,6 +201,7 @@ export class WSManCarrier implements PsrpCarrier {
           ...(commandId ? { commandId } : {}),
         });
         if (this.#closed || loop.abort.signal.aborted) return;
+        this.#receiveSeq.set(seqKey, sequenceId + 1);
         this.#networkBack();
         delay = this.#opts.retryDelayMs ?? 500;
         if (r.type === 'timeout') continue; // the long-poll simply renews
@@ -224,7 +217,7 @@ export class WSManCarrier implements PsrpCarrier {
           if (!this.#netDisconnected) this.#sink?.error(sessionGone(err, shellId, this.client.url) as Error);
           return;
         }
-        await sleep(delay, loop.abort.signal);
+        await retryPause(delay, loop.abort.signal);
         delay = Math.min(delay * 2, 10_000);
       }
     }
