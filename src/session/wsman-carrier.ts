@@ -76,6 +76,8 @@ export class WSManCarrier implements PsrpCarrier {
    * its number and the server can answer it again (MS-WSMV 3.1.4.14).
    */
   readonly #receiveSeq = new Map<string, number>();
+  /** The ShellId of a Create that failed without an answer: the server may have made it. */
+  #orphanShellId: string | undefined;
   /** The pool reached Opened: only then does the quiet network-retry window apply. */
   #established = false;
 
@@ -130,7 +132,23 @@ export class WSManCarrier implements PsrpCarrier {
     // wsman is case sensitive about ShellIds, and PowerShell always upper-cases them.
     const shellId = (this.#opts.shellId ?? rpid).toUpperCase();
     this.#count('Create');
-    this.#shell = await this.client.create(
+    this.#shell = await this.#createShell(shellId, first, signal);
+    this.#shellId = this.#shell.shellId || shellId;
+    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  /** A Create that got no answer may still have made the shell: closePool deletes it by the id we chose. */
+  async #createShell(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    try {
+      return await this.#create(shellId, first, signal);
+    } catch (e) {
+      if (isNetworkError(e)) this.#orphanShellId = shellId;
+      throw e;
+    }
+  }
+
+  #create(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    return this.client.create(
       this.resourceUri,
       {
         shellId,
@@ -141,8 +159,6 @@ export class WSManCarrier implements PsrpCarrier {
       },
       { options: powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3'), ...(signal ? { signal } : {}) },
     );
-    this.#shellId = this.#shell.shellId || shellId;
-    this.#poolLoop = this.#receiveLoop(undefined);
   }
 
   established(): void {
@@ -285,7 +301,9 @@ export class WSManCarrier implements PsrpCarrier {
     this.#poolLoop = undefined;
     for (const l of this.#pipelines.values()) l.abort.abort();
     this.#count('Disconnect');
-    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) });
+    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+      throw sessionGone(e, shellId, this.client.url);
+    });
   }
 
   async reconnect(signal?: AbortSignal): Promise<void> {
@@ -353,10 +371,29 @@ export class WSManCarrier implements PsrpCarrier {
     for (const l of this.#pipelines.values()) l.abort.abort();
     this.#pipelines.clear();
     try {
-      if (shellId) this.#count('Delete');
-      if (shellId) await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+      if (shellId) await this.#delete(shellId, signal);
+      // Best effort: a Create whose answer was lost may have made the shell.
+      else if (this.#orphanShellId) await this.#delete(this.#orphanShellId, signal).catch(() => undefined);
     } finally {
       if (this.#opts.ownsClient ?? true) await this.client.close();
+    }
+  }
+
+  /**
+   * Delete is idempotent, so a transport failure (dropped, timed out, a proxy's
+   * error page) is tried once more, and a shell the server no longer has
+   * (removed, expired, or deleted by a first try whose answer was lost) is closed.
+   */
+  async #delete(shellId: string, signal: AbortSignal | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.#count('Delete');
+      try {
+        await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+        return;
+      } catch (e) {
+        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
+        if (e instanceof WSManFaultError || attempt >= 2 || signal?.aborted) throw e;
+      }
     }
   }
 }
