@@ -123,11 +123,16 @@ export class WinRSShell {
     this.#state = 'closing';
     try {
       for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
-      try {
-        await this.client.delete(CMD, this.shellId);
-      } catch (e) {
-        // Already gone (idle timeout, server restart): closing succeeded in effect.
-        if (!(e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors'))) throw e;
+      // Delete is idempotent: a transport failure is tried once more.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.client.delete(CMD, this.shellId);
+          break;
+        } catch (e) {
+          // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
+          if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) break;
+          if (e instanceof WSManFaultError || attempt >= 2) throw e;
+        }
       }
     } finally {
       this.#state = 'closed';

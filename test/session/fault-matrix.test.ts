@@ -1,7 +1,7 @@
 // The fault matrix (spec-notes/fault-matrix.md): each fault × each step of a
 // PowerShell session's life, against psremote's local endpoint, one test per
 // cell named `<fault> × <step>`. A cell either recovers (the step and the rest
-// of the scenario give exactly the expected output: nothing lost, nothing
+// of the scenario gives exactly the expected output: nothing lost, nothing
 // repeated) or fails with the typed error the table names; either way no shell
 // is left on the server once the client has closed.
 //
@@ -30,7 +30,7 @@ type Step = 'open' | 'command' | 'receive' | 'send' | 'signal' | 'disconnect' | 
 type Outcome = 'recovers' | { readonly fails: string; readonly leavesShell?: true };
 
 const OP_TIMEOUT_MS = 1_000;
-const READ_MARGIN_MS = 500;
+const READ_MARGIN_MS = 1_500;
 
 async function handler(ctx: ScriptContext): Promise<void> {
   const t = ctx.commandText;
@@ -75,7 +75,7 @@ function endpointAction(fault: Fault): FaultAction | undefined {
     case 'drop':
       return { type: 'drop' };
     case 'delay':
-      return { type: 'delay', ms: OP_TIMEOUT_MS + READ_MARGIN_MS + 1_000 };
+      return { type: 'delay', ms: OP_TIMEOUT_MS + READ_MARGIN_MS + 1_000 }; // 3.5 s, past the 2.5 s read timeout
     case '500':
       return HTML_500;
     case '503':
