@@ -47,6 +47,10 @@ export interface RunOptions {
   readonly consoleModeStdin?: boolean;
   /** Per-command WINRS_SKIP_CMD_SHELL. */
   readonly skipCmdShell?: boolean;
+  /** A Receive failed on the network and is being retried quietly (once per outage). */
+  readonly onNetworkInterrupted?: (error: Error) => void;
+  /** The network came back within the retry window. */
+  readonly onNetworkResumed?: () => void;
 }
 
 const CMD = RESOURCE.cmdShell;
@@ -157,12 +161,14 @@ export class WinRSCommand {
   #terminated = false;
   #inputEnded = false;
   #abandonReason: unknown;
+  readonly #options: RunOptions;
 
   constructor(shell: WinRSShell, commandId: string, options: RunOptions) {
     this.shell = shell;
     this.commandId = commandId;
     const onAbort = () => void this.terminate().catch(() => {});
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.#options = options;
     this.exitCode = this.#receiveLoop().finally(() => options.signal?.removeEventListener('abort', onAbort));
     // Callers that only iterate output must not see an unhandled rejection.
     this.exitCode.catch(() => {});
@@ -201,13 +207,17 @@ export class WinRSCommand {
         } catch (e) {
           if (signal.aborted || !isNetworkError(e)) throw e;
           const now = Date.now();
-          outageSince ??= now;
+          if (outageSince === undefined) {
+            outageSince = now;
+            if (networkRetryMs > 0) this.#options.onNetworkInterrupted?.(e as Error);
+          }
           if (now - outageSince >= networkRetryMs) throw e;
           await retryPause(delay, signal);
           delay = Math.min(delay * 2, 10_000);
           continue;
         }
         sequenceId++;
+        if (outageSince !== undefined) this.#options.onNetworkResumed?.();
         outageSince = undefined;
         delay = retryDelayMs;
         if (r.type === 'timeout') continue;

@@ -64,8 +64,9 @@ test('a WinRS command\'s stdout: every Receive answer lost once, every byte arri
   });
   ep.faults.add({ operation: 'Receive', anyCommand: true, times: Infinity, every: 2, action: { type: 'dropAfter' } });
   const shell = await openShell(ep.url, { retryDelayMs: 1 });
+  const events: string[] = [];
   try {
-    const cmd = await shell.run('lines');
+    const cmd = await shell.run('lines', [], { onNetworkInterrupted: (e) => events.push(`interrupted:${(e as { code?: string }).code}`), onNetworkResumed: () => events.push('resumed') });
     const [stdout, stderr, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
     expect(exitCode).toBe(0);
     expect(stderr.length).toBe(0);
@@ -75,6 +76,8 @@ test('a WinRS command\'s stdout: every Receive answer lost once, every byte arri
   }
   const lost = ep.faults.fired.filter((f) => f.action === 'dropAfter').length;
   expect(lost).toBeGreaterThan(10);
+  // Each loss is told (the retry is quiet on the wire, not to the caller), and so is each recovery.
+  expect(events).toEqual(Array.from({ length: lost }, () => ['interrupted:PSR_TRANSPORT', 'resumed']).flat());
   expect(commandRequests(ep, 'Receive').length).toBe(2 * lost);
 }, 60_000);
 
