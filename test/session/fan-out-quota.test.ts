@@ -28,9 +28,9 @@ interface ChildResult {
   readonly message?: string;
 }
 
-function runChild(n: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+function runChild(args: readonly string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['test/session/helpers/fan-out-child.mjs', ep.url, String(n)], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 100_000 });
+    const child = spawn(process.execPath, ['test/session/helpers/fan-out-child.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 100_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,7 +40,7 @@ function runChild(n: number): Promise<{ code: number | null; signal: NodeJS.Sign
 }
 
 test('1,000 hosts at throttle 1,000, quota 30: every host reported, QuotaLimit (MaxShellsPerUser) at once, and the process exits by itself', async () => {
-  const r = await runChild(1000);
+  const r = await runChild([ep.url, '1000']);
   // Killed by the spawn timeout would be signal SIGTERM and code null.
   expect(r.signal).toBeNull();
   expect(r.stderr).toBe('');
@@ -61,4 +61,33 @@ test('1,000 hosts at throttle 1,000, quota 30: every host reported, QuotaLimit (
   expect(ep.stats.requests.Create).toBe(1000);
   expect(ep.stats.openShells).toBe(0);
   expect(ep.shells()).toEqual([]);
+}, 120_000);
+
+test('every failure path of open, invoke and close releases what it holds: the process exits by itself', async () => {
+  const dead = await startEndpoint({});
+  const deadUrl = dead.url;
+  await dead.close(); // refuses connections
+  const create500 = await startEndpoint({});
+  create500.faults.add({ operation: 'Create', action: { type: 'status', status: 500 } });
+  const receive500 = await startEndpoint({});
+  receive500.faults.add({ operation: 'Receive', anyCommand: true, action: { type: 'status', status: 500 } });
+  const delete500 = await startEndpoint({ handler: async (ctx) => ctx.output('ok') });
+  delete500.faults.add({ operation: 'Delete', times: Infinity, action: { type: 'status', status: 500 } });
+  try {
+    const r = await runChild([JSON.stringify([deadUrl, create500.url, receive500.url, delete500.url])]);
+    expect(r.signal).toBeNull();
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const results = (JSON.parse(r.stdout) as ChildResult[]).sort((a, b) => a.i - b.i);
+    expect(results.map((x) => [x.i, x.ok, x.code])).toEqual([
+      [0, false, 'PSR_TRANSPORT'],
+      [1, false, 'PSR_TRANSPORT_HTTP_STATUS'],
+      [2, false, 'PSR_TRANSPORT_HTTP_STATUS'],
+      // The result was in when close failed: invokeCommand reports the result, close's failure does not hide it.
+      [3, true, undefined],
+    ]);
+    expect(receive500.shells()).toEqual([]);
+  } finally {
+    await Promise.all([create500.close(), receive500.close(), delete500.close()]);
+  }
 }, 120_000);
