@@ -36,6 +36,8 @@ export interface PowerShellEngine {
   onFailure?: (reason: string) => void;
   /** The client released the command (Signal terminate). */
   release?(pipelineId: string): void;
+  /** Pipelines the engine tracks now and the bytes it buffers for them (the endpoint's stats). */
+  held?(): { readonly pipelines: number; readonly bufferedBytes: number };
   close(): void;
 }
 
@@ -127,6 +129,10 @@ export class RealEngine implements PowerShellEngine {
     if (this.#closed || this.#channel.isClosing(pipelineId)) return;
     this.#channel.signal(pipelineId);
     this.#flush();
+  }
+
+  held(): { pipelines: number; bufferedBytes: number } {
+    return { pipelines: this.#decoders.size, bufferedBytes: 0 };
   }
 
   release(pipelineId: string): void {

@@ -78,6 +78,7 @@ export class ShellOperations {
       state: 'Connected',
       owner: user,
       commandsRun: 0,
+      recentlyDone: new Set(),
       inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
       outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
     };
@@ -155,7 +156,12 @@ export class ShellOperations {
     const shell = table.shellOf(info);
     // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
     if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
-    const out = info.commandId ? table.commandOf(shell, info.commandId).out : shell.poolOut;
+    // A PowerShell command released after its Done answer: a repeated Receive gets Done again.
+    if (info.commandId && shell.kind === 'powershell' && shell.recentlyDone.has(info.commandId.toUpperCase())) {
+      return receiveResponseBody([], { commandId: info.commandId.toUpperCase(), state: 'Done', exitCode: 0 });
+    }
+    const cmd = info.commandId ? table.commandOf(shell, info.commandId) : undefined;
+    const out = cmd ? cmd.out : shell.poolOut;
     const header = env.header;
     const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
     const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, options.maxOperationTimeoutMs);
@@ -190,6 +196,9 @@ export class ShellOperations {
     shell.lastActivity = Date.now();
     if (!info.commandId) return receiveResponseBody(taken);
     const finished = out.done && out.chunks.length === 0;
+    // Windows releases a PowerShell command once its Done was received (clients
+    // send no Signal after it); the endpoint forgets it then, as the answer is built.
+    if (finished && shell.kind === 'powershell' && cmd) table.release(shell, cmd);
     if (finished && shell.kind === 'cmd') {
       taken.push({ name: 'stdout', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
       taken.push({ name: 'stderr', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
@@ -204,18 +213,22 @@ export class ShellOperations {
 
   signal(info: RequestInfo): string {
     const shell = this.table.shellOf(info);
+    // Already released after its Done: nothing is left to stop or release.
+    if (info.commandId && shell.recentlyDone.has(info.commandId.toUpperCase())) return '<rsp:SignalResponse/>';
     const cmd = this.table.commandOf(shell, info.commandId);
     const code = (info.signalCode ?? '').toLowerCase();
     if (shell.engine) {
       if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
       else {
         shell.engine.release?.(cmd.id.toLowerCase());
-        shell.commands.delete(cmd.id);
+        this.table.release(shell, cmd);
       }
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
+      const finished = cmd.out.done && cmd.out.chunks.length === 0;
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
       if (!cmd.out.done) cmd.abort?.abort();
-      if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
+      // terminate releases the command; so does ctrl_c after Done (pywinrm and pypsrp clean up that way).
+      if (code === SIGNAL.terminate || finished) this.table.release(shell, cmd);
     }
     return '<rsp:SignalResponse/>';
   }
