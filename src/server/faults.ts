@@ -5,6 +5,8 @@
 // delay, or answer an HTTP status with a non-SOAP body as a broken proxy or an
 // overloaded IIS would.
 
+import { trimLog } from './bounded-log.js';
+
 export type FaultAction =
   /** Destroy the connection without processing the request. */
   | { readonly type: 'drop' }
@@ -40,7 +42,7 @@ interface LiveRule {
 
 export class FaultInjector {
   readonly #rules: LiveRule[] = [];
-  /** What fired, in order: operation and action type. */
+  /** What fired, in order: operation and action type (the latest 10,000: a rule may fire `times: Infinity`). */
   readonly fired: { operation: string; action: FaultAction['type'] }[] = [];
 
   add(rule: FaultRule): void {
@@ -63,6 +65,7 @@ export class FaultInjector {
       const nth = rule.nth ?? 1;
       if (r.seen < nth || r.fired >= (rule.times ?? 1)) continue;
       r.fired++;
+      trimLog(this.fired, 10_000);
       this.fired.push({ operation, action: rule.action.type });
       return rule.action;
     }
