@@ -115,6 +115,7 @@ export class ShellOperations {
     const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
     const cmd: CommandState = { id, out: newOutbox() };
     shell.commands.set(id, cmd);
+    shell.recentlyDone.delete(id); // the id names this new command now
     const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
     if (shell.engine) {
       for (const [i, a] of args.entries()) shell.engine.receive(Buffer.from(a.trim(), 'base64'), { pipelineId: id.toLowerCase(), create: i === 0 });

@@ -34,6 +34,9 @@ describe('PowerShell commands', () => {
     await expect(client.signal(resource, shellId, SIGNAL.terminate, { commandId: pipelineId.toUpperCase() })).resolves.toBeUndefined();
     // An id never seen is still unknown.
     await expect(client.receive(resource, shellId, { commandId: 'E1B2C3D4-0000-4000-8000-00000000000B', streams: 'stdout' })).rejects.toMatchObject({ kind: 'ShellNotFound' });
+    // The same id used again names the new command, not the released one.
+    const second = await pool.invoke('Write-Output 2', { pipelineId }).result();
+    expect(second.output).toEqual([2]);
     await client.close();
     await pool.close();
   });
