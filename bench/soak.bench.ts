@@ -65,9 +65,9 @@ interface Row {
   held: string;
 }
 
-async function soak(title: string, total: number, every: number, step: () => Promise<void>, held: () => string): Promise<void> {
+async function soak(title: string, total: number, every: number, step: () => Promise<void>, held: () => string, unit = 'command'): Promise<void> {
   console.log(`\n### ${title}\n`);
-  console.log('| commands | client heap after GC (MiB) | client CPU per command (ms) | wall per command (ms) | endpoint heap after GC (MiB) | endpoint RSS (MiB) | endpoint CPU per command (ms) | held (client; endpoint) |');
+  console.log(`| ${unit}s | client heap after GC (MiB) | client CPU per ${unit} (ms) | wall per ${unit} (ms) | endpoint heap after GC (MiB) | endpoint RSS (MiB) | endpoint CPU per ${unit} (ms) | held (client; endpoint) |`);
   console.log('|---|---|---|---|---|---|---|---|');
   const rows: Row[] = [];
   let ep0 = await sampleEndpoint();
@@ -95,9 +95,9 @@ async function soak(title: string, total: number, every: number, step: () => Pro
   const last = rows[rows.length - 1]!;
   const span = last.n - first.n;
   console.log(
-    `\nfrom ${first.n.toLocaleString('en')} to ${last.n.toLocaleString('en')} commands: client heap ${((last.heap - first.heap) / span).toFixed(2)} B per command, ` +
-      `endpoint heap ${((last.ep.heapUsed - first.ep.heapUsed) / span).toFixed(2)} B per command, endpoint RSS ${((last.ep.rss - first.ep.rss) / span).toFixed(2)} B per command; ` +
-      `client CPU per command ${first.cpuPer.toFixed(3)} → ${last.cpuPer.toFixed(3)} ms (min ${Math.min(...rows.map((r) => r.cpuPer)).toFixed(3)}, max ${Math.max(...rows.map((r) => r.cpuPer)).toFixed(3)})`,
+    `\nfrom ${first.n.toLocaleString('en')} to ${last.n.toLocaleString('en')} ${unit}s: client heap ${((last.heap - first.heap) / span).toFixed(2)} B per ${unit}, ` +
+      `endpoint heap ${((last.ep.heapUsed - first.ep.heapUsed) / span).toFixed(2)} B per ${unit}, endpoint RSS ${((last.ep.rss - first.ep.rss) / span).toFixed(2)} B per ${unit}; ` +
+      `client CPU per ${unit} ${first.cpuPer.toFixed(3)} → ${last.cpuPer.toFixed(3)} ms (min ${Math.min(...rows.map((r) => r.cpuPer)).toFixed(3)}, max ${Math.max(...rows.map((r) => r.cpuPer)).toFixed(3)})`,
   );
 }
 
@@ -128,7 +128,7 @@ if (!only || only === 'winrs') {
 if (!only || only === 'sessions') {
   let done = 0;
   await soak(
-    `${SESSIONS.toLocaleString('en')} sessions one after another, ${PER_SESSION} commands each (rows count sessions)`,
+    `${SESSIONS.toLocaleString('en')} sessions one after another, ${PER_SESSION} commands each`,
     SESSIONS,
     Math.max(1, Math.floor(SESSIONS / 10)),
     async () => {
@@ -138,6 +138,7 @@ if (!only || only === 'sessions') {
       done++;
     },
     () => `sessions closed ${done}`,
+    'session',
   );
 }
 
