@@ -14,6 +14,8 @@ import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
+import * as exportSession from './commands/export-session.js';
+import * as check from './commands/check.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -25,7 +27,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
 
 function version(): string {
   try {
@@ -82,7 +84,16 @@ if (isMain()) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  let finished = false;
+  // Node exits with 0 when nothing is left to wait for, even while a promise is
+  // pending: a command whose work never settled must not look like a success.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('psremote: the command stopped before it finished (an operation never completed; this is a bug)\n');
+    process.exitCode = 70;
+  });
   run(process.argv.slice(2)).then((code) => {
+    finished = true;
     process.exitCode = code;
   });
 }

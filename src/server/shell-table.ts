@@ -5,7 +5,7 @@
 import type { RequestInfo } from './recording.js';
 import type { PowerShellEngine } from './real-engine.js';
 import { FAULTS, quotaFault, type FaultSpec, type ShellDescription } from './responses.js';
-import { wake, type CommandState, type Outbox } from './commands.js';
+import { clearOut, wake, type CommandState, type Outbox } from './commands.js';
 
 export interface Shell {
   readonly id: string;
@@ -33,7 +33,7 @@ export interface Shell {
    * Receive, oldest first, at most RECENTLY_DONE_KEPT: a repeated Receive for
    * one is answered Done again instead of ShellNotFound. Bounded on purpose.
    */
-  readonly recentlyDone: Set<string>;
+  readonly recentlyDone: Map<string, Outbox>;
   /** When it became Disconnected, and how long it is kept so (Disconnect's IdleTimeOut). */
   disconnectedAt?: number;
   keepDisconnectedMs?: number;
@@ -75,7 +75,7 @@ export interface ShellTableOptions {
 }
 
 /** Released PowerShell command ids a shell remembers (Shell.recentlyDone). */
-export const RECENTLY_DONE_KEPT = 32;
+export const RECENTLY_DONE_KEPT = 16;
 
 export class ShellTable {
   /** Shells the idle timer disconnected (PowerShell) or dropped (cmd). */
@@ -174,10 +174,12 @@ export class ShellTable {
   release(s: Shell, c: CommandState): void {
     if (s.commands.get(c.id) !== c) return;
     s.commands.delete(c.id);
+    clearOut(c.out);
     wake(c.out);
     if (s.kind !== 'powershell') return;
-    s.recentlyDone.add(c.id);
-    if (s.recentlyDone.size > RECENTLY_DONE_KEPT) s.recentlyDone.delete(s.recentlyDone.values().next().value!);
+    // The emptied outbox stays with the id: a Receive repeated with its SequenceId gets its last answer again.
+    s.recentlyDone.set(c.id, c.out);
+    if (s.recentlyDone.size > RECENTLY_DONE_KEPT) s.recentlyDone.delete(s.recentlyDone.keys().next().value!);
   }
 
   describe(s: Shell, listing = false): ShellDescription {
@@ -198,6 +200,16 @@ export class ShellTable {
       runTimeMs: now - s.created,
       inactivityMs: now - s.lastActivity,
     };
+  }
+
+  /** Output bytes held for clients, over every shell and command. */
+  bufferedOutputBytes(): number {
+    let n = 0;
+    for (const s of this.#shells.values()) {
+      n += s.poolOut.bytes;
+      for (const c of s.commands.values()) n += c.out.bytes;
+    }
+    return n;
   }
 
   /** Removes a shell: its engine and commands are stopped, its held Receives answered. */
