@@ -41,11 +41,11 @@ describe('PowerShell commands', () => {
     await pool.close();
   });
 
-  test('the shell remembers only the last 32 released ids', async () => {
+  test('the shell remembers only the last 16 released ids', async () => {
     ep = await startEndpoint();
     const pool = await openSession(ep.url, { closeOnExit: false });
     for (let i = 0; i < 40; i++) await pool.invoke('Write-Output 1').result();
-    expect(ep.stats.recentlyDone).toBe(32);
+    expect(ep.stats.recentlyDone).toBe(16);
     expect(ep.stats.commandsHeld).toBe(0);
     await pool.close();
   });

@@ -66,7 +66,7 @@ describe('one RunspacePool, 1,000 commands', () => {
     expect(pool.stats()).toEqual(IDLE_POOL);
     expect(endpointHeld(ep)).toEqual({ commandsHeld: 0, bufferedBytes: 0, enginePipelines: 0 });
     // Kept on purpose, and bounded: the last few released ids, the latest log entries.
-    expect(ep.stats.recentlyDone).toBe(32);
+    expect(ep.stats.recentlyDone).toBe(16);
     expect(ep.stats.logEntries).toBeLessThanOrEqual(500);
     expect(ep.stats.requests.Command).toBe(1001);
     expect(ep.shells()[0]!.commands).toEqual([]);
