@@ -275,6 +275,13 @@ export class Defragmenter {
     return this.#partials.size;
   }
 
+  /** Bytes held for the messages half-received. */
+  get partialBytes(): number {
+    let n = 0;
+    for (const p of this.#partials.values()) n += p.size;
+    return n;
+  }
+
   /** Feed one payload; returns the messages it completed, in completion order. */
   receive(payload: Uint8Array): DefragmentedMessage[] {
     const fragments = decodeFragments(payload, { where: this.#where, maxBlobBytes: this.#maxMessage });

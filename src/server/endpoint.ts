@@ -28,6 +28,7 @@ import { listenForWsman } from './listen.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 import { Fault, ShellTable } from './shell-table.js';
+import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
 import { readBody, refuseBeforeProcessing } from './request-guard.js';
 
@@ -95,7 +96,7 @@ export interface EndpointOptions {
   readonly quotas?: {
     /** Shells one user may hold at once (Windows MaxShellsPerUser; default 30). */
     readonly maxShellsPerUser?: number;
-    /** Commands one shell may run over its life (MaxConcurrentOperationsPerUser; default 1500). */
+    /** Commands one shell may hold at once, not yet released (MaxConcurrentOperationsPerUser; default 1500). */
     readonly maxCommandsPerShell?: number;
   };
   /**
@@ -107,6 +108,8 @@ export interface EndpointOptions {
   readonly cmdCommands?: Readonly<Record<string, CmdHandler>>;
   /** Append every exchange to this file in psremote's recording format (credentials scrubbed). */
   readonly recordPath?: string;
+  /** Entries `log` keeps, the latest ones (default 10,000): a long-lived endpoint must not keep every request. */
+  readonly logLimit?: number;
 }
 
 export type { CmdHandler } from './commands.js';
@@ -126,12 +129,24 @@ export interface EndpointStats {
   readonly connectionsDropped: number;
   /** Output bytes held for clients right now, over every shell and command. */
   readonly bufferedOutputBytes: number;
+  /** Commands not released yet, over all shells (docs/endpoint.md, "What the endpoint holds"). */
+  readonly commandsHeld: number;
+  /** Output waiting for a Receive, plus what the PowerShell engines queue or reassemble. */
+  readonly bufferedBytes: number;
+  /** Receives held (long polls) right now. */
+  readonly pendingReceives: number;
+  /** Pipelines the PowerShell engines track. */
+  readonly enginePipelines: number;
+  /** Released command ids kept to answer a repeated Receive (bounded per shell). */
+  readonly recentlyDone: number;
+  /** Entries in `log` now (at most about 1.25 × logLimit). */
+  readonly logEntries: number;
 }
 
 export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
-  /** Every request, in order: operation, shell, command, HTTP status answered. */
+  /** The latest requests (at most `logLimit`), in order: operation, shell, command, HTTP status answered. */
   readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[];
   /** Fault injection: add rules to drop, delay or fail requests. */
   readonly faults: FaultInjector;
@@ -145,6 +160,7 @@ export interface LocalEndpoint {
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const requests: Record<string, number> = {};
   const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
+  const logLimit = options.logLimit ?? 10_000;
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
   const fallback = options.handler ?? demoHandler;
@@ -195,6 +211,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   const maxBody = maxEnvelope * 2 + 64 * 1024;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    trimLog(log, logLimit);
     const refusal = refuseBeforeProcessing(req, { bound: new URL(url).hostname, allowedHosts: options.allowedHosts ?? [] }, maxBody);
     if (refusal) {
       refused++;
@@ -384,6 +401,24 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       },
       get bufferedOutputBytes() {
         return table.bufferedOutputBytes();
+      },
+      get commandsHeld() {
+        return table.held().commandsHeld;
+      },
+      get bufferedBytes() {
+        return table.held().bufferedBytes;
+      },
+      get pendingReceives() {
+        return table.held().pendingReceives;
+      },
+      get enginePipelines() {
+        return table.held().enginePipelines;
+      },
+      get recentlyDone() {
+        return table.held().recentlyDone;
+      },
+      get logEntries() {
+        return log.length;
       },
     },
     log,

@@ -5,6 +5,8 @@
 // delay, or answer an HTTP status with a non-SOAP body as a broken proxy or an
 // overloaded IIS would.
 
+import { trimLog } from './bounded-log.js';
+
 export type FaultAction =
   /** Destroy the connection without processing the request. */
   | { readonly type: 'drop' }
@@ -48,7 +50,7 @@ interface LiveRule {
 
 export class FaultInjector {
   readonly #rules: LiveRule[] = [];
-  /** What fired, in order: operation and action type. */
+  /** What fired, in order: operation and action type (the latest 10,000: a rule may fire `times: Infinity`). */
   readonly fired: { operation: string; action: FaultAction['type'] }[] = [];
 
   add(rule: FaultRule): void {
@@ -74,6 +76,7 @@ export class FaultInjector {
       if (r.seen < nth || r.fired >= (rule.times ?? 1)) continue;
       if ((r.seen - nth) % (rule.every ?? 1) !== 0) continue;
       r.fired++;
+      trimLog(this.fired, 10_000);
       this.fired.push({ operation, action: rule.action.type });
       return rule.action;
     }

@@ -95,7 +95,14 @@ export function describeRequest(xml: string | XmlElement, where = 'request'): Re
     }
   }
   const messageId = h(NS.addressing, 'MessageID')?.replace(/^uuid:/i, '');
-  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId, commandId, signalCode };
+  // The ids outlive the request (the endpoint's log, its shell table): copied, so
+  // that they do not keep the whole request text alive as slices of it.
+  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId: detach(shellId), commandId: detach(commandId), signalCode };
+}
+
+/** A copy of `s` that shares no memory with the string it was cut from. */
+function detach(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : Buffer.from(s, 'utf8').toString('utf8');
 }
 
 function exchange(request: string, response: RecordedResponse, extra: Partial<Exchange>, source: string, i: number): Exchange {

@@ -41,6 +41,10 @@ export class Pipelines {
     return this.#entries.get(pipelineId);
   }
 
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The running pipelines (a live view: ones finished meanwhile are skipped). */
   entries(): IterableIterator<PipelineEntry> {
     return this.#entries.values();

@@ -104,6 +104,11 @@ export class WSManCarrier implements PsrpCarrier {
     this.requestCounts[op] = (this.requestCounts[op] ?? 0) + 1;
   }
 
+  /** Receive loops of commands (and pipelines whose output is left on the server, not yet created). */
+  held(): { readonly pipelines: number; readonly heldOutput: number } {
+    return { pipelines: this.#pipelines.size, heldOutput: this.#held.size };
+  }
+
   payloadBudget(): number {
     if (this.#budget === undefined) {
       // The largest request we send with data is a Send of one stream; measure it empty.

@@ -88,7 +88,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-output-buffer <bytes>', 'output held per command before it is paused until a client receives', String(4 * 1024 * 1024))
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
-    .option('--max-commands-per-shell <n>', 'commands one shell may run (MaxConcurrentOperationsPerUser)', '1500')
+    .option('--max-commands-per-shell <n>', 'commands one shell may hold at once, not yet released (MaxConcurrentOperationsPerUser)', '1500')
     .action(async (opts: ServeFlags) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${opts.port}`);
