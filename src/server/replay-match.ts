@@ -86,9 +86,10 @@ function winrsIntents(root: XmlElement): Intent[] {
   const out: Intent[] = [];
   for (const el of body ? childElements(body, NS.shell) : []) {
     if (el.local === 'CommandLine') {
+      // The server joins Command and Arguments with spaces (pywinrm sends all arguments in one element).
       const cmd = childElement(el, NS.shell, 'Command');
-      out.push({ what: 'command', value: cmd ? textContent(cmd).trim() : '' });
-      out.push({ what: 'arguments', value: childElements(el, NS.shell, 'Arguments').map((a) => textContent(a)) });
+      const words = [cmd ? textContent(cmd).trim() : '', ...childElements(el, NS.shell, 'Arguments').map((a) => textContent(a))];
+      out.push({ what: 'command line', value: words.join(' ') });
     }
     if (el.local === 'Send') {
       for (const s of childElements(el, NS.shell, 'Stream')) out.push({ what: `${attribute(s, 'Name') ?? 'stream'} data`, value: Buffer.from(textContent(s).trim(), 'base64').toString('utf8') });

@@ -15,13 +15,14 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: options.env ?? process.env });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
+    if (options.stdin !== undefined) child.stdin!.end(options.stdin);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`psremote ${args.join(' ')} did not finish; stderr: ${stderr}`));
@@ -130,4 +131,41 @@ export function scriptOf(p: RecordedPipeline): { script: string; exact: boolean 
     .map((c) => [c.IsScript ? `& { ${c.Cmd} }` : c.Cmd, ...c.Args.map((a) => (a.N ? `-${a.N} ${quote(a.V)}` : quote(a.V)))].join(' '))
     .join(' | ');
   return { script, exact: false };
+}
+
+export interface RecordedCommand {
+  readonly command: string;
+  readonly args: string[];
+  readonly stdin: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number | null;
+  /** WINRS_NOPROFILE as the recorded Create asked for it. */
+  readonly noProfile: boolean;
+}
+
+/** Each WinRS command of a recording: its command line, stdin, and what the server answered. */
+export function recordedCommands(rec: Recording): RecordedCommand[] {
+  const d = new EnvelopeDecoder();
+  const out: RecordedCommand[] = [];
+  let cur: { command: string; args: string[]; stdin: string; stdout: string; stderr: string; exitCode: number | null; noProfile: boolean } | undefined;
+  let noProfile = false;
+  for (const x of rec.exchanges) {
+    if (x.operation === 'Create') noProfile = /Name="WINRS_NOPROFILE"[^>]*>\s*true\s*</i.test(x.request);
+    d.decode(x.request);
+    if (x.operation === 'Command') {
+      const text = (re: RegExp) => [...x.request.matchAll(re)].map((m) => m[1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'));
+      cur = { command: text(/<(?:[\w-]+:)?Command>([^<]*)</g)[0] ?? '', args: text(/<(?:[\w-]+:)?Arguments>([^<]*)</g), stdin: '', stdout: '', stderr: '', exitCode: null, noProfile };
+      out.push(cur);
+    }
+    if (x.operation === 'Send' && cur) for (const m of x.request.matchAll(/<(?:[\w-]+:)?Stream\b[^>]*>([^<]*)</g)) cur.stdin += Buffer.from(m[1]!, 'base64').toString('utf8');
+    const r = d.decode(x.response.body);
+    if (!cur) continue;
+    for (const s of r.streams) {
+      if (s.name === 'stdout') cur.stdout += s.text;
+      else if (s.name === 'stderr') cur.stderr += s.text;
+    }
+    if (r.exitCode !== null) cur.exitCode = r.exitCode;
+  }
+  return out;
 }
