@@ -104,11 +104,6 @@ export class ReplayIds {
     return id === undefined ? undefined : (this.#liveToRec.get(id.toUpperCase()) ?? id);
   }
 
-  /** Has the live client named this id (bound), or is it one of the recording's own? */
-  knowsLive(id: string): boolean {
-    return this.#liveToRec.has(id.toUpperCase());
-  }
-
   /** A recorded answer with the live ids in it. `psrp` says whether its streams carry PSRP. */
   rewriteAnswer(body: string, psrp: boolean): string {
     let out = replaceGuids(body, this.#recToLive);
