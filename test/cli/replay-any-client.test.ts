@@ -20,7 +20,7 @@ const LEFT_OUT: Record<string, string> = {
   'test_psrp_run_protocol_version_2.2.yml': 'pipeline input sent by Send: `invoke` sends none',
   'test_psrp_run_protocol_version_2.3.yml': 'pipeline input sent by Send: `invoke` sends none',
   'test_psrp_pshost_ui_mocked_methods.yml': 'host calls answered by a mocked host (and a recorded RSA key): replayed in securestring-replay.test.ts',
-  'test_psrp_disconnect_runspaces.yml': 'two pools disconnected and reconnected in pypsrp\'s order: replayed through the library in disconnect-replay.test.ts',
+  'test_psrp_disconnect_runspaces.yml': 'two pools disconnected, reconnected and connected from a second client: no single `invoke` does that; replayed unseeded and strict through the library in disconnect-replay.test.ts',
   'test_psrp_get_command_metadata.yml': 'GET_COMMAND_METADATA, not a script: replayed in command-metadata.test.ts',
   'test_psrp_multiple_invocations.yml': 'two invocations in one pool: `invoke` runs one per process (library: pssession-all-recordings.test.ts)',
   'test_psrp_nested_command.yml': 'a nested pipeline beside a running one: nested-replay.test.ts',
