@@ -239,7 +239,6 @@ export function scrubRecording(rec: Recording): Recording {
   };
 }
 
-
 /** Writes a recording in psremote's own JSON Lines format (scrubbed). */
 export function writeRecording(rec: Recording): string {
   const clean = scrubRecording(rec);
