@@ -14,6 +14,8 @@ import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
+import * as exportSession from './commands/export-session.js';
+import * as check from './commands/check.js';
 import * as recording from './commands/recording.js';
 
 export interface CliIO {
@@ -26,7 +28,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, serve, recording, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, recording, decode, demo];
 
 function version(): string {
   try {
