@@ -68,5 +68,7 @@ export { buildEncryptedBody, parseEncryptedBody, unwrapEncryptedBody, type Messa
 // Local endpoint, recordings, replay
 export { startEndpoint, type EndpointOptions, type LocalEndpoint } from './server/endpoint.js';
 export type { EndpointAuthScheme, EndpointUser } from './server/auth-gate.js';
-export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest } from './server/replay.js';
+export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest, type ServedRequest, type ExchangeUse, type MatchMode } from './server/replay.js';
+export { writePypsrpYaml, writeRecordingAs } from './server/recording-convert.js';
+export type { RecordOptions } from './transport/http/recorder.js';
 export { loadRecording, parseRecording, writeRecording, scrubRecording, type Recording, type Exchange } from './server/recording.js';

@@ -30,6 +30,8 @@ export interface ConnectionFlags {
   noProxy?: boolean;
   operationTimeout?: string;
   userAgent?: string;
+  record?: string;
+  scrubHosts?: boolean;
 }
 
 export function addConnectionFlags(cmd: Command): Command {
@@ -50,7 +52,9 @@ export function addConnectionFlags(cmd: Command): Command {
     .option('--proxy <url>', 'HTTP CONNECT proxy (default: HTTPS_PROXY/HTTP_PROXY, NO_PROXY honoured)')
     .option('--no-proxy', 'ignore proxy environment variables')
     .option('--operation-timeout <seconds>', 'WS-Management OperationTimeout (default 20)')
-    .option('--user-agent <text>', 'HTTP User-Agent (default "Microsoft WinRM Client")');
+    .option('--user-agent <text>', 'HTTP User-Agent (default "Microsoft WinRM Client")')
+    .option('--record <file>', 'write the conversation to FILE in psremote\'s recording format (plain SOAP; credentials, cookies and tokens never recorded)')
+    .option('--scrub-hosts', 'with --record: also replace host names, addresses and the user name');
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -125,6 +129,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
     ...(f.servername ? { servername: f.servername } : {}),
     ...(f.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
   };
+  if (f.scrubHosts && !f.record) throw new UsageError('--scrub-hosts goes with --record FILE');
   let operationTimeoutMs: number | undefined;
   if (f.operationTimeout !== undefined) {
     const s = Number(f.operationTimeout);
@@ -141,5 +146,6 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
     ...(f.proxy !== undefined ? { proxy: (f.proxy as string | boolean) === false ? false : f.proxy } : {}),
     ...(f.userAgent ? { userAgent: f.userAgent } : {}),
     ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
+    ...(f.record ? { record: { path: f.record, ...(f.scrubHosts ? { scrubHosts: true, names: { users: f.user ? [f.user] : [] } } : {}) } } : {}),
   };
 }

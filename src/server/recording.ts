@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { PsRemoteError } from '../errors.js';
 import { attribute, childElement, childElements, parseXml, serializeXml, textContent, type XmlElement } from '../util/xml.js';
 import { NS, operationOfAction, type Operation } from '../wsman/namespaces.js';
+import { scrubXmlSecrets } from '../wsman/scrub.js';
 
 export interface RecordedResponse {
   readonly status: number;
@@ -243,11 +244,6 @@ export function scrubRecording(rec: Recording): Recording {
       },
     })),
   };
-}
-
-// Password-like CLIXML/WSMan fields never leave the process in clear.
-function scrubXmlSecrets(xml: string): string {
-  return xml.replace(/(<(\w+:)?(Password|password)\b[^>]*>)[^<]*(<\/)/g, '$1***$4');
 }
 
 /** Writes a recording in psremote's own JSON Lines format (scrubbed). */

@@ -22,6 +22,7 @@ import type { CliIO } from '../main.js';
 
 interface ServeFlags {
   replay?: string;
+  match: string;
   port: string;
   host: string;
   users?: string;
@@ -70,6 +71,7 @@ export function register(program: Command, io: CliIO): void {
     .command('serve')
     .description('serve a local WinRM endpoint on 127.0.0.1, or replay a recording')
     .option('--replay <file>', 'answer requests from a recording (pypsrp YAML, WinRMSharp YAML, winrm4j XML, psremote JSON Lines)')
+    .option('--match <mode>', 'with --replay: strict (compare each request with the recorded one, the default) or lenient (operation and target only)', 'strict')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
@@ -144,9 +146,11 @@ export function register(program: Command, io: CliIO): void {
         await ep.close();
         return;
       }
+      if (opts.match !== 'strict' && opts.match !== 'lenient') throw new UsageError(`unknown --match ${opts.match}: strict or lenient`);
       const recording = loadRecording(opts.replay);
       const server = await startReplayServer({
         recording,
+        match: opts.match,
         port,
         host: opts.host,
         onUnmatched: (u) =>
