@@ -32,34 +32,39 @@ export interface Finding {
   readonly input: Uint8Array;
 }
 
-// xorshift128+ seeded through splitmix: cheap and reproducible.
+// sfc32 seeded through a 32-bit mix of (seed, case): cheap and reproducible.
 export class Rng {
-  #a: bigint;
-  #b: bigint;
+  #a: number;
+  #b: number;
+  #c: number;
+  #d: number;
   constructor(seed: number, stream: number) {
-    let x = BigInt.asUintN(64, BigInt(seed) * 0x9e3779b97f4a7c15n + BigInt(stream) * 0xbf58476d1ce4e5b9n + 1n);
-    const mix = () => {
-      x = BigInt.asUintN(64, x + 0x9e3779b97f4a7c15n);
-      let z = x;
-      z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-      z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-      return z ^ (z >> 31n);
+    const mix = (x: number) => {
+      x = Math.imul(x ^ (x >>> 16), 0x7feb352d);
+      x = Math.imul(x ^ (x >>> 15), 0x846ca68b);
+      return (x ^ (x >>> 16)) >>> 0;
     };
-    this.#a = mix();
-    this.#b = mix() | 1n;
+    this.#a = mix(seed | 0);
+    this.#b = mix((stream | 0) ^ 0x9e3779b9);
+    this.#c = mix(this.#a ^ Math.imul(stream | 0, 0x85ebca6b));
+    this.#d = 1;
+    for (let i = 0; i < 8; i++) this.#next();
+  }
+  #next(): number {
+    const t = (((this.#a + this.#b) | 0) + this.#d) | 0;
+    this.#d = (this.#d + 1) | 0;
+    this.#a = this.#b ^ (this.#b >>> 9);
+    this.#b = (this.#c + (this.#c << 3)) | 0;
+    this.#c = (this.#c << 21) | (this.#c >>> 11);
+    this.#c = (this.#c + t) | 0;
+    return t >>> 0;
   }
   /** Uniform integer in [0, n). */
   int(n: number): number {
-    let s1 = this.#a;
-    const s0 = this.#b;
-    this.#a = s0;
-    s1 = BigInt.asUintN(64, s1 ^ (s1 << 23n));
-    this.#b = s1 ^ s0 ^ (s1 >> 17n) ^ (s0 >> 26n);
-    const r = Number(BigInt.asUintN(32, this.#b + s0));
-    return n <= 1 ? 0 : Math.floor((r / 0x100000000) * n);
+    return n <= 1 ? 0 : Math.floor((this.#next() / 0x100000000) * n);
   }
   chance(p: number): boolean {
-    return this.int(1 << 20) < p * (1 << 20);
+    return this.#next() / 0x100000000 < p;
   }
 }
 
@@ -151,6 +156,8 @@ export function mutate(rng: Rng, input: Uint8Array, others: readonly Uint8Array[
 }
 
 function splice(b: Uint8Array, at: number, del: number, ins: Uint8Array): Uint8Array {
+  at = Math.min(at, b.length);
+  del = Math.min(del, b.length - at);
   const out = new Uint8Array(b.length - del + ins.length);
   out.set(b.subarray(0, at), 0);
   out.set(ins, at);
@@ -163,16 +170,24 @@ export interface PreparedTarget {
   readonly seeds: Uint8Array[];
   readonly dict: Uint8Array[];
   readonly max: number;
+  readonly bytes: fc.Arbitrary<Uint8Array>;
+  readonly text: fc.Arbitrary<Uint8Array>;
 }
 
 export function prepare(target: FuzzTarget): PreparedTarget {
   const seeds = target.seeds().filter((s) => s.length > 0);
   const largest = seeds.reduce((m, s) => Math.max(m, s.length), 0);
+  const dict = (target.dictionary ?? []).map(toBytes);
+  const tokens = [...dict, ...TEXT_TOKENS.map(toBytes)];
   return {
     target,
     seeds: seeds.length > 0 ? seeds : [new Uint8Array([0x3c])],
-    dict: (target.dictionary ?? []).map(toBytes),
+    dict,
     max: target.maxInputBytes ?? Math.max(64 * 1024, largest * 2),
+    bytes: fc.uint8Array({ maxLength: 512 }),
+    text: fc
+      .array(fc.oneof(fc.constantFrom(...tokens), fc.string({ maxLength: 8, unit: 'binary' }).map(toBytes)), { maxLength: 64 })
+      .map((parts) => Uint8Array.from(parts.flatMap((x) => [...x]))),
   };
 }
 
@@ -189,15 +204,7 @@ export function generateCase(p: PreparedTarget, seed: number, i: number): Uint8A
     return mutate(rng, joined.subarray(0, p.max), p.seeds, p.dict, p.max);
   }
   // fast-check values: raw bytes, or text made of dictionary tokens and characters
-  const fcSeed = rng.int(0x7fffffff);
-  const tokens = [...p.dict, ...TEXT_TOKENS.map(toBytes)];
-  const arb =
-    roll < 96
-      ? fc.uint8Array({ maxLength: 512 })
-      : fc
-          .array(fc.oneof(fc.constantFrom(...tokens), fc.string({ maxLength: 8, unit: 'binary' }).map(toBytes)), { maxLength: 64 })
-          .map((parts) => Uint8Array.from(parts.flatMap((x) => [...x])));
-  return fc.sample(arb, { seed: fcSeed, numRuns: 1 })[0]!;
+  return fc.sample(roll < 96 ? p.bytes : p.text, { seed: rng.int(0x7fffffff), numRuns: 1 })[0]!;
 }
 
 /** Runs one input; undefined when the target behaved (returned or threw a PsRemoteError). */

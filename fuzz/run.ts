@@ -12,12 +12,19 @@ import { Worker } from 'node:worker_threads';
 import { generateCase, prepare, type Finding } from './engine.js';
 import { loadTarget, targetNames } from './targets.js';
 
+process.chdir(join(import.meta.dirname, '..')); // fixtures/ paths are relative to the project
 const HANG_MS = 15_000;
 const HEAP_MB = 768;
 
+// `npm run fuzz -- --cases N` passes flags through; `npm run fuzz --cases N` (no `--`) makes npm
+// keep the flag as npm_config_cases (a value, or "true" with the value left as an argument).
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !(all[i - 1] ?? '').startsWith('--'));
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0) return process.argv[i + 1];
+  const env = process.env[`npm_config_${name}`];
+  if (env === undefined || env === '') return undefined;
+  return env === 'true' ? positional.shift() : env;
 }
 
 const cases = Number(arg('cases') ?? 100_000);
@@ -42,7 +49,7 @@ function runWorker(target: string, first: number, count: number, deadlineMs: num
     const progress = new SharedArrayBuffer(4);
     const cur = new Int32Array(progress);
     cur[0] = first;
-    const w = new Worker(new URL('./worker.ts', import.meta.url), {
+    const w = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
       workerData: { target, seed, firstCase: first, cases: count, deadlineMs, progress },
       resourceLimits: { maxOldGenerationSizeMb: HEAP_MB },
     });
@@ -95,6 +102,10 @@ for (const name of names) {
     findings.push(...r.findings);
     if (r.died) {
       findings.push(r.died);
+      if (r.done === 0 && r.died.caseIndex === first) {
+        console.log(`${name}: the worker died before its first case (${r.died.message}); target stopped`);
+        break;
+      }
       first = r.died.caseIndex + 1;
       done = first;
     } else {

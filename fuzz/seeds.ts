@@ -5,6 +5,7 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { allRecordingFiles } from '../test/helpers/recordings.js';
 import { recordedPayloads, recordingFiles } from '../test/psrp/helpers/recordings.js';
 import { loadRecording } from '../src/server/recording.js';
@@ -12,7 +13,7 @@ import { Defragmenter } from '../src/psrp/fragment.js';
 import { decodeMessage, messageText } from '../src/psrp/message.js';
 
 export const ROOT = join(import.meta.dirname, '..');
-const MAX_SEED = 24 * 1024;
+const MAX_SEED = 6 * 1024;
 const enc = new TextEncoder();
 
 function cached<T>(f: () => T): () => T {
@@ -38,7 +39,8 @@ function small(xs: Uint8Array[], n = 120): Uint8Array[] {
   return pick(out, n);
 }
 
-process.chdir(ROOT); // the recording helpers resolve fixtures/ from the project root
+// The recording helpers resolve fixtures/ from the project root (workers inherit the cwd).
+if (isMainThread && process.cwd() !== ROOT) process.chdir(ROOT);
 
 /** SOAP envelopes, requests and responses, from every recording. */
 export const envelopes = cached(() => {

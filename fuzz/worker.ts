@@ -14,6 +14,8 @@ interface Job {
   progress: SharedArrayBuffer;
 }
 
+// Most cases end in a typed error; capturing stacks for them is most of the cost.
+Error.stackTraceLimit = 0;
 const job = workerData as Job;
 const progress = new Int32Array(job.progress);
 const prepared = prepare(await loadTarget(job.target));

@@ -218,7 +218,8 @@ export function parseRecording(text: string, source = 'recording'): Recording {
   if (trimmed.startsWith('<')) return loadWinrm4j(t, source);
   let doc: unknown;
   try {
-    doc = parseYaml(t, { maxAliasCount: 100 });
+    // logLevel 'error': a library does not print YAML warnings on its caller's stderr.
+    doc = parseYaml(t, { maxAliasCount: 100, logLevel: 'error' });
   } catch (e) {
     throw new RecordingError(`not YAML, XML or JSON Lines: ${(e as Error).message}`, source, undefined, e);
   }
