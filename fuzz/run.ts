@@ -58,6 +58,8 @@ function runWorker(target: string, first: number, count: number, deadlineMs: num
     let last = -1;
     let lastChange = Date.now();
     let settled = false;
+    let ready = false; // seeds are loaded; only then can a case hang
+    let dying = false;
     const finish = (died?: Finding) => {
       if (settled) return;
       settled = true;
@@ -65,13 +67,17 @@ function runWorker(target: string, first: number, count: number, deadlineMs: num
       resolve({ done, findings, ...(died ? { died } : {}) });
     };
     const died = async (kind: Finding['kind'], message: string) => {
+      if (dying || settled) return;
+      dying = true;
       const i = cur[0]!;
       const p = prepare(await loadTarget(target));
       finish({ target, caseIndex: i, kind, message, input: generateCase(p, seed, i) });
     };
     const watch = setInterval(() => {
       const now = cur[0]!;
-      if (now !== last) {
+      if (!ready) {
+        lastChange = Date.now();
+      } else if (now !== last) {
         last = now;
         lastChange = Date.now();
       } else if (Date.now() - lastChange > HANG_MS) {
@@ -80,12 +86,17 @@ function runWorker(target: string, first: number, count: number, deadlineMs: num
       }
     }, 1000);
     w.on('message', (m: { type: string; done?: number; finding?: Finding }) => {
-      if (m.type === 'progress') done += m.done!;
+      if (m.type === 'ready') ready = true;
+      else if (m.type === 'progress') done += m.done!;
       else if (m.type === 'finding') findings.push({ ...m.finding!, input: new Uint8Array(m.finding!.input) });
       else if (m.type === 'end') finish();
     });
     w.on('error', (e) => void died('crash', `worker died: ${(e as Error).message}`));
-    w.on('exit', () => setTimeout(() => finish(), 100));
+    w.on('exit', () =>
+      setTimeout(() => {
+        if (!dying) finish();
+      }, 100),
+    );
   });
 }
 

@@ -19,6 +19,7 @@ Error.stackTraceLimit = 0;
 const job = workerData as Job;
 const progress = new Int32Array(job.progress);
 const prepared = prepare(await loadTarget(job.target));
+parentPort!.postMessage({ type: 'ready' });
 const BATCH = 2000;
 const started = Date.now();
 let next = job.firstCase;
@@ -33,6 +34,7 @@ while (next < end && Date.now() - started < job.deadlineMs) {
     onCase: (i) => {
       progress[0] = i;
     },
+    slowMs: 5000,
   });
   for (const f of r.findings) {
     const small = f.kind === 'exception' ? minimise(prepared.target, f.input) : f.input;
