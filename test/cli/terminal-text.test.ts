@@ -8,7 +8,7 @@ import { formatProgress } from '../../src/cli/progress.js';
 import { visibleText } from '../../src/cli/terminal-text.js';
 
 // What a hostile server sends: CLIXML's _x001B_ escape decodes to a real ESC.
-const OSC52 = decodeClixmlString('_x001B_]52;c;ZXZpbA==_x0007_');
+const OSC52 = decodeClixmlString('_x001B_]52;c;ZXZpbA==_x0007_')!;
 
 describe('visibleText', () => {
   test('C0 and C1 controls become \\xNN, tab and newline stay, CR LF becomes LF', () => {
