@@ -48,6 +48,9 @@ export type ErrorCode =
   | 'PSR_SESSION_NOT_FOUND'
   | 'PSR_SESSION_IN_USE'
   | 'PSR_PIPELINE_FAILED'
+  // Import-PSSession proxies
+  | 'PSR_PARAMETER_BINDING'
+  | 'PSR_COMMAND_NOT_FOUND'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'
   | 'PSR_REPLAY_UNMATCHED';

@@ -20,6 +20,8 @@ export {
   type InvocationStreams,
   type InvocationStateName,
 } from './session/powershell.js';
+export * from './session/import/index.js';
+export * from './session/check/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
 export {

@@ -15,6 +15,8 @@ import * as wmi from './commands/wmi.js';
 import { visibleText } from './terminal-text.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
+import * as exportSession from './commands/export-session.js';
+import * as check from './commands/check.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -26,7 +28,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
 
 function version(): string {
   try {

@@ -8,7 +8,17 @@
 // Like Windows with AllowUnencrypted=false, an NTLM-authenticated socket over
 // http must seal its requests (except the empty POST clients use to
 // authenticate); over https plain SOAP is fine, and the channel binding policy
-// (CbtHardeningLevel) applies.
+// (CbtHardeningLevel) applies. Basic over http is refused unless
+// allowUnencrypted is set, as WinRM refuses it with AllowUnencrypted=false.
+//
+// Authentication is decided from the headers alone (inbound), before any of
+// the body is read: an unauthenticated client never gets a body buffered. The
+// body is read and unsealed afterwards (finish).
+//
+// Owners: every authenticated request names its user by the configured name
+// (the key in `users`), whatever form the client gave: `DOMAIN\user`,
+// `user@domain` and `user` in any case are one account. The endpoint is one
+// machine in one domain (workgroup rule): the domain part is not checked.
 
 import { timingSafeEqual, X509Certificate } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -25,8 +35,11 @@ import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryp
 
 export type EndpointAuthScheme = 'basic' | 'ntlm';
 
-/** A user's secret: the password, or (NTLM only; Basic then checks the password's hash) the NT hash. */
-export type EndpointUser = string | { readonly ntHash: string };
+/**
+ * A user's secret: the password, or (NTLM only; Basic then checks the password's hash) the NT hash.
+ * `admin: true` lets the user enumerate and delete every user's shells, as a Windows administrator can.
+ */
+export type EndpointUser = string | { readonly ntHash: string; readonly admin?: boolean } | { readonly password: string; readonly admin?: boolean };
 
 export interface AuthGateOptions {
   readonly users: Readonly<Record<string, EndpointUser>> | undefined;
@@ -40,9 +53,21 @@ export interface AuthGateOptions {
   readonly netbiosComputer?: string;
 }
 
+export type GateReply = { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string };
+
+/** What the headers decide: answer now (the body is never kept), or read the body and finish. */
+export type GateStep =
+  | GateReply
+  | {
+      readonly kind: 'read';
+      /** The authenticated user (its configured name), if any. */
+      readonly user: string | undefined;
+      finish(body: Buffer): GateResult;
+    };
+
 /** What to do with a request: answer it now, or go on with its (unsealed) body. */
 export type GateResult =
-  | { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string }
+  | GateReply
   | {
       readonly kind: 'pass';
       readonly body: Buffer;
@@ -77,8 +102,24 @@ export class AuthGate {
   get #offer(): Record<string, string[]> {
     const s: string[] = [];
     if (this.#o.schemes.includes('ntlm')) s.push('Negotiate');
-    if (this.#o.schemes.includes('basic')) s.push('Basic realm="WSMAN"');
+    if (this.#o.schemes.includes('basic') && this.#basicAllowed) s.push('Basic realm="WSMAN"');
     return s.length ? { 'www-authenticate': s } : {};
+  }
+
+  /** Basic sends the password itself: only over https, or when unencrypted traffic is allowed. */
+  get #basicAllowed(): boolean {
+    return this.#o.secure || this.#o.allowUnencrypted === true;
+  }
+
+  /** The configured name of the account a client-given user name means, if any. */
+  canonicalUser(user: string): string | undefined {
+    return this.#lookupKey(user);
+  }
+
+  /** Whether this (configured) user is an administrator. */
+  isAdmin(user: string | undefined): boolean {
+    const v = user === undefined ? undefined : this.#o.users?.[user];
+    return typeof v === 'object' && v.admin === true;
   }
 
   #lookupKey(user: string): string | undefined {
@@ -92,10 +133,10 @@ export class AuthGate {
     const k = this.#lookupKey(user);
     if (k === undefined) return undefined;
     const v = this.#o.users![k]!;
-    return typeof v === 'string' ? ntowfv1(v) : parseNtHash(v.ntHash);
+    return typeof v === 'string' ? ntowfv1(v) : 'password' in v ? ntowfv1(v.password) : parseNtHash(v.ntHash);
   }
 
-  #reject(reason: string, extra: Record<string, string | string[]> = {}): GateResult {
+  #reject(reason: string, extra: Record<string, string | string[]> = {}): GateReply {
     return { kind: 'reply', status: 401, headers: { ...this.#offer, ...extra, 'content-length': 0 }, body: '', reason };
   }
 
@@ -103,41 +144,48 @@ export class AuthGate {
     return { kind: 'pass', body, user, headers: extra, seal: (status, text) => ({ status, headers: { ...extra, 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
   }
 
-  inbound(req: IncomingMessage, body: Buffer): GateResult {
-    if (!this.#o.users) return this.#plain(body, undefined);
+  /** Decides from the headers alone; the body is read only when this says 'read'. */
+  inbound(req: IncomingMessage): GateStep {
+    if (!this.#o.users) return this.#read(undefined, (body) => this.#plain(body, undefined));
     const socket = req.socket;
     const h = req.headers.authorization ?? '';
     const m = /^(\S+)\s+(\S+)\s*$/.exec(h);
     const scheme = m?.[1]?.toLowerCase();
-    if (m && (scheme === 'negotiate' || scheme === 'ntlm') && this.#o.schemes.includes('ntlm')) return this.#ntlm(socket, m[1]!, m[2]!, req, body);
+    if (m && (scheme === 'negotiate' || scheme === 'ntlm') && this.#o.schemes.includes('ntlm')) return this.#ntlm(socket, m[1]!, m[2]!, req);
     if (m && scheme === 'basic' && this.#o.schemes.includes('basic')) {
+      if (!this.#basicAllowed) return this.#reject('Basic over http refused: the password would cross the network in clear (AllowUnencrypted=false)');
       const user = this.#basic(m[2]!);
-      return user === undefined ? this.#reject('Basic credentials refused') : this.#plain(body, user);
+      return user === undefined ? this.#reject('Basic credentials refused') : this.#read(user, (body) => this.#plain(body, user));
     }
     if (m) return this.#reject(`scheme ${m[1]} not offered`);
     const state = this.#sockets.get(socket);
-    if (state?.user !== undefined && state.session !== undefined) return this.#established(state, req, body);
+    if (state?.user !== undefined && state.session !== undefined) return this.#read(state.user, (body) => this.#established(state, req, body));
     return this.#reject('no credentials');
+  }
+
+  #read(user: string | undefined, finish: (body: Buffer) => GateResult): GateStep {
+    return { kind: 'read', user, finish };
   }
 
   #basic(b64: string): string | undefined {
     const decoded = Buffer.from(b64, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    const user = decoded.slice(0, colon);
-    const want = Object.hasOwn(this.#o.users!, user) ? this.#o.users![user] : undefined;
+    const user = this.#lookupKey(decoded.slice(0, colon));
+    const want = user === undefined ? undefined : this.#o.users![user];
     if (want === undefined) return undefined;
     const given = decoded.slice(colon + 1);
-    const a = typeof want === 'string' ? Buffer.from(want) : Buffer.from(parseNtHash(want.ntHash));
-    const b = typeof want === 'string' ? Buffer.from(given) : Buffer.from(ntowfv1(given));
+    const password = typeof want === 'string' ? want : 'password' in want ? want.password : undefined;
+    const a = password !== undefined ? Buffer.from(password) : Buffer.from(parseNtHash((want as { ntHash: string }).ntHash));
+    const b = password !== undefined ? Buffer.from(given) : Buffer.from(ntowfv1(given));
     return a.length === b.length && timingSafeEqual(a, b) ? user : undefined;
   }
 
-  #ntlm(socket: Socket, scheme: string, b64: string, req: IncomingMessage, body: Buffer): GateResult {
+  #ntlm(socket: Socket, scheme: string, b64: string, req: IncomingMessage): GateStep {
     const token = new Uint8Array(Buffer.from(b64, 'base64'));
     const type = token.byteLength >= 12 && Buffer.from(token.subarray(0, 8)).toString('latin1') === 'NTLMSSP\0' ? token[8] : undefined;
     try {
-      if (type === undefined && scheme.toLowerCase() === 'negotiate' && looksLikeSpnego(token)) return this.#spnego(socket, scheme, token, req, body);
+      if (type === undefined && scheme.toLowerCase() === 'negotiate' && looksLikeSpnego(token)) return this.#spnego(socket, scheme, token, req);
       if (type === 1) {
         // A NEGOTIATE starts a new context on this socket, whatever was there.
         const acceptor = this.#newNtlmAcceptor();
@@ -156,9 +204,9 @@ export class AuthGate {
         if (!state?.acceptor || state.acceptor.state !== 'challenge-sent') return this.#reject('NTLM AUTHENTICATE without a CHALLENGE on this connection');
         this.#sockets.delete(socket);
         const r = state.acceptor.accept(token);
-        const established: SocketAuth = { session: r.session, user: r.domain ? `${r.domain}\\${r.user}` : r.user, scheme };
+        const established: SocketAuth = { session: r.session, user: this.#lookupKey(r.user) ?? r.user, scheme };
         this.#sockets.set(socket, established);
-        return this.#established(established, req, body);
+        return this.#read(established.user, (body) => this.#established(established, req, body));
       }
     } catch (e) {
       this.#sockets.delete(socket);
@@ -179,7 +227,7 @@ export class AuthGate {
   }
 
   /** NTLM wrapped in SPNEGO (what Windows' own client sends); errors are caught by #ntlm. */
-  #spnego(socket: Socket, scheme: string, token: Uint8Array, req: IncomingMessage, body: Buffer): GateResult {
+  #spnego(socket: Socket, scheme: string, token: Uint8Array, req: IncomingMessage): GateStep {
     let state = this.#sockets.get(socket);
     // An InitialContextToken (0x60) starts a new context on this socket, whatever was there.
     if (token[0] === 0x60 || !state?.spnego) {
@@ -194,9 +242,9 @@ export class AuthGate {
     }
     const r = step.result;
     if (!r.session) return this.#reject('SPNEGO NTLM without extended session security');
-    const established: SocketAuth = { session: r.session, user: r.domain ? `${r.domain}\\${r.user}` : r.user, scheme, finalHeader: header };
+    const established: SocketAuth = { session: r.session, user: this.#lookupKey(r.user) ?? r.user, scheme, finalHeader: header };
     this.#sockets.set(socket, established);
-    return this.#established(established, req, body);
+    return this.#read(established.user, (body) => this.#established(established, req, body));
   }
 
   #established(state: SocketAuth, req: IncomingMessage, body: Buffer): GateResult {

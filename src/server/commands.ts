@@ -1,6 +1,12 @@
 // WinRS commands of the local endpoint and the output boxes Receive drains:
 // a command runs through the local shell (playing cmd.exe's part) or, when
 // registered by name, as an in-process handler.
+//
+// An outbox holds at most about `limit` bytes: past it the producer is paused
+// (onFull: the child's stdout and stderr, or a PowerShell engine's reading),
+// and resumed when a Receive takes it below (onRoom). The pipe to the child
+// then fills and the child blocks, as it would on a slow terminal; nothing is
+// queued without bound for a client that does not Receive.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { OutStream } from './responses.js';
@@ -20,7 +26,15 @@ export interface Outbox {
   waiters: (() => void)[];
   done: boolean;
   exitCode?: number;
+  /** Bytes in `chunks`, and the most held before the producer is paused. */
+  bytes: number;
+  readonly limit: number;
+  onFull?: () => void;
+  onRoom?: () => void;
 }
+
+/** Default Outbox limit: 4 MiB per command (and per shell's own output). */
+export const DEFAULT_OUTPUT_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface CommandState {
   readonly id: string;
@@ -31,8 +45,31 @@ export interface CommandState {
   stdin?: { push(d: Uint8Array): void; end(): void };
 }
 
-export const newOutbox = (): Outbox => ({ chunks: [], waiters: [], done: false });
+export const newOutbox = (limit = DEFAULT_OUTPUT_BUFFER_BYTES): Outbox => ({ chunks: [], waiters: [], done: false, bytes: 0, limit });
 
+/** Queues output for Receive; pauses the producer once the outbox holds its limit. */
+export function pushOut(o: Outbox, chunk: OutStream): void {
+  o.chunks.push(chunk);
+  o.bytes += chunk.data.length;
+  if (o.bytes >= o.limit) o.onFull?.();
+  wake(o);
+}
+
+/** Takes the oldest chunk for a Receive; resumes the producer once there is room. */
+export function takeOut(o: Outbox): OutStream {
+  const c = o.chunks.shift()!;
+  o.bytes -= c.data.length;
+  if (o.bytes < o.limit) o.onRoom?.();
+  return c;
+}
+
+/** Drops what is queued (Connect from a new client: it belonged to the previous one). */
+export function clearOut(o: Outbox): OutStream[] {
+  const taken = o.chunks.splice(0);
+  o.bytes = 0;
+  o.onRoom?.();
+  return taken;
+}
 export function wake(o: Outbox): void {
   const w = o.waiters;
   o.waiters = [];
@@ -47,15 +84,20 @@ export function runProcess(cmd: CommandState, commandLine: string, cwd: string |
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   cmd.child = child;
-  const push = (name: string) => (d: Buffer) => {
-    cmd.out.chunks.push({ name, commandId: cmd.id, data: d });
-    wake(cmd.out);
+  cmd.out.onFull = () => {
+    child.stdout.pause();
+    child.stderr.pause();
   };
+  cmd.out.onRoom = () => {
+    child.stdout.resume();
+    child.stderr.resume();
+  };
+  const push = (name: string) => (d: Buffer) => pushOut(cmd.out, { name, commandId: cmd.id, data: d });
   child.stdout.on('data', push('stdout'));
   child.stderr.on('data', push('stderr'));
   child.stdin.on('error', () => undefined);
   child.on('error', (e) => {
-    cmd.out.chunks.push({ name: 'stderr', commandId: cmd.id, data: Buffer.from(`${e.message}\n`) });
+    pushOut(cmd.out, { name: 'stderr', commandId: cmd.id, data: Buffer.from(`${e.message}\n`) });
     cmd.out.done = true;
     cmd.out.exitCode = 1;
     wake(cmd.out);
@@ -90,10 +132,8 @@ export function runHandler(cmd: CommandState, h: CmdHandler, text: string, args:
       else await new Promise<void>((r) => (inputWaiter = r));
     }
   }
-  const push = (name: string) => (d: string | Uint8Array) => {
-    cmd.out.chunks.push({ name, commandId: cmd.id, data: typeof d === 'string' ? Buffer.from(d) : d });
-    wake(cmd.out);
-  };
+  // In-process handlers are the harness's own code, not the client's: their writes are not paused.
+  const push = (name: string) => (d: string | Uint8Array) => pushOut(cmd.out, { name, commandId: cmd.id, data: typeof d === 'string' ? Buffer.from(d) : d });
   const finish = (code: number) => {
     cmd.out.done = true;
     cmd.out.exitCode = code;

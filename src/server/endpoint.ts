@@ -3,20 +3,23 @@
 // the recordings in fixtures/upstream). WinRS shells run their commands through
 // the local shell; PowerShell shells run on psremote's scripted PSRP engine
 // (script handlers instead of PowerShell) or on PowerShell's own (realEngine).
-// This file is the HTTP front: request body, authentication (AuthGate), fault
-// injection, recording, and dispatch by operation to shell-operations.ts, which
-// works on the shells held in shell-table.ts.
+// This file is the HTTP front: the checks made before any processing
+// (request-guard.ts: CSRF, DNS rebinding, body size), authentication (AuthGate,
+// from the headers, before any body is kept), the owner check (a shell belongs
+// to the user who created it, as on Windows), fault injection, recording, and
+// dispatch by operation to shell-operations.ts, which works on the shells held
+// in shell-table.ts. Connections, header and body time are bounded here too.
 
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { userInfo } from 'node:os';
+import { totalmem, userInfo } from 'node:os';
 import { childElement } from '../util/xml.js';
 import { ACTION, NS } from '../wsman/namespaces.js';
 import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
 import type { ScriptHandler } from '../session/scripted-engine.js';
 import { describeRequest, type RequestInfo } from './recording.js';
-import { FAULTS, envelope, faultEnvelope, identifyResponse } from './responses.js';
+import { ACCESS_DENIED_FAULT, FAULTS, envelope, faultEnvelope, identifyResponse } from './responses.js';
 import { demoHandler } from './demo-handler.js';
 import { FaultInjector } from './faults.js';
 import type { CmdHandler } from './commands.js';
@@ -26,11 +29,16 @@ import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gat
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 import { Fault, ShellTable } from './shell-table.js';
 import { ShellOperations } from './shell-operations.js';
+import { readBody, refuseBeforeProcessing } from './request-guard.js';
 
 export interface EndpointOptions {
   readonly port?: number;
   readonly host?: string;
-  /** Users (name → password, or `{ ntHash }`); none means no authentication. */
+  /**
+   * Users (name → password, `{ password, admin? }` or `{ ntHash, admin? }`); none means no
+   * authentication. Each user sees and touches only their own shells; `admin` users may
+   * enumerate and delete everyone's.
+   */
   readonly users?: Readonly<Record<string, EndpointUser>>;
   /** Schemes offered to `users` (default ['basic']); 'ntlm' is NTLM in the Negotiate scheme with message encryption. */
   readonly auth?: readonly EndpointAuthScheme[];
@@ -38,8 +46,24 @@ export interface EndpointOptions {
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
   /** NTLM channel binding policy over https, as CbtHardeningLevel (default 'relaxed'). */
   readonly channelBindingPolicy?: ChannelBindingPolicy;
-  /** Accept unencrypted SOAP from NTLM clients over http (AllowUnencrypted; default false). */
+  /**
+   * AllowUnencrypted (default false): over http, accept Basic (the password in clear)
+   * and unsealed SOAP from NTLM clients. Without it Basic is refused over http.
+   */
   readonly allowUnencrypted?: boolean;
+  /** More Host names clients may use (beside the address served and, on loopback, localhost). */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Connections held at once; more are closed on arrival. Default: as many as can each
+   * hold a request body of the largest size within 1/16 of the machine's memory, 256 to 4096.
+   */
+  readonly maxConnections?: number;
+  /** Time for a client to send the request headers (default 10 s). */
+  readonly headersTimeoutMs?: number;
+  /** Time for a client to send the whole request, body included (default 30 s). */
+  readonly requestTimeoutMs?: number;
+  /** Output held for one command (or shell) before its producer is paused (default 4 MiB). */
+  readonly maxBufferedOutputBytes?: number;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /**
@@ -48,6 +72,13 @@ export interface EndpointOptions {
    * the test peer's host), started once per shell.
    */
   readonly realEngine?: string | readonly string[];
+  /**
+   * More session configurations, by name: each the command line of its PSRP
+   * server, e.g. `['pwsh', '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', 'Maintenance.pssc']`
+   * (what `serve --configuration NAME=FILE.pssc` builds). When given, a Create
+   * for any other name than these and Microsoft.PowerShell is not found.
+   */
+  readonly configurations?: Readonly<Record<string, string | readonly string[]>>;
   /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
   readonly maxOperationTimeoutMs?: number;
   /** MaxEnvelopeSizekb of this server (default 500). */
@@ -90,6 +121,11 @@ export interface EndpointStats {
   /** Request and response body bytes. */
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Requests refused before processing (Origin, Host, Content-Type, size), and connections closed over maxConnections. */
+  readonly refused: number;
+  readonly connectionsDropped: number;
+  /** Output bytes held for clients right now, over every shell and command. */
+  readonly bufferedOutputBytes: number;
 }
 
 export interface LocalEndpoint {
@@ -119,6 +155,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   let url = '';
   let bytesIn = 0;
   let bytesOut = 0;
+  let refused = 0;
+  let connectionsDropped = 0;
   const faults = new FaultInjector();
   const recorder = options.recordPath ? new RecordingFile(options.recordPath, 'psremote serve') : undefined;
   const table = new ShellTable({
@@ -130,10 +168,25 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     url: () => url,
     handler,
     realEngine: options.realEngine,
+    configurations: options.configurations,
+    serviceConfig: () => {
+      const schemes = options.auth ?? ['basic'];
+      const cbt = options.channelBindingPolicy ?? 'relaxed';
+      return {
+        maxEnvelopeSizeKb: maxEnvelope / 1024,
+        maxTimeoutMs: maxOpMs,
+        allowUnencrypted: options.allowUnencrypted === true,
+        auth: { basic: schemes.includes('basic'), negotiate: schemes.includes('ntlm'), kerberos: false, certificate: false, credSSP: false, cbtHardeningLevel: cbt[0]!.toUpperCase() + cbt.slice(1) },
+        maxConcurrentOperationsPerUser: options.quotas?.maxCommandsPerShell ?? 1500,
+        maxShellsPerUser: options.quotas?.maxShellsPerUser ?? 30,
+        idleTimeoutMs: 7_200_000,
+      };
+    },
     cmdCommands: options.cmdCommands,
     maxOperationTimeoutMs: maxOpMs,
     maxEnvelopeBytes: maxEnvelope,
     maxReceiveBytes: options.maxReceiveBytes ?? 96 * 1024,
+    maxBufferedOutputBytes: options.maxBufferedOutputBytes,
     onEngineFailure: (shellId, reason) => log.push({ operation: 'engine', shellId, status: 500, reason }),
   });
 
@@ -142,20 +195,25 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   const maxBody = maxEnvelope * 2 + 64 * 1024;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      bytesIn += (c as Buffer).length;
-      if (size > maxBody) {
-        log.push({ operation: 'invalid', status: 413, reason: `request body over ${maxBody} bytes` });
-        res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body over ${maxBody} bytes`);
-        req.socket.destroySoon();
-        return;
-      }
-      chunks.push(c as Buffer);
+    const refusal = refuseBeforeProcessing(req, { bound: new URL(url).hostname, allowedHosts: options.allowedHosts ?? [] }, maxBody);
+    if (refusal) {
+      refused++;
+      log.push({ operation: 'refused', status: refusal.status, reason: refusal.reason });
+      res.writeHead(refusal.status, { 'content-type': 'text/plain', connection: 'close' }).end(refusal.reason);
+      req.socket.destroySoon();
+      return;
     }
-    const gated = gate.inbound(req, Buffer.concat(chunks));
+    const step = gate.inbound(req);
+    // Unauthenticated: the body is read and dropped, never kept.
+    const read = await readBody(req, maxBody, step.kind === 'read', (n) => (bytesIn += n));
+    if (read === undefined) {
+      log.push({ operation: 'invalid', status: 413, reason: `request body over ${maxBody} bytes` });
+      res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' }).end(`request body over ${maxBody} bytes`);
+      req.socket.destroySoon();
+      return;
+    }
+    const gated = step.kind === 'read' ? step.finish(read) : step;
+    const size = read.length;
     if (gated.kind === 'reply') {
       log.push({ operation: 'auth', status: gated.status, reason: gated.reason });
       res.writeHead(gated.status, gated.headers).end(gated.body);
@@ -169,6 +227,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     }
     const user = gated.user ?? '';
     const owner = user || userInfo().username;
+    const admin = gate.isAdmin(gated.user);
     const messageId = randomUUID();
     // Recorded as plain SOAP, after message encryption was removed.
     const requestText = gated.body.toString('utf8');
@@ -207,6 +266,10 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     let body: string;
     try {
       if (size > maxEnvelope) throw new Fault(FAULTS.maxEnvelopeSize);
+      // A shell is its owner's: another user gets Windows' AccessDenied, whatever the
+      // operation; an administrator may also Get and Delete it.
+      const target = op !== 'Create' && op !== 'Enumerate' && info.shellId ? table.find(info.shellId) : undefined;
+      if (target && target.owner !== owner && !(admin && (op === 'Delete' || op === 'Get'))) throw new Fault(ACCESS_DENIED_FAULT);
       let answer: string | Fault;
       switch (op) {
         case 'Identify':
@@ -219,7 +282,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = envelope(ACTION.CommandResponse, info.messageId, ops.command(env, info), messageId);
           break;
         case 'Send':
-          answer = envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId);
+          answer = (await ops.roomToSend(env, info, req)) ? envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId) : new Fault(FAULTS.timedOut);
           break;
         case 'Receive': {
           const r = await ops.receive(env, info, req);
@@ -242,7 +305,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = envelope(ACTION.ConnectResponse, info.messageId, await ops.connect(env, info), messageId);
           break;
         case 'Enumerate':
-          answer = envelope(ACTION.EnumerateResponse, info.messageId, ops.enumerate(env, info), messageId);
+          answer = envelope(ACTION.EnumerateResponse, info.messageId, ops.enumerate(env, info, (s) => admin || s.owner === owner), messageId);
           break;
         case 'Get':
           answer = envelope(ACTION.GetResponse, info.messageId, ops.get(info), messageId);
@@ -282,8 +345,16 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(String((e as Error)?.message ?? e));
     });
   };
-  const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+  // Slow clients are cut by Node's own checks, run often enough for short timeouts.
+  const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const requestTimeout = Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout);
+  const httpOptions = { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))) };
+  const server = options.tls
+    ? createHttpsServer({ ...httpOptions, cert: options.tls.cert, key: options.tls.key }, listener)
+    : createServer(httpOptions, listener);
   server.keepAliveTimeout = 120_000;
+  server.maxConnections = options.maxConnections ?? Math.min(4096, Math.max(256, Math.floor(totalmem() / 16 / maxBody)));
+  server.on('drop', () => connectionsDropped++);
   const listening = await listenForWsman(server, { port: options.port, host: options.host, secure: options.tls !== undefined });
   url = listening.url;
   return {
@@ -304,6 +375,15 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       },
       get bytesOut() {
         return bytesOut;
+      },
+      get refused() {
+        return refused;
+      },
+      get connectionsDropped() {
+        return connectionsDropped;
+      },
+      get bufferedOutputBytes() {
+        return table.bufferedOutputBytes();
       },
     },
     log,

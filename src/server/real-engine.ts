@@ -36,6 +36,11 @@ export interface PowerShellEngine {
   onFailure?: (reason: string) => void;
   /** The client released the command (Signal terminate). */
   release?(pipelineId: string): void;
+  /** Stop producing output until resume() (an outbox of the shell is full); engines that cannot pause leave these out. */
+  pause?(): void;
+  resume?(): void;
+  /** Bytes written to the engine that it has not read yet. */
+  inputBacklog?(): number;
   close(): void;
 }
 
@@ -131,6 +136,19 @@ export class RealEngine implements PowerShellEngine {
 
   release(pipelineId: string): void {
     this.#closePipeline(pipelineId);
+  }
+
+  // Backpressure: stop reading the engine's stdout; its writes then block once the pipe is full.
+  pause(): void {
+    this.#conn.input.pause();
+  }
+
+  resume(): void {
+    if (!this.#closed) this.#conn.input.resume();
+  }
+
+  inputBacklog(): number {
+    return this.#conn.output.writableLength;
   }
 
   close(): void {

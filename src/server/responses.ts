@@ -42,7 +42,7 @@ export interface ShellDescription {
 export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): string {
   const ps = kind === 'powershell';
   return (
-    `<rsp:Shell xmlns:rsp="${NS.shell}"><rsp:ShellId>${s.shellId}</rsp:ShellId>` +
+    `<rsp:Shell xmlns:rsp="${NS.shell}"><rsp:ShellId>${text(s.shellId)}</rsp:ShellId>` +
     (s.name ? `<rsp:Name>${text(s.name)}</rsp:Name>` : '') +
     `<rsp:ResourceUri>${text(s.resourceUri)}</rsp:ResourceUri><rsp:Owner>${text(s.owner)}</rsp:Owner>` +
     `<rsp:ClientIP>${text(s.clientIP)}</rsp:ClientIP>` +
@@ -72,12 +72,12 @@ export function shellXml(s: ShellDescription, kind: 'powershell' | 'cmd'): strin
 export function createResponseBody(endpointUrl: string, s: ShellDescription, kind: 'powershell' | 'cmd'): string {
   return (
     `<x:ResourceCreated><a:Address>${text(endpointUrl)}</a:Address><a:ReferenceParameters>` +
-    `<w:ResourceURI>${text(s.resourceUri)}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${s.shellId}</w:Selector></w:SelectorSet>` +
+    `<w:ResourceURI>${text(s.resourceUri)}</w:ResourceURI><w:SelectorSet><w:Selector Name="ShellId">${text(s.shellId)}</w:Selector></w:SelectorSet>` +
     `</a:ReferenceParameters></x:ResourceCreated>${shellXml(s, kind)}`
   );
 }
 export function commandResponseBody(commandId: string): string {
-  return `<rsp:CommandResponse><rsp:CommandId>${commandId}</rsp:CommandId></rsp:CommandResponse>`;
+  return `<rsp:CommandResponse><rsp:CommandId>${text(commandId)}</rsp:CommandId></rsp:CommandResponse>`;
 }
 
 export interface OutStream {
@@ -90,10 +90,10 @@ export interface OutStream {
 export function receiveResponseBody(streams: readonly OutStream[], state?: { commandId: string; state: 'Done' | 'Running'; exitCode?: number }): string {
   let s = '<rsp:ReceiveResponse>';
   for (const st of streams) {
-    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${st.commandId}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
+    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
   }
   if (state) {
-    s += `<rsp:CommandState CommandId="${state.commandId}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
+    s += `<rsp:CommandState CommandId="${attr(state.commandId)}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
     if (state.exitCode !== undefined) s += `<rsp:ExitCode>${state.exitCode}</rsp:ExitCode>`;
     s += '</rsp:CommandState>';
   }
@@ -145,6 +145,32 @@ export const FAULTS = {
     wsmanCode: 2150858824,
   },
 } satisfies Record<string, FaultSpec>;
+
+/**
+ * Another user's shell (ERROR_ACCESS_DENIED, 5), as Windows answers a user who
+ * addresses a shell they do not own. Modelled on Windows' message for code 5:
+ * no recording has it.
+ */
+export const ACCESS_DENIED_FAULT: FaultSpec = {
+  code: 'Sender',
+  subcode: 'w:AccessDenied',
+  reason: 'Access is denied. ',
+  wsmanCode: 5,
+};
+
+/**
+ * A Create or Command with a client-chosen ShellId or CommandId already in use:
+ * DSP0226's wsman:AlreadyExists, with ERROR_ALREADY_EXISTS (183). Modelled on
+ * the standard's fault (no recording has it); the existing shell is untouched.
+ */
+export function alreadyExistsFault(what: 'ShellId' | 'CommandId'): FaultSpec {
+  return {
+    code: 'Sender',
+    subcode: 'w:AlreadyExists',
+    reason: `The WS-Management service cannot create the resource because it already exists: the ${what} is in use. `,
+    wsmanCode: 183,
+  };
+}
 
 /**
  * Connect to a shell another client holds (ERROR_WSMAN_INUSE_CANNOT_RECONNECT,
@@ -200,11 +226,33 @@ export function quotaFault(kind: 'shells' | 'operations', max: number): FaultSpe
       };
 }
 
-/** WS-Transfer Get of `…/wsman/1/config` (what pypsrp reads MaxEnvelopeSizekb from), trimmed to what clients read. */
-export function configBody(maxEnvelopeSizeKb: number, maxTimeoutMs: number): string {
+/** What the endpoint reports of itself in its WSMan configuration (winrm get winrm/config). */
+export interface ServiceConfigSettings {
+  readonly maxEnvelopeSizeKb: number;
+  readonly maxTimeoutMs: number;
+  readonly allowUnencrypted: boolean;
+  readonly auth: { readonly basic: boolean; readonly negotiate: boolean; readonly kerberos: boolean; readonly certificate: boolean; readonly credSSP: boolean; readonly cbtHardeningLevel: string };
+  readonly maxConcurrentOperationsPerUser: number;
+  readonly maxShellsPerUser: number;
+  /** Winrs IdleTimeout, ms. */
+  readonly idleTimeoutMs: number;
+}
+
+/**
+ * WS-Transfer Get of `…/wsman/1/config`, in the shape of the recorded Windows
+ * answers (pypsrp test_wsman_update_envelope_size_*.yml) with the endpoint's own
+ * settings; Client and the listener details, which no client reads, are left out.
+ */
+export function configBody(c: ServiceConfigSettings): string {
   const cfg = 'http://schemas.microsoft.com/wbem/wsman/1/config';
+  const e = (name: string, v: string | number | boolean) => `<cfg:${name}>${v}</cfg:${name}>`;
+  const a = c.auth;
   return (
-    `<cfg:Config xmlns:cfg="${cfg}"><cfg:MaxEnvelopeSizekb>${maxEnvelopeSizeKb}</cfg:MaxEnvelopeSizekb><cfg:MaxTimeoutms>${maxTimeoutMs}</cfg:MaxTimeoutms>` +
-    `<cfg:MaxBatchItems>32000</cfg:MaxBatchItems><cfg:MaxProviderRequests>4294967295</cfg:MaxProviderRequests></cfg:Config>`
+    `<cfg:Config xmlns:cfg="${cfg}">${e('MaxEnvelopeSizekb', c.maxEnvelopeSizeKb)}${e('MaxTimeoutms', c.maxTimeoutMs)}${e('MaxBatchItems', 32000)}${e('MaxProviderRequests', 4294967295)}` +
+    `<cfg:Service>${e('MaxConcurrentOperations', 4294967295)}${e('MaxConcurrentOperationsPerUser', c.maxConcurrentOperationsPerUser)}${e('EnumerationTimeoutms', 240000)}${e('MaxConnections', 300)}` +
+    `${e('MaxPacketRetrievalTimeSeconds', 120)}${e('AllowUnencrypted', c.allowUnencrypted)}` +
+    `<cfg:Auth>${e('Basic', a.basic)}${e('Kerberos', a.kerberos)}${e('Negotiate', a.negotiate)}${e('Certificate', a.certificate)}${e('CredSSP', a.credSSP)}${e('CbtHardeningLevel', a.cbtHardeningLevel)}</cfg:Auth>` +
+    `</cfg:Service><cfg:Winrs>${e('AllowRemoteShellAccess', true)}${e('IdleTimeout', c.idleTimeoutMs)}${e('MaxConcurrentUsers', 2147483647)}${e('MaxShellRunTime', 2147483647)}` +
+    `${e('MaxProcessesPerShell', 2147483647)}${e('MaxMemoryPerShellMB', 2147483647)}${e('MaxShellsPerUser', c.maxShellsPerUser)}</cfg:Winrs></cfg:Config>`
   );
 }

@@ -9,7 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { attribute, childElement, childElements, textContent } from '../util/xml.js';
+import { attribute, childElement, childElements, escapeXmlText, textContent } from '../util/xml.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
 import { parseDuration } from '../wsman/envelope.js';
 import type { ParsedEnvelope } from '../wsman/response.js';
@@ -17,8 +17,9 @@ import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.j
 import { UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
 import type { RequestInfo } from './recording.js';
-import { FAULTS, IN_USE_FAULT, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream } from './responses.js';
-import { newOutbox, runHandler, runProcess, wake, type CmdHandler, type CommandState } from './commands.js';
+import { FAULTS, IN_USE_FAULT, alreadyExistsFault, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream, type ServiceConfigSettings } from './responses.js';
+import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, takeOut, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 
 export interface ShellOperationsOptions {
@@ -28,6 +29,13 @@ export interface ShellOperationsOptions {
   readonly handler: ScriptHandler;
   /** Command line of a PSRP server over OutOfProc: PowerShell shells run there instead. */
   readonly realEngine?: string | readonly string[] | undefined;
+  /**
+   * Session configurations besides the default one, by name (case-insensitive):
+   * each the command line of its PSRP server. When given, other names are not found.
+   */
+  readonly configurations?: Readonly<Record<string, string | readonly string[]>> | undefined;
+  /** The settings the WSMan config resource reports (Get of `…/wsman/1/config`). */
+  readonly serviceConfig: () => ServiceConfigSettings;
   /** WinRS commands by name, run instead of the local shell. */
   readonly cmdCommands?: Readonly<Record<string, CmdHandler>> | undefined;
   /** Longest a Receive is held, whatever its OperationTimeout. */
@@ -36,6 +44,8 @@ export interface ShellOperationsOptions {
   readonly maxEnvelopeBytes: number;
   /** Largest raw output bytes in one ReceiveResponse. */
   readonly maxReceiveBytes: number;
+  /** Output held per command (and per shell's own stream) before its producer is paused. */
+  readonly maxBufferedOutputBytes?: number | undefined;
   /** A shell's engine failed; the shell is dropped right after. */
   readonly onEngineFailure: (shellId: string, reason: string) => void;
 }
@@ -46,6 +56,15 @@ export class ShellOperations {
     readonly options: ShellOperationsOptions,
   ) {}
 
+  /** The engine of a configuration; a name the endpoint does not serve is not found, as on Windows. */
+  #engineFor(name: string): string | readonly string[] | undefined {
+    const extra = this.options.configurations;
+    if (!extra || name.toLowerCase() === 'microsoft.powershell') return this.options.realEngine;
+    const key = Object.keys(extra).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (key === undefined) throw new Fault(CONFIGURATION_NOT_FOUND_FAULT(name));
+    return extra[key];
+  }
+
   create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
     const { table, options } = this;
     table.admitShell(user);
@@ -53,9 +72,11 @@ export class ShellOperations {
     if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
     const isPs = info.resourceUri.startsWith(POWERSHELL_RESOURCE_PREFIX);
     if (!isPs && info.resourceUri.toLowerCase() !== RESOURCE.cmdShell.toLowerCase()) throw new Fault(FAULTS.actionNotSupported);
-    const id = (attribute(shellEl, 'ShellId') ?? randomUUID()).toUpperCase();
+    const realEngine = isPs ? this.#engineFor(info.resourceUri.slice(POWERSHELL_RESOURCE_PREFIX.length)) : undefined;
+    const id = clientId(attribute(shellEl, 'ShellId'), 'ShellId');
+    if (table.has(id)) throw new Fault(alreadyExistsFault('ShellId'));
     const idle = childElement(shellEl, NS.shell, 'IdleTimeOut');
-    const vars: Record<string, string> = {};
+    const vars: Record<string, string> = Object.create(null) as Record<string, string>;
     const envEl = childElement(shellEl, NS.shell, 'Environment');
     for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
     const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
@@ -69,9 +90,9 @@ export class ShellOperations {
       created: Date.now(),
       lastActivity: Date.now(),
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
-      poolOut: newOutbox(),
+      poolOut: newOutbox(options.maxBufferedOutputBytes),
       commands: new Map(),
-      ...(isPs ? { engine: options.realEngine ? new RealEngine(options.realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
+      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,
@@ -83,11 +104,11 @@ export class ShellOperations {
     };
     if (shell.engine) {
       const engine = shell.engine;
+      engineFlow(shell, shell.poolOut);
       engine.onPayload = (p) => {
         const target = p.pipelineId ? shell.commands.get(p.pipelineId.toUpperCase())?.out : shell.poolOut;
         if (!target) return;
-        target.chunks.push({ name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
-        wake(target);
+        pushOut(target, { name: 'stdout', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data });
       };
       engine.onFailure = (reason) => {
         options.onEngineFailure(shell.id, reason);
@@ -110,9 +131,11 @@ export class ShellOperations {
     const shell = this.table.shellOf(info);
     const cl = childElement(env.body, NS.shell, 'CommandLine');
     if (!cl) throw new Fault(FAULTS.invalidParameter);
+    const id = clientId(attribute(cl, 'CommandId'), 'CommandId');
+    if (shell.commands.has(id)) throw new Fault(alreadyExistsFault('CommandId'));
     this.table.admitCommand(shell);
-    const id = (attribute(cl, 'CommandId') ?? randomUUID()).toUpperCase();
-    const cmd: CommandState = { id, out: newOutbox() };
+    const cmd: CommandState = { id, out: newOutbox(this.options.maxBufferedOutputBytes) };
+    if (shell.engine) engineFlow(shell, cmd.out);
     shell.commands.set(id, cmd);
     const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
     if (shell.engine) {
@@ -150,6 +173,33 @@ export class ShellOperations {
     return '<rsp:SendResponse/>';
   }
 
+  /**
+   * Holds a Send while what it feeds is backed up: the command's output is at its
+   * limit (nobody receives) or its input is not being read (the child or the engine
+   * is itself paused), so that input cannot pile up without bound either. True once
+   * there is room; false when the Send's OperationTimeout passed first.
+   */
+  async roomToSend(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<boolean> {
+    const shell = this.table.shellOf(info);
+    const limit = this.options.maxBufferedOutputBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES;
+    const sendEl = childElement(env.body, NS.shell, 'Send');
+    const cids = (sendEl ? childElements(sendEl, NS.shell, 'Stream') : []).map((st) => attribute(st, 'CommandId')?.toUpperCase());
+    const backed = () =>
+      cids.some((cid) => {
+        const c = cid ? shell.commands.get(cid) : undefined;
+        const out = c?.out ?? shell.poolOut;
+        const input = shell.engine ? (shell.engine.inputBacklog?.() ?? 0) : (c?.child?.stdin?.writableLength ?? 0);
+        return out.bytes >= out.limit || input >= limit;
+      });
+    const opEl = env.header && childElement(env.header, NS.wsman, 'OperationTimeout');
+    const until = Date.now() + Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, this.options.maxOperationTimeoutMs);
+    while (backed()) {
+      if (Date.now() >= until || req.socket.destroyed || !this.table.has(shell.id)) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return true;
+  }
+
   async receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
     const { table, options } = this;
     const shell = table.shellOf(info);
@@ -183,7 +233,7 @@ export class ShellOperations {
     const taken: OutStream[] = [];
     let bytes = 0;
     while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= options.maxReceiveBytes)) {
-      const c = out.chunks.shift()!;
+      const c = takeOut(out);
       taken.push(c);
       bytes += c.data.length;
     }
@@ -211,6 +261,7 @@ export class ShellOperations {
       else {
         shell.engine.release?.(cmd.id.toLowerCase());
         shell.commands.delete(cmd.id);
+        clearOut(cmd.out); // a full outbox of a released command no longer holds the engine
       }
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
@@ -261,7 +312,7 @@ export class ShellOperations {
     if (!cx) throw new Fault(FAULTS.invalidParameter);
     if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
     const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
-    shell.poolOut.chunks.length = 0; // what was queued belonged to the previous client
+    clearOut(shell.poolOut); // what was queued belonged to the previous client
     let answer: Buffer;
     if (shell.engine instanceof RealEngine) {
       const reply = await shell.engine.connect(connectXml).catch((e: unknown) => {
@@ -272,29 +323,31 @@ export class ShellOperations {
       answer = Buffer.from(reply);
     } else {
       shell.engine.receive(connectXml);
-      answer = Buffer.concat(shell.poolOut.chunks.splice(0).map((c) => Buffer.from(c.data)));
+      answer = Buffer.concat(clearOut(shell.poolOut).map((c) => Buffer.from(c.data)));
     }
     shell.state = 'Connected';
     delete shell.disconnectedAt;
     return (
-      `<rsp:ConnectResponse><rsp:InputStreams>${shell.inputStreams}</rsp:InputStreams><rsp:OutputStreams>${shell.outputStreams}</rsp:OutputStreams>` +
+      `<rsp:ConnectResponse><rsp:InputStreams>${escapeXmlText(shell.inputStreams)}</rsp:InputStreams><rsp:OutputStreams>${escapeXmlText(shell.outputStreams)}</rsp:OutputStreams>` +
       `<connectResponseXml xmlns="${NS.powershell}">${answer.toString('base64')}</connectResponseXml></rsp:ConnectResponse>`
     );
   }
 
   // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
-  enumerate(env: ParsedEnvelope, info: RequestInfo): string {
+  // `visible` says which shells the user may see (their own; an administrator's, all).
+  enumerate(env: ParsedEnvelope, info: RequestInfo, visible: (s: Shell) => boolean = () => true): string {
     let items = '';
     if (info.resourceUri === RESOURCE.shell) {
-      for (const s of this.table.all()) items += shellXml(this.table.describe(s, true), s.kind);
+      for (const s of [...this.table.all()].filter(visible)) items += shellXml(this.table.describe(s, true), s.kind);
     } else if (info.resourceUri === RESOURCE.shellCommand) {
       const en = childElement(env.body, NS.enumeration, 'Enumerate');
       const filter = en && childElement(en, NS.wsman, 'Filter');
       const set = filter && childElement(filter, NS.wsman, 'SelectorSet');
       const sel = set && childElements(set, NS.wsman, 'Selector').find((x) => attribute(x, 'Name') === 'ShellId');
-      const shell = sel ? this.table.find(textContent(sel).trim()) : undefined;
+      const found = sel ? this.table.find(textContent(sel).trim()) : undefined;
+      const shell = found && visible(found) ? found : undefined;
       for (const c of shell ? shell.commands.values() : []) {
-        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${c.id}</rsp:CommandId></rsp:Command>`;
+        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${escapeXmlText(c.id)}</rsp:CommandId></rsp:Command>`;
       }
     } else throw new Fault(FAULTS.actionNotSupported);
     // Windows leaves out Items when there are none.
@@ -303,7 +356,7 @@ export class ShellOperations {
 
   // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
   get(info: RequestInfo): string {
-    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.maxEnvelopeBytes / 1024, this.options.maxOperationTimeoutMs);
+    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.serviceConfig());
     if (info.shellId) {
       const s = this.table.shellOf(info);
       return shellXml(this.table.describe(s, true), s.kind);
@@ -315,4 +368,24 @@ export class ShellOperations {
     this.table.drop(this.table.shellOf(info));
     return '';
   }
+}
+
+// One engine feeds all of a shell's outboxes: it is paused while any is full.
+function engineFlow(shell: Shell, out: Outbox): void {
+  const engine = shell.engine!;
+  out.onFull = () => engine.pause?.();
+  out.onRoom = () => {
+    const full = (o: Outbox) => o.bytes >= o.limit;
+    if (!full(shell.poolOut) && ![...shell.commands.values()].some((c) => full(c.out))) engine.resume?.();
+  };
+}
+
+// Ids a client may choose (PSRP's runspace pool and pipeline ids, pypsrp's
+// CommandId): GUIDs only, so that nothing else is ever stored or echoed.
+const GUID = /^\{?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\}?$/;
+function clientId(given: string | undefined, what: 'ShellId' | 'CommandId'): string {
+  if (given === undefined) return randomUUID().toUpperCase();
+  const m = GUID.exec(given.trim());
+  if (!m) throw new Fault({ ...FAULTS.invalidParameter, reason: `The parameter is incorrect. The ${what} must be a GUID. ` });
+  return m[1]!.toUpperCase();
 }

@@ -136,6 +136,16 @@ export class ShellTable {
     };
   }
 
+  /** Output bytes held for clients, over every shell and command. */
+  bufferedOutputBytes(): number {
+    let n = 0;
+    for (const s of this.#shells.values()) {
+      n += s.poolOut.bytes;
+      for (const c of s.commands.values()) n += c.out.bytes;
+    }
+    return n;
+  }
+
   /** Removes a shell: its engine and commands are stopped, its held Receives answered. */
   drop(s: Shell): void {
     this.#shells.delete(s.id);

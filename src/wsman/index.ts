@@ -5,3 +5,4 @@ export * from './fault.js';
 export * from './response.js';
 export * from './envelope-size.js';
 export * from './decode.js';
+export * from './config.js';

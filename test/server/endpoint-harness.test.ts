@@ -24,7 +24,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('quotas', () => {
   test('MaxShellsPerUser: the next Create is a QuotaLimit fault naming the limit; other users are not affected', async () => {
-    ep = await startEndpoint({ users: { alice: 'pw', bob: 'pw' }, quotas: { maxShellsPerUser: 2 } });
+    ep = await startEndpoint({ users: { alice: 'pw', bob: 'pw' }, quotas: { maxShellsPerUser: 2 }, allowUnencrypted: true });
     const a1 = await openShell(ep.url, as('alice'));
     const a2 = await openShell(ep.url, as('alice'));
     const err = await openShell(ep.url, as('alice')).catch((e: unknown) => e);
@@ -168,7 +168,7 @@ describe('https and recording', () => {
   test('--record writes every exchange, scrubbed, and the recording replays to the same answers', async () => {
     const file = join(tmpdir(), `psremote-rec-${process.pid}.jsonl`);
     try {
-      ep = await startEndpoint({ recordPath: file, users: { alice: 'pw' } });
+      ep = await startEndpoint({ recordPath: file, users: { alice: 'pw' }, allowUnencrypted: true });
       const r1 = await runCommand(ep.url, 'echo', ['recorded'], as('alice'));
       await ep.close();
       ep = undefined;

@@ -1,6 +1,11 @@
 // `psremote serve`: a local WinRM endpoint on loopback (WinRS shells run
 // through the local shell, PowerShell on the scripted engine), or the replay of
 // a recording with `--replay FILE`.
+//
+// Safe by default: Basic over http (the password in clear) needs
+// --allow-unencrypted, as WinRM's AllowUnencrypted; serving with no --users, on
+// an address that is not loopback, or unencrypted prints a warning naming the
+// risk (on stderr, so scripts reading the URL from stdout are not disturbed).
 
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
@@ -8,7 +13,11 @@ import { loadRecording } from '../../server/recording.js';
 import { startReplayServer } from '../../server/replay.js';
 import { startEndpoint, type EndpointOptions } from '../../server/endpoint.js';
 import type { EndpointAuthScheme, EndpointUser } from '../../server/auth-gate.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { splitCommandLine } from '../../transport/outofproc/connection.js';
 import type { CliIO } from '../main.js';
 
 interface ServeFlags {
@@ -22,11 +31,16 @@ interface ServeFlags {
   tlsKey?: string;
   cbt: string;
   record?: string;
+  configuration?: string[];
   idleDisconnect: string;
   maxShellsPerUser: string;
   maxCommandsPerShell: string;
   engine: string;
   engineCommand?: string;
+  allowUnencrypted?: boolean;
+  allowedHost: string[];
+  maxConnections?: string;
+  maxOutputBuffer: string;
 }
 
 /** `--https CERT,KEY` or `--tls-cert CERT --tls-key KEY`: the PEM files, read. */
@@ -58,7 +72,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--replay <file>', 'answer requests from a recording (pypsrp YAML, WinRMSharp YAML, winrm4j XML, psremote JSON Lines)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
-    .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line (default: no authentication)')
+    .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
     .option('--auth <schemes>', 'schemes offered to --users: basic, ntlm, or basic,ntlm (default basic)', 'basic')
     .option('--https <cert,key>', 'serve https with this PEM certificate and key (two files, comma-separated)')
     .option('--tls-cert <file>', 'serve https with this certificate (PEM); same as the first file of --https')
@@ -66,7 +80,12 @@ export function register(program: Command, io: CliIO): void {
     .option('--cbt <level>', 'NTLM channel binding over https, as CbtHardeningLevel: none, relaxed (default) or strict', 'relaxed')
     .option('--engine <engine>', 'PowerShell shells run on: scripted (psremote\'s own, script handlers) or real (a PSRP server process per shell)', 'scripted')
     .option('--engine-command <cmd>', 'with --engine real: the PSRP server command line speaking OutOfProc on stdio', 'pwsh -s -NoLogo -NoProfile')
-    .option('--record <file>', 'append every exchange to FILE in psremote\'s recording format (credentials scrubbed)')
+    .option('--configuration <name=file...>', 'with --engine real on pwsh: serve session configuration NAME from a .pssc file (pwsh -ConfigurationFile: LanguageMode, VisibleCmdlets, … as JEA applies them); repeatable')
+    .option('--record <file>', 'write every exchange to FILE in psremote\'s recording format (credentials scrubbed; mode 0600, a symlink is refused)')
+    .option('--allow-unencrypted', 'over http, accept Basic (passwords in clear) and unsealed NTLM traffic (WinRM\'s AllowUnencrypted)')
+    .option('--allowed-host <name>', 'another Host name clients may use (repeatable; the address served and, on loopback, localhost are always accepted)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--max-connections <n>', 'connections held at once (default: sized to 1/16 of memory, 256 to 4096)')
+    .option('--max-output-buffer <bytes>', 'output held per command before it is paused until a client receives', String(4 * 1024 * 1024))
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
     .option('--max-commands-per-shell <n>', 'commands one shell may run (MaxConcurrentOperationsPerUser)', '1500')
@@ -85,9 +104,24 @@ export function register(program: Command, io: CliIO): void {
         };
         const tls = tlsFiles(opts);
         if (opts.engine !== 'scripted' && opts.engine !== 'real') throw new UsageError(`unknown --engine ${opts.engine}: scripted or real`);
+        const configurations: Record<string, string[]> = {};
+        for (const c of opts.configuration ?? []) {
+          const eq = c.indexOf('=');
+          if (eq <= 0 || eq === c.length - 1) throw new UsageError(`invalid --configuration ${c}: expected NAME=FILE.pssc`);
+          if (opts.engine !== 'real') throw new UsageError('--configuration needs --engine real (the configuration runs on PowerShell\'s own engine)');
+          const file = resolve(c.slice(eq + 1));
+          if (!existsSync(file)) throw new UsageError(`--configuration ${c.slice(0, eq)}: no file ${file}`);
+          configurations[c.slice(0, eq)] = [...splitCommandLine(opts.engineCommand ?? 'pwsh -s -NoLogo -NoProfile'), '-ConfigurationFile', file];
+        }
+        const warnings = risks(opts, users !== undefined, auth, tls !== undefined);
         const o: EndpointOptions = {
+          ...(Object.keys(configurations).length > 0 ? { configurations } : {}),
           port,
           host: opts.host,
+          ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
+          ...(opts.allowedHost.length ? { allowedHosts: opts.allowedHost } : {}),
+          ...(opts.maxConnections !== undefined ? { maxConnections: count('max-connections', opts.maxConnections, 1) } : {}),
+          maxBufferedOutputBytes: count('max-output-buffer', opts.maxOutputBuffer, 1024),
           ...(users ? { users, auth: auth as EndpointAuthScheme[] } : {}),
           ...(tls ? { tls } : {}),
           channelBindingPolicy: opts.cbt as 'none' | 'relaxed' | 'strict',
@@ -99,10 +133,12 @@ export function register(program: Command, io: CliIO): void {
             maxCommandsPerShell: count('max-commands-per-shell', opts.maxCommandsPerShell, 1),
           },
         };
+        // Before listening: the warning stands even if the address cannot be served.
+        for (const w of warnings) io.stderr.write(`warning: ${w}\n`);
         const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
         io.stdout.write(
-          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'}${Object.keys(configurations).length ? `; configurations ${['Microsoft.PowerShell', ...Object.keys(configurations)].join(', ')}` : ''} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
         );
         await untilSignal();
         await ep.close();
@@ -137,16 +173,40 @@ function untilSignal(): Promise<void> {
   });
 }
 
+const isLoopback = (h: string) => {
+  const bare = h.startsWith('[') ? h.slice(1, -1) : h;
+  return bare === 'localhost' || bare === '::1' || (isIP(bare) === 4 && bare.startsWith('127.'));
+};
+
+/** What is unsafe about this configuration: refused outright, or warned about. */
+function risks(opts: ServeFlags, hasUsers: boolean, auth: string[], secure: boolean): string[] {
+  const w: string[] = [];
+  const basicInClear = hasUsers && auth.includes('basic') && !secure;
+  if (basicInClear && !opts.allowUnencrypted && !auth.includes('ntlm')) {
+    throw new UsageError('--auth basic over http would send passwords in clear: serve --https CERT,KEY, use --auth ntlm, or accept the risk with --allow-unencrypted');
+  }
+  if (basicInClear && !opts.allowUnencrypted) w.push('Basic is refused over http without --allow-unencrypted (passwords would cross in clear); only NTLM is accepted');
+  if (!hasUsers) w.push(`no --users: anyone who can reach this endpoint runs commands as ${userInfo().username}, and every client sees and uses every shell`);
+  if (!isLoopback(opts.host)) {
+    w.push(`--host ${opts.host} is not a loopback address: the endpoint is reachable from the network${secure ? '' : ', and its traffic is not protected by TLS'}`);
+  }
+  if (opts.allowUnencrypted && !secure) w.push('--allow-unencrypted: Basic passwords and unsealed SOAP may cross the network in clear');
+  return w;
+}
+
 function readUsers(file: string): Record<string, EndpointUser> {
   const users: Record<string, EndpointUser> = {};
   for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
-    const l = line.trim();
+    let l = line.trim();
     if (!l || l.startsWith('#')) continue;
+    const admin = /^\[admin\]\s+/i.exec(l);
+    if (admin) l = l.slice(admin[0].length);
     const c = l.indexOf(':');
-    if (c <= 0) throw new UsageError(`${file} line ${i + 1}: expected name:password`);
+    if (c <= 0) throw new UsageError(`${file} line ${i + 1}: expected name:password or [admin] name:password`);
     const secret = l.slice(c + 1);
     const nt = /^\$NT\$([0-9a-fA-F]{32})$/.exec(secret);
-    users[l.slice(0, c)] = nt ? { ntHash: nt[1]! } : secret;
+    const flag = admin ? { admin: true } : {};
+    users[l.slice(0, c)] = nt ? { ntHash: nt[1]!, ...flag } : admin ? { password: secret, admin: true } : secret;
   }
   return users;
 }

@@ -1,0 +1,76 @@
+// `psremote check TARGET`: what a host's WinRM and PowerShell remoting really
+// offer, with the evidence and the fix for each finding, and `--expect FILE`
+// to assert it in CI (docs/check.md). Exit 0 when nothing failed (warnings
+// allowed) and every expectation holds, 1 otherwise.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { checkHost } from '../../session/check/check-host.js';
+import { compareExpectations, configurationsIn, formatExpectations, junitReport, parseExpectations } from '../../session/check/expect.js';
+import { formatReport } from '../../session/check/report.js';
+import { promptPassword } from '../connection-flags.js';
+import type { CliIO } from '../main.js';
+
+interface CheckFlags {
+  user?: string;
+  passwordEnv?: string;
+  ca?: string;
+  servername?: string;
+  configuration?: string[];
+  json?: boolean;
+  expect?: string;
+  junit?: string;
+  timeout: string;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export function register(program: Command, io: CliIO): void {
+  program
+    .command('check')
+    .description("report what a host's WinRM and PowerShell remoting offer (reachability, certificate, auth schemes, limits, configurations) and assert it with --expect")
+    .argument('<target>', 'host, host:port or http(s)://host:port/wsman')
+    .option('-u, --user <name>', 'user to authenticate as (checks schemes, limits and configurations)')
+    .option('--password-env <var>', 'environment variable holding the password (otherwise you are prompted)')
+    .option('--ca <file>', 'CA certificate (PEM) the server certificate should chain to')
+    .option('--servername <name>', 'name to check the server certificate against')
+    .option('--configuration <name...>', 'session configurations to open (default Microsoft.PowerShell, plus those in --expect)')
+    .option('--expect <file>', 'YAML or JSON assertions; exit 1 with the differences when one does not hold')
+    .option('--junit <file>', 'also write the results as JUnit XML')
+    .option('--timeout <seconds>', 'timeout of each probe', '10')
+    .option('--json', 'print the report (and the expectation results) as JSON')
+    .addHelpText('after', '\nExamples:\n  psremote check server.example.com:5986 --ssl\n  psremote check https://server:5986/wsman -u admin --password-env PW --expect winrm-policy.yml --junit check.xml\n')
+    .action(async (target: string, f: CheckFlags) => {
+      const expectations = f.expect ? parseExpectations(readText(f.expect, '--expect file'), f.expect) : undefined;
+      const timeout = Number(f.timeout);
+      if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout takes seconds, not '${f.timeout}'`);
+      let credential: { username: string; password: string } | undefined;
+      if (f.user) {
+        const password = f.passwordEnv ? process.env[f.passwordEnv] : await promptPassword(`password for ${f.user}: `, io);
+        if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
+        credential = { username: f.user, password };
+      }
+      const configurations = [...new Set([...(f.configuration ?? (expectations && configurationsIn(expectations).length > 0 ? [] : ['Microsoft.PowerShell'])), ...(expectations ? configurationsIn(expectations) : [])])];
+      const report = await checkHost(target, {
+        ...(credential ? { credential } : {}),
+        tls: { ...(f.ca ? { ca: readText(f.ca, '--ca file') } : {}), ...(f.servername ? { servername: f.servername } : {}) },
+        configurations,
+        timeoutMs: timeout * 1000,
+      });
+      const results = expectations ? compareExpectations(expectations, report.facts) : [];
+      if (f.json) io.stdout.write(`${JSON.stringify({ ...report, ...(expectations ? { expectations: results } : {}) }, null, 2)}\n`);
+      else {
+        io.stdout.write(formatReport(report));
+        if (expectations) io.stdout.write(formatExpectations(results));
+      }
+      if (f.junit) writeFileSync(f.junit, junitReport(report, results));
+      process.exitCode = report.status === 'fail' || results.some((r) => !r.ok) ? 1 : 0;
+    });
+}
