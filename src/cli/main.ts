@@ -12,6 +12,7 @@ import * as invoke from './commands/invoke.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
+import { visibleText } from './terminal-text.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
@@ -62,8 +63,9 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${e.message} (${e.code})\n`);
-    else io.stderr.write(`psremote: ${(e as Error)?.message ?? String(e)}\n`);
+    // Messages quote what servers and files said: escape controls (terminal-text.ts).
+    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${visibleText(e.message)} (${e.code})\n`);
+    else io.stderr.write(`psremote: ${visibleText(String((e as Error)?.message ?? e))}\n`);
     if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
     return 1;
   }

@@ -206,7 +206,7 @@ export abstract class PoolCore {
       pendingMessages += q.fragmenter.pendingMessages;
       pendingBytes += q.fragmenter.pendingBytes;
     }
-    let receivedBytes = this.#defrag.partialBytes;
+    let receivedBytes = this.#defrag.bufferedBytes;
     for (let i = this.#inboxHead; i < this.#inbox.length; i++) receivedBytes += this.#inbox[i]!.byteLength;
     for (let i = this.#readyHead; i < this.#ready.length; i++) receivedBytes += this.#ready[i]!.data.byteLength;
     return {
