@@ -7,6 +7,10 @@ import { describe, expect, test } from 'vitest';
 import apReq from '../../../fuzz/targets/krb-ap-req.js';
 import kdcRep from '../../../fuzz/targets/krb-kdc-rep.js';
 import ticket from '../../../fuzz/targets/krb-ticket.js';
+import keytab, { seedKeytab } from '../../../fuzz/targets/krb-keytab.js';
+import ccache, { seedCcache } from '../../../fuzz/targets/krb-ccache.js';
+import { parseKeytab } from '../../../src/auth/kerberos/keytab.js';
+import { parseCcache, serializeCcache } from '../../../src/auth/kerberos/ccache.js';
 
 export interface FuzzTarget {
   name: string;
@@ -30,7 +34,7 @@ export function checkTarget(target: FuzzTarget, runs = 400): void {
   fc.assert(fc.property(fc.oneof(mutated(target.seeds()), fc.uint8Array({ maxLength: 300 })), (input) => target.run(input)), { numRuns: runs });
 }
 
-describe.each([ticket, kdcRep, apReq])('fuzz target $name', (target) => {
+describe.each([ticket, kdcRep, apReq, keytab, ccache])('fuzz target $name', (target) => {
   test('seeds parse; mutations and random bytes give only typed errors', () => checkTarget(target));
 });
 
@@ -45,4 +49,13 @@ test('the seeds are valid messages (so mutations start from deep inside the pars
   expect(m.decodeApReq(seeds.seedApReq()).ticket.realm).toBe('EXAMPLE.COM');
   expect(m.decodeKdcReq(seeds.seedAsReq()).body.etypes).toEqual([18, 17, 23]);
   expect(m.decodeAuthenticator(seeds.seedAuthenticator()).seqNumber).toBe(7);
+});
+
+test('the keytab and ccache seeds parse and round-trip', () => {
+  const kt = parseKeytab(seedKeytab());
+  expect(kt.entries.map((e) => [e.principal.components.join('/'), e.kvno, e.key.enctype])).toEqual([['HTTP/host.example.com', 3, 18], ['alice', 300, 23]]);
+  const cc = parseCcache(seedCcache());
+  expect(cc.kdcTimeOffset).toEqual({ seconds: -3, microseconds: 5 });
+  expect(cc.credentials[0]!.renewTill).toEqual(new Date(1.7e12 + 72e6));
+  expect(serializeCcache(cc)).toEqual(seedCcache());
 });
