@@ -44,6 +44,7 @@ export type ErrorCode =
   | 'PSR_KRB_KDC_UNREACHABLE'
   | 'PSR_KRB_CONFIG'
   | 'PSR_KRB_NO_CREDENTIALS'
+  | 'PSR_KRB_FILE_INVALID'
   // transport
   | 'PSR_TRANSPORT'
   | 'PSR_TRANSPORT_TLS'

@@ -1,0 +1,21 @@
+// Fuzz target: MIT keytab files (parseKeytab), from a file a user points psremote at.
+import { PsRemoteError } from '../../src/errors.js';
+import { parseKeytab, serializeKeytab } from '../../src/auth/kerberos/keytab.js';
+
+export const seedKeytab = (): Uint8Array =>
+  serializeKeytab([
+    { principal: { realm: 'EXAMPLE.COM', components: ['HTTP', 'host.example.com'] }, kvno: 3, key: { enctype: 18, value: new Uint8Array(32).fill(1) }, timestamp: new Date(1.7e12) },
+    { principal: { realm: 'EXAMPLE.COM', components: ['alice'] }, kvno: 300, key: { enctype: 23, value: new Uint8Array(16).fill(2) }, timestamp: new Date(1.7e12) },
+  ]);
+
+export default {
+  name: 'krb-keytab',
+  seeds: (): Uint8Array[] => [seedKeytab()],
+  run(input: Uint8Array): void {
+    try {
+      parseKeytab(input);
+    } catch (e) {
+      if (!(e instanceof PsRemoteError)) throw e;
+    }
+  },
+};
