@@ -62,6 +62,11 @@ export class KerberosSecurityContext implements MessageSealer {
     this.#recv = new ReplayWindow(BigInt(o.recvSeq >>> 0));
   }
 
+  /** RC4 pads one byte (RFC 4757 7.3), which the WinRM Length counts. */
+  get maxPadding(): number {
+    return this.rc4 ? 1 : 0;
+  }
+
   get rc4(): boolean {
     return this.key.enctype === 23;
   }

@@ -93,6 +93,18 @@ export function makeKrbCred(tgt: ForwardableTgt, key: KerberosKey, now: Date): U
   return encodeKrbCred([tgt.ticket], { etype: key.enctype, cipher: encrypt(key, KU_KRB_CRED_ENCPART, plain) });
 }
 
+/** The typed error of a KRB-ERROR token (an acceptor's refusal), or undefined for another token. */
+export function krbErrorOfToken(token: Uint8Array): AuthFailedError | undefined {
+  try {
+    const { tokId, message } = unframeToken(token, WHERE);
+    if (tokId !== TOK_KRB_ERROR) return undefined;
+    const e = decodeKrbErrorBrief(message, 'Kerberos KRB-ERROR token');
+    return new AuthFailedError('PSR_AUTH_REJECTED', `the server refused the Kerberos AP-REQ: ${krbErrorName(e.errorCode)}${e.eText ? ` (${e.eText})` : ''}`);
+  } catch {
+    return undefined;
+  }
+}
+
 export class KerberosInitiator {
   readonly #o: KerberosInitiatorOptions;
   readonly flags: number;
@@ -159,10 +171,7 @@ export class KerberosInitiator {
   step(token: Uint8Array): KerberosSecurityContext {
     if (this.#state !== 'sent') throw new UsageError(`Kerberos step() called in state ${this.#state}`);
     const { tokId, message } = unframeToken(token, WHERE);
-    if (tokId === TOK_KRB_ERROR) {
-      const e = decodeKrbErrorBrief(message, 'Kerberos KRB-ERROR token');
-      throw new AuthFailedError('PSR_AUTH_REJECTED', `the server refused the Kerberos AP-REQ: ${krbErrorName(e.errorCode)}${e.eText ? ` (${e.eText})` : ''}`);
-    }
+    if (tokId === TOK_KRB_ERROR) throw krbErrorOfToken(token)!;
     if (tokId !== TOK_AP_REP) throw new AuthProtocolError(`expected an AP-REP (TOK_ID 02 00), got TOK_ID ${tokId.toString(16).padStart(4, '0')}`, WHERE);
     const enc = decodeApRep(message, WHERE);
     const sessionKey = this.#o.ticket.sessionKey;
