@@ -87,7 +87,9 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
   it('https with channel bindings (and no message encryption)', async () => {
     await endpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     const url = byName(ep!.url);
-    const r = await runCommand(url, 'echo', ['over', 'tls'], { connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache) }), tls: { ca: pki.caCert } } });
+    const r = await runCommand(url, 'echo', ['over', 'tls'], { connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache) }), tls: { ca: pki.caCert } } }).catch((e: unknown) => {
+      throw new Error(`${String(e)}; server: ${ep!.log.map((l) => l.reason).join(' | ')}`);
+    });
     expect(Buffer.from(r.stdout).toString()).toMatch(/over tls/);
     // without bindings the https endpoint refuses
     const e = await runCommand(url, 'echo', ['x'], { connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache), channelBinding: false }), tls: { ca: pki.caCert } } }).catch((x: unknown) => x);

@@ -6,7 +6,9 @@
 // as pywinrm does: the key that seals the body is the acceptor's subkey in the
 // AP-REP. Then the real request goes sealed (`resend`), and every later one
 // on that socket too; over https the body rides with the AP-REQ and the
-// context carries tls-server-end-point channel bindings.
+// context carries tls-server-end-point channel bindings, which hash the
+// server's certificate: a new socket first sends one unauthenticated empty
+// POST to meet it (the 401 then gets the AP-REQ).
 //
 // The SPN is `HTTP/<host>` (or `--spn-service`, or `--spn` whole), from the
 // URL's host name as typed: no DNS canonicalisation or reverse lookup (MIT's
@@ -78,7 +80,7 @@ export function kerberosAuth(options: KerberosAuthOptions): HttpAuth {
   };
 }
 
-type State = 'idle' | 'sent' | 'established';
+type State = 'idle' | 'probe' | 'sent' | 'established';
 
 class KerberosHttpContext implements HttpAuthContext {
   readonly #o: KerberosAuthOptions;
@@ -123,6 +125,17 @@ class KerberosHttpContext implements HttpAuthContext {
       return;
     }
     this.reset();
+    if (conn.endpoint.secure && this.#o.channelBinding !== false && !channelBindingsOf(conn)) {
+      // The bindings hash the server's certificate, and this socket has not met it yet: one
+      // unauthenticated empty POST first (the server answers 401), then the AP-REQ on that socket.
+      req.body = new Uint8Array(0);
+      this.#state = 'probe';
+      return;
+    }
+    await this.#start(req, conn);
+  }
+
+  async #start(req: HttpAuthRequest, conn: HttpConnectionInfo): Promise<void> {
     const now = (this.#o.now ?? (() => new Date()))();
     const spn = spnFor(conn.endpoint.hostname, this.#o);
     const ticket = await this.#o.tickets.serviceTicket(spn, { now });
@@ -141,7 +154,8 @@ class KerberosHttpContext implements HttpAuthContext {
     } else token = this.#initiator.initial();
     req.headers.authorization = `${this.#wire} ${Buffer.from(token).toString('base64')}`;
     this.#withheld = this.#sealing(conn);
-    if (this.#withheld) req.body = new Uint8Array(0);
+    req.body = this.#withheld ? new Uint8Array(0) : this.#plain;
+    req.headers['content-type'] = this.#plainType;
     this.#state = 'sent';
   }
 
@@ -161,7 +175,12 @@ class KerberosHttpContext implements HttpAuthContext {
     this.#generation = conn.generation;
   }
 
-  challenge(res: HttpAuthResponse): boolean {
+  async challenge(res: HttpAuthResponse, req: HttpAuthRequest, conn: HttpConnectionInfo): Promise<boolean> {
+    if (this.#state === 'probe') {
+      if (!channelBindingsOf(conn)) throw new AuthProtocolError('no server certificate on the TLS socket to bind the Kerberos context to', conn.endpoint.display);
+      await this.#start(req, conn);
+      return true;
+    }
     if (this.#state === 'sent') {
       const token = tokenFrom(res.headers['www-authenticate'], this.#wire);
       this.reset();
@@ -194,6 +213,7 @@ class KerberosHttpContext implements HttpAuthContext {
   }
 
   unwrap(res: HttpAuthResponse, conn: HttpConnectionInfo): HttpAuthResponse {
+    if (this.#state === 'probe') throw new AuthProtocolError(`the server answered an unauthenticated request with HTTP ${res.status} instead of 401; it may not require authentication`, conn.endpoint.display);
     if (this.#state === 'sent') this.#establish(res, conn);
     if (!this.#sealing(conn)) return res;
     const ct = first(res.headers['content-type']);
