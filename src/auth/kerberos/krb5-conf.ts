@@ -69,7 +69,7 @@ export function parseKrb5Conf(text: string, where = 'krb5.conf'): Krb5Conf {
     if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     (cur[key] ??= []).push(value);
   });
-  if (stack.length > 0) fail(lines.length - 1, 'the file ends inside { }');
+  if (stack.length > 0) fail(text.trimEnd().split(/\r?\n/).length - 1, 'the file ends inside { }');
   return { sections, includes };
 }
 
