@@ -65,6 +65,23 @@ describeWithPeers('Kerberos AS and TGS exchanges with an MIT KDC', ['mitKerberos
     checkTicket(await acquireServiceTicket('HTTP/localhost', { ...base, principal: 'bob@PSREMOTE.TEST', password: PASSWORD }), 'bob');
   });
 
+  test.each([
+    ['aes128', 17],
+    ['rc4', 23],
+  ] as const)('a user whose only keys are %s: PA-ENC-TIMESTAMP and the AS-REP enc-part in that enctype', async (enctype, number) => {
+    const name = `only-${enctype}`;
+    await kdc.addUser(name, PASSWORD, { enctypes: [enctype] });
+    await kdc.kadmin(`modprinc +requires_preauth ${name}@PSREMOTE.TEST`);
+    const out = join(kdc.dir, `${name}.ccache`);
+    await kinit({ ...base, principal: `${name}@PSREMOTE.TEST`, password: PASSWORD, out });
+    expect(await kdc.klist(out)).toMatch(/krbtgt\/PSREMOTE.TEST@PSREMOTE.TEST/);
+    // The reply was decrypted with the user's key of that enctype: the wrong password cannot.
+    const e = await codeOf(kinit({ ...base, principal: `${name}@PSREMOTE.TEST`, password: 'nope', out: join(kdc.dir, 'x') }));
+    expect(e.code).toBe('PSR_KRB_PREAUTH_FAILED');
+    expect(parseKeytab(new Uint8Array(readFileSync(await kdc.exportKeytab(name, join(kdc.dir, `${name}.keytab`))))).entries.map((k) => k.key.enctype)).toEqual([number]);
+    checkTicket(await acquireServiceTicket('HTTP/localhost', { ...base, principal: `${name}@PSREMOTE.TEST`, ccache: out }), name);
+  });
+
   test('a keytab made by kadmin.local', async () => {
     const keytab = await kdc.exportKeytab('bob', join(kdc.dir, 'bob.keytab'));
     checkTicket(await acquireServiceTicket('HTTP/localhost', { ...base, principal: 'bob@PSREMOTE.TEST', keytab }), 'bob');
