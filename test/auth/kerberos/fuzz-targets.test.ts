@@ -7,6 +7,7 @@ import { describe, expect, test } from 'vitest';
 import apReq from '../../../fuzz/targets/krb-ap-req.js';
 import kdcRep from '../../../fuzz/targets/krb-kdc-rep.js';
 import ticket from '../../../fuzz/targets/krb-ticket.js';
+import krb5conf from '../../../fuzz/targets/krb5-conf.js';
 import keytab, { seedKeytab } from '../../../fuzz/targets/krb-keytab.js';
 import ccache, { seedCcache } from '../../../fuzz/targets/krb-ccache.js';
 import { parseKeytab } from '../../../src/auth/kerberos/keytab.js';
@@ -34,7 +35,7 @@ export function checkTarget(target: FuzzTarget, runs = 400): void {
   fc.assert(fc.property(fc.oneof(mutated(target.seeds()), fc.uint8Array({ maxLength: 300 })), (input) => target.run(input)), { numRuns: runs });
 }
 
-describe.each([ticket, kdcRep, apReq, keytab, ccache])('fuzz target $name', (target) => {
+describe.each([ticket, kdcRep, apReq, keytab, ccache, krb5conf])('fuzz target $name', (target) => {
   test('seeds parse; mutations and random bytes give only typed errors', () => checkTarget(target));
 });
 
