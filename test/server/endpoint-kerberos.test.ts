@@ -15,7 +15,7 @@ import { delegatedCcachePath } from '../../src/server/kerberos-delegation.js';
 import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/session/winrs.js';
 import { kerberosAuth, type KerberosAuthOptions } from '../../src/transport/http/kerberos-auth.js';
-import { ccacheTicketSource } from '../../src/transport/http/kerberos-tickets.js';
+import { ccacheTicketSource, kdcTicketSource } from '../../src/transport/http/kerberos-tickets.js';
 import { startKdc, type KdcRealm } from '../helpers/kdc.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -72,6 +72,21 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     expect(up).not.toContain('<s:Envelope');
     expect(up).not.toContain('hello kerberos');
     expect(ep!.log.find((l) => l.operation === 'Create')?.user).toBe('alice@PSREMOTE.TEST');
+  });
+
+  it.each(['password', 'keytab', 'kinit ccache'] as const)('tickets from the KDC with a %s: cmd and PowerShell over http with encryption', async (kind) => {
+    await endpoint();
+    const base = { principal: 'alice@PSREMOTE.TEST', krb5Config: realm.krb5Conf, env: realm.env };
+    let opts;
+    if (kind === 'password') opts = { ...base, password: 'Secret-1' };
+    else if (kind === 'keytab') opts = { ...base, keytab: await realm.exportKeytab('alice', `${realm.dir}/alice.keytab`) };
+    else opts = { ...base, ccache: await realm.kinit('alice', { password: 'Secret-1' }) };
+    const auth = () => ({ connection: { auth: kerberosAuth({ tickets: kdcTicketSource(opts), scheme: 'negotiate' }) } });
+    const r = await runCommand(byName(ep!.url), 'echo', ['via', kind.replace(' ', '-')], auth());
+    expect(Buffer.from(r.stdout).toString()).toMatch(new RegExp(`via ${kind.replace(' ', '-')}`));
+    const pool = await openSession(byName(ep!.url), { ...auth(), operationTimeoutMs: 5_000 });
+    expect((await pool.invoke('Write-Output 42').result()).output).toEqual([42]);
+    await pool.close();
   });
 
   it('PowerShell over http with message encryption; the principal owns the shell', async () => {

@@ -2,15 +2,15 @@
 // --delegate, the TGT to forward): a `KerberosTicketSource`. The one here
 // reads MIT's FILE ccache (--ccache, KRB5CCNAME, MIT's default
 // /tmp/krb5cc_<uid>) for an unexpired ticket for the SPN, as `kvno` or an
-// earlier run left it, and the TGT in it. Getting tickets from the KDC
-// (password, keytab, TGS-REQ with the ccache's TGT) is the job of
-// transport/kerberos/credentials.ts, which plugs in as another source.
+// earlier run left it, and the TGT in it; `kdcTicketSource` asks the KDC
+// (transport/kerberos/credentials.ts: password, keytab, or the ccache's TGT).
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { AuthFailedError } from '../../auth/errors.js';
 import { parseCcache, type CcacheCredential } from '../../auth/kerberos/ccache.js';
 import type { ForwardableTgt, InitiatorTicket } from '../../auth/kerberos/gss/initiator.js';
+import { acquireForwardedTgt, acquireServiceTicket, type KerberosCredentialOptions } from '../kerberos/credentials.js';
 
 export interface KerberosTicketSource {
   /** What the source is, for --debug (never a secret). */
@@ -72,6 +72,23 @@ export function ccacheTicketSource(path: string): KerberosTicketSource {
         endTime: tgt.endTime,
         ...(tgt.renewTill ? { renewTill: tgt.renewTill } : {}),
       };
+    },
+  };
+}
+
+/**
+ * Tickets from the KDC (transport/kerberos/credentials.ts): a TGS-REQ for
+ * the SPN with a TGT got from the password, the keytab, or the ccache's TGT.
+ */
+export function kdcTicketSource(opts: KerberosCredentialOptions): KerberosTicketSource {
+  const from = opts.password !== undefined ? 'a password' : opts.keytab ? `keytab ${opts.keytab}` : 'the ccache TGT';
+  const o = (signal: AbortSignal | undefined, now: Date): KerberosCredentialOptions => ({ ...opts, ...(signal ? { signal } : {}), now: () => now });
+  return {
+    describe: `the KDC (TGS-REQ for ${opts.principal} with ${from})`,
+    serviceTicket: async (spn, { signal, now }) => acquireServiceTicket(spn, o(signal, now)),
+    forwardedTgt: async ({ signal, now }) => {
+      const t = await acquireForwardedTgt(o(signal, now));
+      return { ...t, server: t.server };
     },
   };
 }
