@@ -113,7 +113,7 @@ export function register(program: Command, io: CliIO): void {
         const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
         io.stdout.write(
-          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'} (WinRS commands run through /bin/sh)${users || keytab ? `; ${users ? `${Object.keys(users).length} users, ` : ''}${keytab ? `${keytab.length} Kerberos keys, ` : ''}schemes ${auth.join(', ')}` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'} (WinRS commands run through /bin/sh)${users || keytab ? `; ${[users ? `${Object.keys(users).length} users` : '', keytab ? `${keytab.length} Kerberos keys` : ''].filter(Boolean).join(', ')} (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
         );
         await untilSignal();
         await ep.close();
