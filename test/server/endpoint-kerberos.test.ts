@@ -16,6 +16,7 @@ import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/session/winrs.js';
 import { kerberosAuth, type KerberosAuthOptions } from '../../src/transport/http/kerberos-auth.js';
 import { ccacheTicketSource, kdcTicketSource } from '../../src/transport/http/kerberos-tickets.js';
+import { ntlmAuth } from '../../src/transport/http/ntlm-auth.js';
 import { startKdc, type KdcRealm } from '../helpers/kdc.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -119,6 +120,18 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     const list = await realm.klist(delegatedCcachePath(realm.dir, 'alice@PSREMOTE.TEST'));
     expect(list).toContain('Default principal: alice@PSREMOTE.TEST');
     expect(list).toContain('krbtgt/PSREMOTE.TEST@PSREMOTE.TEST');
+  });
+
+  it('negotiate endpoint (kerberos + ntlm): Kerberos and NTLM (raw and in SPNEGO) clients both get in', async () => {
+    await endpoint({ auth: ['kerberos', 'ntlm'], users: { bob: 'Bob-pw-1' } });
+    const k = await runCommand(byName(ep!.url), 'echo', ['krb'], conn({ scheme: 'negotiate' }));
+    expect(Buffer.from(k.stdout).toString()).toMatch(/krb/);
+    for (const spnego of [false, true]) {
+      const n = await runCommand(byName(ep!.url), 'echo', ['ntlm'], { connection: { auth: ntlmAuth({ username: 'bob', password: 'Bob-pw-1', scheme: 'negotiate', spnego }) } });
+      expect(Buffer.from(n.stdout).toString()).toMatch(/ntlm/);
+    }
+    const users = ep!.log.filter((l) => l.operation === 'Create').map((l) => l.user);
+    expect(users).toEqual(['alice@PSREMOTE.TEST', 'bob', 'bob']);
   });
 
   it('curl --negotiate with a kinit ticket is accepted', async () => {
