@@ -6,6 +6,7 @@
 // service tickets into the user's ccache (only kinit writes a ccache).
 
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseCcache, serializeCcache, type Ccache, type CcacheCredential } from '../../auth/kerberos/ccache.js';
 import type { KerberosKey } from '../../auth/kerberos/crypto/index.js';
@@ -160,6 +161,9 @@ export function servicePrincipal(spn: string, conf: Krb5Conf, clientRealm: strin
   const parsed = parsePrincipal(spn, '');
   if (parsed.components.length < 2) throw new UsageError(`SPN ${JSON.stringify(spn)} must be service/host, e.g. HTTP/server.example.com`);
   const host = parsed.components[1]!;
+  if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) {
+    throw new UsageError(`SPN ${JSON.stringify(spn)} names an IP address: Kerberos needs the server's host name (its SPN is HTTP/<name>); connect by name or give --spn`);
+  }
   const realm = parsed.realm !== '' ? parsed.realm : (realmOfHost(conf, host) ?? clientRealm);
   return { realm, components: parsed.components };
 }

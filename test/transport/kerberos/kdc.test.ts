@@ -173,6 +173,14 @@ describeWithPeers('Kerberos AS and TGS exchanges with an MIT KDC', ['mitKerberos
     expect(e.message).toContain('psremote.test');
   });
 
+  test('an SPN with a bare IP address is a UsageError saying Kerberos needs a name', async () => {
+    for (const spn of ['HTTP/127.0.0.1', 'HTTP/[::1]', 'HTTP/::1']) {
+      const e = await codeOf(acquireServiceTicket(spn, { ...base, password: PASSWORD }));
+      expect(e.code).toBe('PSR_USAGE');
+      expect(e.message).toMatch(/names an IP address: Kerberos needs the server's host name/);
+    }
+  });
+
   test('no credentials at all is PSR_KRB_NO_CREDENTIALS; an expired ccache TGT is PSR_KRB_TICKET_EXPIRED', async () => {
     const e = await codeOf(acquireServiceTicket('HTTP/localhost', base));
     expect(e.code).toBe('PSR_KRB_NO_CREDENTIALS');
