@@ -2,8 +2,9 @@
 // SPN, a forwarded TGT for delegation, and `kinit` (a TGT written to a FILE
 // ccache). Sources, in order: a password; a keytab given as an option; the
 // ccache (option, KRB5CCNAME, /tmp/krb5cc_<uid>) holding a TGT of the
-// principal; the client keytab of KRB5_CLIENT_KTNAME. psremote never writes
-// service tickets into the user's ccache (only kinit writes a ccache).
+// principal; the client keytab of KRB5_CLIENT_KTNAME. A valid service ticket
+// already in the ccache (from MIT's kvno or curl) is used as it is; psremote
+// never writes service tickets into the user's ccache (only kinit writes one).
 
 import { randomInt } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -145,6 +146,16 @@ async function tgt(ctx: Context): Promise<KdcCredential> {
   throw new KerberosError('PSR_KRB_NO_CREDENTIALS', `no Kerberos credentials for ${unparsePrincipal(ctx.client)}: give a password or a keytab, or log in with psremote kinit${other}`);
 }
 
+/** A still-valid ticket for `server` that MIT's tools (kvno, curl, ssh) left in the ccache. */
+function cachedTicket(ctx: Context, server: Principal): KdcCredential | undefined {
+  const cache = readCcache(ccachePath(ctx.o.ccache, ctx.env));
+  if (!cache || !samePrincipal(cache.defaultPrincipal, ctx.client)) return undefined;
+  // A minute's margin so the ticket does not expire between here and the server.
+  const now = ctx.now().getTime() + 60_000;
+  const hit = cache.credentials.find((c) => samePrincipal(c.server, server) && samePrincipal(c.client, ctx.client) && c.endTime.getTime() > now && !c.isSkey);
+  return hit && fromCcache(hit);
+}
+
 const publicTicket = (c: KdcCredential): ServiceTicket => ({
   ticket: c.ticket,
   sessionKey: c.sessionKey,
@@ -172,6 +183,8 @@ export async function acquireServiceTicket(spn: string, opts: KerberosCredential
   const ctx = context(opts);
   checkRealmCase(ctx);
   const server = servicePrincipal(spn, ctx.conf, ctx.client.realm);
+  const cached = opts.password === undefined && opts.keytab === undefined ? cachedTicket(ctx, server) : undefined;
+  if (cached) return publicTicket(cached);
   const t = await tgt(ctx);
   const cred = await drive(new TgsExchange({ tgt: t, server, now: ctx.now, nonce }), ctx.send);
   return publicTicket(cred);

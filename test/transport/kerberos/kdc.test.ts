@@ -92,6 +92,17 @@ describeWithPeers('Kerberos AS and TGS exchanges with an MIT KDC', ['mitKerberos
     checkTicket(await acquireServiceTicket('HTTP/localhost', { ...base, env: { ...kdc.env, KRB5CCNAME: `FILE:${cc}` } }));
   });
 
+  test('a service ticket MIT kvno left in the ccache is used without asking the KDC', async () => {
+    const cc = await kdc.kinit('alice', { password: PASSWORD });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('/usr/bin/kvno', ['-c', `FILE:${cc}`, 'HTTP/localhost@PSREMOTE.TEST'], { env: kdc.env });
+    const inCache = parseCcache(new Uint8Array(readFileSync(cc))).credentials.find((c) => c.server.components[0] === 'HTTP')!;
+    // kdc: port 1 would fail: the ticket must come from the cache.
+    const t = await acquireServiceTicket('HTTP/localhost', { ...base, ccache: cc, kdc: '127.0.0.1:1', timeoutMs: 200 });
+    expect(t.ticket).toEqual(inCache.ticket);
+    checkTicket(t);
+  });
+
   test('kinit writes a ccache that klist lists and that psremote then uses', async () => {
     const out = join(kdc.dir, 'psremote.ccache');
     await kinit({ ...base, principal: 'bob@PSREMOTE.TEST', password: PASSWORD, out });
