@@ -2,7 +2,7 @@
 // KRB-ERROR with its METHOD-DATA / ETYPE-INFO2, and a decrypted EncKDCRepPart.
 import { PsRemoteError } from '../../src/errors.js';
 import { decodeEncKdcRepPart, decodeEtypeInfo2, decodeKdcRep, decodeKrbError, decodeMethodData } from '../../src/auth/kerberos/messages/index.js';
-import { seedAsRep, seedEtypeInfo2, seedKrbError } from './krb-seeds.js';
+import { recorded, seedAsRep, seedEtypeInfo2, seedKrbError } from './krb-seeds.js';
 
 const parsers: ((b: Uint8Array) => unknown)[] = [
   (b) => decodeKdcRep(b, 11),
@@ -15,7 +15,7 @@ const parsers: ((b: Uint8Array) => unknown)[] = [
 
 export default {
   name: 'krb-kdc-rep',
-  seeds: (): Uint8Array[] => [seedAsRep(), seedKrbError(), seedEtypeInfo2()],
+  seeds: (): Uint8Array[] => [seedAsRep(), seedKrbError(), seedEtypeInfo2(), ...recorded('reply')],
   run(input: Uint8Array): void {
     for (const parse of parsers) {
       try {

@@ -1,6 +1,15 @@
 // Fuzz target: MIT keytab files (parseKeytab), from a file a user points psremote at.
 import { PsRemoteError } from '../../src/errors.js';
+import { readFileSync } from 'node:fs';
 import { parseKeytab, serializeKeytab } from '../../src/auth/kerberos/keytab.js';
+
+const recordedKeytab = (): Uint8Array[] => {
+  try {
+    return [new Uint8Array(readFileSync(new URL('../../fixtures/kerberos/mit/http-localhost.keytab', import.meta.url)))];
+  } catch {
+    return [];
+  }
+};
 
 export const seedKeytab = (): Uint8Array =>
   serializeKeytab([
@@ -10,7 +19,7 @@ export const seedKeytab = (): Uint8Array =>
 
 export default {
   name: 'krb-keytab',
-  seeds: (): Uint8Array[] => [seedKeytab()],
+  seeds: (): Uint8Array[] => [seedKeytab(), ...recordedKeytab()],
   run(input: Uint8Array): void {
     try {
       parseKeytab(input);

@@ -1,7 +1,9 @@
-// Valid Kerberos messages to start the Kerberos fuzz targets from, made by
-// psremote's own encoders (the real-KDC bytes are in fixtures/kerberos/ once
-// recorded; see fixtures/PROVENANCE.md).
+// Valid Kerberos messages to start the Kerberos fuzz targets from: made by
+// psremote's own encoders, plus the real MIT KDC recordings in
+// fixtures/kerberos/mit/ (see fixtures/kerberos/README.md).
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { encrypt } from '../../src/auth/kerberos/crypto/index.js';
 import {
   buildApReq,
@@ -67,3 +69,19 @@ export const seedAsRep = (): Uint8Array => {
     tlv(0x30, tlv(0xa0, Uint8Array.of(2, 1, 5)), tlv(0xa1, Uint8Array.of(2, 1, 11)), tlv(0xa3, tlv(0x1b, new TextEncoder().encode('EXAMPLE.COM'))), tlv(0xa4, pn), tlv(0xa5, seedTicket()), tlv(0xa6, ed)),
   );
 };
+
+
+
+
+/** Real MIT KDC requests or replies from fixtures/kerberos/mit/ (empty when the folder is missing). */
+export function recorded(kind: 'request' | 'reply'): Uint8Array[] {
+  const dir = fileURLToPath(new URL('../../fixtures/kerberos/mit/', import.meta.url));
+  try {
+    return readdirSync(dir)
+      .filter((f) => f.endsWith(`-${kind}.der`))
+      .sort()
+      .map((f) => new Uint8Array(readFileSync(dir + f)));
+  } catch {
+    return [];
+  }
+}

@@ -227,6 +227,16 @@ export class TgsExchange {
     return this.#tgt.server.components[1] ?? this.#tgt.server.realm;
   }
 
+  /**
+   * What to ask this KDC for: the service when it is in this KDC's realm (or
+   * its realm is unknown and the KDC may refer us), else first the cross-realm
+   * TGT krbtgt/SERVICE-REALM@THIS-REALM, as MIT does with [domain_realm].
+   */
+  get #target(): Principal {
+    const wanted = this.#o.server;
+    return wanted.realm === this.#tgsRealm ? wanted : tgsPrincipal(wanted.realm, this.#tgsRealm);
+  }
+
   #request(): KdcStep {
     this.#requestTime = this.#o.now();
     this.#nonce = this.#o.nonce() >>> 0 & 0x7fffffff;
@@ -235,7 +245,7 @@ export class TgsExchange {
     const body: KdcReqBody = {
       kdcOptions: C.KDC_OPT_FORWARDABLE | C.KDC_OPT_CANONICALIZE | (fwd ? C.KDC_OPT_FORWARDED : 0),
       realm: this.#tgsRealm,
-      sname: toPrincipalName(this.#o.server),
+      sname: toPrincipalName(this.#target),
       till: this.#tgt.endTime.getTime() > now.getTime() ? this.#tgt.endTime : new Date(now.getTime() + DEFAULT_LIFETIME * 1000),
       nonce: this.#nonce,
       etypes: this.#o.etypes ?? SUPPORTED_ENCTYPES,
@@ -269,7 +279,7 @@ export class TgsExchange {
   receive(reply: Uint8Array): KdcStep {
     const r = parseReply(reply, 13);
     if ('error' in r) {
-      throw kdcError(r.error, { client: unparsePrincipal(this.#tgt.client), server: unparsePrincipal(this.#o.server), exchange: 'TGS', now: this.#requestTime });
+      throw kdcError(r.error, { client: unparsePrincipal(this.#tgt.client), server: unparsePrincipal(this.#target), exchange: 'TGS', now: this.#requestTime });
     }
     let plain: Uint8Array;
     try {
@@ -282,7 +292,7 @@ export class TgsExchange {
     const wanted = this.#o.server;
     const isReferral = cred.server.components[0] === 'krbtgt' && cred.server.components.length === 2 && !(wanted.components[0] === 'krbtgt' && samePrincipal({ ...cred.server }, { ...wanted, realm: cred.server.realm }));
     if (isReferral && cred.server.components[1] !== this.#tgsRealm) {
-      if (++this.#hops > MAX_REFERRALS) throw new KerberosError('PSR_KRB_KDC_ERROR', `more than ${MAX_REFERRALS} cross-realm referrals for ${unparsePrincipal(wanted)}`);
+      if (++this.#hops > MAX_REFERRALS) throw new KerberosError('PSR_KRB_KDC_ERROR', `more than ${MAX_REFERRALS} cross-realm hops for ${unparsePrincipal(wanted)}`);
       this.#tgt = cred;
       return this.#request();
     }

@@ -23,14 +23,14 @@ export interface Krb5Conf {
 const MAX_CONF_BYTES = 1024 * 1024;
 
 export function parseKrb5Conf(text: string, where = 'krb5.conf'): Krb5Conf {
-  if (text.length > MAX_CONF_BYTES) throw new RemoteProtocolError('PSR_KRB_CONFIG', `${where} is larger than ${MAX_CONF_BYTES} bytes`, { where });
+  if (text.length > MAX_CONF_BYTES) throw new RemoteProtocolError('PSR_KRB_FILE_INVALID', `${where} is larger than ${MAX_CONF_BYTES} bytes`, { where });
   const sections: Record<string, ProfileNode> = {};
   const includes: { kind: 'include' | 'includedir'; path: string }[] = [];
   let section: ProfileNode | undefined;
   const stack: ProfileNode[] = [];
   const lines = text.split(/\r?\n/);
   const fail = (n: number, message: string): never => {
-    throw new RemoteProtocolError('PSR_KRB_CONFIG', `${where} line ${n + 1}: ${message}`, { where: `${where}:${n + 1}` });
+    throw new RemoteProtocolError('PSR_KRB_FILE_INVALID', `${where} line ${n + 1}: ${message}`, { where: `${where}:${n + 1}` });
   };
   lines.forEach((raw, n) => {
     const line = raw.trim();

@@ -2,10 +2,12 @@
 // SPN, a forwarded TGT for delegation, and `kinit` (a TGT written to a FILE
 // ccache). Sources, in order: a password; a keytab given as an option; the
 // ccache (option, KRB5CCNAME, /tmp/krb5cc_<uid>) holding a TGT of the
-// principal; the client keytab of KRB5_CLIENT_KTNAME. psremote never writes
-// service tickets into the user's ccache (only kinit writes a ccache).
+// principal; the client keytab of KRB5_CLIENT_KTNAME. A valid service ticket
+// already in the ccache (from MIT's kvno or curl) is used as it is; psremote
+// never writes service tickets into the user's ccache (only kinit writes one).
 
 import { randomInt } from 'node:crypto';
+import { isIP } from 'node:net';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseCcache, serializeCcache, type Ccache, type CcacheCredential } from '../../auth/kerberos/ccache.js';
 import type { KerberosKey } from '../../auth/kerberos/crypto/index.js';
@@ -144,6 +146,16 @@ async function tgt(ctx: Context): Promise<KdcCredential> {
   throw new KerberosError('PSR_KRB_NO_CREDENTIALS', `no Kerberos credentials for ${unparsePrincipal(ctx.client)}: give a password or a keytab, or log in with psremote kinit${other}`);
 }
 
+/** A still-valid ticket for `server` that MIT's tools (kvno, curl, ssh) left in the ccache. */
+function cachedTicket(ctx: Context, server: Principal): KdcCredential | undefined {
+  const cache = readCcache(ccachePath(ctx.o.ccache, ctx.env));
+  if (!cache || !samePrincipal(cache.defaultPrincipal, ctx.client)) return undefined;
+  // A minute's margin so the ticket does not expire between here and the server.
+  const now = ctx.now().getTime() + 60_000;
+  const hit = cache.credentials.find((c) => samePrincipal(c.server, server) && samePrincipal(c.client, ctx.client) && c.endTime.getTime() > now && !c.isSkey);
+  return hit && fromCcache(hit);
+}
+
 const publicTicket = (c: KdcCredential): ServiceTicket => ({
   ticket: c.ticket,
   sessionKey: c.sessionKey,
@@ -160,6 +172,9 @@ export function servicePrincipal(spn: string, conf: Krb5Conf, clientRealm: strin
   const parsed = parsePrincipal(spn, '');
   if (parsed.components.length < 2) throw new UsageError(`SPN ${JSON.stringify(spn)} must be service/host, e.g. HTTP/server.example.com`);
   const host = parsed.components[1]!;
+  if (isIP(host.replace(/^\[|\]$/g, '')) !== 0) {
+    throw new UsageError(`SPN ${JSON.stringify(spn)} names an IP address: Kerberos needs the server's host name (its SPN is HTTP/<name>); connect by name or give --spn`);
+  }
   const realm = parsed.realm !== '' ? parsed.realm : (realmOfHost(conf, host) ?? clientRealm);
   return { realm, components: parsed.components };
 }
@@ -168,6 +183,8 @@ export async function acquireServiceTicket(spn: string, opts: KerberosCredential
   const ctx = context(opts);
   checkRealmCase(ctx);
   const server = servicePrincipal(spn, ctx.conf, ctx.client.realm);
+  const cached = opts.password === undefined && opts.keytab === undefined ? cachedTicket(ctx, server) : undefined;
+  if (cached) return publicTicket(cached);
   const t = await tgt(ctx);
   const cred = await drive(new TgsExchange({ tgt: t, server, now: ctx.now, nonce }), ctx.send);
   return publicTicket(cred);

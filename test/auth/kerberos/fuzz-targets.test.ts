@@ -60,3 +60,9 @@ test('the keytab and ccache seeds parse and round-trip', () => {
   expect(cc.credentials[0]!.renewTill).toEqual(new Date(1.7e12 + 72e6));
   expect(serializeCcache(cc)).toEqual(seedCcache());
 });
+
+test('the real MIT recordings are among the seeds', () => {
+  expect(seeds.recorded('reply').length).toBeGreaterThanOrEqual(5);
+  expect(kdcRep.seeds().length).toBeGreaterThan(3);
+  expect(keytab.seeds()).toHaveLength(2);
+});

@@ -92,6 +92,17 @@ describeWithPeers('Kerberos AS and TGS exchanges with an MIT KDC', ['mitKerberos
     checkTicket(await acquireServiceTicket('HTTP/localhost', { ...base, env: { ...kdc.env, KRB5CCNAME: `FILE:${cc}` } }));
   });
 
+  test('a service ticket MIT kvno left in the ccache is used without asking the KDC', async () => {
+    const cc = await kdc.kinit('alice', { password: PASSWORD });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('/usr/bin/kvno', ['-c', `FILE:${cc}`, 'HTTP/localhost@PSREMOTE.TEST'], { env: kdc.env });
+    const inCache = parseCcache(new Uint8Array(readFileSync(cc))).credentials.find((c) => c.server.components[0] === 'HTTP')!;
+    // kdc: port 1 would fail: the ticket must come from the cache.
+    const t = await acquireServiceTicket('HTTP/localhost', { ...base, ccache: cc, kdc: '127.0.0.1:1', timeoutMs: 200 });
+    expect(t.ticket).toEqual(inCache.ticket);
+    checkTicket(t);
+  });
+
   test('kinit writes a ccache that klist lists and that psremote then uses', async () => {
     const out = join(kdc.dir, 'psremote.ccache');
     await kinit({ ...base, principal: 'bob@PSREMOTE.TEST', password: PASSWORD, out });
@@ -171,6 +182,40 @@ describeWithPeers('Kerberos AS and TGS exchanges with an MIT KDC', ['mitKerberos
     const e = await codeOf(acquireServiceTicket('HTTP/localhost', { ...base, principal: 'alice@psremote.test', password: PASSWORD, kdc: `127.0.0.1:${kdc.port}` }));
     expect(e.code).toMatch(/^PSR_KRB_/);
     expect(e.message).toContain('psremote.test');
+  });
+
+  test('an SPN with a bare IP address is a UsageError saying Kerberos needs a name', async () => {
+    for (const spn of ['HTTP/127.0.0.1', 'HTTP/[::1]', 'HTTP/::1']) {
+      const e = await codeOf(acquireServiceTicket(spn, { ...base, password: PASSWORD }));
+      expect(e.code).toBe('PSR_USAGE');
+      expect(e.message).toMatch(/names an IP address: Kerberos needs the server's host name/);
+    }
+  });
+
+  test('no secret reaches an error: not the password, a keytab key, or a session key (message, fields, cause, JSON)', async () => {
+    const keytab = await kdc.exportKeytab('bob', join(kdc.dir, 'bob-secrets.keytab'));
+    const keys = parseKeytab(new Uint8Array(readFileSync(keytab))).entries.map((e) => e.key.value);
+    const cc = await kdc.kinit('alice', { password: PASSWORD });
+    const session = parseCcache(new Uint8Array(readFileSync(cc))).credentials[0]!.key.value;
+    const secrets = [PASSWORD, 'Wr0ng-Secret-xyz', ...[...keys, session].flatMap((k) => [Buffer.from(k).toString('hex'), Buffer.from(k).toString('base64')])];
+    const failures = [
+      () => acquireServiceTicket('HTTP/localhost', { ...base, principal: 'bob@PSREMOTE.TEST', password: 'Wr0ng-Secret-xyz' }),
+      () => acquireServiceTicket('HTTP/localhost', { ...base, password: 'Wr0ng-Secret-xyz' }),
+      () => acquireServiceTicket('HTTP/localhost', { ...base, principal: 'bob@PSREMOTE.TEST', keytab, now: () => new Date(Date.now() + 7200_000) }),
+      () => acquireServiceTicket('HTTP/nothere.localhost', { ...base, ccache: cc }),
+      () => acquireServiceTicket('HTTP/localhost', { ...base, ccache: cc, now: () => new Date(Date.now() + 20 * 3600_000) }),
+      () => acquireServiceTicket('HTTP/localhost', { ...base, password: PASSWORD, kdc: '127.0.0.1:1', timeoutMs: 500 }),
+      () => acquireServiceTicket('HTTP/localhost', { ...base, principal: 'alice@psremote.test', password: PASSWORD }),
+    ];
+    for (const f of failures) {
+      const e = await f().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toBeInstanceOf(PsRemoteError);
+      const text = [String(e), (e as Error).stack ?? '', JSON.stringify(e), String((e as Error).cause ?? '')].join('\n');
+      for (const s of secrets) expect(text).not.toContain(s);
+    }
   });
 
   test('no credentials at all is PSR_KRB_NO_CREDENTIALS; an expired ccache TGT is PSR_KRB_TICKET_EXPIRED', async () => {
