@@ -123,12 +123,12 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       break;
     }
     case 'kerberos':
-      auth = await kerberosFlags(host, f, io, 'kerberos');
+      auth = await kerberosFlags(f, io, 'kerberos');
       break;
     case 'negotiate':
       if (kerberosPossible(f)) {
         if (f.debug) io.stderr.write(`debug: --auth negotiate uses Kerberos (${kerberosReason(f)})\n`);
-        auth = await kerberosFlags(host, f, io, 'negotiate');
+        auth = await kerberosFlags(f, io, 'negotiate');
         break;
       }
       if (f.debug) io.stderr.write('debug: --auth negotiate falls back to NTLM (no Kerberos ticket cache, keytab or realm)\n');

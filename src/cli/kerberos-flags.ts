@@ -4,7 +4,7 @@
 // (a ticket cache, a keytab or a realm in -u), which is when Windows' client
 // would try it before NTLM.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { HttpAuth } from '../transport/http/auth.js';
 import { kerberosAuth, type SpnService } from '../transport/http/kerberos-auth.js';
@@ -12,7 +12,6 @@ import { defaultCcachePath, kdcTicketSource } from '../transport/http/kerberos-t
 import { parseCcache } from '../auth/kerberos/ccache.js';
 import { configuredRealms, defaultRealm } from '../auth/kerberos/krb5-conf.js';
 import { loadKrb5Conf } from '../transport/kerberos/config.js';
-import { readFileSync } from 'node:fs';
 import type { CliIO } from './main.js';
 import type { ConnectionFlags } from './connection-flags.js';
 import { promptPassword } from './connection-flags.js';
@@ -62,8 +61,7 @@ export function kerberosPossible(f: ConnectionFlags): boolean {
   return owner !== undefined && bare(owner) === bare(f.user);
 }
 
-export async function kerberosFlags(host: string, f: ConnectionFlags, io: CliIO, scheme: 'kerberos' | 'negotiate'): Promise<HttpAuth> {
-  void host;
+export async function kerberosFlags(f: ConnectionFlags, io: CliIO, scheme: 'kerberos' | 'negotiate'): Promise<HttpAuth> {
   if (f.spnService && !['WSMAN', 'HTTP', 'host'].includes(f.spnService)) throw new UsageError(`invalid --spn-service ${f.spnService}: WSMAN, HTTP or host`);
   let principal = f.user;
   const cc = ccacheFile(f);
