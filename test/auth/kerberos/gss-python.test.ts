@@ -126,6 +126,27 @@ describeWithPeers('Kerberos GSS-API against python3-gssapi (MIT)', ['mitKerberos
     });
   }
 
+  it('delegation: the MIT acceptor takes the TGT psremote forwards in its KRB-CRED, and klist reads it', async () => {
+    const py = peer({ ...realm.env, KRB5_KTNAME: `FILE:${keytabs.get('aes256')}` });
+    const tgt = readMitCcache(ccache).credentials.find((c) => c.server.components[0] === 'krbtgt')!;
+    const delegate = {
+      ticket: tgt.ticket,
+      sessionKey: tgt.key,
+      client: { realm: tgt.client.realm, components: tgt.client.components },
+      server: { realm: tgt.server.realm, components: tgt.server.components, nameType: tgt.server.nameType },
+      flags: tgt.flags,
+      authTime: tgt.authTime,
+      endTime: tgt.endTime,
+    };
+    const init = new KerberosInitiator({ ticket: serviceTicket('aes256'), now: () => new Date(), delegate });
+    const store = `${realm.dir}/delegated.ccache`;
+    const res = await py.call('accept', { token: init.initial(), store });
+    expect(res.error).toBeUndefined();
+    expect(res).toMatchObject({ complete: true, delegated: 'alice@PSREMOTE.TEST' });
+    expect(Number(res.flags) & 1).toBe(1); // GSS_C_DELEG_FLAG
+    expect(await realm.klist(store)).toContain('krbtgt/PSREMOTE.TEST@PSREMOTE.TEST');
+  });
+
   it('channel bindings: MIT accepts psremote\'s tls-server-end-point bindings and refuses others', async () => {
     const cb = gssChannelBindings(text('tls-server-end-point:0123456789abcdef0123456789abcdef'));
     const app = cb.subarray(20);
