@@ -90,6 +90,15 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     await pool.close();
   });
 
+  it('an SPN the KDC does not know is a typed error naming it', async () => {
+    await endpoint();
+    const tickets = kdcTicketSource({ principal: 'alice@PSREMOTE.TEST', password: 'Secret-1', krb5Config: realm.krb5Conf, env: realm.env });
+    const e = await runCommand(byName(ep!.url), 'echo', ['x'], { connection: { auth: kerberosAuth({ tickets, spn: 'HTTP/nowhere.localhost' }) } }).catch((x: unknown) => x);
+    expect((e as { code?: string }).code).toMatch(/^PSR_KRB_/);
+    expect((e as Error).message).toMatch(/HTTP\/nowhere\.localhost/);
+    expect((e as Error).message).not.toContain('Secret-1');
+  });
+
   it('PowerShell over http with message encryption; the principal owns the shell', async () => {
     await endpoint();
     const pool = await openSession(byName(ep!.url), { ...conn(), operationTimeoutMs: 5_000 });
