@@ -214,6 +214,9 @@ export async function startKdc(opts: KdcOptions = {}): Promise<KdcRealm> {
   const collect = (d: Buffer) => (log = (log + d.toString()).slice(-8000));
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
+  // A test process that ends without afterAll (a failed hook, a timeout) must not leave the KDC running.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const kdcLog = () => {
     const file = join(dir, 'kdc.log');
     return log + (existsSync(file) ? readFileSync(file, 'utf8').slice(-8000) : '');
@@ -267,6 +270,7 @@ export async function startKdc(opts: KdcOptions = {}): Promise<KdcRealm> {
     klist: (cc = ccache, args = []) => run('/usr/bin/klist', ['-e', ...args, '-c', `FILE:${cc}`], env),
     log: kdcLog,
     stop: async () => {
+      process.removeListener('exit', killOnExit);
       if (child.exitCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
