@@ -63,6 +63,14 @@ export { connectSsh, type SshOptions } from './transport/ssh/index.js';
 export * as ntlm from './auth/ntlm/index.js';
 export { AuthProtocolError, AuthIntegrityError, AuthFailedError } from './auth/errors.js';
 export { certificateChannelBindings, tlsServerEndPoint } from './auth/channel-bindings.js';
+export { KerberosError, KdcError, KerberosIntegrityError } from './auth/kerberos/errors.js';
+export {
+  acquireServiceTicket,
+  acquireForwardedTgt,
+  kinit as kerberosKinit,
+  type KerberosCredentialOptions,
+  type ServiceTicket,
+} from './transport/kerberos/credentials.js';
 export { buildEncryptedBody, parseEncryptedBody, unwrapEncryptedBody, type MessageSealer, type EncryptedPart } from './auth/winrm-encryption.js';
 
 // Local endpoint, recordings, replay

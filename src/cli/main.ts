@@ -18,6 +18,7 @@ import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
 import * as check from './commands/check.js';
 import * as recording from './commands/recording.js';
+import * as kerberos from './commands/kerberos.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -29,7 +30,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, recording, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, recording, decode, demo, kerberos];
 
 function version(): string {
   try {

@@ -27,6 +27,8 @@ import { RecordingFile } from './recording-file.js';
 import { listenForWsman } from './listen.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
+import type { ServiceKey } from '../auth/kerberos/gss/acceptor.js';
+import { storeDelegated } from './kerberos-delegation.js';
 import { Fault, ShellTable } from './shell-table.js';
 import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
@@ -65,6 +67,12 @@ export interface EndpointOptions {
   readonly requestTimeoutMs?: number;
   /** Output held for one command (or shell) before its producer is paused (default 4 MiB). */
   readonly maxBufferedOutputBytes?: number;
+  /** Service keys for `auth: ['kerberos']` (parseKeytab(...).entries). */
+  readonly keytab?: readonly ServiceKey[];
+  /** Where a forwarded TGT is stored, as an MIT ccache `krb5cc_<client principal>` (mode 0600). */
+  readonly delegationDir?: string;
+  /** The clock Kerberos tickets are checked against (tests). */
+  readonly now?: () => Date;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /**
@@ -356,6 +364,9 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     certificate: options.tls?.cert,
     ...(options.channelBindingPolicy ? { channelBindingPolicy: options.channelBindingPolicy } : {}),
     ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
+    ...(options.keytab ? { keytab: options.keytab } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.delegationDir ? { onKerberos: (r) => storeDelegated(options.delegationDir!, r) } : {}),
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
