@@ -48,6 +48,14 @@ export type ErrorCode =
   | 'PSR_SESSION_NOT_FOUND'
   | 'PSR_SESSION_IN_USE'
   | 'PSR_PIPELINE_FAILED'
+  // file transfer (session/copy)
+  | 'PSR_COPY_NOT_FOUND'
+  | 'PSR_COPY_ACCESS_DENIED'
+  | 'PSR_COPY_DISK_FULL'
+  | 'PSR_COPY_TARGET_EXISTS'
+  | 'PSR_COPY_RESTRICTED_ENDPOINT'
+  | 'PSR_COPY_HASH_MISMATCH'
+  | 'PSR_COPY_FAILED'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'
   | 'PSR_REPLAY_UNMATCHED';
