@@ -208,7 +208,7 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     await cur?.writer?.discard();
   }
   if (failure) throw failure;
-  if (times) for (const d of folders.reverse()) await utimes(d.path, new Date(), new Date(d.mtimeMs)).catch(() => undefined);
+  if (times) for (const d of folders.reverse()) await utimes(d.path, Date.now() / 1000, d.mtimeMs / 1000).catch(() => undefined);
   meter.finish();
   return { files, folders: folders.length, skipped, bytes: meter.bytesDone, seconds: meter.seconds, chunkSize: chunk, parallel: 1 };
 }

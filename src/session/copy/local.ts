@@ -139,7 +139,7 @@ export class LocalFileWriter {
     try {
       await this.#fh!.close();
       this.#fh = undefined;
-      if (mtimeMs !== undefined) await utimes(this.tmp, new Date(), new Date(mtimeMs));
+      if (mtimeMs !== undefined) await utimes(this.tmp, Date.now() / 1000, mtimeMs / 1000);
       if (overwrite) await rename(this.tmp, this.final);
       else {
         // link() fails with EEXIST where rename() would replace: no race with another writer.

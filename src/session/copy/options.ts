@@ -81,11 +81,11 @@ const EPOCH_TICKS = 621_355_968_000_000_000n;
 
 /** .NET ticks (UTC) for a JS time in ms. */
 export function ticksFromMs(ms: number): string {
-  return (BigInt(Math.round(ms)) * 10_000n + EPOCH_TICKS).toString();
+  return (BigInt(Math.round(ms * 10_000)) + EPOCH_TICKS).toString();
 }
 
 export function msFromTicks(ticks: string): number {
-  return Number((BigInt(ticks) - EPOCH_TICKS) / 10_000n);
+  return Number(BigInt(ticks) - EPOCH_TICKS) / 10_000;
 }
 
 /** Raw bytes per chunk so that one base64 chunk with its PSRP and CLIXML framing fills one payload. */

@@ -98,7 +98,7 @@ ${HELPERS}
 process {
   if ($quit) { return }
   $obj = [string]$_
-  if ($obj.StartsWith('B')) { $recs = @($obj) } else { $recs = $obj.Split([char]10) }
+  if ($obj.Length -gt 0 -and $obj[0] -eq [char]'B') { $recs = @($obj) } else { $recs = $obj.Split([char]10) }
   foreach ($rec in $recs) {
     $t = $rec[0]
     try {
