@@ -30,7 +30,7 @@ class UploadRun {
   stopping = false;
   readonly #wakers = new Set<() => void>();
   constructor(entries: Entry[]) {
-    this.queue = entries;
+    this.queue = [...entries];
   }
   stop(e: Error): void {
     this.failure ??= e;
