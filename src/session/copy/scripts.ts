@@ -42,10 +42,9 @@ function Join-Rel([string]$base, [string]$relB64) {
   if ($relB64 -eq '') { return $base }
   $rel = $utf8.GetString([System.Convert]::FromBase64String($relB64))
   $parts = $rel.Split([char]'/')
-  foreach ($p in $parts) { if ($p -eq '' -or $p -eq '.' -or $p -eq '..') { throw (New-Object System.ArgumentException("not a relative path: $rel")) } }
+  foreach ($p in $parts) { if ($p -eq '' -or $p -eq '.' -or $p -eq '..' -or $p.Contains([char]92) -or $p.Contains(':')) { throw (New-Object System.ArgumentException("not a relative path: $rel")) } }
   return [System.IO.Path]::Combine($base, [string]::Join($sep, $parts))
 }
-function Get-Hex($sha) { return [System.BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant() }
 `;
 
 /** `<T>` in the scripts below is a tab inside a double-quoted PowerShell string. */
@@ -112,19 +111,24 @@ process {
       } elseif ($t -eq [char]'F') {
         $f = $rec.Split([char]9)
         $rel = $f[1]; $ticks = [long]$f[3]; $n = 0; $skip = $false
-        $final = Join-Rel $Base $rel
+        if ($rel -eq '') { $final = $Base } else {
+          $rs = $utf8.GetString([System.Convert]::FromBase64String($rel))
+          $w = '/' + $rs + '/'
+          if ($w.Contains('/../') -or $w.Contains('/./') -or $w.Contains('//') -or $rs.Contains([char]92) -or $rs.Contains(':')) { throw [System.ArgumentException]::new("not a plain relative path: $rs") }
+          $final = [System.IO.Path]::Combine($Base, $rs.Replace('/', $sep))
+        }
         if ([System.IO.Directory]::Exists($final)) { $skip = $true; "X<T>TargetExists<T>$final<T>a folder is in the way of the file"; continue }
         if (-not $Overwrite -and [System.IO.File]::Exists($final)) { $skip = $true; "X<T>TargetExists<T>$final<T>the file exists"; continue }
         $dir = [System.IO.Path]::GetDirectoryName($final)
         if ($rel -ne '') { [void][System.IO.Directory]::CreateDirectory($dir) }
         $tmp = [System.IO.Path]::Combine($dir, '.' + [guid]::NewGuid().ToString('N') + '.psremote-tmp')
-        $fs = New-Object System.IO.FileStream($tmp, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None, 262144)
+        $fs = [System.IO.FileStream]::new($tmp, [System.IO.FileMode]::CreateNew, [System.IO.FileAccess]::Write, [System.IO.FileShare]::None, 4096)
         $sha = [System.Security.Cryptography.SHA256]::Create()
       } elseif ($t -eq [char]'E') {
         if ($skip -or $null -eq $fs) { $skip = $false; continue }
         [void]$sha.TransformFinalBlock($empty, 0, 0)
         $fs.Flush(); $fs.Dispose(); $fs = $null
-        $hex = Get-Hex $sha
+        $hex = [System.BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant()
         $sha.Dispose(); $sha = $null
         $want = $rec.Split([char]9)[1]
         if ($hex -ne $want) {
@@ -137,7 +141,7 @@ process {
           if ($null -ne $moveOver) { [void]$moveOver.Invoke($null, @($tmp, $final, $true)) } else { [System.IO.File]::Delete($final); [System.IO.File]::Move($tmp, $final) }
         } else { [System.IO.File]::Move($tmp, $final) }
         $tmp = $null
-        if ($Times -and $ticks -ge 0) { [System.IO.File]::SetLastWriteTimeUtc($final, (New-Object System.DateTime($ticks, [System.DateTimeKind]::Utc))) }
+        if ($Times -and $ticks -ge 0) { [System.IO.File]::SetLastWriteTimeUtc($final, [System.DateTime]::new($ticks, [System.DateTimeKind]::Utc)) }
         "R<T>$rel<T>$hex<T>$n"
       } elseif ($t -eq [char]'M') {
         [void][System.IO.Directory]::CreateDirectory((Join-Rel $Base $rec.Split([char]9)[1]))
@@ -170,7 +174,7 @@ end {
 /** TIMES: folder modification times, set after every file is in (writing files changes them). Input: path<TAB>ticks. */
 export const TIMES_SCRIPT = tabs(String.raw`process {
   $f = ([string]$_).Split([char]9)
-  try { [System.IO.Directory]::SetLastWriteTimeUtc($f[0], (New-Object System.DateTime([long]$f[1], [System.DateTimeKind]::Utc))) } catch { }
+  try { [System.IO.Directory]::SetLastWriteTimeUtc($f[0], [System.DateTime]::new([long]$f[1], [System.DateTimeKind]::Utc)) } catch { }
 }
 `);
 
@@ -190,7 +194,7 @@ ${HELPERS}
   $empty = New-Object byte[] 0
   $limit = [int]($Chunk * 4 / 3)
   $next = {
-    $sb = New-Object System.Text.StringBuilder
+    $sb = [System.Text.StringBuilder]::new()
     while ($true) {
       if ($null -ne $fs) {
         $got = $fs.Read($buf, 0, $Chunk)
@@ -199,10 +203,11 @@ ${HELPERS}
         [void]$sb.Append('D').Append([System.Convert]::ToBase64String($buf, 0, $got))
         if ($fs.Position -ge $fs.Length) {
           [void]$sha.TransformFinalBlock($empty, 0, 0)
-          [void]$sb.Append([char]10).Append('E').Append([char]9).Append((Get-Hex $sha))
+          [void]$sb.Append([char]10).Append('E').Append([char]9).Append([System.BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant())
           $fs.Dispose(); $fs = $null; $sha.Dispose(); $sha = $null
         }
-        break
+        if ($null -ne $fs -or $sb.Length -ge $limit) { break }
+        continue
       }
       if ($stack.Count -eq 0) {
         if ($sb.Length -gt 0) { [void]$sb.Append([char]10) }
@@ -214,8 +219,8 @@ ${HELPERS}
       try {
         if ($null -eq $rel) {
           $p = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath([string]$top[0])
-          if ([System.IO.Directory]::Exists($p)) { $info = New-Object System.IO.DirectoryInfo($p) }
-          elseif ([System.IO.File]::Exists($p)) { $info = New-Object System.IO.FileInfo($p) }
+          if ([System.IO.Directory]::Exists($p)) { $info = [System.IO.DirectoryInfo]::new($p) }
+          elseif ([System.IO.File]::Exists($p)) { $info = [System.IO.FileInfo]::new($p) }
           else { $rec = "X<T>NotFound<T>$p<T>no such file or folder" }
           if ($null -eq $rec) { $rel = $info.Name }
         } else { $info = $top[0] }
@@ -235,7 +240,7 @@ ${HELPERS}
               $rec = "M<T>$relB64<T>$ticks"
             }
           } else {
-            $fs = New-Object System.IO.FileStream($info.FullName, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 262144)
+            $fs = [System.IO.FileStream]::new($info.FullName, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 4096)
             $sha = [System.Security.Cryptography.SHA256]::Create()
             $rec = "F<T>$relB64<T>$($fs.Length)<T>$ticks"
           }
