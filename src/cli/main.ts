@@ -14,6 +14,7 @@ import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
+import * as copy from './commands/copy.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -25,7 +26,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, copy, serve, decode, demo];
 
 function version(): string {
   try {
