@@ -116,19 +116,19 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     { input: credits(), streamOutput: true },
   );
 
+  const data = async (b: Uint8Array): Promise<void> => {
+    if (!cur) throw new FileTransferError('IO', 'remote', '?', 'data before a file began');
+    cur.hash.update(b);
+    cur.bytes += b.length;
+    if (cur.writer) await cur.writer.write(b);
+    else if (!cur.stream!.write(b)) await new Promise<void>((r) => cur!.stream!.once('drain', () => r()));
+    meter.add(b.length, cur.rel);
+  };
   const handle = async (rec: string): Promise<void> => {
     const f = rec.split('\t');
     switch (rec[0]) {
-      case 'D': {
-        if (!cur) throw new FileTransferError('IO', 'remote', '?', 'data before a file began');
-        const b = Buffer.from(rec.slice(1), 'base64');
-        cur.hash.update(b);
-        cur.bytes += b.length;
-        if (cur.writer) await cur.writer.write(b);
-        else if (!cur.stream!.write(b)) await new Promise<void>((r) => cur!.stream!.once('drain', r));
-        meter.add(b.length, cur.rel);
-        return;
-      }
+      case 'D':
+        return data(Buffer.from(rec.slice(1), 'base64'));
       case 'F': {
         const rel = relFromB64(f[1] ?? '');
         const size = Number(f[2]);
@@ -190,7 +190,8 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     for await (const o of inv) {
       if (!quit) {
         try {
-          for (const rec of String(toPlain(o as never)).split('\n')) await handle(rec);
+          if (o instanceof Uint8Array) await data(o);
+          else for (const rec of String(toPlain(o as never)).split('\n')) await handle(rec);
         } catch (e) {
           stop(e as Error);
         }

@@ -8,8 +8,9 @@
 // '/' separators, so no name can break the framing. Tags:
 //   client → server (upload input): F<TAB>rel<TAB>length<TAB>mtimeTicks (a file
 //   begins), D<base64> (data), E<TAB>sha256 (the file ends), M<TAB>rel (a
-//   folder), Q (abort); an object that starts with B is one data chunk alone
-//   (the large-file path: never split).
+//   folder), Q (abort). A large file's chunks go as byte[] objects (CLIXML
+//   <BA>) between its F and E records, both ways: nothing to split or decode
+//   in script.
 //   server → client: K (one input object done), R<TAB>rel<TAB>sha256<TAB>bytes
 //   (a file is in place), X<TAB>failure<TAB>path<TAB>message, and for
 //   downloads F/D/E/M as above, L<TAB>rel<TAB>target (a symlink, not
@@ -96,12 +97,28 @@ ${HELPERS}
 }
 process {
   if ($quit) { return }
-  $obj = [string]$_
-  if ($obj.Length -gt 0 -and $obj[0] -eq [char]'B') { $recs = @($obj) } else { $recs = $obj.Split([char]10) }
+  if ($_ -is [byte[]]) {
+    # a large file's chunk (CLIXML <BA>): no string to split or decode
+    if ($null -ne $fs) {
+      try {
+        $fs.Write($_, 0, $_.Length)
+        [void]$sha.TransformBlock($_, 0, $_.Length, $null, 0)
+        $n += $_.Length
+      } catch {
+        "X<T>$(Get-Failure $_)<T>$final<T>$(Get-Message $_)"
+        try { $fs.Dispose() } catch { } ; $fs = $null
+        if ($null -ne $tmp) { try { [System.IO.File]::Delete($tmp) } catch { } ; $tmp = $null }
+        $skip = $true
+      }
+    }
+    'K'
+    return
+  }
+  $recs = ([string]$_).Split([char]10)
   foreach ($rec in $recs) {
     $t = $rec[0]
     try {
-      if ($t -eq [char]'B' -or $t -eq [char]'D') {
+      if ($t -eq [char]'D') {
         if ($null -ne $fs) {
           $b = [System.Convert]::FromBase64String($rec.Substring(1))
           $fs.Write($b, 0, $b.Length)
@@ -190,14 +207,32 @@ ${HELPERS}
   $stack = New-Object System.Collections.Stack
   for ($i = $Paths.Length - 1; $i -ge 0; $i--) { $stack.Push(@($Paths[$i], $null)) }
   $fs = $null; $sha = $null; $frel = $null; $done = $false; $credit = 0
-  $buf = New-Object byte[] $Chunk
+  $small = 65536
+  $buf = New-Object byte[] $small
   $empty = New-Object byte[] 0
   $limit = [int]($Chunk * 4 / 3)
   $next = {
     $sb = [System.Text.StringBuilder]::new()
     while ($true) {
+      if ($null -ne $fs -and $fs.Length -gt $small) {
+        # a large file: its bytes as byte[] objects (CLIXML <BA>), the records before them flushed first
+        $left = $fs.Length - $fs.Position; $take = $Chunk; if ($left -lt $take) { $take = [int]$left }
+        $bytes = [byte[]]::new($take); $got = 0
+        while ($got -lt $take) { $r = $fs.Read($bytes, $got, $take - $got); if ($r -le 0) { break }; $got += $r }
+        if ($got -lt $take) { [System.Array]::Resize([ref]$bytes, $got) }
+        [void]$sha.TransformBlock($bytes, 0, $got, $null, 0)
+        if ($sb.Length -gt 0) { $sb.ToString(); [void]$sb.Clear() }
+        ,$bytes
+        if ($got -eq 0 -or $fs.Position -ge $fs.Length) {
+          [void]$sha.TransformFinalBlock($empty, 0, 0)
+          [void]$sb.Append('E').Append([char]9).Append([System.BitConverter]::ToString($sha.Hash).Replace('-', '').ToLowerInvariant())
+          $fs.Dispose(); $fs = $null; $sha.Dispose(); $sha = $null
+        }
+        if ($null -ne $fs) { break }
+        continue
+      }
       if ($null -ne $fs) {
-        $got = $fs.Read($buf, 0, $Chunk)
+        $got = $fs.Read($buf, 0, $small)
         if ($sb.Length -gt 0) { [void]$sb.Append([char]10) }
         [void]$sha.TransformBlock($buf, 0, $got, $null, 0)
         [void]$sb.Append('D').Append([System.Convert]::ToBase64String($buf, 0, $got))
@@ -254,7 +289,7 @@ ${HELPERS}
       [void]$sb.Append($rec)
       if ($null -eq $fs -and $sb.Length -ge $limit) { break }
     }
-    $sb.ToString()
+    if ($sb.Length -gt 0) { $sb.ToString() }
   }
 }
 process {

@@ -10,6 +10,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
+import type { PSValue } from '../../psrp/index.js';
 import { toPlain } from '../plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { readChunks, walkLocal, type LocalEntry } from './local.js';
@@ -17,6 +18,9 @@ import { chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type Co
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
 import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
+
+/** Chunks up to this size travel base64 in the packed record strings; larger ones as byte[] objects. */
+const SMALL = 65_536;
 
 interface Entry extends Omit<LocalEntry, 'abs'> {
   readonly source: string | AsyncIterable<Uint8Array>;
@@ -122,7 +126,7 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
   const inFlight = new Map<string, Entry>();
   const limit = Math.ceil(chunk / 3) * 4 + 1;
 
-  async function* input(): AsyncGenerator<string> {
+  async function* input(): AsyncGenerator<PSValue> {
     let packed: string[] = [];
     let packedLen = 0;
     const take = (): string => {
@@ -132,13 +136,13 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
       return s;
     };
     // One object out, once the window has room.
-    async function* out(s: string): AsyncGenerator<string> {
+    async function* out(s: PSValue): AsyncGenerator<PSValue> {
       while (sent - acked >= window && !run.stopping) await run.waitWake();
       if (run.stopping) return;
       sent++;
       yield s;
     }
-    const pack = async function* (rec: string): AsyncGenerator<string> {
+    const pack = async function* (rec: string): AsyncGenerator<PSValue> {
       if (packedLen + rec.length + 1 > limit && packed.length > 0) yield* out(take());
       packed.push(rec);
       packedLen += rec.length + 1;
@@ -157,11 +161,10 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
       for await (const c of readChunks(e.source, chunk)) {
         hash.update(c);
         bytes += c.length;
-        const b64 = c.toString('base64');
-        if (b64.length + 1 >= limit - 1) {
+        if (c.length > SMALL) {
           if (packed.length > 0) yield* out(take());
-          yield* out(`B${b64}`);
-        } else yield* pack(`D${b64}`);
+          yield* out(c);
+        } else yield* pack(`D${c.toString('base64')}`);
         meter.add(c.length, e.rel || String(e.source));
         if (run.stopping) break;
       }
