@@ -74,12 +74,14 @@ try {
       for (let done = 0; done < RSS; done += block.length) yield block;
     }
     const big = join(dir, 'big.bin');
+    const row = (k: keyof typeof idle) => `${k} idle ${(idle[k] / MB).toFixed(0)} MiB, peak ${(peak[k] / MB).toFixed(0)} MiB (+${((peak[k] - idle[k]) / MB).toFixed(0)} MiB)`;
+    const rss = (what: string) => console.log(`RSS ${what}: ${row('client')}; ${row('endpoint')}; ${row('engine')}`);
     line(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
+    rss(`during the ${RSS / MB} MiB upload`);
     const h = createHash('sha256');
     line(`download ${RSS / MB} MiB to a sink`, await copyFromSession(pool, big, new Writable({ write: (c: Buffer, _e, cb) => (h.update(c), cb()) })));
     clearInterval(timer);
-    const row = (k: keyof typeof idle) => `${k} idle ${(idle[k] / MB).toFixed(0)} MiB, peak ${(peak[k] / MB).toFixed(0)} MiB (+${((peak[k] - idle[k]) / MB).toFixed(0)} MiB)`;
-    console.log(`RSS during the ${RSS / MB} MiB transfers: ${row('client')}; ${row('endpoint')}; ${row('engine')}`);
+    rss(`during the ${RSS / MB} MiB upload and download`);
   }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
   await pool.close();

@@ -14,7 +14,7 @@ import type { RunspacePool } from '../runspace-pool.js';
 import { toPlain } from '../plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { LocalFileWriter } from './local.js';
-import { chunkSizeFor, msFromTicks, relFromB64, type CopiedFile, type CopyDestination, type CopyOptions, type CopyResult } from './options.js';
+import { ABORT_GRACE_MS, chunkSizeFor, msFromTicks, relFromB64, type CopiedFile, type CopyDestination, type CopyOptions, type CopyResult } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
 import { DOWNLOAD_SCRIPT } from './scripts.js';
@@ -103,8 +103,12 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
       yield String(n);
     }
   }
-  const onAbort = () => stop(new AbortError(`the download of ${paths.join(', ')} was aborted`, { cause: signal?.reason }));
-  signal?.addEventListener('abort', onAbort, { once: true });
+  let hard: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    stop(new AbortError(`the download of ${paths.join(', ')} was aborted`, { cause: signal?.reason }));
+    hard = setTimeout(() => void inv.stop().catch(() => undefined), ABORT_GRACE_MS);
+    hard.unref();
+  };
 
   const files: CopiedFile[] = [];
   const skipped: { path: string; reason: string }[] = [];
@@ -115,6 +119,7 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     { script: DOWNLOAD_SCRIPT, parameters: { Paths: paths, Recursive: options.recursive === true, FollowLinks: options.followSymlinks === true, Chunk: chunk } },
     { input: credits(), streamOutput: true },
   );
+  signal?.addEventListener('abort', onAbort, { once: true });
 
   const data = async (b: Uint8Array): Promise<void> => {
     if (!cur) throw new FileTransferError('IO', 'remote', '?', 'data before a file began');
@@ -204,6 +209,7 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     failure ??= e as Error;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    clearTimeout(hard);
     ended = true;
     poke();
     await cur?.writer?.discard();

@@ -94,3 +94,6 @@ export function chunkSizeFor(payloadBudget: number, explicit?: number): number {
   // 21 bytes fragment header, 40 message header, <S>…</S>, a BOM and a tag: 128 is room enough.
   return Math.max(3 * 1024, Math.floor((payloadBudget - 128) / 4) * 3);
 }
+
+/** How long an aborted copy waits for the server to clean up (the Q record) before it stops the pipelines. */
+export const ABORT_GRACE_MS = 10_000;

@@ -10,11 +10,12 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
+import type { PowerShellInvocation } from '../powershell.js';
 import type { PSValue } from '../../psrp/index.js';
 import { toPlain } from '../plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { readChunks, walkLocal, type LocalEntry } from './local.js';
-import { chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
+import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
 import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
@@ -30,6 +31,8 @@ interface Entry extends Omit<LocalEntry, 'abs'> {
 class UploadRun {
   readonly queue: Entry[];
   readonly files: CopiedFile[] = [];
+  /** The lanes' pipelines, stopped outright if they do not let go after an abort. */
+  readonly invocations: PowerShellInvocation[] = [];
   failure: Error | undefined;
   stopping = false;
   readonly #wakers = new Set<() => void>();
@@ -99,12 +102,19 @@ export async function copyToSession(pool: RunspacePool, source: CopySource, remo
   const chunk = chunkSizeFor(pool.payloadBudget, options.chunkSize);
   const parallel = mode === 'tree' ? Math.max(1, Math.min(options.parallel ?? 2, fileCount || 1)) : 1;
   const run = new UploadRun(entries);
-  const onAbort = () => run.stop(new AbortError(`the upload to ${target.path} was aborted`, { cause: signal?.reason }));
+  let hard: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    run.stop(new AbortError(`the upload to ${target.path} was aborted`, { cause: signal?.reason }));
+    // The lanes tell the server (Q) and wait for it; a server that does not answer gets its pipelines stopped.
+    hard = setTimeout(() => run.invocations.forEach((i) => void i.stop().catch(() => undefined)), ABORT_GRACE_MS);
+    hard.unref();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await Promise.all(Array.from({ length: parallel }, () => lane(pool, run, target.path, target.separator, chunk, options, meter)));
   } finally {
     signal?.removeEventListener('abort', onAbort);
+    clearTimeout(hard);
   }
   if (run.failure) throw run.failure;
   const folders = entries.filter((e) => e.kind === 'dir');
@@ -186,6 +196,7 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
     { script: UPLOAD_SCRIPT, parameters: { Base: base, Overwrite: options.overwrite === true, Times: options.preserveTimes !== false } },
     { input: input(), streamOutput: true },
   );
+  run.invocations.push(inv);
   try {
     for await (const o of inv) {
       const rec = String(toPlain(o as never));
