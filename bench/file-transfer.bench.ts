@@ -39,6 +39,11 @@ const url = await new Promise<string>((resolve, reject) => {
 });
 const dir = mkdtempSync(join(tmpdir(), 'psremote-bench-copy-'));
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+/** CPU seconds (user + system) a process has used. */
+const cpuOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 const kids = (pid: number) => execSync(`ps -o pid= --ppid ${pid}`).toString().trim().split(/\s+/).filter(Boolean).map(Number);
 try {
   const pool = await openSession(url, { maxRunspaces: 2 });
@@ -51,8 +56,16 @@ try {
   const back = join(dir, 'back.bin');
   console.log(`machine: ${execSync("nproc").toString().trim()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start; Node ${process.version}; pwsh ${pwsh.version}`);
   console.log(`payload budget ${pool.payloadBudget} bytes (MaxEnvelopeSize 512000 after protocol 2.2+)`);
-  const line = (what: string, r: { seconds: number; bytes: number; chunkSize: number; parallel: number }) =>
-    console.log(`${what}: ${(r.bytes / MB).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s = ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (chunk ${r.chunkSize} bytes, ${r.parallel} pipeline)`);
+  // CPU per MiB does not depend on how loaded the shared machine is, unlike MiB/s.
+  let cpu0 = { client: cpuOf(process.pid), endpoint: cpuOf(server.pid!), engine: cpuOf(engine) };
+  const line = (what: string, r: { seconds: number; bytes: number; chunkSize: number; parallel: number }) => {
+    const cpu = { client: cpuOf(process.pid), endpoint: cpuOf(server.pid!), engine: cpuOf(engine) };
+    const per = (k: keyof typeof cpu) => `${k} ${(((cpu[k] - cpu0[k]) / (r.bytes / MB)) * 1000).toFixed(0)} ms`;
+    console.log(
+      `${what}: ${(r.bytes / MB).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s = ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (chunk ${r.chunkSize} bytes, ${r.parallel} pipeline); CPU per MiB: ${per('client')}, ${per('endpoint')}, ${per('engine')}; load ${loadavg()[0]!.toFixed(1)}`,
+    );
+    cpu0 = cpu;
+  };
   line('upload', await copyToSession(pool, local, remote));
   line('download', await copyFromSession(pool, remote, back));
   rmSync(local);
