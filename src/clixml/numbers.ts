@@ -3,7 +3,7 @@
 // allowed (schema "collapse") and return undefined when it is not a valid
 // value of the type, so the caller can say which element and where.
 
-import { isBase64Text } from '../util/base64.js';
+import { decodeBase64Checked } from '../util/base64.js';
 
 /** Trims XML whitespace (space, tab, CR, LF) only. */
 export function trimXml(s: string): string {
@@ -108,9 +108,10 @@ const WS_ALL = /[ \t\r\n]/g;
 /** Strict base64 (whitespace allowed between characters, as Convert.FromBase64String does). */
 export function parseBase64(text: string): Uint8Array | undefined {
   const s = HAS_WS.test(text) ? text.replace(WS_ALL, '') : text;
-  if (s.length % 4 !== 0 || !isBase64Text(s)) return undefined;
+  const b = decodeBase64Checked(s);
+  if (!b) return undefined;
   // A copy, so the result never shares Buffer's pool with unrelated data.
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  return new Uint8Array(b);
 }
 
 export function formatBase64(b: Uint8Array): string {

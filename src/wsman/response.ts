@@ -7,7 +7,7 @@ import { attribute, childElement, childElements, parseXml, textContent, type Xml
 import { WSManFaultError, parseFault, type WSManFault } from './fault.js';
 import { COMMAND_STATE_PREFIX, NS } from './namespaces.js';
 import { parseDuration } from './envelope.js';
-import { isBase64Text } from '../util/base64.js';
+import { decodeBase64Checked } from '../util/base64.js';
 
 /** Default cap on a response body we agree to parse (MaxEnvelopeSize is far smaller in practice). */
 export const MAX_RESPONSE_CHARS = 64 * 1024 * 1024;
@@ -196,8 +196,9 @@ export type ReceiveResult =
 
 export function decodeBase64Strict(s: string, what: string, ctx: ParseContext): Buffer {
   const t = /\s/.test(s) ? s.replace(/\s+/g, '') : s;
-  if (t.length % 4 !== 0 || !isBase64Text(t)) throw invalid(`${what} is not valid base64`, ctx);
-  return Buffer.from(t, 'base64');
+  const b = decodeBase64Checked(t);
+  if (!b) throw invalid(`${what} is not valid base64`, ctx);
+  return b;
 }
 
 /** ReceiveResponse, or `{ type: 'timeout' }` for a Receive that timed out (not an error). */
