@@ -62,6 +62,11 @@ export interface RequestInfo {
 const commandIdOf = (el: XmlElement) => attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
 
 /** Reads operation, ShellId (selector or client-chosen in rsp:Shell) and CommandId from a request. */
+/** A string that shares no memory with the text it was cut from. */
+function own(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export function describeRequest(xml: string | XmlElement, where = 'request'): RequestInfo {
   const root = typeof xml === 'string' ? parseXml(xml, { where }) : xml;
   const header = childElement(root, NS.soap, 'Header');
@@ -95,7 +100,18 @@ export function describeRequest(xml: string | XmlElement, where = 'request'): Re
     }
   }
   const messageId = h(NS.addressing, 'MessageID')?.replace(/^uuid:/i, '');
-  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId, commandId, signalCode };
+  // Copies: the XML reader's texts may be V8 slices of the whole request, and these
+  // small strings outlive it (the endpoint's log, its shell table): each would keep
+  // a Send's half megabyte alive (issue 16, the endpoint's RSS during a 1 GB upload).
+  return {
+    operation: operationOfAction(action),
+    action: own(action),
+    resourceUri: own(h(NS.wsman, 'ResourceURI')),
+    messageId: own(messageId),
+    shellId: own(shellId),
+    commandId: own(commandId),
+    signalCode: own(signalCode),
+  };
 }
 
 function exchange(request: string, response: RecordedResponse, extra: Partial<Exchange>, source: string, i: number): Exchange {
