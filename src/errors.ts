@@ -63,6 +63,14 @@ export type ErrorCode =
   // Import-PSSession proxies
   | 'PSR_PARAMETER_BINDING'
   | 'PSR_COMMAND_NOT_FOUND'
+  // file transfer (session/copy)
+  | 'PSR_COPY_NOT_FOUND'
+  | 'PSR_COPY_ACCESS_DENIED'
+  | 'PSR_COPY_DISK_FULL'
+  | 'PSR_COPY_TARGET_EXISTS'
+  | 'PSR_COPY_RESTRICTED_ENDPOINT'
+  | 'PSR_COPY_HASH_MISMATCH'
+  | 'PSR_COPY_FAILED'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'
   | 'PSR_REPLAY_UNMATCHED';

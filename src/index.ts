@@ -22,6 +22,7 @@ export {
 } from './session/powershell.js';
 export * from './session/import/index.js';
 export * from './session/check/index.js';
+export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
 export {

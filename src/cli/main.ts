@@ -19,6 +19,7 @@ import * as exportSession from './commands/export-session.js';
 import * as check from './commands/check.js';
 import * as recording from './commands/recording.js';
 import * as kerberos from './commands/kerberos.js';
+import * as copy from './commands/copy.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -30,7 +31,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, recording, decode, demo, kerberos];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos];
 
 function version(): string {
   try {

@@ -281,6 +281,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       res.writeHead(injected.status, { 'content-type': injected.contentType ?? 'text/html', 'content-length': Buffer.byteLength(text) }).end(text);
       return;
     }
+    if (injected?.type === 'rewrite' && injected.request) env = parseEnvelope(Buffer.from(injected.request(requestText), 'utf8'), { operation: 'request' });
     if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
     if (injected?.type === 'cut') {
       const timer = setTimeout(() => req.socket.destroy(), injected.ms);
@@ -351,6 +352,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       return;
     }
     if (req.socket.destroyed) return;
+    if (injected?.type === 'rewrite' && injected.response) body = injected.response(body);
     recorder?.append({ operation: op, request: requestText, response: { status, body } });
     bytesOut += Buffer.byteLength(body);
     const out = gated.seal(status, body);

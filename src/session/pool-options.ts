@@ -51,9 +51,19 @@ export interface InvokeOptions {
    * Receive is made for this pipeline; disconnect, and collect it later with attach().
    */
   readonly holdOutput?: boolean;
+  /**
+   * Hand each output object to the one reader that iterates the invocation and
+   * keep none (result().output is then empty): memory stays flat however long
+   * the output is (file transfer streams gigabytes through one pipeline).
+   */
+  readonly streamOutput?: boolean;
 }
 
-export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+export type InvokeTarget =
+  | string
+  | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] }
+  /** A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text. */
+  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
 
 /**
  * What a RunspacePool holds right now (RunspacePool.stats()). Every count is of

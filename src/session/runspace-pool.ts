@@ -230,6 +230,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return this.#core.runspacePoolId;
   }
 
+  /** Largest PSRP payload one send carries now (the negotiated envelope, less its overhead). */
+  get payloadBudget(): number {
+    return this.#carrier.payloadBudget();
+  }
+
   /** 'Opened', 'Broken', 'Closed', … */
   get state(): string {
     return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
@@ -263,7 +268,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     }
     const hasInput = options.input !== undefined;
     const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
-    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true });
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
     if (!options.holdOutput) void this.#process.hold(inv.result().catch(() => undefined));
     if (options.holdOutput) {
