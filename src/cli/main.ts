@@ -16,6 +16,7 @@ import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
 import * as check from './commands/check.js';
+import * as shell from './commands/shell.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -27,7 +28,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
 
 function version(): string {
   try {

@@ -28,7 +28,7 @@ interface InvokeFlags extends ConnectionFlags {
 }
 
 /** Session options for an ssh:// target from the flags (key file, host-key checks, password). */
-function sshSessionOptions(f: InvokeFlags, io: CliIO): SessionOptions {
+export function sshSessionOptions(f: Pick<InvokeFlags, 'passwordEnv' | 'insecureSkipVerify' | 'identity' | 'knownHosts' | 'sshHostKey' | 'user'>, io: CliIO): SessionOptions {
   const read = (path: string, what: string) => {
     try {
       return readFileSync(path);
