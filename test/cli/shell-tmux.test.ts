@@ -124,6 +124,15 @@ describeWithTmux('psremote shell in a terminal (tmux) on real pwsh', (pwsh) => {
     keys('Enter');
     await waitFor(/\nhi Ada\n/, 'Read-Host answered');
 
+    type('$p = Read-Host -AsSecureString "PIN"; "length " + [Net.NetworkCredential]::new("", $p).Password.Length');
+    keys('Enter');
+    await waitFor(/\nPIN:$/, 'the secure Read-Host prompt');
+    type('s3cr3t-typed');
+    keys('Enter');
+    const secure = await waitFor(/\nlength 12\n/, 'the SecureString received whole');
+    // Typed with the echo off: the secret is nowhere on the screen.
+    expect(secure).not.toContain('s3cr3t-typed');
+
     type('exit');
     keys('Enter');
     await waitFor(/shell exited with 0/, 'the shell leaving with 0');
@@ -135,6 +144,7 @@ describeWithTmux('psremote shell in a terminal (tmux) on real pwsh', (pwsh) => {
     expect(history).toContain('Get-Greeting world');
     // The answer typed at Read-Host is not a command.
     expect(history).not.toContain('Ada');
+    expect(history.join('\n')).not.toContain('s3cr3t-typed');
     expect(promptLine()).toBe('shell exited with 0');
   }, 240_000);
 });
