@@ -26,6 +26,8 @@ export class Terminal {
   #muted = false;
   #closed = false;
   #waiting: ((line: string | null) => void) | undefined;
+  /** Lines that came while nobody was reading: typeahead, or all of a piped script at once. */
+  readonly #queue: string[] = [];
   #interrupt: () => void = () => undefined;
   #historyChanged: (history: readonly string[]) => void = () => undefined;
 
@@ -64,7 +66,8 @@ export class Terminal {
     this.#rl.on('line', (line) => {
       const w = this.#waiting;
       this.#waiting = undefined;
-      w?.(line);
+      if (w) w(line);
+      else this.#queue.push(line);
     });
     this.#rl.on('close', () => {
       this.#closed = true;
@@ -75,8 +78,9 @@ export class Terminal {
     this.#rl.on('SIGINT', () => this.#interrupt());
   }
 
+  /** Input has ended and every line of it was read. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed && this.#queue.length === 0;
   }
 
   get columns(): number {
@@ -98,6 +102,12 @@ export class Terminal {
 
   /** Reads one line after `prompt`; null at end of input (Ctrl+D, stdin closed). */
   readLine(prompt: string, options: ReadOptions = {}): Promise<string | null> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) {
+      // Not typed at this prompt: show the prompt and the line as a transcript would.
+      this.#stdout.write(`${prompt}${options.secret ? '' : queued}\n`);
+      return Promise.resolve(queued);
+    }
     if (this.#closed) return Promise.resolve(null);
     const rl = this.#rl as Interface & { history?: string[] };
     const before = rl.history?.[0];
