@@ -13,6 +13,10 @@ describe('quote', () => {
     expect(quote('a\u2019b')).toBe("'a\u2019\u2019b'");
     expect(quote('$x `n "y"')).toBe("'$x `n \"y\"'");
   });
+  it('formats with what the remote side has', () => {
+    expect(formatted('1', 80, 'stream')).toBe(". { try { . ([scriptblock]::Create('1')) } catch { $_ } } 2>&1 | Out-String -Stream");
+    expect(formatted('1', 80, 'none')).toBe(". { try { . ([scriptblock]::Create('1')) } catch { $_ } } 2>&1");
+  });
   it('keeps typed text out of the wrapper script', () => {
     expect(formatted("'; Remove-Item x; '", 80)).toBe(". { try { . ([scriptblock]::Create('''; Remove-Item x; ''')) } catch { $_ } } 2>&1 | Out-String -Stream -Width 80");
   });

@@ -70,9 +70,24 @@ export function readlineCompletion(line: string, c: Completion): [string[], stri
  * by the formatter (PowerShell's $ErrorView, concise by default, with the position),
  * everything through Out-String at the terminal's width.
  */
-export function formatted(input: string, width: number): string {
+export function formatted(input: string, width: number, formatter: Formatter = 'width'): string {
   // A script block made from the text keeps the positions in errors those of what was typed.
-  return `. { try { . ([scriptblock]::Create(${quote(input)})) } catch { $_ } } 2>&1 | Out-String -Stream -Width ${width}`;
+  const run = `. { try { . ([scriptblock]::Create(${quote(input)})) } catch { $_ } } 2>&1`;
+  if (formatter === 'none') return run;
+  return `${run} | Out-String -Stream${formatter === 'width' ? ` -Width ${width}` : ''}`;
+}
+
+/** What the remote side can format with: Out-String -Width, Out-String only, or nothing (objects shown locally). */
+export type Formatter = 'width' | 'stream' | 'none';
+
+/** Hosts built on the PowerShell SDK may lack Microsoft.PowerShell.Utility's Out-String, or its -Width. */
+export async function formatterOf(pool: RunspacePool): Promise<Formatter> {
+  try {
+    const [v] = await values(pool, `$c = Get-Command Out-String -ErrorAction Ignore; if (-not $c) { 'none' } elseif ($c.Parameters.ContainsKey('Width')) { 'width' } else { 'stream' }`);
+    return v === 'width' || v === 'stream' ? v : 'none';
+  } catch {
+    return 'none';
+  }
 }
 
 /** Colours only when asked for (a terminal without NO_COLOR); PowerShell before 7.2 has no $PSStyle. */

@@ -11,7 +11,7 @@ import { toDisplayString } from '../../session/plain.js';
 import type { CliIO } from '../main.js';
 import { printStreams } from '../print.js';
 import { loadHistory, saveHistory } from './history.js';
-import { complete, formatted, isIncomplete, location, readlineCompletion, renderingScript } from './remote.js';
+import { complete, formatted, formatterOf, isIncomplete, location, readlineCompletion, renderingScript } from './remote.js';
 import { Terminal } from './terminal.js';
 import { TerminalHost } from './terminal-host.js';
 
@@ -65,6 +65,7 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
   }
   try {
     await pool.invoke(renderingScript(options.colour)).result().catch(() => undefined);
+    const formatter = await formatterOf(pool);
     for (;;) {
       const here = await location(pool);
       const first = await term.readLine(`[${options.label}]: PS ${here}> `, { remember: true });
@@ -84,7 +85,7 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
         input += `\n${more}`;
       }
       if (ended) break;
-      const inv = pool.invoke(formatted(input, Math.max(20, term.columns - 1)), { host, addToHistory: true });
+      const inv = pool.invoke(formatted(input, Math.max(20, term.columns - 1), formatter), { host, addToHistory: true });
       running = inv;
       stopping = false;
       const streams = printStreams(inv, io);
