@@ -117,6 +117,19 @@ describeWithTmux('psremote shell in a terminal (tmux) on real pwsh', (pwsh) => {
     keys('Enter');
     await waitFor(/\nalive \d+\n/, 'the session alive after the stop');
 
+    // A stop that takes a while (a finally block sleeps): the second Ctrl+C during it says so and the shell waits.
+    type('try { while ($true) { Start-Sleep 1 } } finally { Start-Sleep 3 }');
+    keys('Enter');
+    await new Promise((r) => setTimeout(r, 2000));
+    keys('C-c');
+    await new Promise((r) => setTimeout(r, 500));
+    keys('C-c');
+    await waitFor(/the pipeline is stopping; waiting for the server to confirm\n/, 'the second Ctrl+C answered');
+    await waitFor(/waiting for the server to confirm\n+\[127\.0\.0\.1\]: PS \/tmp>$/, 'the prompt after the slow stop');
+    type('"still $PID"');
+    keys('Enter');
+    await waitFor(/\nstill \d+\n/, 'the session alive after the second Ctrl+C');
+
     type('$n = Read-Host "Your name"; "hi $n"');
     keys('Enter');
     await waitFor(/\nYour name:$/, 'the Read-Host prompt');
