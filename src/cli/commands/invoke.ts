@@ -11,7 +11,8 @@ import { parseOutOfProcTarget } from '../../session/target.js';
 import { SessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import { toDisplayString, toPlain } from '../../session/plain.js';
+import { toPlain } from '../../session/plain.js';
+import { formatOutput, outputMode } from '../output-format.js';
 import type { CliIO } from '../main.js';
 
 interface InvokeFlags extends ConnectionFlags {
@@ -20,6 +21,7 @@ interface InvokeFlags extends ConnectionFlags {
   command?: string;
   file?: string;
   json?: boolean;
+  clixml?: boolean;
   configurationName?: string;
   throttle: string;
   identity?: string;
@@ -67,7 +69,7 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
     const streams = printStreams(inv, io, prefix);
     try {
       for await (const o of inv) {
-        io.stdout.write(f.json ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${toDisplayString(o)}\n`);
+        io.stdout.write(f.json && !f.clixml ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${formatOutput(o, outputMode(f))}\n`);
       }
     } finally {
       await streams;
@@ -90,7 +92,7 @@ async function runInSession(name: string, script: string, f: InvokeFlags, io: Cl
     return 0;
   }
   try {
-    return (await printInvocation(inv, io, f.json === true)) ? 1 : 0;
+    return (await printInvocation(inv, io, outputMode(f))) ? 1 : 0;
   } finally {
     await pool.disconnect().catch(() => undefined);
   }
@@ -106,12 +108,14 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --command <script>', 'the script to run')
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
+    .option('--clixml', 'print each output object as its CLIXML (one <Objs> document per line)')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
     .option('--throttle <n>', 'hosts at once', '32')
     .option('-i, --identity <file>', 'ssh:// targets: private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)')
     .option('--known-hosts <file>', 'ssh:// targets: known_hosts file to check the host key against (default ~/.ssh/known_hosts)')
     .option('--ssh-host-key <fingerprint>', 'ssh:// targets: accept exactly this host key (SHA256:…, as ssh-keygen -l prints it)');
   addConnectionFlags(cmd).action(async (hostsArg: string | undefined, f: InvokeFlags) => {
+      if (f.json && f.clixml) throw new UsageError('--json and --clixml are two output formats: give one');
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
       const script = f.command ?? readFileSync(f.file!, 'utf8');
       if (f.session) {
