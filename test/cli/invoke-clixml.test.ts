@@ -1,4 +1,4 @@
-// `invoke --clixml`: each output object as the CLIXML it is (one <Objs> document
+// `invoke --clixml` and the 401 without credentials: each output object as the CLIXML it is (one <Objs> document
 // per line), read back by psremote's own parser to the same values; --json and
 // --clixml together are refused. The scripted endpoint answers (hand-written
 // engine: only Write-Output of literals is needed here).
@@ -41,4 +41,16 @@ it('refuses --json with --clixml', async () => {
   const r = await cli(['invoke', 'http://127.0.0.1:1/wsman', '-c', '1', '--json', '--clixml']);
   expect(r.stderr).toBe('psremote: --json and --clixml are two output formats: give one (PSR_USAGE)\n');
   expect(r.code).not.toBe(0);
+});
+
+it('a 401 when no credential was given says so, not that the credentials were wrong', async () => {
+  const ep = await startEndpoint({ users: { ann: 'secret-pw' } });
+  try {
+    const r = await cli(['invoke', ep.url, '-c', '1']);
+    expect(r.stderr).toMatch(/^psremote: .*the server requires authentication \(HTTP 401\) and no credential was given .*\(PSR_AUTH_REJECTED\)\n$/);
+    expect(r.stderr).not.toContain('rejected the credentials');
+    expect(r.code).not.toBe(0);
+  } finally {
+    await ep.close();
+  }
 });

@@ -82,7 +82,8 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 
 async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
   const h = new SessionStore().get(name);
-  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
+  // The session remembers its user (never the password): only the secret is asked for.
+  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
   const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
   const inv = pool.invoke(script, f.disconnected ? { holdOutput: true } : {});
   if (f.disconnected) {
