@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { PsRemoteError } from '../errors.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import * as serve from './commands/serve.js';
 import * as decode from './commands/decode.js';
 import * as invoke from './commands/invoke.js';
@@ -60,12 +61,13 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander's own errors are usage errors (unknown option, missing argument); --help and --version exit 0.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
     if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${e.message} (${e.code})\n`);
     else io.stderr.write(`psremote: ${(e as Error)?.message ?? String(e)}\n`);
     if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
-    return 1;
+    return e instanceof PsRemoteError ? exitCodeFor(e.code) : EXIT.remote;
   }
 }
 

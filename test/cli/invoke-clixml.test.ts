@@ -40,7 +40,7 @@ it('prints one CLIXML document per output object', async () => {
 it('refuses --json with --clixml', async () => {
   const r = await cli(['invoke', 'http://127.0.0.1:1/wsman', '-c', '1', '--json', '--clixml']);
   expect(r.stderr).toBe('psremote: --json and --clixml are two output formats: give one (PSR_USAGE)\n');
-  expect(r.code).not.toBe(0);
+  expect(r.code).toBe(2);
 });
 
 it('a 401 when no credential was given says so, not that the credentials were wrong', async () => {
@@ -49,8 +49,18 @@ it('a 401 when no credential was given says so, not that the credentials were wr
     const r = await cli(['invoke', ep.url, '-c', '1']);
     expect(r.stderr).toMatch(/^psremote: .*the server requires authentication \(HTTP 401\) and no credential was given .*\(PSR_AUTH_REJECTED\)\n$/);
     expect(r.stderr).not.toContain('rejected the credentials');
-    expect(r.code).not.toBe(0);
+    // Authentication failures exit 3.
+    expect(r.code).toBe(3);
   } finally {
     await ep.close();
   }
+});
+
+it('exit codes: an unknown option is a usage error (2), --help and --version are 0, nothing listening is 3', async () => {
+  expect((await cli(['invoke', '--no-such-flag'])).code).toBe(2);
+  expect((await cli(['shell', '--help'])).code).toBe(0);
+  expect((await cli(['--version'])).code).toBe(0);
+  const down = await cli(['invoke', 'http://127.0.0.1:1/wsman', '-c', '1']);
+  expect(down.stderr).toMatch(/\(PSR_TRANSPORT[A-Z_]*\)\n$/);
+  expect(down.code).toBe(3);
 });
