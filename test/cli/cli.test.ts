@@ -37,7 +37,8 @@ describe('psremote', () => {
 
   test('errors are one line with the error code', () => {
     const r = cli(['serve', '--port', '99999']);
-    expect(r.code).toBe(1);
+    // A usage error exits 2 (docs/cli.md, exit codes).
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe('psremote: invalid --port 99999 (PSR_USAGE)\n');
     const bad = cli(['serve', '--replay', 'no-such-file.yml']);
     expect(bad.stderr).toMatch(/^psremote: no-such-file.yml: cannot read: .*\(PSR_RECORDING_INVALID\)\n$/);

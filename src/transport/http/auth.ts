@@ -33,6 +33,8 @@ export interface HttpConnectionInfo {
 }
 
 export interface HttpAuthContext {
+  /** No credential at all (noAuth): a 401 then means one is needed, not that it was wrong. */
+  readonly anonymous?: boolean;
   /** Before each request on this connection. */
   authorize(request: HttpAuthRequest, connection: HttpConnectionInfo): void | Promise<void>;
   /**
@@ -68,7 +70,7 @@ export interface HttpAuth {
 
 /** No credentials (a local endpoint, a replay server, or a proxy that authenticates). */
 export function noAuth(): HttpAuth {
-  return { scheme: 'none', check() {}, newContext: () => ({ authorize() {} }) };
+  return { scheme: 'none', check() {}, newContext: () => ({ anonymous: true, authorize() {} }) };
 }
 
 /**
