@@ -1,7 +1,7 @@
 // Fuzz target: AP-REQ, Authenticator and KDC-REQ decoding (an acceptor's input).
 import { PsRemoteError } from '../../src/errors.js';
 import { decodeApReq, decodeAuthenticator, decodeKdcReq } from '../../src/auth/kerberos/messages/index.js';
-import { recorded, seedApReq, seedAsReq, seedAuthenticator } from './krb-seeds.js';
+import { recorded, seedApReq, seedAsReq, seedAuthenticator } from '../krb-seeds.js';
 
 export default {
   name: 'krb-ap-req',

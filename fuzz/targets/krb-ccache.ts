@@ -1,7 +1,7 @@
 // Fuzz target: MIT FILE ccache (parseCcache), a file anyone with the path can write.
 import { PsRemoteError } from '../../src/errors.js';
 import { parseCcache, serializeCcache } from '../../src/auth/kerberos/ccache.js';
-import { seedTicket } from './krb-seeds.js';
+import { seedTicket } from '../krb-seeds.js';
 
 const alice = { nameType: 1, realm: 'EXAMPLE.COM', components: ['alice'] };
 export const seedCcache = (): Uint8Array =>

@@ -2,7 +2,7 @@
 // KRB-ERROR with its METHOD-DATA / ETYPE-INFO2, and a decrypted EncKDCRepPart.
 import { PsRemoteError } from '../../src/errors.js';
 import { decodeEncKdcRepPart, decodeEtypeInfo2, decodeKdcRep, decodeKrbError, decodeMethodData } from '../../src/auth/kerberos/messages/index.js';
-import { recorded, seedAsRep, seedEtypeInfo2, seedKrbError } from './krb-seeds.js';
+import { recorded, seedAsRep, seedEtypeInfo2, seedKrbError } from '../krb-seeds.js';
 
 const parsers: ((b: Uint8Array) => unknown)[] = [
   (b) => decodeKdcRep(b, 11),

@@ -1,7 +1,7 @@
 // Fuzz target: Ticket and EncTicketPart (what an acceptor decodes from any client).
 import { PsRemoteError } from '../../src/errors.js';
 import { decodeEncTicketPart, decodeTicket } from '../../src/auth/kerberos/messages/index.js';
-import { seedEncTicketPart, seedTicket } from './krb-seeds.js';
+import { seedEncTicketPart, seedTicket } from '../krb-seeds.js';
 
 export default {
   name: 'krb-ticket',

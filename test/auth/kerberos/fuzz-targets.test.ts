@@ -39,7 +39,7 @@ describe.each([ticket, kdcRep, apReq, keytab, ccache, krb5conf])('fuzz target $n
   test('seeds parse; mutations and random bytes give only typed errors', () => checkTarget(target));
 });
 
-import * as seeds from '../../../fuzz/targets/krb-seeds.js';
+import * as seeds from '../../../fuzz/krb-seeds.js';
 import * as m from '../../../src/auth/kerberos/messages/index.js';
 
 test('the seeds are valid messages (so mutations start from deep inside the parsers)', () => {

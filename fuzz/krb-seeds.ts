@@ -4,7 +4,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { encrypt } from '../../src/auth/kerberos/crypto/index.js';
+import { encrypt } from '../src/auth/kerberos/crypto/index.js';
 import {
   buildApReq,
   encodeAuthenticator,
@@ -14,8 +14,8 @@ import {
   encodeKrbError,
   encodePaData,
   encodeTicket,
-} from '../../src/auth/kerberos/messages/index.js';
-import { tlv } from '../../src/auth/spnego/der.js';
+} from '../src/auth/kerberos/messages/index.js';
+import { tlv } from '../src/auth/spnego/der.js';
 
 const t0 = new Date('2026-12-01T22:15:07Z');
 const sname = { nameType: 2, components: ['krbtgt', 'EXAMPLE.COM'] };
@@ -75,7 +75,7 @@ export const seedAsRep = (): Uint8Array => {
 
 /** Real MIT KDC requests or replies from fixtures/kerberos/mit/ (empty when the folder is missing). */
 export function recorded(kind: 'request' | 'reply'): Uint8Array[] {
-  const dir = fileURLToPath(new URL('../../fixtures/kerberos/mit/', import.meta.url));
+  const dir = fileURLToPath(new URL('../fixtures/kerberos/mit/', import.meta.url));
   try {
     return readdirSync(dir)
       .filter((f) => f.endsWith(`-${kind}.der`))
