@@ -84,7 +84,16 @@ if (isMain()) {
     if (e.code === 'EPIPE') process.exit(0);
     throw e;
   });
+  let finished = false;
+  // Node exits with 0 when nothing is left to wait for, even while a promise is
+  // pending: a command whose work never settled must not look like a success.
+  process.once('beforeExit', () => {
+    if (finished) return;
+    process.stderr.write('psremote: the command stopped before it finished (an operation never completed; this is a bug)\n');
+    process.exitCode = 70;
+  });
   run(process.argv.slice(2)).then((code) => {
+    finished = true;
     process.exitCode = code;
   });
 }

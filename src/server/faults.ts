@@ -27,8 +27,16 @@ export interface FaultRule {
   readonly nth?: number;
   /** Act on this many matches from the Nth on (default 1; Infinity for all). */
   readonly times?: number;
+  /**
+   * From the Nth on, act on every Kth match only (default 1: each one). With
+   * `every: 2` and `dropAfter`, each Receive's answer is lost once and the
+   * client's second try (same SequenceId) is answered.
+   */
+  readonly every?: number;
   readonly shellId?: string;
   readonly commandId?: string;
+  /** Match only requests that name a command (any CommandId), not the shell's own stream. */
+  readonly anyCommand?: boolean;
   readonly action: FaultAction;
 }
 
@@ -45,6 +53,7 @@ export class FaultInjector {
 
   add(rule: FaultRule): void {
     if (!rule.operation) throw new Error('a fault rule needs an operation');
+    if (rule.every !== undefined && !(Number.isInteger(rule.every) && rule.every >= 1)) throw new Error(`a fault rule's every must be a positive integer, not ${rule.every}`);
     this.#rules.push({ rule, seen: 0, fired: 0 });
   }
 
@@ -59,9 +68,11 @@ export class FaultInjector {
       if (rule.operation.toLowerCase() !== operation.toLowerCase()) continue;
       if (rule.shellId && rule.shellId.toUpperCase() !== shellId?.toUpperCase()) continue;
       if (rule.commandId && rule.commandId.toUpperCase() !== commandId?.toUpperCase()) continue;
+      if (rule.anyCommand && !commandId) continue;
       r.seen++;
       const nth = rule.nth ?? 1;
       if (r.seen < nth || r.fired >= (rule.times ?? 1)) continue;
+      if ((r.seen - nth) % (rule.every ?? 1) !== 0) continue;
       r.fired++;
       this.fired.push({ operation, action: rule.action.type });
       return rule.action;

@@ -50,7 +50,21 @@ export interface ShellOperationsOptions {
   readonly onEngineFailure: (shellId: string, reason: string) => void;
 }
 
+/** The last ReceiveResponse body of a command (or a shell's own stream), and the SequenceId it answered. */
+interface LastAnswer {
+  readonly sequenceId: string;
+  readonly body: string;
+}
+
 export class ShellOperations {
+  /**
+   * Robust connections (MS-WSMV 3.1.4.1.39, 3.1.4.14): the last answer per
+   * output, so that a Receive sent again with the same SequenceId after its
+   * answer was lost in flight gets that answer again instead of the output
+   * being gone. Keyed by the outbox, so it goes when the command or shell does.
+   */
+  readonly #lastAnswer = new WeakMap<Outbox, LastAnswer>();
+
   constructor(
     readonly table: ShellTable,
     readonly options: ShellOperationsOptions,
@@ -206,6 +220,17 @@ export class ShellOperations {
     // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
     if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
     const out = info.commandId ? table.commandOf(shell, info.commandId).out : shell.poolOut;
+    const receiveEl = childElement(env.body, NS.shell, 'Receive');
+    const sequenceId = receiveEl ? attribute(receiveEl, 'SequenceId')?.trim() : undefined;
+    const last = this.#lastAnswer.get(out);
+    if (sequenceId !== undefined && last?.sequenceId === sequenceId) return last.body;
+    const answer = await this.#receiveOutput(shell, out, env, info, req);
+    if (sequenceId !== undefined && typeof answer === 'string') this.#lastAnswer.set(out, { sequenceId, body: answer });
+    return answer;
+  }
+
+  async #receiveOutput(shell: Shell, out: Outbox, env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
+    const { table, options } = this;
     const header = env.header;
     const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
     const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, options.maxOperationTimeoutMs);
@@ -305,7 +330,8 @@ export class ShellOperations {
     if (!el) throw new Fault(FAULTS.invalidParameter);
     const cid = attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
     if (cid) {
-      this.table.commandOf(shell, cid);
+      // A new client numbers its Receives afresh: an answer kept for the old one must not be replayed to it.
+      this.#lastAnswer.delete(this.table.commandOf(shell, cid).out);
       return '<rsp:ConnectResponse/>';
     }
     const cx = childElement(el, NS.powershell, 'connectXml');
@@ -313,6 +339,7 @@ export class ShellOperations {
     if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
     const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
     clearOut(shell.poolOut); // what was queued belonged to the previous client
+    this.#lastAnswer.delete(shell.poolOut);
     let answer: Buffer;
     if (shell.engine instanceof RealEngine) {
       const reply = await shell.engine.connect(connectXml).catch((e: unknown) => {

@@ -38,6 +38,12 @@ export interface PsrpCarrier {
   pipelineFinished(pipelineId: string): void;
   /** The server reported its protocol version (WSMan raises the envelope size at ≥ 2.2). */
   negotiated?(protocolVersion: string): void;
+  /**
+   * The pool reached Opened (open or connect succeeded): from now on a network
+   * failure under a Receive may be retried quietly. Before it, none is: an
+   * open that has not succeeded fails at once.
+   */
+  established?(): void;
   /** Closes the pool (WSMan Delete) and the carrier's connections. */
   closePool(signal?: AbortSignal): Promise<void>;
   /** Disconnect-PSSession: stop receiving and tell the server (carriers that support it). */

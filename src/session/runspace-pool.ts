@@ -90,9 +90,12 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       await carrier.openPool(first, pool.#sink(), signal);
       await pool.#flush(signal);
       await opened;
+      carrier.established?.();
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
+      // Settles `opened`, whose hold would otherwise keep the process alive for ever.
+      pool.#fail(e instanceof Error ? e : new Error(String(e)));
       await carrier.closePool().catch(() => undefined);
       throw e;
     } finally {
@@ -115,9 +118,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       if (!first || pool.#core.hasDataToSend) throw new UsageError('the connect request does not fit in one message');
       await carrier.connectPool(shellId, first, pool.#sink(), options.signal);
       await opened;
+      carrier.established?.();
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
+      pool.#fail(e instanceof Error ? e : new Error(String(e)));
       await carrier.closePool().catch(() => undefined);
       throw e;
     }

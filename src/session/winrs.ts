@@ -10,6 +10,7 @@ import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, 
 import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
 import type { WSManClient } from './wsman-client.js';
+import { isNetworkError, retryPause } from './network-retry.js';
 
 export interface OpenShellOptions {
   readonly workingDirectory?: string;
@@ -23,6 +24,15 @@ export interface OpenShellOptions {
   readonly idleTimeoutMs?: number;
   readonly lifetimeMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * How long a command's Receive is retried while the network is down (default
+   * 240 000, as PowerShell's robust connections); 0: the first network error
+   * fails the command. Only Receives are retried, each with its SequenceId, so
+   * an answer lost in flight is sent again by a server that keeps it.
+   */
+  readonly networkRetryMs?: number;
+  /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
+  readonly retryDelayMs?: number;
   /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
   readonly connection?: Partial<ConnectionOptions>;
 }
@@ -37,6 +47,10 @@ export interface RunOptions {
   readonly consoleModeStdin?: boolean;
   /** Per-command WINRS_SKIP_CMD_SHELL. */
   readonly skipCmdShell?: boolean;
+  /** A Receive failed on the network and is being retried quietly (once per outage). */
+  readonly onNetworkInterrupted?: (error: Error) => void;
+  /** The network came back within the retry window. */
+  readonly onNetworkResumed?: () => void;
 }
 
 const CMD = RESOURCE.cmdShell;
@@ -63,7 +77,7 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
       },
     );
     if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
-    return new WinRSShell(client, info, owned);
+    return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 });
   } catch (e) {
     if (owned) await client.close().catch(() => {});
     throw e;
@@ -76,11 +90,14 @@ export class WinRSShell {
   readonly #owned: boolean;
   readonly #commands = new Set<WinRSCommand>();
   #state: 'open' | 'closing' | 'closed' = 'open';
+  /** Receive retry window of this shell's commands. */
+  readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
 
-  constructor(client: WSManClient, info: ShellInfo, owned: boolean) {
+  constructor(client: WSManClient, info: ShellInfo, owned: boolean, retry: { networkRetryMs: number; retryDelayMs: number } = { networkRetryMs: 240_000, retryDelayMs: 500 }) {
     this.client = client;
     this.info = info;
     this.#owned = owned;
+    this.retry = retry;
   }
 
   get shellId(): string {
@@ -110,11 +127,16 @@ export class WinRSShell {
     this.#state = 'closing';
     try {
       for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
-      try {
-        await this.client.delete(CMD, this.shellId);
-      } catch (e) {
-        // Already gone (idle timeout, server restart): closing succeeded in effect.
-        if (!(e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors'))) throw e;
+      // Delete is idempotent: a transport failure is tried once more.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.client.delete(CMD, this.shellId);
+          break;
+        } catch (e) {
+          // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
+          if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) break;
+          if (e instanceof WSManFaultError || attempt >= 2) throw e;
+        }
       }
     } finally {
       this.#state = 'closed';
@@ -139,12 +161,14 @@ export class WinRSCommand {
   #terminated = false;
   #inputEnded = false;
   #abandonReason: unknown;
+  readonly #options: RunOptions;
 
   constructor(shell: WinRSShell, commandId: string, options: RunOptions) {
     this.shell = shell;
     this.commandId = commandId;
     const onAbort = () => void this.terminate().catch(() => {});
     options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.#options = options;
     this.exitCode = this.#receiveLoop().finally(() => options.signal?.removeEventListener('abort', onAbort));
     // Callers that only iterate output must not see an unhandled rejection.
     this.exitCode.catch(() => {});
@@ -168,11 +192,34 @@ export class WinRSCommand {
     const client = this.client;
     const signal = this.#loopAbort.signal;
     let exit: number | undefined;
+    const { networkRetryMs, retryDelayMs } = this.shell.retry;
+    // The SequenceId moves on only with an answer: a Receive sent again after a network failure keeps its number.
+    let sequenceId = 0;
+    let outageSince: number | undefined;
+    let delay = retryDelayMs;
     try {
       for (;;) {
         await Promise.all([this.stdout.drained(), this.stderr.drained()]);
         if (signal.aborted) throw this.#abandonReason ?? new AbortError('the command was abandoned');
-        const r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal });
+        let r;
+        try {
+          r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal, sequenceId });
+        } catch (e) {
+          if (signal.aborted || !isNetworkError(e)) throw e;
+          const now = Date.now();
+          if (outageSince === undefined) {
+            outageSince = now;
+            if (networkRetryMs > 0) this.#options.onNetworkInterrupted?.(e as Error);
+          }
+          if (now - outageSince >= networkRetryMs) throw e;
+          await retryPause(delay, signal);
+          delay = Math.min(delay * 2, 10_000);
+          continue;
+        }
+        sequenceId++;
+        if (outageSince !== undefined) this.#options.onNetworkResumed?.();
+        outageSince = undefined;
+        delay = retryDelayMs;
         if (r.type === 'timeout') continue;
         for (const s of r.streams) {
           if (s.commandId && s.commandId.toUpperCase() !== this.commandId.toUpperCase()) continue;

@@ -23,6 +23,9 @@ import { PsRemoteError, UsageError } from '../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from './wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
+import { isNetworkError, retryPause } from './network-retry.js';
+
+export { isNetworkError };
 
 export interface WSManCarrierOptions {
   /** Session configuration (JEA and custom endpoints); default Microsoft.PowerShell. */
@@ -46,27 +49,6 @@ export interface WSManCarrierOptions {
   readonly retryDelayMs?: number;
 }
 
-/** Errors a dropped or refused connection produces, after which a Receive may be tried again. */
-export function isNetworkError(e: unknown): boolean {
-  if (!(e instanceof PsRemoteError)) return false;
-  if (e.code === 'PSR_TRANSPORT' || e.code === 'PSR_TIMEOUT') return true;
-  const status = (e as { status?: number }).status;
-  return e.code === 'PSR_TRANSPORT_HTTP_STATUS' && (status === 502 || status === 503 || status === 504);
-}
-
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 interface ReceiveLoop {
   readonly abort: AbortController;
   done: boolean;
@@ -87,6 +69,17 @@ export class WSManCarrier implements PsrpCarrier {
   /** When the current network outage began (undefined: the network is fine). */
   #outageSince: number | undefined;
   #netDisconnected = false;
+  /**
+   * The SequenceId of the next Receive, per command ('' for the pool's own
+   * stream). It moves on only once an answer was delivered, so a Receive sent
+   * again after a network failure (or after a Disconnect aborted it) repeats
+   * its number and the server can answer it again (MS-WSMV 3.1.4.14).
+   */
+  readonly #receiveSeq = new Map<string, number>();
+  /** The ShellId of a Create that failed without an answer: the server may have made it. */
+  #orphanShellId: string | undefined;
+  /** The pool reached Opened: only then does the quiet network-retry window apply. */
+  #established = false;
 
   constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
     this.client = client;
@@ -139,7 +132,23 @@ export class WSManCarrier implements PsrpCarrier {
     // wsman is case sensitive about ShellIds, and PowerShell always upper-cases them.
     const shellId = (this.#opts.shellId ?? rpid).toUpperCase();
     this.#count('Create');
-    this.#shell = await this.client.create(
+    this.#shell = await this.#createShell(shellId, first, signal);
+    this.#shellId = this.#shell.shellId || shellId;
+    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  /** A Create that got no answer may still have made the shell: closePool deletes it by the id we chose. */
+  async #createShell(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    try {
+      return await this.#create(shellId, first, signal);
+    } catch (e) {
+      if (isNetworkError(e)) this.#orphanShellId = shellId;
+      throw e;
+    }
+  }
+
+  #create(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    return this.client.create(
       this.resourceUri,
       {
         shellId,
@@ -150,8 +159,10 @@ export class WSManCarrier implements PsrpCarrier {
       },
       { options: powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3'), ...(signal ? { signal } : {}) },
     );
-    this.#shellId = this.#shell.shellId || shellId;
-    this.#poolLoop = this.#receiveLoop(undefined);
+  }
+
+  established(): void {
+    this.#established = true;
   }
 
   #requireShell(): string {
@@ -192,9 +203,12 @@ export class WSManCarrier implements PsrpCarrier {
     const shellId = this.#shellId!;
     let delay = this.#opts.retryDelayMs ?? 500;
     while (!this.#closed && !loop.done && !loop.abort.signal.aborted) {
+      const seqKey = commandId ?? '';
+      const sequenceId = this.#receiveSeq.get(seqKey) ?? 0;
       try {
         this.#count('Receive');
         const r = await this.client.receive(this.resourceUri, shellId, {
+          sequenceId,
           streams: 'stdout',
           keepAlive: true,
           // The pool's own Receive only keeps the shell alive; the pool holds the process while someone waits.
@@ -203,6 +217,7 @@ export class WSManCarrier implements PsrpCarrier {
           ...(commandId ? { commandId } : {}),
         });
         if (this.#closed || loop.abort.signal.aborted) return;
+        this.#receiveSeq.set(seqKey, sequenceId + 1);
         this.#networkBack();
         delay = this.#opts.retryDelayMs ?? 500;
         if (r.type === 'timeout') continue; // the long-poll simply renews
@@ -213,11 +228,12 @@ export class WSManCarrier implements PsrpCarrier {
         if (this.#closed || loop.abort.signal.aborted || loop.done) return;
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
-        if (!isNetworkError(err) || !this.#networkDown(err)) {
+        // No quiet retry before the pool is open: a Create or an open that has not succeeded fails at once.
+        if (!isNetworkError(err) || !this.#established || !this.#networkDown(err)) {
           if (!this.#netDisconnected) this.#sink?.error(sessionGone(err, shellId, this.client.url) as Error);
           return;
         }
-        await sleep(delay, loop.abort.signal);
+        await retryPause(delay, loop.abort.signal);
         delay = Math.min(delay * 2, 10_000);
       }
     }
@@ -285,7 +301,9 @@ export class WSManCarrier implements PsrpCarrier {
     this.#poolLoop = undefined;
     for (const l of this.#pipelines.values()) l.abort.abort();
     this.#count('Disconnect');
-    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) });
+    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) }).catch((e: unknown) => {
+      throw sessionGone(e, shellId, this.client.url);
+    });
   }
 
   async reconnect(signal?: AbortSignal): Promise<void> {
@@ -353,10 +371,29 @@ export class WSManCarrier implements PsrpCarrier {
     for (const l of this.#pipelines.values()) l.abort.abort();
     this.#pipelines.clear();
     try {
-      if (shellId) this.#count('Delete');
-      if (shellId) await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+      if (shellId) await this.#delete(shellId, signal);
+      // Best effort: a Create whose answer was lost may have made the shell.
+      else if (this.#orphanShellId) await this.#delete(this.#orphanShellId, signal).catch(() => undefined);
     } finally {
       if (this.#opts.ownsClient ?? true) await this.client.close();
+    }
+  }
+
+  /**
+   * Delete is idempotent, so a transport failure (dropped, timed out, a proxy's
+   * error page) is tried once more, and a shell the server no longer has
+   * (removed, expired, or deleted by a first try whose answer was lost) is closed.
+   */
+  async #delete(shellId: string, signal: AbortSignal | undefined): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      this.#count('Delete');
+      try {
+        await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+        return;
+      } catch (e) {
+        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
+        if (e instanceof WSManFaultError || attempt >= 2 || signal?.aborted) throw e;
+      }
     }
   }
 }

@@ -165,11 +165,12 @@ export class WSManClient {
   async receive(
     resourceUri: string,
     shellId: string,
-    o: CallOptions & { commandId?: string; streams?: string; keepAlive?: boolean } = {},
+    o: CallOptions & { commandId?: string; streams?: string; keepAlive?: boolean; sequenceId?: number } = {},
   ): Promise<ReceiveResult> {
     const r = this.#request(resourceUri, o);
     const xml = build.receive(r, shellId, {
       ...(o.commandId ? { commandId: o.commandId } : {}),
+      ...(o.sequenceId !== undefined ? { sequenceId: o.sequenceId } : {}),
       ...(o.streams ? { streams: o.streams } : {}),
       ...(o.keepAlive !== undefined ? { keepAlive: o.keepAlive } : {}),
     });

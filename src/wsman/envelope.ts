@@ -162,8 +162,14 @@ export function sendBody(streams: readonly StreamData[]): string {
   return `${s}</rsp:Send>`;
 }
 
-export function receiveBody(desiredStreams: string, commandId?: string): string {
-  return `<rsp:Receive><rsp:DesiredStream${commandId ? ` CommandId="${attr(commandId)}"` : ''}>${text(desiredStreams)}</rsp:DesiredStream></rsp:Receive>`;
+/**
+ * `sequenceId` numbers the Receives of one command (or of the shell's own
+ * stream), as MS-WSMV's Receive example does (`<rsp:Receive SequenceId="0">`):
+ * a Receive sent again after a network failure keeps its number, so a server
+ * that kept its last answer can send it again instead of losing it.
+ */
+export function receiveBody(desiredStreams: string, commandId?: string, sequenceId?: number): string {
+  return `<rsp:Receive${sequenceId !== undefined ? ` SequenceId="${sequenceId}"` : ''}><rsp:DesiredStream${commandId ? ` CommandId="${attr(commandId)}"` : ''}>${text(desiredStreams)}</rsp:DesiredStream></rsp:Receive>`;
 }
 
 export function signalBody(code: string, commandId?: string): string {
@@ -239,11 +245,11 @@ export const build = {
   send(r: ShellRequest, shellId: string, streams: readonly StreamData[]): string {
     return buildEnvelope(headers(r, ACTION.Send, { selectors: shellSel(shellId) }), sendBody(streams));
   },
-  receive(r: ShellRequest, shellId: string, o: { commandId?: string; streams?: string; keepAlive?: boolean } = {}): string {
+  receive(r: ShellRequest, shellId: string, o: { commandId?: string; streams?: string; keepAlive?: boolean; sequenceId?: number } = {}): string {
     const options = o.keepAlive ?? true ? [{ name: 'WSMAN_CMDSHELL_OPTION_KEEPALIVE', value: 'True' }] : [];
     return buildEnvelope(
       headers(r, ACTION.Receive, { selectors: shellSel(shellId), options }),
-      receiveBody(o.streams ?? 'stdout stderr', o.commandId),
+      receiveBody(o.streams ?? 'stdout stderr', o.commandId, o.sequenceId),
     );
   },
   signal(r: ShellRequest, shellId: string, code: string, commandId?: string): string {

@@ -42,6 +42,26 @@ export const WSMAN_FAULT_CODES: Readonly<Record<number, FaultKind>> = {
   87: 'InvalidParameter',
 };
 
+/** The WinRM quota a QuotaLimit code stands for (winrm/config/winrs, and a plugin's Quotas element). */
+const QUOTA_NAMES: Readonly<Record<number, string>> = {
+  2150859180: 'MaxShellsPerUser',
+  2150859181: 'MaxConcurrentOperationsPerUser',
+  2150859182: 'MaxConcurrentUsers',
+  2150859185: 'MaxShellsPerUser',
+  2150859174: 'MaxConcurrentCommandsPerShell',
+};
+
+/** The quota a QuotaLimit fault names: by its code, else by the words of MS-WSMV 3.1.4.5.2.1's messages. */
+function quotaOf(kind: FaultKind, wsmanCode: number | undefined, text: string): string | undefined {
+  const byCode = wsmanCode !== undefined ? QUOTA_NAMES[wsmanCode] : undefined;
+  if (byCode) return byCode;
+  if (kind !== 'QuotaLimit') return undefined;
+  if (/concurrent shells/i.test(text)) return 'MaxShellsPerUser';
+  if (/number of users/i.test(text)) return 'MaxConcurrentUsers';
+  if (/concurrent operations/i.test(text)) return 'MaxConcurrentOperationsPerUser';
+  return undefined;
+}
+
 const SUBCODE_KINDS: Readonly<Record<string, FaultKind>> = {
   TimedOut: 'OperationTimeout',
   InvalidSelectors: 'InvalidSelectors',
@@ -72,6 +92,8 @@ export interface WSManFault {
   readonly message: string;
   readonly provider: string | undefined;
   readonly kind: FaultKind;
+  /** For QuotaLimit (and TooManyCommands) faults: the quota exceeded, as WinRM's configuration names it. */
+  readonly quota?: string | undefined;
 }
 
 export class WSManFaultError extends PsRemoteError implements WSManFault {
@@ -85,13 +107,15 @@ export class WSManFaultError extends PsRemoteError implements WSManFault {
   readonly faultMessage: string;
   readonly provider: string | undefined;
   readonly kind: FaultKind;
+  readonly quota: string | undefined;
   readonly operation: string | undefined;
   readonly httpStatus: number | undefined;
 
   constructor(fault: WSManFault, context: { operation?: string; httpStatus?: number; host?: string } = {}) {
     const where = [context.operation, context.host && `on ${context.host}`].filter(Boolean).join(' ');
     const code = fault.wsmanCode !== undefined ? ` [${fault.wsmanCode}]` : '';
-    super('PSR_WSMAN_FAULT', `${where ? `${where}: ` : ''}${fault.kind === 'Unknown' ? 'WS-Management fault' : fault.kind}${code}: ${fault.message}`);
+    const quota = fault.quota ? ` (${fault.quota})` : '';
+    super('PSR_WSMAN_FAULT', `${where ? `${where}: ` : ''}${fault.kind === 'Unknown' ? 'WS-Management fault' : fault.kind}${quota}${code}: ${fault.message}`);
     this.soapCode = fault.code;
     this.subcode = fault.subcode;
     this.subcodeName = fault.subcodeName;
@@ -102,6 +126,7 @@ export class WSManFaultError extends PsRemoteError implements WSManFault {
     this.faultMessage = fault.message;
     this.provider = fault.provider;
     this.kind = fault.kind;
+    this.quota = fault.quota;
     this.operation = context.operation;
     this.httpStatus = context.httpStatus;
   }
@@ -154,5 +179,6 @@ export function parseFault(fault: XmlElement): WSManFault {
     (wsmanCode !== undefined ? WSMAN_FAULT_CODES[wsmanCode] : undefined) ??
     (subcodeName !== undefined ? SUBCODE_KINDS[subcodeName] : undefined) ??
     'Unknown';
-  return { code, subcode, subcodeName, reason, detail, wsmanCode, machine, message: message ?? reason, provider, kind };
+  const quota = quotaOf(kind, wsmanCode, message ?? reason);
+  return { code, subcode, subcodeName, reason, detail, wsmanCode, machine, message: message ?? reason, provider, kind, ...(quota ? { quota } : {}) };
 }

@@ -14,6 +14,7 @@ import { startReplayServer, type ReplayServer } from '../../src/server/replay.js
 import { recording } from '../helpers/recordings.js';
 import { IDENTIFY_RESPONSE, soap, startServer, type TestServer } from '../transport/http/helpers.js';
 import { startFakeWinRS } from '../session/fake-winrs.js';
+import { startEndpoint } from '../../src/server/endpoint.js';
 
 let replay: ReplayServer | undefined;
 let server: TestServer | undefined;
@@ -56,6 +57,20 @@ const stdoutOf = (file: string, stream: string) =>
   ).toString('utf8');
 
 describe('psremote exec', () => {
+  test('a Receive answer lost in flight: the retry is told on stderr, the output arrives once, exit 0', async () => {
+    const ep = await startEndpoint({ cmdCommands: { hello: (ctx) => (ctx.stdout('hello\n'), 0) } });
+    try {
+      ep.faults.add({ operation: 'Receive', anyCommand: true, action: { type: 'dropAfter' } });
+      const r = await cli(['exec', ep.url, '--', 'hello']);
+      expect(r.error).toBeUndefined();
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('hello\n');
+      expect(r.stderr).toMatch(/^psremote: Receive to 127\.0\.0\.1:\d+: the connection was closed before the response was complete .*; retrying for up to 4 minutes\npsremote: the connection is back\n$/);
+    } finally {
+      await ep.close();
+    }
+  });
+
   test('streams stdout and exits 0 (ClientRunCommand recording)', async () => {
     replay = await startReplayServer({ recording: recording('ClientRunCommand.yml') });
     const r = await cli(['exec', replay.url, '--', 'ipconfig', '/all']);

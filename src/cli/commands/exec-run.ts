@@ -50,6 +50,9 @@ export async function runOnShell(options: ConnectionOptions, words: readonly str
   try {
     const cmd = await shell.run(command, args, {
       signal: ac.signal,
+      // A quiet retry must not look like a hang: say what is going on.
+      onNetworkInterrupted: (e) => io.stderr.write(`psremote: ${e.message}; retrying for up to 4 minutes\n`),
+      onNetworkResumed: () => io.stderr.write('psremote: the connection is back\n'),
       ...(f.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : {}),
     });
     const pump = async (src: AsyncIterable<Buffer>, dst: NodeJS.WritableStream) => {

@@ -62,6 +62,9 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
     options = { connection, ...(f.configurationName ? { configurationName: f.configurationName } : {}) };
   }
   const pool = await openSession(host, options);
+  // A quiet retry must not look like a hang: say what is going on.
+  pool.on('networkInterrupted', (e) => io.stderr.write(`${prefix}psremote: ${(e as Error).message}; retrying for up to 4 minutes\n`));
+  pool.on('networkResumed', () => io.stderr.write(`${prefix}psremote: the connection is back\n`));
   try {
     const inv = pool.invoke(script);
     const streams = printStreams(inv, io, prefix);

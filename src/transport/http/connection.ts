@@ -78,6 +78,8 @@ export class HttpConnection implements HttpConnectionInfo {
   #busy = false;
   #closed = false;
   #socketLost = false;
+  /** A socket is open now (between undici's connect and disconnect events). */
+  #connected = false;
   /** Whether the request in flight is a background one (its socket must not hold the process). */
   #background = false;
   #socket: Socket | undefined;
@@ -102,11 +104,13 @@ export class HttpConnection implements HttpConnectionInfo {
       ? options.dispatcherFactory(options.endpoint.origin, clientOptions)
       : new Client(options.endpoint.origin, clientOptions);
     this.#dispatcher.on('connect', () => {
+      this.#connected = true;
       this.#generation++;
       this.connects++;
     });
     // The next request will open a new socket: connection-bound auth starts over.
     this.#dispatcher.on('disconnect', () => {
+      this.#connected = false;
       this.#socketLost = true;
     });
   }
@@ -284,8 +288,14 @@ export class HttpConnection implements HttpConnectionInfo {
     }
   }
 
+  /**
+   * Graceful only when a socket is open: undici's Client.close() never settles
+   * after a failed connect (a TLS verification error, a refused port), so a
+   * connection with no socket is destroyed, which has nothing to lose.
+   */
   async close(): Promise<void> {
-    if (this.#closed) {
+    if (this.#closed || !this.#connected) {
+      this.#closed = true;
       await this.#dispatcher.destroy().catch(() => {});
       return;
     }

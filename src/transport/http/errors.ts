@@ -111,7 +111,7 @@ export function mapRequestError(e: unknown, ctx: TransportErrorContext, aborted:
       return new TransportError('PSR_TRANSPORT', `the connection was closed before the response was complete (${detail})`, ctx, e);
     default:
       if (code && (TLS_VERIFY_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS'))) {
-        const hint = TLS_HINTS[code] ?? 'TLS handshake failed';
+        const hint = code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? altnameHint(err) : (TLS_HINTS[code] ?? 'TLS handshake failed');
         const advice = TLS_VERIFY_CODES.has(code)
           ? code === 'ERR_TLS_CERT_ALTNAME_INVALID'
             ? '; connect by the name in the certificate or set the TLS servername option'
@@ -121,4 +121,20 @@ export function mapRequestError(e: unknown, ctx: TransportErrorContext, aborted:
       }
       return new TransportError('PSR_TRANSPORT', `request failed: ${detail}${code ? ` [${code}]` : ''}`, ctx, e);
   }
+}
+
+/**
+ * Node's checkServerIdentity error carries the name it checked (`host`) and the
+ * peer certificate (`cert`): a user needs both to see why `localhost` fails
+ * against a certificate made for `127.0.0.1`.
+ */
+function altnameHint(err: Error | undefined): string {
+  const e = err as (Error & { host?: unknown; cert?: { subjectaltname?: unknown; subject?: { CN?: unknown } } }) | undefined;
+  const host = typeof e?.host === 'string' ? e.host : undefined;
+  const san = typeof e?.cert?.subjectaltname === 'string' ? e.cert.subjectaltname : undefined;
+  const cn = typeof e?.cert?.subject?.CN === 'string' ? e.cert.subject.CN : undefined;
+  const names = san ? san.split(/,\s*/).join(', ') : cn ? `CN=${cn}` : undefined;
+  const base = TLS_HINTS.ERR_TLS_CERT_ALTNAME_INVALID!;
+  if (!host && !names) return base;
+  return `${base}: checked "${host ?? '?'}", the certificate names ${names ?? 'nothing'}`;
 }

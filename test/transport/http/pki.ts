@@ -14,6 +14,9 @@ export interface Pki {
   readonly serverKey: string;
   readonly namedCert: string;
   readonly namedKey: string;
+  /** Valid for IP 127.0.0.1 only: reached as `localhost` it fails with ERR_TLS_CERT_ALTNAME_INVALID. */
+  readonly ipOnlyCert: string;
+  readonly ipOnlyKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
   readonly otherCaCert: string;
@@ -36,6 +39,7 @@ export function makePki(): Pki {
   };
   leaf('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
   leaf('named', 'winrm.test', 'subjectAltName=DNS:winrm.test\nextendedKeyUsage=serverAuth\n');
+  leaf('iponly', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'winrm-user', 'extendedKeyUsage=clientAuth\n');
   const r = (f: string) => readFileSync(join(dir, f), 'utf8');
   return {
@@ -45,6 +49,8 @@ export function makePki(): Pki {
     serverKey: r('server.key'),
     namedCert: r('named.pem'),
     namedKey: r('named.key'),
+    ipOnlyCert: r('iponly.pem'),
+    ipOnlyKey: r('iponly.key'),
     clientCert: r('client.pem'),
     clientKey: r('client.key'),
     otherCaCert: r('other-ca.pem'),

@@ -52,6 +52,19 @@ describe('HTTPS', () => {
     expect(server.requests.length).toBe(0);
   });
 
+  test('a name mismatch names the name checked and the certificate\'s names, and close() then settles', async () => {
+    server = await startServer((_r, res) => soap(res, IDENTIFY_RESPONSE), { cert: pki.ipOnlyCert, key: pki.ipOnlyKey });
+    const t = new HttpTransport({ endpoint: server.url.replace('127.0.0.1', 'localhost'), tls: { ca: pki.caCert } });
+    const e = await caught(identify(t));
+    expect(e.code).toBe('PSR_TRANSPORT_TLS');
+    expect(e.message).toContain('checked "localhost", the certificate names IP Address:127.0.0.1 [ERR_TLS_CERT_ALTNAME_INVALID]');
+    // undici's Client.close() never settles after a failed connect: the graceful close must not be used then.
+    let settled = false;
+    await Promise.race([t.close().then(() => (settled = true)), new Promise((r) => setTimeout(r, 2000))]);
+    expect(settled).toBe(true);
+    expect(server.requests.length).toBe(0);
+  });
+
   test('verification fails with a CA that did not issue the certificate', async () => {
     server = await startServer((_r, res) => soap(res, IDENTIFY_RESPONSE), { cert: pki.serverCert, key: pki.serverKey });
     transport = new HttpTransport({ endpoint: server.url, tls: { ca: pki.otherCaCert } });
