@@ -1,7 +1,9 @@
 // The public cmd-shell (WinRS) API: open a shell, run commands on it with
 // output streaming while they run, feed stdin, interrupt, close. Each command
 // has its own Receive loop (MS-WSMV 3.1.4.14): a timed-out Receive is renewed,
-// and after CommandState/Done the command is ended with Signal terminate. The
+// and after CommandState/Done the command is ended with Signal terminate, sent
+// off the caller's critical path (exitCode does not wait for it) and not at all
+// when the shell is deleted right after (Delete releases its commands). The
 // transport keeps a pinned connection per concurrent request, so Sends and
 // Signals go out while a Receive long-poll is outstanding.
 
@@ -11,6 +13,10 @@ import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
 import type { WSManClient } from './wsman-client.js';
 import { isNetworkError, retryPause } from './network-retry.js';
+import { closeInBackground } from './exit.js';
+
+/** Internal RunOptions flag: the shell is deleted after this command, so no Signal terminate. */
+const endsWithShell = Symbol('endsWithShell');
 
 export interface OpenShellOptions {
   readonly workingDirectory?: string;
@@ -89,6 +95,8 @@ export class WinRSShell {
   readonly info: ShellInfo;
   readonly #owned: boolean;
   readonly #commands = new Set<WinRSCommand>();
+  /** Signal terminate of finished commands still in flight. */
+  readonly #signals = new Set<Promise<void>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
   /** Receive retry window of this shell's commands. */
   readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
@@ -117,6 +125,7 @@ export class WinRSShell {
     const commandId = await this.client.command(CMD, this.shellId, { command, args }, { options: opts, signal: options.signal });
     const cmd = new WinRSCommand(this, commandId, options);
     this.#commands.add(cmd);
+    if (cmd.signalled) this.#signals.add(cmd.signalled);
     void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
     return cmd;
   }
@@ -127,20 +136,30 @@ export class WinRSShell {
     this.#state = 'closing';
     try {
       for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
-      // Delete is idempotent: a transport failure is tried once more.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.client.delete(CMD, this.shellId);
-          break;
-        } catch (e) {
-          // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
-          if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) break;
-          if (e instanceof WSManFaultError || attempt >= 2) throw e;
-        }
-      }
+      // Tracked by the client (synchronously): closing a shared client right
+      // after runCommand returned waits for the Delete sent in the background.
+      const deleting = this.#delete();
+      this.client.track(deleting);
+      // A Signal still in flight would fail once our own client is closed.
+      if (this.#owned) this.client.track(Promise.allSettled([...this.#signals]));
+      await deleting;
     } finally {
       this.#state = 'closed';
       if (this.#owned) await this.client.close().catch(() => {});
+    }
+  }
+
+  async #delete(): Promise<void> {
+    // Delete is idempotent: a transport failure is tried once more.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.delete(CMD, this.shellId);
+        return;
+      } catch (e) {
+        // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
+        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
+        if (e instanceof WSManFaultError || attempt >= 2) throw e;
+      }
     }
   }
 
@@ -162,6 +181,9 @@ export class WinRSCommand {
   #inputEnded = false;
   #abandonReason: unknown;
   readonly #options: RunOptions;
+  #signalDone: (() => void) | undefined;
+  /** Settles when the Signal terminate after Done was answered (or was not needed). */
+  readonly signalled: Promise<void>;
 
   constructor(shell: WinRSShell, commandId: string, options: RunOptions) {
     this.shell = shell;
@@ -169,6 +191,7 @@ export class WinRSCommand {
     const onAbort = () => void this.terminate().catch(() => {});
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.#options = options;
+    this.signalled = new Promise<void>((r) => (this.#signalDone = r));
     this.exitCode = this.#receiveLoop().finally(() => options.signal?.removeEventListener('abort', onAbort));
     // Callers that only iterate output must not see an unhandled rejection.
     this.exitCode.catch(() => {});
@@ -236,17 +259,20 @@ export class WinRSCommand {
       this.stdout.fail(err);
       this.stderr.fail(err);
       this.#done = true;
+      this.#signalDone?.();
       throw err;
     }
     this.#done = true;
     this.stdout.end();
     this.stderr.end();
-    // The server keeps the command until told it is over (MS-WSMV 3.1.4.14).
-    if (!this.shell.closed) {
-      await client.signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId }).catch((e: unknown) => {
-        if (!(e instanceof WSManFaultError)) throw e;
-      });
-    }
+    // The server keeps the command until told it is over (MS-WSMV 3.1.4.14);
+    // the exit code is known already, so the caller does not wait for that.
+    if (!this.shell.closed && !(this.#options as { [endsWithShell]?: boolean })[endsWithShell]) {
+      void client
+        .signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId })
+        .catch(() => undefined)
+        .finally(() => this.#signalDone?.());
+    } else this.#signalDone?.();
     return exit;
   }
 
@@ -317,19 +343,33 @@ export interface RunCommandResult {
   readonly stderrBytes: Buffer;
 }
 
-/** Opens a shell, runs one command to its end, closes the shell. Output is decoded as UTF-8. */
-export async function runCommand(
-  target: Target,
-  command: string,
-  args: readonly string[] = [],
-  options: OpenShellOptions & RunOptions = {},
-): Promise<RunCommandResult> {
+export interface RunCommandOptions extends OpenShellOptions, RunOptions {
+  /**
+   * Wait for the shell's Delete before resolving (default false: the result
+   * comes after Create, Command and Receive; the Delete goes on in the
+   * background and the process does not exit before it is answered, see
+   * flushPendingCloses).
+   */
+  readonly awaitClose?: boolean;
+}
+
+/**
+ * Opens a shell, runs one command to its end, closes the shell. Output is
+ * decoded as UTF-8. Three requests on the critical path: Create, Command,
+ * Receive (Done); no Signal terminate, since Delete releases the command.
+ */
+export async function runCommand(target: Target, command: string, args: readonly string[] = [], options: RunCommandOptions = {}): Promise<RunCommandResult> {
   const shell = await openShell(target, options);
+  let result: RunCommandResult;
   try {
-    const cmd = await shell.run(command, args, options);
+    const cmd = await shell.run(command, args, { ...options, [endsWithShell]: true } as RunOptions);
     const [stdoutBytes, stderrBytes, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
-    return { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
-  } finally {
-    await shell.close();
+    result = { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
+  } catch (e) {
+    await shell.close().catch(() => undefined);
+    throw e;
   }
+  if (options.awaitClose) await shell.close();
+  else closeInBackground(shell.close());
+  return result;
 }
