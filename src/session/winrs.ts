@@ -15,9 +15,6 @@ import type { WSManClient } from './wsman-client.js';
 import { isNetworkError, retryPause } from './network-retry.js';
 import { closeInBackground } from './exit.js';
 
-/** Internal RunOptions flag: the shell is deleted after this command, so no Signal terminate. */
-const endsWithShell = Symbol('endsWithShell');
-
 export interface OpenShellOptions {
   readonly workingDirectory?: string;
   readonly environment?: Readonly<Record<string, string>>;
@@ -57,6 +54,12 @@ export interface RunOptions {
   readonly onNetworkInterrupted?: (error: Error) => void;
   /** The network came back within the retry window. */
   readonly onNetworkResumed?: () => void;
+  /**
+   * The shell is closed right after this command: no Signal terminate after
+   * Done, since the Delete releases the command with the shell (one request
+   * fewer; runCommand and `psremote exec` set it).
+   */
+  readonly lastCommand?: boolean;
 }
 
 const CMD = RESOURCE.cmdShell;
@@ -267,7 +270,7 @@ export class WinRSCommand {
     this.stderr.end();
     // The server keeps the command until told it is over (MS-WSMV 3.1.4.14);
     // the exit code is known already, so the caller does not wait for that.
-    if (!this.shell.closed && !(this.#options as { [endsWithShell]?: boolean })[endsWithShell]) {
+    if (!this.shell.closed && !this.#options.lastCommand) {
       void client
         .signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId })
         .catch(() => undefined)
@@ -362,7 +365,7 @@ export async function runCommand(target: Target, command: string, args: readonly
   const shell = await openShell(target, options);
   let result: RunCommandResult;
   try {
-    const cmd = await shell.run(command, args, { ...options, [endsWithShell]: true } as RunOptions);
+    const cmd = await shell.run(command, args, { ...options, lastCommand: true });
     const [stdoutBytes, stderrBytes, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
     result = { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
   } catch (e) {
