@@ -123,12 +123,15 @@ export class WinRSShell {
     if (this.#state !== 'open') throw new InvalidStateError('run a command', this.#state, ['open']);
     if (!command) throw new UsageError('no command given');
     options.signal?.throwIfAborted();
+    // A finished command's Signal terminate still in flight holds its connection:
+    // waiting for it (it started when Done arrived) beats opening, and on NTLM
+    // authenticating, another connection for this Command.
+    if (this.#signals.size > 0) await Promise.allSettled([...this.#signals]);
     const opts: WSManOption[] = [{ name: 'WINRS_CONSOLEMODE_STDIN', value: options.consoleModeStdin ? 'TRUE' : 'FALSE' }];
     if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
     const commandId = await this.client.command(CMD, this.shellId, { command, args }, { options: opts, signal: options.signal });
     const cmd = new WinRSCommand(this, commandId, options);
     this.#commands.add(cmd);
-    if (cmd.signalled) this.#signals.add(cmd.signalled);
     void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
     return cmd;
   }
@@ -141,10 +144,10 @@ export class WinRSShell {
       for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
       // Tracked by the client (synchronously): closing a shared client right
       // after runCommand returned waits for the Delete sent in the background.
-      const deleting = this.#delete();
+      // A Signal still in flight goes first, on its connection, rather than a new one.
+      const signals = [...this.#signals];
+      const deleting = signals.length > 0 ? Promise.allSettled(signals).then(() => this.#delete()) : this.#delete();
       this.client.track(deleting);
-      // A Signal still in flight would fail once our own client is closed.
-      if (this.#owned) this.client.track(Promise.allSettled([...this.#signals]));
       await deleting;
     } finally {
       this.#state = 'closed';
@@ -164,6 +167,12 @@ export class WinRSShell {
         if (e instanceof WSManFaultError || attempt >= 2) throw e;
       }
     }
+  }
+
+  /** @internal A finished command's Signal terminate, in flight. */
+  signalInFlight(p: Promise<void>): void {
+    this.#signals.add(p);
+    void p.finally(() => this.#signals.delete(p));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -271,10 +280,11 @@ export class WinRSCommand {
     // The server keeps the command until told it is over (MS-WSMV 3.1.4.14);
     // the exit code is known already, so the caller does not wait for that.
     if (!this.shell.closed && !this.#options.lastCommand) {
-      void client
+      const sent = client
         .signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId })
-        .catch(() => undefined)
+        .then(() => undefined, () => undefined)
         .finally(() => this.#signalDone?.());
+      this.shell.signalInFlight(sent);
     } else this.#signalDone?.();
     return exit;
   }

@@ -138,7 +138,7 @@ describe('registered commands, counters', () => {
       },
       psCommands: { 'Get-Thing': (ctx) => ctx.output('thing') },
     });
-    const r = await runCommand(ep.url, 'upper', ['a', 'b'], { stdin: 'hello' });
+    const r = await runCommand(ep.url, 'upper', ['a', 'b'], { stdin: 'hello', awaitClose: true });
     expect(r).toMatchObject({ stdout: 'HELLO', stderr: 'args=a,b', exitCode: 7 });
     expect(ep.stats.requests).toMatchObject({ Create: 1, Command: 1, Delete: 1 });
     const pool = await openSession(ep.url);
@@ -169,14 +169,14 @@ describe('https and recording', () => {
     const file = join(tmpdir(), `psremote-rec-${process.pid}.jsonl`);
     try {
       ep = await startEndpoint({ recordPath: file, users: { alice: 'pw' }, allowUnencrypted: true });
-      const r1 = await runCommand(ep.url, 'echo', ['recorded'], as('alice'));
+      const r1 = await runCommand(ep.url, 'echo', ['recorded'], { ...as('alice'), awaitClose: true });
       await ep.close();
       ep = undefined;
       const text = readFileSync(file, 'utf8');
       expect(text).not.toContain('cHc'); // base64 of the password never appears
       const rec = loadRecording(file);
-      // A WinRS command: Receive until Done, Signal terminate, Delete.
-      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Signal Delete$/);
+      // A WinRS command via runCommand: Receive until Done, then Delete (no Signal terminate: Delete releases the command).
+      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Delete$/);
       const replay = await startReplayServer({ recording: rec });
       try {
         const r2 = await runCommand(replay.url, 'echo', ['recorded']);
