@@ -103,3 +103,27 @@ test('a program that ends right after invokeCommand still deletes its pool', asy
   expect(ops().filter((o) => !o.startsWith('Receive'))).toEqual(['Create', 'Command', 'Delete']);
   expect(ep.stats.openShells).toBe(0);
 });
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [resolve(__dirname, '../../dist/cli/main.js'), ...args], { timeout: 20_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('psremote exec: Create, Command, Receive, Delete (no Signal), and the shell is gone when the process has exited', async () => {
+  const r = await cli(['exec', ep.url, '--', 'greet']);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toBe('hi');
+  expect(ops()).toEqual(['Create', 'Command', 'Receive', 'Delete']);
+  expect(ep.stats.openShells).toBe(0);
+});
+
+test('psremote invoke on one host: the pool is deleted before the process exits', async () => {
+  const r = await cli(['invoke', ep.url, '-c', 'Write-Output 1']);
+  expect(r.code).toBe(0);
+  expect(ops().filter((o) => !o.startsWith('Receive'))).toEqual(['Create', 'Command', 'Delete']);
+  expect(ep.stats.openShells).toBe(0);
+});
