@@ -6,16 +6,22 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { PsRemoteError } from '../errors.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 import * as serve from './commands/serve.js';
 import * as decode from './commands/decode.js';
 import * as invoke from './commands/invoke.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
+import { visibleText } from './terminal-text.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
 import * as check from './commands/check.js';
+import * as recording from './commands/recording.js';
+import * as kerberos from './commands/kerberos.js';
+import * as copy from './commands/copy.js';
+import * as shell from './commands/shell.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -27,7 +33,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos];
 
 function version(): string {
   try {
@@ -59,12 +65,14 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander's own errors are usage errors (unknown option, missing argument); --help and --version exit 0.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${e.message} (${e.code})\n`);
-    else io.stderr.write(`psremote: ${(e as Error)?.message ?? String(e)}\n`);
+    // Messages quote what servers and files said: escape controls (terminal-text.ts).
+    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${visibleText(e.message)} (${e.code})\n`);
+    else io.stderr.write(`psremote: ${visibleText(String((e as Error)?.message ?? e))}\n`);
     if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
-    return 1;
+    return e instanceof PsRemoteError ? exitCodeFor(e.code) : EXIT.remote;
   }
 }
 

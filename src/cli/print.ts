@@ -1,16 +1,19 @@
 // How the CLI prints a running pipeline: output objects on stdout (a JSON line
 // each with --json), the other streams on stderr with PowerShell's prefixes,
-// progress as a line on a terminal. Shared by `invoke` and `session`.
+// progress as a line on a terminal. Shared by `invoke` and `session`. Remote
+// text is shown with its control characters escaped (terminal-text.ts); --json is exact.
 
-import { recordMessage, toDisplayString, toPlain } from '../session/plain.js';
+import { recordMessage } from '../session/plain.js';
 import type { PowerShellInvocation } from '../session/powershell.js';
 import type { CliIO } from './main.js';
 import { drawProgress } from './progress.js';
+import { visibleText } from './terminal-text.js';
+import { formatOutput, type OutputMode } from './output-format.js';
 
 /** The non-output streams to stderr, each line after `prefix` (`[host] ` when fanning out). */
 export async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix = ''): Promise<void> {
   const pipe = async (stream: AsyncIterable<unknown>, label: string) => {
-    for await (const r of stream) io.stderr.write(`${prefix}${label}${recordMessage(r as never)}\n`);
+    for await (const r of stream) io.stderr.write(`${prefix}${label}${visibleText(recordMessage(r as never))}\n`);
   };
   await Promise.all([
     pipe(inv.streams.warning, 'WARNING: '),
@@ -23,10 +26,11 @@ export async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix 
 }
 
 /** Prints an invocation's output and streams; resolves to whether it wrote errors. */
-export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean): Promise<boolean> {
+export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean | OutputMode): Promise<boolean> {
+  const mode: OutputMode = json === true ? 'json' : json === false ? 'text' : json;
   const streams = printStreams(inv, io);
   try {
-    for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${toDisplayString(o)}\n`);
+    for await (const o of inv) io.stdout.write(`${formatOutput(o, mode)}\n`);
   } finally {
     await streams;
   }

@@ -37,7 +37,8 @@ describe('psremote', () => {
 
   test('errors are one line with the error code', () => {
     const r = cli(['serve', '--port', '99999']);
-    expect(r.code).toBe(1);
+    // A usage error exits 2 (docs/cli.md, exit codes).
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe('psremote: invalid --port 99999 (PSR_USAGE)\n');
     const bad = cli(['serve', '--replay', 'no-such-file.yml']);
     expect(bad.stderr).toMatch(/^psremote: no-such-file.yml: cannot read: .*\(PSR_RECORDING_INVALID\)\n$/);
@@ -64,10 +65,10 @@ describe('psremote serve --replay', () => {
       const r = await fetch(url, { method: 'POST', body: create.request });
       expect(r.status).toBe(200);
       expect(await r.text()).toContain('ResourceCreated');
-      const r2 = await fetch(url, { method: 'POST', body: create.request });
+      const r2 = await fetch(url, { method: 'POST', body: create.request.replace('transfer/Create<', 'transfer/Frobnicate<') });
       expect(r2.status).toBe(500);
       await new Promise((res) => setTimeout(res, 100));
-      expect(err).toMatch(/unmatched request #1: Create: no recorded Create left/);
+      expect(err).toMatch(/unmatched request #1: Invoke: no recorded Invoke for this target/);
       child.kill('SIGTERM');
       await new Promise((res) => child.on('close', res));
       expect(out).toMatch(/1 requests matched, 1 unmatched, 1 recorded exchanges unused/);

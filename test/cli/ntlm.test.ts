@@ -98,9 +98,9 @@ describe('psremote serve --auth ntlm with the NTLM client flags', () => {
     }
   });
 
-  test('a wrong password: exit 1, PSR_AUTH_REJECTED, no secret printed', async () => {
+  test('a wrong password: exit 3 (authentication failure), PSR_AUTH_REJECTED, no secret printed', async () => {
     const r = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'x'], { PSR_PW: `${PW}-wrong` });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^psremote: .*the server rejected the credentials \(HTTP 401\).*\(PSR_AUTH_REJECTED\)\n$/);
     noSecrets(r.stdout, r.stderr, serverOut);
   });

@@ -12,8 +12,10 @@ import { parseOutOfProcTarget } from '../../session/target.js';
 import { SessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import { toDisplayString, toPlain } from '../../session/plain.js';
+import { toPlain } from '../../session/plain.js';
+import { formatOutput, outputMode } from '../output-format.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -21,6 +23,7 @@ interface InvokeFlags extends ConnectionFlags {
   command?: string;
   file?: string;
   json?: boolean;
+  clixml?: boolean;
   configurationName?: string;
   throttle: string;
   identity?: string;
@@ -29,7 +32,7 @@ interface InvokeFlags extends ConnectionFlags {
 }
 
 /** Session options for an ssh:// target from the flags (key file, host-key checks, password). */
-function sshSessionOptions(f: InvokeFlags, io: CliIO): SessionOptions {
+export function sshSessionOptions(f: Pick<InvokeFlags, 'passwordEnv' | 'insecureSkipVerify' | 'identity' | 'knownHosts' | 'sshHostKey' | 'user'>, io: CliIO): SessionOptions {
   const read = (path: string, what: string) => {
     try {
       return readFileSync(path);
@@ -71,7 +74,7 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
     const streams = printStreams(inv, io, prefix);
     try {
       for await (const o of inv) {
-        io.stdout.write(f.json ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${toDisplayString(o)}\n`);
+        io.stdout.write(f.json && !f.clixml ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${formatOutput(o, outputMode(f))}\n`);
       }
     } finally {
       await streams;
@@ -87,7 +90,8 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 
 async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
   const h = new SessionStore().get(name);
-  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
+  // The session remembers its user (never the password): only the secret is asked for.
+  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
   const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
   const inv = pool.invoke(script, f.disconnected ? { holdOutput: true } : {});
   if (f.disconnected) {
@@ -97,7 +101,7 @@ async function runInSession(name: string, script: string, f: InvokeFlags, io: Cl
     return 0;
   }
   try {
-    return (await printInvocation(inv, io, f.json === true)) ? 1 : 0;
+    return (await printInvocation(inv, io, outputMode(f))) ? 1 : 0;
   } finally {
     await pool.disconnect().catch(() => undefined);
   }
@@ -113,12 +117,14 @@ export function register(program: Command, io: CliIO): void {
     .option('-c, --command <script>', 'the script to run')
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
+    .option('--clixml', 'print each output object as its CLIXML (one <Objs> document per line)')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
     .option('--throttle <n>', 'hosts at once', '32')
     .option('-i, --identity <file>', 'ssh:// targets: private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)')
     .option('--known-hosts <file>', 'ssh:// targets: known_hosts file to check the host key against (default ~/.ssh/known_hosts)')
     .option('--ssh-host-key <fingerprint>', 'ssh:// targets: accept exactly this host key (SHA256:…, as ssh-keygen -l prints it)');
   addConnectionFlags(cmd).action(async (hostsArg: string | undefined, f: InvokeFlags) => {
+      if (f.json && f.clixml) throw new UsageError('--json and --clixml are two output formats: give one');
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
       const script = f.command ?? readFileSync(f.file!, 'utf8');
       if (f.session) {
@@ -142,7 +148,7 @@ export function register(program: Command, io: CliIO): void {
           try {
             worst = Math.max(worst, await runOn(h, script, f, io, `[${h}] `));
           } catch (e) {
-            io.stderr.write(`[${h}] psremote: ${(e as Error).message}\n`);
+            io.stderr.write(`[${h}] psremote: ${visibleText(String((e as Error).message))}\n`);
             worst = 1;
           }
         }

@@ -7,6 +7,10 @@ import { PsRemoteError } from '../../errors.js';
 import { basicAuth, noAuth, type HttpAuth } from '../../transport/http/auth.js';
 import { AuthRejectedError } from '../../transport/http/errors.js';
 import { ntlmAuth } from '../../transport/http/ntlm-auth.js';
+import { kerberosAuth, spnFor, type SpnService } from '../../transport/http/kerberos-auth.js';
+import { kdcTicketSource } from '../../transport/http/kerberos-tickets.js';
+import type { KerberosCredentialOptions } from '../../transport/kerberos/credentials.js';
+import { runProbes, type ProbeOptions } from './probes.js';
 import { HttpTransport } from '../../transport/http/transport.js';
 import { parseServiceConfig } from '../../wsman/config.js';
 import { RESOURCE } from '../../wsman/namespaces.js';
@@ -19,6 +23,13 @@ import { worst, type CheckReport, type ConfigurationFacts, type HostFacts, type 
 
 export interface CheckOptions {
   readonly credential?: { readonly username: string; readonly password: string };
+  /**
+   * Kerberos: which principal and where its credentials are (default: the
+   * credential's user when it names a realm, `user@REALM`, and its password).
+   */
+  readonly kerberos?: Omit<KerberosCredentialOptions, 'signal' | 'now'> & { readonly spn?: string; readonly spnService?: SpnService };
+  /** Opt-in probes that change server state or take time (see probes.ts). */
+  readonly probes?: ProbeOptions;
   /** CA (PEM) the server certificate should chain to, and the name to check it against. */
   readonly tls?: { readonly ca?: string | Buffer; readonly servername?: string };
   /** Session configurations to open (default Microsoft.PowerShell). */
@@ -44,6 +55,13 @@ function targetUrl(target: string): URL {
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The Kerberos principal to try: the option, or a `user@REALM` credential with its password. */
+function kerberosFor(o: CheckOptions): (KerberosCredentialOptions & { spn?: string; spnService?: SpnService }) | undefined {
+  if (o.kerberos) return { ...(o.credential && o.kerberos.password === undefined && !o.kerberos.keytab && !o.kerberos.ccache ? { password: o.credential.password } : {}), ...o.kerberos };
+  const u = o.credential?.username;
+  return u && /^[^@\\]+@[^@]+$/.test(u) ? { principal: u, password: o.credential!.password } : undefined;
 }
 
 export async function checkHost(target: string, options: CheckOptions = {}): Promise<CheckReport> {
@@ -162,6 +180,28 @@ export async function checkHost(target: string, options: CheckOptions = {}): Pro
           }
         }
       }
+      const k = kerberosFor(options);
+      if (k && (offered('Kerberos') || offered('Negotiate'))) {
+        let spn: string | undefined;
+        try {
+          spn = spnFor(host, { ...(k.spn ? { spn: k.spn } : {}), ...(k.spnService ? { spnService: k.spnService } : {}) });
+        } catch (e) {
+          facts.kerberos = { principal: k.principal, spn: null, ticket: false, error: message(e) };
+        }
+        if (spn) {
+          const c = clientWith(kerberosAuth({ tickets: kdcTicketSource(k), scheme: offered('Kerberos') ? 'kerberos' : 'negotiate', spn }));
+          try {
+            await c.identify({ signal: options.signal });
+            schemes.kerberos = 'accepted';
+            usable.push('Kerberos');
+            facts.kerberos = { principal: k.principal, spn, ticket: true };
+            authenticated ??= c;
+          } catch (e) {
+            facts.kerberos = { principal: k.principal, spn, ticket: !(e instanceof PsRemoteError && e.code.startsWith('PSR_KRB_')), error: message(e) };
+            if (e instanceof AuthRejectedError) schemes.kerberos = 'refused';
+          }
+        }
+      }
     }
     facts.auth = { ...facts.auth, schemes, usable };
 
@@ -182,6 +222,7 @@ export async function checkHost(target: string, options: CheckOptions = {}): Pro
       }
     }
     facts.configurations = configurations;
+    if (options.probes && authenticated) facts.probes = await runProbes(authenticated, options.probes, options.signal);
   } finally {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   }

@@ -58,6 +58,19 @@ export function itemsFor(f: HostFacts, errors: Readonly<Record<string, string>>,
   else if (o.credential) {
     add(a.usable.length > 0 ? { id: 'auth.usable', status: 'pass', title: 'authentication', evidence: `${o.credential.username} authenticated with ${a.usable.join(', ')}` } : { id: 'auth.usable', status: 'fail', title: 'authentication', evidence: `no scheme psremote can use accepted ${o.credential.username} (offered: ${a.offered.join(', ') || 'none'})`, fix: 'check the user name and password, and that a scheme psremote speaks (Basic, Negotiate/NTLM) is enabled' });
   }
+  const k = f.kerberos;
+  if (k) {
+    if (k.spn === null) add({ id: 'auth.kerberos', status: 'info', title: 'Kerberos', evidence: `not tried for ${k.principal}: ${k.error}` });
+    else if (!k.error) add({ id: 'auth.kerberos', status: 'pass', title: 'Kerberos', evidence: `${k.principal} got a ticket for ${k.spn} and the server accepted it` });
+    else
+      add({
+        id: 'auth.kerberos',
+        status: 'fail',
+        title: 'Kerberos',
+        evidence: `${k.ticket ? `a ticket for ${k.spn} was had, but ` : `no ticket for ${k.spn}: `}${k.error}`,
+        fix: /PRINCIPAL_UNKNOWN/.test(k.error) ? `register the SPN on the computer account (setspn -S ${k.spn} <computer>), or connect by the name it is registered for` : /CLOCK_SKEW/.test(k.error) ? 'synchronise the clocks with the domain (w32tm)' : 'check the principal, its password or keytab, and the realm in krb5.conf',
+      });
+  }
   if (a.channelBinding !== 'not applicable' && a.channelBinding !== 'unknown') add({ id: 'auth.channelBinding', status: 'info', title: 'channel binding', evidence: `${a.channelBinding} (NTLM without channel bindings ${a.channelBinding === 'required' ? 'refused' : 'accepted'})` });
 
   if (f.limits.readable) {
@@ -73,6 +86,15 @@ export function itemsFor(f: HostFacts, errors: Readonly<Record<string, string>>,
     add({ id: 'limits', status: 'info', title: 'limits', evidence: facts.map(([k, v]) => `${k} ${v}`).join(', ') || 'none in the answer' });
   } else add({ id: 'limits', status: 'info', title: 'limits', evidence: `not readable (${f.limits.reason}); reading winrm/config needs administrator rights` });
 
+  const pr = f.probes;
+  if (pr?.error) add({ id: 'probe.idle', status: 'info', title: 'idle shell lifetime', evidence: `probe failed: ${pr.error}` });
+  else if (pr?.idleProbeSeconds !== undefined) {
+    add(
+      pr.idleLifetimeSeconds === null
+        ? { id: 'probe.idle', status: 'pass', title: 'idle shell lifetime', evidence: `a shell with no outstanding Receive outlived the ${pr.idleProbeSeconds} s probe` }
+        : { id: 'probe.idle', status: 'warn', title: 'idle shell lifetime', evidence: `a shell with no outstanding Receive was dropped after about ${pr.idleLifetimeSeconds} s`, fix: 'clients must keep a Receive outstanding (PowerShell and psremote do) or reconnect; IdleTimeout does not govern this' },
+    );
+  }
   for (const [name, p] of Object.entries(f.configurations)) {
     const id = `configuration.${name}`;
     if (!p.opens) {

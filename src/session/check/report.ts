@@ -4,6 +4,7 @@
 
 import type { WSManServiceConfig } from '../../wsman/config.js';
 import type { CertificateFacts } from './network.js';
+import type { ProbeFacts } from './probes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info';
 
@@ -53,10 +54,12 @@ export interface HostFacts {
     /** The schemes psremote authenticated with, using the credentials given. */
     readonly usable: readonly string[];
   };
+  /** Kerberos, when a principal was known: the SPN psremote would use and whether a ticket for it could be had and was accepted. */
+  readonly kerberos?: { readonly principal: string; readonly spn: string | null; readonly ticket: boolean; readonly error?: string };
   /** The service configuration, when the user may read it. */
   readonly limits: { readonly readable: true; readonly config: WSManServiceConfig } | { readonly readable: false; readonly reason: string };
   readonly configurations: Readonly<Record<string, ConfigurationFacts>>;
-  readonly probes?: { readonly largestEnvelopeBytes?: number; readonly idleLifetimeSeconds?: number | null };
+  readonly probes?: ProbeFacts;
 }
 
 export interface CheckReport {

@@ -33,6 +33,8 @@ export interface HttpConnectionInfo {
 }
 
 export interface HttpAuthContext {
+  /** No credential at all (noAuth): a 401 then means one is needed, not that it was wrong. */
+  readonly anonymous?: boolean;
   /** Before each request on this connection. */
   authorize(request: HttpAuthRequest, connection: HttpConnectionInfo): void | Promise<void>;
   /**
@@ -40,6 +42,13 @@ export interface HttpAuthContext {
    * connection and return true, or return false to give up (AuthRejectedError).
    */
   challenge?(response: HttpAuthResponse, request: HttpAuthRequest, connection: HttpConnectionInfo): boolean | Promise<boolean>;
+  /**
+   * A non-401 response that completed a handshake leg sent without the real
+   * body (Kerberos with message encryption: the AP-REP brings the key that
+   * seals it). Prepare `request` with the body and return true to send it on
+   * the same connection; false goes on to unwrap().
+   */
+  resend?(response: HttpAuthResponse, request: HttpAuthRequest, connection: HttpConnectionInfo): boolean | Promise<boolean>;
   /** Every non-401 response, e.g. to decrypt a sealed body. */
   unwrap?(response: HttpAuthResponse, connection: HttpConnectionInfo): HttpAuthResponse | Promise<HttpAuthResponse>;
   /** The socket changed (new generation): drop connection-bound state. */
@@ -61,7 +70,7 @@ export interface HttpAuth {
 
 /** No credentials (a local endpoint, a replay server, or a proxy that authenticates). */
 export function noAuth(): HttpAuth {
-  return { scheme: 'none', check() {}, newContext: () => ({ authorize() {} }) };
+  return { scheme: 'none', check() {}, newContext: () => ({ anonymous: true, authorize() {} }) };
 }
 
 /**

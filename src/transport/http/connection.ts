@@ -236,12 +236,16 @@ export class HttpConnection implements HttpConnectionInfo {
         this.#authorizedGeneration = this.#generation;
         if (res.status === 401) {
           if (leg < MAX_AUTH_LEGS && this.#o.auth.challenge && (await this.#o.auth.challenge(res, req, this))) continue;
-          throw new AuthRejectedError('the server rejected the credentials (HTTP 401)', {
+          const message = this.#o.auth.anonymous
+            ? 'the server requires authentication (HTTP 401) and no credential was given (give a user and password, e.g. --user and --password-env, or a certificate)'
+            : 'the server rejected the credentials (HTTP 401)';
+          throw new AuthRejectedError(message, {
             operation: options.operation,
             host: this.endpoint.display,
             offered: offeredSchemes(res.headers['www-authenticate']),
           });
         }
+        if (leg < MAX_AUTH_LEGS && this.#o.auth.resend && (await this.#o.auth.resend(res, req, this))) continue;
         return this.#o.auth.unwrap ? await this.#o.auth.unwrap(res, this) : res;
       }
     }
