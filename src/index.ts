@@ -48,6 +48,7 @@ export { ScriptedEngine, type ScriptHandler, type ScriptContext } from './sessio
 
 // WinRS cmd shells, WMI, raw WS-Management
 export * from './session/winrs.js';
+export { flushPendingCloses } from './session/exit.js';
 export * from './session/wmi.js';
 export { WSManClient, type WSManClientOptions, type CallOptions } from './session/wsman-client.js';
 export { WSManFaultError, type FaultKind, type WSManFault } from './wsman/fault.js';

@@ -6,18 +6,32 @@
 import type { PSValue } from '../psrp/index.js';
 import type { PsrpCarrier } from './carrier.js';
 import type { InvocationResult } from './powershell.js';
+import { closeInBackground } from './exit.js';
 import { RunspacePool, type InvokeOptions, type InvokeTarget, type RunspacePoolOptions } from './runspace-pool.js';
 
-export interface InvokeCommandOptions extends RunspacePoolOptions, Omit<InvokeOptions, 'signal' | 'host'> {}
+export interface InvokeCommandOptions extends RunspacePoolOptions, Omit<InvokeOptions, 'signal' | 'host'> {
+  /** Wait for the pool's Delete before resolving (default false: it goes on in the background). */
+  readonly awaitClose?: boolean;
+}
 
-/** Opens a pool over `carrier`, runs `target`, closes the pool. */
+/**
+ * Opens a pool over `carrier`, runs `target`, closes the pool. The result comes
+ * after Create, Receive (Opened), Command and Receive (Completed); the Delete
+ * goes on in the background unless `awaitClose`, and the process does not
+ * exit before it is answered (exit.ts).
+ */
 export async function invokeCommand(carrier: PsrpCarrier, target: InvokeTarget, options: InvokeCommandOptions = {}): Promise<InvocationResult> {
   const pool = await RunspacePool.open(carrier, options);
+  let result: InvocationResult;
   try {
-    return await pool.invoke(target, options).result();
-  } finally {
+    result = await pool.invoke(target, options).result();
+  } catch (e) {
     await pool.close().catch(() => undefined);
+    throw e;
   }
+  if (options.awaitClose) await pool.close().catch(() => undefined);
+  else closeInBackground(pool.close());
+  return result;
 }
 
 export type HostResult<H> =
@@ -48,7 +62,8 @@ export async function* invokeOnHosts<H>(
     running++;
     (async () => {
       try {
-        const result = await invokeCommand(await connect(host), target, options);
+        // A host's slot is free once its pool is deleted: the throttle limit bounds open shells.
+        const result = await invokeCommand(await connect(host), target, { ...options, awaitClose: options.awaitClose ?? true });
         done.push({ host, ok: true, result });
       } catch (e) {
         done.push({ host, ok: false, error: e instanceof Error ? e : new Error(String(e)) });

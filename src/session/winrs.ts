@@ -1,7 +1,9 @@
 // The public cmd-shell (WinRS) API: open a shell, run commands on it with
 // output streaming while they run, feed stdin, interrupt, close. Each command
 // has its own Receive loop (MS-WSMV 3.1.4.14): a timed-out Receive is renewed,
-// and after CommandState/Done the command is ended with Signal terminate. The
+// and after CommandState/Done the command is ended with Signal terminate, sent
+// off the caller's critical path (exitCode does not wait for it) and not at all
+// when the shell is deleted right after (Delete releases its commands). The
 // transport keeps a pinned connection per concurrent request, so Sends and
 // Signals go out while a Receive long-poll is outstanding.
 
@@ -11,6 +13,7 @@ import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
 import type { WSManClient } from './wsman-client.js';
 import { isNetworkError, retryPause } from './network-retry.js';
+import { closeInBackground } from './exit.js';
 
 export interface OpenShellOptions {
   readonly workingDirectory?: string;
@@ -51,6 +54,12 @@ export interface RunOptions {
   readonly onNetworkInterrupted?: (error: Error) => void;
   /** The network came back within the retry window. */
   readonly onNetworkResumed?: () => void;
+  /**
+   * The shell is closed right after this command: no Signal terminate after
+   * Done, since the Delete releases the command with the shell (one request
+   * fewer; runCommand and `psremote exec` set it).
+   */
+  readonly lastCommand?: boolean;
 }
 
 const CMD = RESOURCE.cmdShell;
@@ -89,6 +98,8 @@ export class WinRSShell {
   readonly info: ShellInfo;
   readonly #owned: boolean;
   readonly #commands = new Set<WinRSCommand>();
+  /** Signal terminate of finished commands still in flight. */
+  readonly #signals = new Set<Promise<void>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
   /** Receive retry window of this shell's commands. */
   readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
@@ -117,6 +128,10 @@ export class WinRSShell {
     if (this.#state !== 'open') throw new InvalidStateError('run a command', this.#state, ['open']);
     if (!command) throw new UsageError('no command given');
     options.signal?.throwIfAborted();
+    // A finished command's Signal terminate still in flight holds its connection:
+    // waiting for it (it started when Done arrived) beats opening, and on NTLM
+    // authenticating, another connection for this Command.
+    if (this.#signals.size > 0) await Promise.allSettled([...this.#signals]);
     const opts: WSManOption[] = [{ name: 'WINRS_CONSOLEMODE_STDIN', value: options.consoleModeStdin ? 'TRUE' : 'FALSE' }];
     if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
     const commandId = await this.client.command(CMD, this.shellId, { command, args }, { options: opts, signal: options.signal });
@@ -132,21 +147,37 @@ export class WinRSShell {
     this.#state = 'closing';
     try {
       for (const c of this.#commands) c.abandon(new AbortError('the shell was closed'));
-      // Delete is idempotent: a transport failure is tried once more.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await this.client.delete(CMD, this.shellId);
-          break;
-        } catch (e) {
-          // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
-          if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) break;
-          if (e instanceof WSManFaultError || attempt >= 2) throw e;
-        }
-      }
+      // Tracked by the client (synchronously): closing a shared client right
+      // after runCommand returned waits for the Delete sent in the background.
+      // A Signal still in flight goes first, on its connection, rather than a new one.
+      const signals = [...this.#signals];
+      const deleting = signals.length > 0 ? Promise.allSettled(signals).then(() => this.#delete()) : this.#delete();
+      this.client.track(deleting);
+      await deleting;
     } finally {
       this.#state = 'closed';
       if (this.#owned) await this.client.close().catch(() => {});
     }
+  }
+
+  async #delete(): Promise<void> {
+    // Delete is idempotent: a transport failure is tried once more.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.delete(CMD, this.shellId);
+        return;
+      } catch (e) {
+        // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
+        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
+        if (e instanceof WSManFaultError || attempt >= 2) throw e;
+      }
+    }
+  }
+
+  /** @internal A finished command's Signal terminate, in flight. */
+  signalInFlight(p: Promise<void>): void {
+    this.#signals.add(p);
+    void p.finally(() => this.#signals.delete(p));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -167,6 +198,9 @@ export class WinRSCommand {
   #inputEnded = false;
   #abandonReason: unknown;
   readonly #options: RunOptions;
+  #signalDone: (() => void) | undefined;
+  /** Settles when the Signal terminate after Done was answered (or was not needed). */
+  readonly signalled: Promise<void>;
 
   constructor(shell: WinRSShell, commandId: string, options: RunOptions) {
     this.shell = shell;
@@ -174,6 +208,7 @@ export class WinRSCommand {
     const onAbort = () => void this.terminate().catch(() => {});
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.#options = options;
+    this.signalled = new Promise<void>((r) => (this.#signalDone = r));
     this.exitCode = this.#receiveLoop().finally(() => options.signal?.removeEventListener('abort', onAbort));
     // Callers that only iterate output must not see an unhandled rejection.
     this.exitCode.catch(() => {});
@@ -241,17 +276,21 @@ export class WinRSCommand {
       this.stdout.fail(err);
       this.stderr.fail(err);
       this.#done = true;
+      this.#signalDone?.();
       throw err;
     }
     this.#done = true;
     this.stdout.end();
     this.stderr.end();
-    // The server keeps the command until told it is over (MS-WSMV 3.1.4.14).
-    if (!this.shell.closed) {
-      await client.signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId }).catch((e: unknown) => {
-        if (!(e instanceof WSManFaultError)) throw e;
-      });
-    }
+    // The server keeps the command until told it is over (MS-WSMV 3.1.4.14);
+    // the exit code is known already, so the caller does not wait for that.
+    if (!this.shell.closed && !this.#options.lastCommand) {
+      const sent = client
+        .signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId })
+        .then(() => undefined, () => undefined)
+        .finally(() => this.#signalDone?.());
+      this.shell.signalInFlight(sent);
+    } else this.#signalDone?.();
     return exit;
   }
 
@@ -322,19 +361,33 @@ export interface RunCommandResult {
   readonly stderrBytes: Buffer;
 }
 
-/** Opens a shell, runs one command to its end, closes the shell. Output is decoded as UTF-8. */
-export async function runCommand(
-  target: Target,
-  command: string,
-  args: readonly string[] = [],
-  options: OpenShellOptions & RunOptions = {},
-): Promise<RunCommandResult> {
+export interface RunCommandOptions extends OpenShellOptions, RunOptions {
+  /**
+   * Wait for the shell's Delete before resolving (default false: the result
+   * comes after Create, Command and Receive; the Delete goes on in the
+   * background and the process does not exit before it is answered, see
+   * flushPendingCloses).
+   */
+  readonly awaitClose?: boolean;
+}
+
+/**
+ * Opens a shell, runs one command to its end, closes the shell. Output is
+ * decoded as UTF-8. Three requests on the critical path: Create, Command,
+ * Receive (Done); no Signal terminate, since Delete releases the command.
+ */
+export async function runCommand(target: Target, command: string, args: readonly string[] = [], options: RunCommandOptions = {}): Promise<RunCommandResult> {
   const shell = await openShell(target, options);
+  let result: RunCommandResult;
   try {
-    const cmd = await shell.run(command, args, options);
+    const cmd = await shell.run(command, args, { ...options, lastCommand: true });
     const [stdoutBytes, stderrBytes, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
-    return { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
-  } finally {
-    await shell.close();
+    result = { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
+  } catch (e) {
+    await shell.close().catch(() => undefined);
+    throw e;
   }
+  if (options.awaitClose) await shell.close();
+  else closeInBackground(shell.close());
+  return result;
 }

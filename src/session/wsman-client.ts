@@ -272,7 +272,19 @@ export class WSManClient {
     return kb;
   }
 
+  readonly #background = new Set<Promise<unknown>>();
+
+  /**
+   * Tracks a request sent off the caller's critical path (a one-shot helper's
+   * Delete) so that close() lets it finish before closing the connections.
+   */
+  track(p: Promise<unknown>): void {
+    const t = p.catch(() => undefined).finally(() => this.#background.delete(t));
+    this.#background.add(t);
+  }
+
   async close(): Promise<void> {
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     await this.transport.close();
   }
 }

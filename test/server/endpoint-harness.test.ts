@@ -42,7 +42,10 @@ describe('quotas', () => {
     ep = await startEndpoint({ quotas: { maxCommandsPerShell: 3 } });
     const shell = await openShell(ep.url);
     // Commands released one after another do not add up: a shell can run any number of them.
-    for (let i = 0; i < 5; i++) expect(await (await shell.run('echo', [String(i)])).exitCode).toBe(0);
+    let last;
+    for (let i = 0; i < 5; i++) expect(await (last = await shell.run('echo', [String(i)])).exitCode).toBe(0);
+    // The last one's Signal terminate goes out after its exit code is known.
+    await last!.signalled;
     expect(ep.stats.commandsHeld).toBe(0);
     const running = [];
     for (let i = 0; i < 3; i++) running.push(await shell.run('sleep', ['30']));
@@ -147,7 +150,7 @@ describe('registered commands, counters', () => {
       },
       psCommands: { 'Get-Thing': (ctx) => ctx.output('thing') },
     });
-    const r = await runCommand(ep.url, 'upper', ['a', 'b'], { stdin: 'hello' });
+    const r = await runCommand(ep.url, 'upper', ['a', 'b'], { stdin: 'hello', awaitClose: true });
     expect(r).toMatchObject({ stdout: 'HELLO', stderr: 'args=a,b', exitCode: 7 });
     expect(ep.stats.requests).toMatchObject({ Create: 1, Command: 1, Delete: 1 });
     const pool = await openSession(ep.url);
@@ -178,14 +181,14 @@ describe('https and recording', () => {
     const file = join(tmpdir(), `psremote-rec-${process.pid}.jsonl`);
     try {
       ep = await startEndpoint({ recordPath: file, users: { alice: 'pw' }, allowUnencrypted: true });
-      const r1 = await runCommand(ep.url, 'echo', ['recorded'], as('alice'));
+      const r1 = await runCommand(ep.url, 'echo', ['recorded'], { ...as('alice'), awaitClose: true });
       await ep.close();
       ep = undefined;
       const text = readFileSync(file, 'utf8');
       expect(text).not.toContain('cHc'); // base64 of the password never appears
       const rec = loadRecording(file);
-      // A WinRS command: Receive until Done, Signal terminate, Delete.
-      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Signal Delete$/);
+      // A WinRS command via runCommand: Receive until Done, then Delete (no Signal terminate: Delete releases the command).
+      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Delete$/);
       const replay = await startReplayServer({ recording: rec });
       try {
         const r2 = await runCommand(replay.url, 'echo', ['recorded']);

@@ -54,6 +54,8 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     // Receive was outstanding on one socket while the Sends went on another.
     expect((c.transport as HttpTransport).connections.length).toBe(2);
     expect(fake.log.filter((l) => l === 'Send').length).toBe(3);
+    // Signal terminate goes out after the exit code is known, off the critical path.
+    await cmd.signalled;
     expect(fake.commands[0]!.signals).toEqual(['terminate']);
   });
 
@@ -82,6 +84,7 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     await new Promise((r) => setTimeout(r, 50));
     await cmd.ctrlC();
     expect(await cmd.wait()).toBe(-1073741510);
+    await cmd.signalled;
     expect(fake.commands[0]!.signals).toEqual(['ctrl_c', 'terminate']);
   });
 

@@ -2,6 +2,7 @@
 
 import { UsageError } from '../../errors.js';
 import { openShell } from '../../session/winrs.js';
+import { closeInBackground } from '../../session/exit.js';
 import type { ConnectionOptions } from '../../session/target.js';
 import type { CliIO } from '../main.js';
 
@@ -54,6 +55,7 @@ export async function runOnShell(options: ConnectionOptions, words: readonly str
       onNetworkInterrupted: (e) => io.stderr.write(`psremote: ${e.message}; retrying for up to 4 minutes\n`),
       onNetworkResumed: () => io.stderr.write('psremote: the connection is back\n'),
       ...(f.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : {}),
+      lastCommand: true,
     });
     const pump = async (src: AsyncIterable<Buffer>, dst: NodeJS.WritableStream) => {
       for await (const c of src) await write(dst, c);
@@ -63,6 +65,8 @@ export async function runOnShell(options: ConnectionOptions, words: readonly str
     return exitCode === 0 ? 0 : (exitCode & 0xff) || 1;
   } finally {
     process.off('SIGINT', onSigint);
-    await shell.close().catch(() => {});
+    // Off the critical path: the output and exit code are known; the process
+    // does not exit before the Delete is answered (it holds the connection).
+    closeInBackground(shell.close());
   }
 }

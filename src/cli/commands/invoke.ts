@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
+import { closeInBackground } from '../../session/exit.js';
 import { parseOutOfProcTarget } from '../../session/target.js';
 import { SessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
@@ -80,7 +81,10 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
     }
     return (await inv.result()).hadErrors ? 1 : 0;
   } finally {
-    await pool.close().catch(() => undefined);
+    // One host: off the critical path (the process does not exit before the
+    // Delete is answered). Fanned out: the throttle limit counts open shells.
+    if (prefix) await pool.close().catch(() => undefined);
+    else closeInBackground(pool.close());
   }
 }
 

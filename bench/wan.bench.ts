@@ -1,0 +1,182 @@
+// The WAN profile: every latency case runs through a loopback TCP proxy that
+// delays each chunk by half the round trip in each direction (1, 20 and 100 ms
+// RTT), against the local endpoint, side by side with Debian's pywinrm for the
+// WinRS cases. Reported per case: wall time (median of a few runs) and the
+// WSMan requests, counted on the endpoint's log; for psremote also the ones on
+// the critical path (answered before the call resolved).
+import { spawnSync, spawn } from 'node:child_process';
+import { createServer, connect, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { startEndpoint } from '../src/server/endpoint.js';
+import { basicAuth } from '../src/transport/http/auth.js';
+import { flushPendingCloses } from '../src/session/exit.js';
+import { invokeCommand } from '../src/session/invoke.js';
+import { openSession, wsmanCarrier } from '../src/session/open.js';
+import { openShell, runCommand } from '../src/session/winrs.js';
+
+const RTTS = (process.env.WAN_RTTS ?? '1,20,100').split(',').map(Number);
+const RUNS = Number(process.env.WAN_RUNS ?? 5);
+const BIG = Number(process.env.WAN_BIG_MB ?? 50) * 1024 * 1024;
+
+/** A loopback proxy delaying every chunk by `oneWayMs`, order kept per direction. */
+async function delayProxy(targetPort: number, oneWayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const pipe = (from: Socket, to: Socket) => {
+    from.on('data', (d: Buffer) => {
+      setTimeout(() => to.destroyed || to.write(d), oneWayMs);
+    });
+    from.on('end', () => setTimeout(() => to.end(), oneWayMs));
+    from.on('error', () => to.destroy());
+    from.on('close', () => setTimeout(() => to.destroy(), oneWayMs));
+  };
+  const server = createServer((c) => {
+    const s = connect(targetPort, '127.0.0.1');
+    sockets.add(c).add(s);
+    c.on('close', () => sockets.delete(c));
+    s.on('close', () => sockets.delete(s));
+    pipe(c, s);
+    pipe(s, c);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+const ep = await startEndpoint({
+  users: { alice: 'pw-1' },
+  allowUnencrypted: true,
+  quotas: { maxShellsPerUser: 1000 },
+  cmdCommands: {
+    greet: async (ctx) => (ctx.stdout('hi\r\n'), 0),
+    big: async (ctx) => {
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      for (let n = 0; n < BIG; n += chunk.length) ctx.stdout(chunk);
+      return 0;
+    },
+  },
+});
+const epPort = Number(new URL(ep.url).port);
+const WSMAN = new Set(['Create', 'Command', 'Receive', 'Send', 'Signal', 'Delete']);
+const count = (from: number) => ep.log.slice(from).filter((l) => WSMAN.has(l.operation)).length;
+const connection = { auth: basicAuth('alice', 'pw-1'), allowUnencrypted: true };
+
+const pyOk = spawnSync('/usr/bin/python3', ['-c', 'import winrm'], { encoding: 'utf8' }).status === 0;
+const PY = `
+import os, sys, time, winrm
+from winrm.protocol import Protocol
+p = Protocol(os.environ['URL'], transport='basic', username='alice', password='pw-1')
+case, runs = os.environ['CASE'], int(os.environ['RUNS'])
+for _ in range(runs):
+    t0 = time.perf_counter()
+    if case == 'one':
+        s = p.open_shell(); c = p.run_command(s, 'greet'); p.get_command_output(s, c); p.cleanup_command(s, c); p.close_shell(s)
+    elif case == 'hundred':
+        s = p.open_shell()
+        for i in range(100):
+            c = p.run_command(s, 'greet'); p.get_command_output(s, c); p.cleanup_command(s, c)
+        p.close_shell(s)
+    elif case == 'big':
+        s = p.open_shell(); c = p.run_command(s, 'big'); out, err, code = p.get_command_output(s, c); assert len(out) == ${BIG}; p.cleanup_command(s, c); p.close_shell(s)
+    print((time.perf_counter() - t0) * 1000, flush=True)
+`;
+function pywinrm(url: string, kase: string, runs: number): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/python3', ['-c', PY], { env: { ...process.env, URL: url, CASE: kase, RUNS: String(runs) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolve(out.trim().split('\n').map(Number)) : reject(new Error(`pywinrm exited ${code}`))));
+  });
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Row {
+  rtt: number;
+  task: string;
+  ms: number;
+  requests: number;
+  critical?: number;
+  pyMs?: number;
+  pyRequests?: number;
+}
+const rows: Row[] = [];
+
+async function measure(fn: () => Promise<void>, runs: number): Promise<{ ms: number; requests: number; critical: number }> {
+  const times: number[] = [];
+  let requests = 0;
+  let critical = 0;
+  for (let i = 0; i < runs; i++) {
+    const n = ep.log.length;
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+    critical = count(n);
+    await flushPendingCloses();
+    requests = count(n);
+  }
+  return { ms: median(times), requests, critical };
+}
+
+async function pyCase(url: string, kase: string, runs: number): Promise<{ ms: number; requests: number } | undefined> {
+  if (!pyOk) return undefined;
+  const n = ep.log.length;
+  const times = await pywinrm(url, kase, runs);
+  return { ms: median(times), requests: count(n) / runs };
+}
+
+for (const rtt of RTTS) {
+  const proxy = await delayProxy(epPort, rtt / 2);
+  const url = `http://127.0.0.1:${proxy.port}/wsman`;
+  const runs = rtt >= 100 ? Math.min(RUNS, 3) : RUNS;
+  {
+    const m = await measure(async () => void (await runCommand(url, 'greet', [], { connection })), runs);
+    const py = await pyCase(url, 'one', runs);
+    rows.push({ rtt, task: 'WinRS: open + command + close (runCommand)', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
+  }
+  {
+    const m = await measure(async () => {
+      const shell = await openShell(url, { connection });
+      for (let i = 0; i < 100; i++) {
+        const c = await shell.run('greet', [], i === 99 ? { lastCommand: true } : {});
+        await c.exitCode;
+      }
+      await shell.close();
+    }, rtt >= 100 ? 1 : 2);
+    const py = await pyCase(url, 'hundred', rtt >= 100 ? 1 : 2);
+    rows.push({ rtt, task: 'WinRS: 100 commands on one shell', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
+  }
+  {
+    const m = await measure(async () => void (await invokeCommand(wsmanCarrier(url, { connection }), 'Write-Output 1')), runs);
+    rows.push({ rtt, task: 'PowerShell: open + one command + close (invokeCommand)', ...m });
+  }
+  {
+    const pool = await openSession(url, { connection });
+    await pool.invoke('Write-Output 0').result();
+    const m = await measure(async () => void (await pool.invoke('Write-Output 1').result()), runs);
+    await pool.close();
+    rows.push({ rtt, task: 'PowerShell: a command on an open pool', ...m });
+  }
+  if (rtt === RTTS[0]) {
+    const m = await measure(async () => {
+      const r = await runCommand(url, 'big', [], { connection });
+      if (r.stdoutBytes.length !== BIG) throw new Error(`got ${r.stdoutBytes.length} bytes`);
+    }, 1);
+    const py = await pyCase(url, 'big', 1);
+    rows.push({ rtt, task: `WinRS: ${BIG / 1024 / 1024} MiB stdout`, ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
+  }
+  await proxy.close();
+}
+await ep.close();
+
+const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+console.log(`WAN profile: ${RUNS} runs (median), pywinrm ${pyOk ? 'python3-winrm' : 'not installed (apt-get install python3-winrm)'}`);
+console.log('| RTT | task | psremote | requests (critical path) | pywinrm | requests | pywinrm / psremote |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const py = r.pyMs !== undefined ? `${f(r.pyMs)} ms | ${r.pyRequests} | ${(r.pyMs / r.ms).toFixed(2)}×` : '– | – | –';
+  console.log(`| ${r.rtt} ms | ${r.task} | ${f(r.ms)} ms | ${r.requests} (${r.critical}) | ${py} |`);
+}
