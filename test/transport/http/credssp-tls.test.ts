@@ -5,12 +5,14 @@
 // password arriving, then application data both ways. Refusal: a client that
 // binds to a certificate other than the one in the tunnel.
 import { X509Certificate } from 'node:crypto';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CredSspAcceptor, CredSspInitiator } from '../../../src/auth/credssp/context.js';
 import { subjectPublicKey } from '../../../src/auth/credssp/public-key.js';
 import { NtlmAcceptor } from '../../../src/auth/ntlm/acceptor.js';
 import { ntowfv1 } from '../../../src/auth/ntlm/crypto.js';
 import { NtlmInitiator } from '../../../src/auth/ntlm/initiator.js';
+import { buildCredSspBody, credSspPieces, parseCredSspBody, trailerLength } from '../../../src/auth/credssp/encryption.js';
 import { PsRemoteError } from '../../../src/errors.js';
 import { TlsTunnel } from '../../../src/transport/http/credssp-tls.js';
 import { makePki, type Pki } from './pki.js';
@@ -106,5 +108,60 @@ describe('CredSSP over the in-memory TLS tunnel', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('message encryption: 40 KiB in three 16 KiB parts (multi-encrypted), one TLS record each, decrypted in order', async () => {
+    const client = new TlsTunnel();
+    const server = new TlsTunnel({ server: { cert: pem(pki.serverCert), key: pem(pki.serverKey) } });
+    try {
+      await handshake(client, server);
+      const cipher = client.cipherName()!;
+      const soap = new Uint8Array(Buffer.from('<s:Envelope>' + 'x'.repeat(40 * 1024) + '</s:Envelope>'));
+      const pieces = [];
+      for (const p of credSspPieces(soap)) pieces.push({ plainLength: p.byteLength, records: await client.send(p) });
+      expect(pieces.map((p) => p.plainLength)).toEqual([16384, 16384, soap.byteLength - 32768]);
+      const { body, contentType } = buildCredSspBody(pieces, cipher);
+      expect(contentType).toBe('multipart/x-multi-encrypted;protocol="application/HTTP-CredSSP-session-encrypted";boundary="Encrypted Boundary"');
+      const parsed = parseCredSspBody(body);
+      expect(parsed).toHaveLength(3);
+      // The trailer length field is what follows the plaintext in the record (AES-GCM: the 16-byte tag).
+      const p0 = parsed[0]!;
+      expect(p0.records.byteLength - p0.plainLength - 5 - (/GCM/.test(cipher) ? 8 : 0)).toBe(trailerLength(cipher, p0.plainLength));
+      const out = [];
+      for (const p of parsed) {
+        const plain = await server.receive(p.records);
+        expect(plain.byteLength).toBe(p.plainLength);
+        out.push(Buffer.from(plain));
+      }
+      expect(Buffer.concat(out).equals(Buffer.from(soap))).toBe(true);
+      // One small body stays multipart/encrypted.
+      const small = await client.send(new Uint8Array([60, 47, 62]));
+      expect(buildCredSspBody([{ plainLength: 3, records: small }], cipher).contentType).toMatch(/^multipart\/encrypted;/);
+    } finally {
+      client.close();
+      server.close();
+    }
+  });
+
+  test('a body whose data section is not TLS records, or is cut short, is a typed error (and any mutation never crashes)', async () => {
+    const rec = Uint8Array.of(0x17, 3, 3, 0, 4, 1, 2, 3, 4);
+    const { body } = buildCredSspBody([{ plainLength: 3, records: rec }], 'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384');
+    expect(parseCredSspBody(body)[0]!.records).toEqual(rec);
+    const notTls = buildCredSspBody([{ plainLength: 3, records: Uint8Array.of(0x16, 3, 3, 0, 1, 0) }], 'x').body;
+    expect(() => parseCredSspBody(notTls)).toThrow(/no TLS application-data record/);
+    const short = buildCredSspBody([{ plainLength: 3, records: Uint8Array.of(0x17, 3, 3, 1, 0, 1) }], 'x').body;
+    expect(() => parseCredSspBody(short)).toThrow(/runs past the end/);
+    fc.assert(
+      fc.property(fc.nat(), fc.integer({ min: 0, max: 255 }), (at, v) => {
+        const b = body.slice();
+        b[at % b.byteLength] = v;
+        try {
+          parseCredSspBody(b);
+        } catch (e) {
+          expect(e).toBeInstanceOf(PsRemoteError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
