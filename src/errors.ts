@@ -33,6 +33,18 @@ export type ErrorCode =
   | 'PSR_AUTH_INTEGRITY'
   | 'PSR_AUTH_CHANNEL_BINDING'
   | 'PSR_AUTH_NEGOTIATION'
+  // Kerberos (auth/kerberos, transport/kerberos)
+  | 'PSR_KRB_PREAUTH_FAILED'
+  | 'PSR_KRB_PRINCIPAL_UNKNOWN'
+  | 'PSR_KRB_CLOCK_SKEW'
+  | 'PSR_KRB_POLICY'
+  | 'PSR_KRB_ETYPE_NOSUPP'
+  | 'PSR_KRB_TICKET_EXPIRED'
+  | 'PSR_KRB_KDC_ERROR'
+  | 'PSR_KRB_KDC_UNREACHABLE'
+  | 'PSR_KRB_CONFIG'
+  | 'PSR_KRB_NO_CREDENTIALS'
+  | 'PSR_KRB_FILE_INVALID'
   // transport
   | 'PSR_TRANSPORT'
   | 'PSR_TRANSPORT_TLS'
@@ -51,6 +63,14 @@ export type ErrorCode =
   // Import-PSSession proxies
   | 'PSR_PARAMETER_BINDING'
   | 'PSR_COMMAND_NOT_FOUND'
+  // file transfer (session/copy)
+  | 'PSR_COPY_NOT_FOUND'
+  | 'PSR_COPY_ACCESS_DENIED'
+  | 'PSR_COPY_DISK_FULL'
+  | 'PSR_COPY_TARGET_EXISTS'
+  | 'PSR_COPY_RESTRICTED_ENDPOINT'
+  | 'PSR_COPY_HASH_MISMATCH'
+  | 'PSR_COPY_FAILED'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'
   | 'PSR_REPLAY_UNMATCHED';

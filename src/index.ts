@@ -11,7 +11,7 @@ export * from './clixml/index.js';
 // PowerShell sessions
 export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
 export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
-export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget } from './session/runspace-pool.js';
+export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget, type RunspacePoolStats } from './session/runspace-pool.js';
 export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';
 export {
   PowerShellInvocation,
@@ -22,6 +22,7 @@ export {
 } from './session/powershell.js';
 export * from './session/import/index.js';
 export * from './session/check/index.js';
+export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
 export {
@@ -63,10 +64,20 @@ export { connectSsh, type SshOptions } from './transport/ssh/index.js';
 export * as ntlm from './auth/ntlm/index.js';
 export { AuthProtocolError, AuthIntegrityError, AuthFailedError } from './auth/errors.js';
 export { certificateChannelBindings, tlsServerEndPoint } from './auth/channel-bindings.js';
+export { KerberosError, KdcError, KerberosIntegrityError } from './auth/kerberos/errors.js';
+export {
+  acquireServiceTicket,
+  acquireForwardedTgt,
+  kinit as kerberosKinit,
+  type KerberosCredentialOptions,
+  type ServiceTicket,
+} from './transport/kerberos/credentials.js';
 export { buildEncryptedBody, parseEncryptedBody, unwrapEncryptedBody, type MessageSealer, type EncryptedPart } from './auth/winrm-encryption.js';
 
 // Local endpoint, recordings, replay
 export { startEndpoint, type EndpointOptions, type LocalEndpoint } from './server/endpoint.js';
 export type { EndpointAuthScheme, EndpointUser } from './server/auth-gate.js';
-export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest } from './server/replay.js';
+export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest, type ServedRequest, type ExchangeUse, type MatchMode } from './server/replay.js';
+export { writePypsrpYaml, writeRecordingAs } from './server/recording-convert.js';
+export type { RecordOptions } from './transport/http/recorder.js';
 export { loadRecording, parseRecording, writeRecording, scrubRecording, type Recording, type Exchange } from './server/recording.js';

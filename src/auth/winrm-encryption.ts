@@ -24,11 +24,19 @@ import { AuthIntegrityError, AuthProtocolError } from './errors.js';
 
 export const ENCRYPTED_BOUNDARY = 'Encrypted Boundary';
 export const SPNEGO_ENCRYPTED = 'application/HTTP-SPNEGO-session-encrypted';
+/** The bare `Kerberos` scheme's protocol (MS-WSMV 2.2.9.1.1). */
+export const KERBEROS_ENCRYPTED = 'application/HTTP-Kerberos-session-encrypted';
 
 /** GSS_WrapEx / GSS_UnwrapEx of a security context. */
 export interface MessageSealer {
   wrap(message: Uint8Array): { readonly signature: Uint8Array; readonly sealed: Uint8Array };
   unwrap(sealed: Uint8Array, signature: Uint8Array): Uint8Array;
+  /**
+   * Most padding bytes the sealed data may have beyond the message (RC4
+   * Kerberos pads one byte; OriginalContent's Length then counts the sealed
+   * bytes, as pyspnego and Windows do). Default 0: the lengths are equal.
+   */
+  readonly maxPadding?: number;
 }
 
 export interface EncryptedPart {
@@ -206,7 +214,8 @@ export function unwrapEncryptedBody(body: Uint8Array, sealer: MessageSealer, opt
   for (const p of parts) {
     if (p.protocol.toLowerCase() !== protocol.toLowerCase()) throw new AuthProtocolError(`an encrypted part uses ${p.protocol}, expected ${protocol}`, 'encrypted body');
     const plain = sealer.unwrap(p.sealed, p.signature);
-    if (plain.byteLength !== p.length) throw new AuthIntegrityError(`an unsealed part has ${plain.byteLength} bytes but OriginalContent says ${p.length}`);
+    const pad = p.length - plain.byteLength;
+    if (pad < 0 || pad > (sealer.maxPadding ?? 0)) throw new AuthIntegrityError(`an unsealed part has ${plain.byteLength} bytes but OriginalContent says ${p.length}`);
     out.push(plain);
   }
   return { plain: out.length === 1 ? out[0]! : concatBytes(out), charset: parts[0]!.charset };

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
 import { ntlmAuth } from '../transport/http/ntlm-auth.js';
+import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
 import type { ConnectionOptions } from '../session/target.js';
 import type { CliIO } from './main.js';
 
@@ -28,15 +29,33 @@ export interface ConnectionFlags {
   insecureSkipVerify?: boolean;
   proxy?: string;
   noProxy?: boolean;
+  keytab?: string;
+  ccache?: string;
+  kdc?: string;
+  krb5Config?: string;
+  spn?: string;
+  spnService?: string;
+  delegate?: boolean;
+  debug?: boolean;
   operationTimeout?: string;
   userAgent?: string;
+  record?: string;
+  scrubHosts?: boolean;
 }
 
 export function addConnectionFlags(cmd: Command): Command {
   return cmd
     .option('-u, --user <name>', 'user name (DOMAIN\\user or user@domain)')
     .option('--password-env <var>', 'environment variable holding the password (otherwise you are prompted)')
-    .option('--auth <scheme>', 'basic, ntlm, negotiate or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--auth <scheme>', 'basic, ntlm, negotiate (Kerberos when possible, else NTLM), kerberos or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--keytab <file>', 'Kerberos: log in with this keytab (default KRB5_CLIENT_KTNAME)')
+    .option('--ccache <file>', 'Kerberos: the credential cache with your TGT (default KRB5CCNAME, /tmp/krb5cc_<uid>)')
+    .option('--kdc <host:port>', 'Kerberos: the KDC (default from krb5.conf, then DNS SRV)')
+    .option('--krb5-config <file>', 'Kerberos: krb5.conf to read (default KRB5_CONFIG, /etc/krb5.conf)')
+    .option('--spn <spn>', 'Kerberos: the service principal, whole (default HTTP/<host>)')
+    .option('--spn-service <name>', 'Kerberos: the service class of the SPN: HTTP (default), WSMAN or host')
+    .option('--delegate', 'Kerberos: forward your TGT to the server (the second hop)')
+    .option('--debug', 'say on stderr which authentication was chosen and why')
     .option('--nt-hash-env <var>', 'NTLM: environment variable holding the NT hash, instead of a password')
     .option('--message-encryption <when>', 'NTLM: auto (seal over http, the default), always, or never')
     .option('--spnego', 'NTLM: wrap the tokens in SPNEGO as Windows\' own client does (default: raw NTLM, which Windows accepts)')
@@ -50,7 +69,9 @@ export function addConnectionFlags(cmd: Command): Command {
     .option('--proxy <url>', 'HTTP CONNECT proxy (default: HTTPS_PROXY/HTTP_PROXY, NO_PROXY honoured)')
     .option('--no-proxy', 'ignore proxy environment variables')
     .option('--operation-timeout <seconds>', 'WS-Management OperationTimeout (default 20)')
-    .option('--user-agent <text>', 'HTTP User-Agent (default "Microsoft WinRM Client")');
+    .option('--user-agent <text>', 'HTTP User-Agent (default "Microsoft WinRM Client")')
+    .option('--record <file>', 'write the conversation to FILE in psremote\'s recording format (plain SOAP; credentials, cookies and tokens never recorded)')
+    .option('--scrub-hosts', 'with --record: also replace host names, addresses and the user name');
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -83,6 +104,19 @@ async function readPassword(f: ConnectionFlags, io: CliIO): Promise<string> {
   return password;
 }
 
+async function ntlmFlags(f: ConnectionFlags, io: CliIO, scheme: 'ntlm' | 'negotiate'): Promise<HttpAuth> {
+  if (!f.user) throw new UsageError(`--auth ${scheme} needs --user (user, DOMAIN\\user or user@domain)`);
+  const encryption = f.messageEncryption ?? 'auto';
+  if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') throw new UsageError(`invalid --message-encryption ${encryption}: use auto, always or never`);
+  let secret: { password: string } | { ntHash: string };
+  if (f.ntHashEnv) {
+    const h = process.env[f.ntHashEnv];
+    if (h === undefined) throw new UsageError(`environment variable ${f.ntHashEnv} (from --nt-hash-env) is not set`);
+    secret = { ntHash: h };
+  } else secret = { password: await readPassword(f, io) };
+  return ntlmAuth({ username: f.user, ...secret, encryption, scheme, ...(f.spnego ? { spnego: true } : {}) });
+}
+
 export async function connectionOptions(host: string, f: ConnectionFlags, io: CliIO): Promise<ConnectionOptions> {
   const scheme = f.auth ?? (f.user ? 'basic' : f.cert ? 'certificate' : 'none');
   let auth: HttpAuth;
@@ -92,20 +126,21 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       auth = basicAuth(f.user, await readPassword(f, io));
       break;
     }
-    case 'ntlm':
-    case 'negotiate': {
-      if (!f.user) throw new UsageError(`--auth ${scheme} needs --user (user, DOMAIN\\user or user@domain)`);
-      const encryption = f.messageEncryption ?? 'auto';
-      if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') throw new UsageError(`invalid --message-encryption ${encryption}: use auto, always or never`);
-      let secret: { password: string } | { ntHash: string };
-      if (f.ntHashEnv) {
-        const h = process.env[f.ntHashEnv];
-        if (h === undefined) throw new UsageError(`environment variable ${f.ntHashEnv} (from --nt-hash-env) is not set`);
-        secret = { ntHash: h };
-      } else secret = { password: await readPassword(f, io) };
-      auth = ntlmAuth({ username: f.user, ...secret, encryption, scheme, ...(f.spnego ? { spnego: true } : {}) });
+    case 'kerberos':
+      auth = await kerberosFlags(f, io, 'kerberos');
       break;
-    }
+    case 'negotiate':
+      if (kerberosPossible(f)) {
+        if (f.debug) io.stderr.write(`debug: --auth negotiate uses Kerberos (${kerberosReason(f)})\n`);
+        auth = await kerberosFlags(f, io, 'negotiate');
+        break;
+      }
+      if (f.debug) io.stderr.write('debug: --auth negotiate falls back to NTLM (no Kerberos ticket cache, keytab or realm)\n');
+      auth = await ntlmFlags(f, io, 'negotiate');
+      break;
+    case 'ntlm':
+      auth = await ntlmFlags(f, io, 'ntlm');
+      break;
     case 'certificate':
       auth = certificateAuth();
       break;
@@ -114,7 +149,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       auth = noAuth();
       break;
     default:
-      throw new UsageError(`unknown --auth ${scheme}: use basic, ntlm, negotiate or certificate (Kerberos is not available in this build)`);
+      throw new UsageError(`unknown --auth ${scheme}: use basic, ntlm, negotiate, kerberos or certificate`);
   }
   if ((f.cert && !f.key) || (f.key && !f.cert)) throw new UsageError('--cert and --key go together');
   if (f.insecureSkipVerify) io.stderr.write('WARNING: server certificate verification is off (--insecure-skip-verify); the connection can be intercepted\n');
@@ -125,6 +160,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
     ...(f.servername ? { servername: f.servername } : {}),
     ...(f.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
   };
+  if (f.scrubHosts && !f.record) throw new UsageError('--scrub-hosts goes with --record FILE');
   let operationTimeoutMs: number | undefined;
   if (f.operationTimeout !== undefined) {
     const s = Number(f.operationTimeout);
@@ -141,5 +177,6 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
     ...(f.proxy !== undefined ? { proxy: (f.proxy as string | boolean) === false ? false : f.proxy } : {}),
     ...(f.userAgent ? { userAgent: f.userAgent } : {}),
     ...(operationTimeoutMs !== undefined ? { operationTimeoutMs } : {}),
+    ...(f.record ? { record: { path: f.record, ...(f.scrubHosts ? { scrubHosts: true, names: { users: f.user ? [f.user] : [] } } : {}) } } : {}),
   };
 }

@@ -12,10 +12,14 @@ import * as invoke from './commands/invoke.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
+import { visibleText } from './terminal-text.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
 import * as check from './commands/check.js';
+import * as recording from './commands/recording.js';
+import * as kerberos from './commands/kerberos.js';
+import * as copy from './commands/copy.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -27,7 +31,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, exportSession, check, serve, decode, demo];
+const COMMANDS: readonly CommandModule[] = [invoke, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos];
 
 function version(): string {
   try {
@@ -61,8 +65,9 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode;
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${e.message} (${e.code})\n`);
-    else io.stderr.write(`psremote: ${(e as Error)?.message ?? String(e)}\n`);
+    // Messages quote what servers and files said: escape controls (terminal-text.ts).
+    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${visibleText(e.message)} (${e.code})\n`);
+    else io.stderr.write(`psremote: ${visibleText(String((e as Error)?.message ?? e))}\n`);
     if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
     return 1;
   }

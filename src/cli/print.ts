@@ -1,16 +1,18 @@
 // How the CLI prints a running pipeline: output objects on stdout (a JSON line
 // each with --json), the other streams on stderr with PowerShell's prefixes,
-// progress as a line on a terminal. Shared by `invoke` and `session`.
+// progress as a line on a terminal. Shared by `invoke` and `session`. Remote
+// text is shown with its control characters escaped (terminal-text.ts); --json is exact.
 
 import { recordMessage, toDisplayString, toPlain } from '../session/plain.js';
 import type { PowerShellInvocation } from '../session/powershell.js';
 import type { CliIO } from './main.js';
 import { drawProgress } from './progress.js';
+import { visibleText } from './terminal-text.js';
 
 /** The non-output streams to stderr, each line after `prefix` (`[host] ` when fanning out). */
 export async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix = ''): Promise<void> {
   const pipe = async (stream: AsyncIterable<unknown>, label: string) => {
-    for await (const r of stream) io.stderr.write(`${prefix}${label}${recordMessage(r as never)}\n`);
+    for await (const r of stream) io.stderr.write(`${prefix}${label}${visibleText(recordMessage(r as never))}\n`);
   };
   await Promise.all([
     pipe(inv.streams.warning, 'WARNING: '),
@@ -26,7 +28,7 @@ export async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix 
 export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean): Promise<boolean> {
   const streams = printStreams(inv, io);
   try {
-    for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${toDisplayString(o)}\n`);
+    for await (const o of inv) io.stdout.write(json ? `${JSON.stringify(toPlain(o))}\n` : `${visibleText(toDisplayString(o))}\n`);
   } finally {
     await streams;
   }

@@ -4,6 +4,7 @@
 // terminal (PowerShell does not put progress in redirected output either).
 
 import { toPlain } from '../session/plain.js';
+import { visibleText } from './terminal-text.js';
 
 interface ProgressView {
   readonly Activity?: unknown;
@@ -23,8 +24,8 @@ export function formatProgress(record: unknown, width = 80): string | undefined 
   const p = toPlain(record as never) as ProgressView | null;
   if (!p || typeof p !== 'object') return undefined;
   if (p.Type === 1 || p.Type === 'Completed') return undefined;
-  const activity = typeof p.Activity === 'string' ? p.Activity : '';
-  const status = typeof p.StatusDescription === 'string' ? p.StatusDescription.trim() : '';
+  const activity = typeof p.Activity === 'string' ? visibleText(p.Activity) : '';
+  const status = typeof p.StatusDescription === 'string' ? visibleText(p.StatusDescription.trim()) : '';
   const pct = typeof p.PercentComplete === 'number' && p.PercentComplete >= 0 ? Math.min(100, p.PercentComplete) : undefined;
   const secs = typeof p.SecondsRemaining === 'number' && p.SecondsRemaining >= 0 ? ` ${p.SecondsRemaining}s left` : '';
   const text = `${activity}${status ? `: ${status}` : ''}`;

@@ -3,6 +3,8 @@
 // allowed (schema "collapse") and return undefined when it is not a valid
 // value of the type, so the caller can say which element and where.
 
+import { decodeBase64Checked } from '../util/base64.js';
+
 /** Trims XML whitespace (space, tab, CR, LF) only. */
 export function trimXml(s: string): string {
   let a = 0;
@@ -100,16 +102,16 @@ export function parseDecimalText(text: string): string | undefined {
   return s.length <= 1100 && DECIMAL_RE.test(s) ? s : undefined;
 }
 
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HAS_WS = /[ \t\r\n]/;
 const WS_ALL = /[ \t\r\n]/g;
 
 /** Strict base64 (whitespace allowed between characters, as Convert.FromBase64String does). */
 export function parseBase64(text: string): Uint8Array | undefined {
   const s = HAS_WS.test(text) ? text.replace(WS_ALL, '') : text;
-  if (!B64_RE.test(s)) return undefined;
+  const b = decodeBase64Checked(s);
+  if (!b) return undefined;
   // A copy, so the result never shares Buffer's pool with unrelated data.
-  return new Uint8Array(Buffer.from(s, 'base64'));
+  return new Uint8Array(b);
 }
 
 export function formatBase64(b: Uint8Array): string {

@@ -9,9 +9,13 @@
 //   its CLIXML ISO text, TimeSpan -> xs:duration text, byte[] -> base64,
 //   SecureString -> "[SecureString]", NaN/±Infinity -> "NaN"/"Infinity"/"-Infinity".
 //
-// Shared objects are expanded where they occur; a cycle becomes null. The node
-// budget bounds the work, since shared references can make the expansion
-// exponentially larger than the document.
+// Shared objects are expanded where they occur; a cycle becomes null. Two
+// budgets bound the work, since shared references (<Ref>) can make the
+// expansion exponentially larger than the document: values produced, and
+// characters of the strings and keys produced (each occurrence counted), so a
+// 1 MB document of shared 1 KB strings is a LimitError, not a 1 GB JSON text
+// and a RangeError. Without shared references the characters produced never
+// exceed the document's, so the default (128 Mi) only stops expansion.
 
 import { LimitError } from '../errors.js';
 import { formatBase64 } from './numbers.js';
@@ -24,21 +28,38 @@ export interface PlainOptions {
   readonly maxDepth?: number | undefined;
   /** Total values produced; more is a LimitError. Default 1,000,000. */
   readonly maxNodes?: number | undefined;
+  /** Total characters of strings and keys produced; more is a LimitError. Default 128 Mi. */
+  readonly maxChars?: number | undefined;
 }
+
+export const DEFAULT_PLAIN_MAX_CHARS = 128 * 1024 * 1024;
 
 class PlainBuilder {
   nodes = 0;
+  chars = 0;
   readonly ancestors = new Set<object>();
   constructor(
     readonly maxDepth: number,
     readonly maxNodes: number,
+    readonly maxChars: number,
   ) {}
+
+  text<T extends string | null>(s: T): T {
+    if (s !== null && (this.chars += s.length) > this.maxChars) throw new LimitError('plain view characters', this.maxChars, this.chars);
+    return s;
+  }
+
+  define(out: Record<string, unknown>, k: string, v: unknown): void {
+    this.text(k);
+    define(out, k, v);
+  }
 
   plain(v: unknown, depth: number): unknown {
     if (++this.nodes > this.maxNodes) throw new LimitError('plain view node count', this.maxNodes, this.nodes);
     if (v === null || v === undefined) return null;
     switch (typeof v) {
       case 'string':
+        return this.text(v);
       case 'boolean':
         return v;
       case 'number':
@@ -51,19 +72,22 @@ class PlainBuilder {
         return null;
     }
     if (v instanceof PSObject) return this.object(v, depth);
-    if (v instanceof Uint8Array) return formatBase64(v);
+    if (v instanceof Uint8Array) {
+      if ((this.chars += Math.ceil(v.byteLength / 3) * 4) > this.maxChars) throw new LimitError('plain view characters', this.maxChars, this.chars);
+      return formatBase64(v);
+    }
     if (v instanceof PSDateTime || v instanceof PSDuration) return v.toString();
     if (v instanceof PSSecureString) return '[SecureString]';
     if (v instanceof PSProgressRecord) {
       return {
-        Activity: v.activity,
+        Activity: this.text(v.activity),
         ActivityId: v.activityId,
-        CurrentOperation: v.currentOperation,
+        CurrentOperation: this.text(v.currentOperation),
         ParentActivityId: v.parentActivityId,
         PercentComplete: v.percentComplete,
         RecordType: v.recordType,
         SecondsRemaining: v.secondsRemaining,
-        StatusDescription: v.statusDescription,
+        StatusDescription: this.text(v.statusDescription),
       };
     }
     if (v instanceof PSPropertySet) return this.record(v.properties, depth);
@@ -76,17 +100,17 @@ class PlainBuilder {
   }
 
   object(o: PSObject, depth: number): unknown {
-    if (depth >= this.maxDepth) return o.toStringText ?? null;
+    if (depth >= this.maxDepth) return this.text(o.toStringText ?? null);
     if (this.ancestors.has(o)) return null;
     this.ancestors.add(o);
     try {
       if (o.list !== undefined) return o.list.map((x) => this.plain(x, depth + 1));
       if (o.dict !== undefined) return this.dict(o.dict, depth);
       if (o.value !== undefined) return this.plain(o.value, depth + 1);
-      if (o.adapted.size === 0 && o.extended.size === 0) return o.toStringText ?? {};
+      if (o.adapted.size === 0 && o.extended.size === 0) return o.toStringText === undefined ? {} : this.text(o.toStringText);
       const out: Record<string, unknown> = {};
-      for (const [k, x] of o.adapted) define(out, k, this.plain(x, depth + 1));
-      for (const [k, x] of o.extended) define(out, k, this.plain(x, depth + 1));
+      for (const [k, x] of o.adapted) this.define(out, k, this.plain(x, depth + 1));
+      for (const [k, x] of o.extended) this.define(out, k, this.plain(x, depth + 1));
       return out;
     } finally {
       this.ancestors.delete(o);
@@ -95,7 +119,7 @@ class PlainBuilder {
 
   record(m: Map<string, PSMember>, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of m) define(out, k, this.plain(x, depth + 1));
+    for (const [k, x] of m) this.define(out, k, this.plain(x, depth + 1));
     return out;
   }
 
@@ -103,7 +127,7 @@ class PlainBuilder {
     const out: Record<string, unknown> = {};
     for (const [k, x] of entries) {
       const pk = typeof k === 'string' ? k : this.plain(k, depth + 1);
-      define(out, typeof pk === 'string' ? pk : pk !== null && typeof pk === 'object' ? JSON.stringify(pk) : String(pk), this.plain(x, depth + 1));
+      this.define(out, typeof pk === 'string' ? pk : pk !== null && typeof pk === 'object' ? JSON.stringify(pk) : String(pk), this.plain(x, depth + 1));
     }
     return out;
   }
@@ -116,7 +140,7 @@ class PlainBuilder {
       if (Array.isArray(v)) return v.map((x) => this.plain(x, depth + 1));
       if (v instanceof Map) return this.dict(v, depth);
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) define(out, k, this.plain(x, depth + 1));
+      for (const [k, x] of Object.entries(v)) this.define(out, k, this.plain(x, depth + 1));
       return out;
     } finally {
       this.ancestors.delete(v);
@@ -133,5 +157,5 @@ const plainNumber = jsonNumber;
 
 /** The plain-JavaScript view of a value (see the mapping above). */
 export function toPlain(v: unknown, options: PlainOptions = {}): unknown {
-  return new PlainBuilder(options.maxDepth ?? 100, options.maxNodes ?? 1_000_000).plain(v, 0);
+  return new PlainBuilder(options.maxDepth ?? 100, options.maxNodes ?? 1_000_000, options.maxChars ?? DEFAULT_PLAIN_MAX_CHARS).plain(v, 0);
 }

@@ -11,7 +11,8 @@ import { decodeXmlEntities } from '../util/xml.js';
 export const PS_NAMESPACE = 'http://schemas.microsoft.com/powershell/2004/04';
 
 // Characters XML 1.0 forbids (before escaping) plus the ones that need work: & and CR.
-const TEXT_SPECIAL = /[&\r\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+// ">" too: text holding "]]>" is refused (XML 1.0 2.4), checked in decodeText.
+const TEXT_SPECIAL = /[&\r>\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 const INVALID_CHARS = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
 
 // Element names CLIXML uses. A name read from the document is matched against
@@ -380,6 +381,8 @@ export class Scanner {
 
   decodeText(raw: string, pos: number): string {
     if (INVALID_CHARS.test(raw)) throw this.xmlError('character not allowed in XML', pos + raw.search(INVALID_CHARS));
+    const cdataEnd = raw.indexOf(']]>');
+    if (cdataEnd >= 0) throw this.xmlError('"]]>" in character data (escape ">" as &gt;)', pos + cdataEnd);
     if (raw.indexOf('&') >= 0) return this.decodeEntities(raw, pos);
     // End-of-line handling (XML 1.0 2.11); CLIXML itself escapes CR as _x000D_.
     return raw.indexOf('\r') >= 0 ? raw.replace(/\r\n?/g, '\n') : raw;
@@ -398,7 +401,7 @@ export class Scanner {
 function needsDecoding(s: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 ? c !== 0x0a && c !== 0x09 : c === 0x26 || c >= 0xfffe) return true;
+    if (c < 0x20 ? c !== 0x0a && c !== 0x09 : c === 0x26 || c === 0x3e || c >= 0xfffe) return true;
   }
   return false;
 }

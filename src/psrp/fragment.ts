@@ -7,6 +7,10 @@
 // Deviation from the spec text: BlobLength is documented as <= 32768, but real
 // servers and clients size fragments to the WSMan envelope (hundreds of KiB),
 // so the only bound enforced is maxMessageBytes (spec-notes/ms-psrp.md).
+//
+// Also stricter than the spec: the six reserved flag bits "MUST be set to 0 and
+// ignored upon receipt"; we refuse them instead (no Windows or PowerShell peer
+// sets them), so a corrupted or hostile header cannot pass as a fragment.
 
 import { LimitError, RemoteProtocolError, UsageError } from '../errors.js';
 
@@ -18,6 +22,14 @@ export const FRAGMENT_FLAG_END = 0x2;
 export const DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Default limit on messages being reassembled at the same time. */
 export const DEFAULT_MAX_PARTIAL_MESSAGES = 1024;
+/** Default limit on the bytes held by all messages in reassembly together (128 MiB). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 128 * 1024 * 1024;
+/**
+ * Default limit on fragments of one message (65,536: a 64 MiB message in 1 KiB
+ * fragments). Empty continuation fragments cost nothing toward maxMessageBytes,
+ * so without it a peer could send millions of them.
+ */
+export const DEFAULT_MAX_FRAGMENTS_PER_MESSAGE = 65_536;
 
 export interface Fragment {
   readonly objectId: bigint;
@@ -90,6 +102,13 @@ export function decodeFragments(payload: Uint8Array, options: DecodeFragmentsOpt
         `fragment ObjectId ${objectId} FragmentId ${fragmentId} declares BlobLength ${length} but only ${
           left - FRAGMENT_HEADER_LENGTH
         } bytes follow`,
+        { where },
+      );
+    }
+    if ((flags & ~(FRAGMENT_FLAG_START | FRAGMENT_FLAG_END)) !== 0) {
+      throw new RemoteProtocolError(
+        'PSR_PSRP_FRAGMENT_INVALID',
+        `fragment ObjectId ${objectId} FragmentId ${fragmentId} sets reserved flag bits (flags 0x${flags.toString(16).padStart(2, '0')})`,
         { where },
       );
     }
@@ -235,6 +254,10 @@ export interface DefragmenterOptions {
   maxMessageBytes?: number;
   /** Most messages in reassembly at once (default 1024). */
   maxPartialMessages?: number;
+  /** Most bytes held by all messages in reassembly together (default 128 MiB). */
+  maxBufferedBytes?: number;
+  /** Most fragments in one message (default 65,536). */
+  maxFragmentsPerMessage?: number;
   where?: string;
 }
 
@@ -262,17 +285,41 @@ export class Defragmenter {
   readonly #partials = new Map<bigint, Partial>();
   readonly #maxMessage: number;
   readonly #maxPartials: number;
+  readonly #maxBuffered: number;
+  readonly #maxFragments: number;
   readonly #where: string;
+  #buffered = 0;
 
   constructor(options: DefragmenterOptions = {}) {
     this.#maxMessage = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#maxPartials = options.maxPartialMessages ?? DEFAULT_MAX_PARTIAL_MESSAGES;
+    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#maxFragments = options.maxFragmentsPerMessage ?? DEFAULT_MAX_FRAGMENTS_PER_MESSAGE;
     this.#where = options.where ?? 'PSRP fragment';
   }
 
   /** Number of messages currently half-received. */
   get partialCount(): number {
     return this.#partials.size;
+  }
+
+  /** Bytes held by the messages currently half-received. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  #drop(objectId: bigint): void {
+    const p = this.#partials.get(objectId);
+    if (p === undefined) return;
+    this.#buffered -= p.size;
+    this.#partials.delete(objectId);
+  }
+
+  #hold(add: number): void {
+    if (this.#buffered + add > this.#maxBuffered) {
+      throw new LimitError('PSRP bytes in reassembly', this.#maxBuffered, this.#buffered + add, this.#where);
+    }
+    this.#buffered += add;
   }
 
   /** Feed one payload; returns the messages it completed, in completion order. */
@@ -292,7 +339,7 @@ export class Defragmenter {
     const existing = this.#partials.get(f.objectId);
     if (f.start) {
       if (existing !== undefined) {
-        this.#partials.delete(f.objectId);
+        this.#drop(f.objectId);
         throw new RemoteProtocolError(
           'PSR_PSRP_FRAGMENT_ORDER',
           `duplicate start fragment for ObjectId ${f.objectId} (expected FragmentId ${existing.nextFragmentId})`,
@@ -306,6 +353,7 @@ export class Defragmenter {
       if (this.#partials.size >= this.#maxPartials) {
         throw new LimitError('PSRP messages in reassembly', this.#maxPartials, this.#partials.size + 1, where);
       }
+      this.#hold(f.blob.byteLength);
       // Fragments are views into the caller's payload; copy so the caller may reuse its buffer.
       this.#partials.set(f.objectId, { chunks: [f.blob.slice()], size: f.blob.byteLength, nextFragmentId: 1n });
       return undefined;
@@ -318,7 +366,7 @@ export class Defragmenter {
       );
     }
     if (f.fragmentId !== existing.nextFragmentId) {
-      this.#partials.delete(f.objectId);
+      this.#drop(f.objectId);
       throw new RemoteProtocolError(
         'PSR_PSRP_FRAGMENT_ORDER',
         `fragment ${f.fragmentId} of ObjectId ${f.objectId} out of order, expected ${existing.nextFragmentId}`,
@@ -327,17 +375,27 @@ export class Defragmenter {
     }
     const size = existing.size + f.blob.byteLength;
     if (size > this.#maxMessage) {
-      this.#partials.delete(f.objectId);
+      this.#drop(f.objectId);
       throw new LimitError('PSRP message size', this.#maxMessage, size, where);
     }
-    existing.size = size;
-    existing.nextFragmentId += 1n;
+    if (f.fragmentId >= BigInt(this.#maxFragments)) {
+      this.#drop(f.objectId);
+      throw new LimitError('PSRP fragments per message', this.#maxFragments, Number(f.fragmentId) + 1, where);
+    }
     if (!f.end) {
-      existing.chunks.push(f.blob.slice());
+      try {
+        this.#hold(f.blob.byteLength);
+      } catch (e) {
+        this.#drop(f.objectId);
+        throw e;
+      }
+      existing.size = size;
+      existing.nextFragmentId += 1n;
+      if (f.blob.byteLength > 0) existing.chunks.push(f.blob.slice());
       return undefined;
     }
     existing.chunks.push(f.blob);
-    this.#partials.delete(f.objectId);
+    this.#drop(f.objectId); // releases existing.size, the bytes held before this last fragment
     const data = new Uint8Array(size);
     let at = 0;
     for (const c of existing.chunks) {
@@ -350,5 +408,6 @@ export class Defragmenter {
   /** Forget every half-received message (after a pool/pipeline is torn down). */
   reset(): void {
     this.#partials.clear();
+    this.#buffered = 0;
   }
 }

@@ -47,6 +47,23 @@ export interface OutgoingPayload {
   readonly pipelineId?: string | undefined;
 }
 
+/** What a pool core holds right now (PoolCore.held): all of it is for work not yet done. */
+export interface PoolCoreHeld {
+  /** Outgoing queues (one per target and stream with something queued). */
+  readonly outgoingQueues: number;
+  /** Messages queued and not completely taken by dataToSend(). */
+  readonly pendingMessages: number;
+  /** Their bytes still to be sent. */
+  readonly pendingBytes: number;
+  /** Payloads received and not parsed yet (receiveData before nextEvent). */
+  readonly inboxPayloads: number;
+  /** Reassembled messages not handed out yet, and messages half-reassembled. */
+  readonly readyMessages: number;
+  readonly partialMessages: number;
+  /** Bytes of the inbox, the ready messages and the partial messages. */
+  readonly receivedBytes: number;
+}
+
 export interface PoolCoreOptions {
   /** Lower- or upper-case GUID. Servers may leave it out and learn it from the first message. */
   runspacePoolId?: string | undefined;
@@ -181,6 +198,28 @@ export abstract class PoolCore {
     this.#order.push(key);
   }
 
+  /** What the core holds now; nothing of it belongs to finished pipelines (drained queues are dropped). */
+  get held(): PoolCoreHeld {
+    let pendingMessages = 0;
+    let pendingBytes = 0;
+    for (const q of this.#queues.values()) {
+      pendingMessages += q.fragmenter.pendingMessages;
+      pendingBytes += q.fragmenter.pendingBytes;
+    }
+    let receivedBytes = this.#defrag.bufferedBytes;
+    for (let i = this.#inboxHead; i < this.#inbox.length; i++) receivedBytes += this.#inbox[i]!.byteLength;
+    for (let i = this.#readyHead; i < this.#ready.length; i++) receivedBytes += this.#ready[i]!.data.byteLength;
+    return {
+      outgoingQueues: this.#queues.size,
+      pendingMessages,
+      pendingBytes,
+      inboxPayloads: this.#inbox.length - this.#inboxHead,
+      readyMessages: this.#ready.length - this.#readyHead,
+      partialMessages: this.#defrag.partialCount,
+      receivedBytes,
+    };
+  }
+
   /** True when dataToSend() would return something. */
   get hasDataToSend(): boolean {
     for (const q of this.#queues.values()) if (q.fragmenter.hasPending) return true;
@@ -207,6 +246,9 @@ export abstract class PoolCore {
     const before = q.fragmenter.pendingMessages;
     const data = q.fragmenter.take(budget)!;
     let done = before - q.fragmenter.pendingMessages;
+    // A drained queue is forgotten: a pool runs many pipelines over its life,
+    // and each one's queue would otherwise stay (and be scanned) forever.
+    if (!q.fragmenter.hasPending) this.#queues.delete(key);
     for (let i = this.#orderHead; i < this.#order.length && done > 0; i++) {
       if (this.#order[i] === key) {
         this.#order[i] = undefined;

@@ -31,9 +31,13 @@ import { parseNtHash } from '../auth/ntlm/credentials.js';
 import type { NtlmSessionSecurity } from '../auth/ntlm/session-security.js';
 import { SpnegoNtlmAcceptor } from '../auth/spnego/ntlm.js';
 import { looksLikeSpnego } from '../auth/spnego/tokens.js';
-import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../auth/winrm-encryption.js';
+import { buildEncryptedBody, encryptedProtocolOf, KERBEROS_ENCRYPTED, SPNEGO_ENCRYPTED, unwrapEncryptedBody, type MessageSealer } from '../auth/winrm-encryption.js';
+import { decodeNegotiationToken, innerTokenKind } from '../auth/spnego/tokens.js';
+import { SpnegoKerberosAcceptor, wantsKerberos } from '../auth/spnego/kerberos.js';
+import { KerberosAcceptor, ReplayCache, type KerberosAcceptResult, type ServiceKey } from '../auth/kerberos/gss/acceptor.js';
 
-export type EndpointAuthScheme = 'basic' | 'ntlm';
+/** `kerberos`: Kerberos in the `Kerberos` scheme and (inside SPNEGO or raw) in `Negotiate`; with `ntlm` too, Negotiate takes either. */
+export type EndpointAuthScheme = 'basic' | 'ntlm' | 'kerberos';
 
 /**
  * A user's secret: the password, or (NTLM only; Basic then checks the password's hash) the NT hash.
@@ -51,6 +55,12 @@ export interface AuthGateOptions {
   /** Accept plain SOAP on an NTLM socket over http (Windows' AllowUnencrypted). Default false. */
   readonly allowUnencrypted?: boolean;
   readonly netbiosComputer?: string;
+  /** Service keys (a parsed keytab) for Kerberos. */
+  readonly keytab?: readonly ServiceKey[];
+  /** The clock the Kerberos acceptor checks tickets and authenticators against (default the system's). */
+  readonly now?: () => Date;
+  /** Called with each Kerberos context that delivered a forwarded TGT (the endpoint stores it). */
+  readonly onKerberos?: (result: KerberosAcceptResult) => void;
 }
 
 export type GateReply = { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string };
@@ -79,7 +89,9 @@ export type GateResult =
 interface SocketAuth {
   acceptor?: NtlmAcceptor;
   scheme?: string;
-  session?: NtlmSessionSecurity | undefined;
+  session?: NtlmSessionSecurity | MessageSealer | undefined;
+  /** The multipart/encrypted protocol of this socket's context. */
+  protocol?: string;
   user?: string;
   spnego?: SpnegoNtlmAcceptor;
   /** SPNEGO's last NegTokenResp (accept-completed + mechListMIC), sent once with the first answer. */
@@ -92,6 +104,7 @@ export class AuthGate {
   readonly #o: AuthGateOptions;
   readonly #sockets = new WeakMap<Socket, SocketAuth>();
   readonly #channelBindings: Uint8Array | undefined;
+  readonly #replay = new ReplayCache();
 
   constructor(options: AuthGateOptions) {
     this.#o = options;
@@ -101,7 +114,8 @@ export class AuthGate {
   /** One WWW-Authenticate header per scheme, as HTTP.sys sends them. */
   get #offer(): Record<string, string[]> {
     const s: string[] = [];
-    if (this.#o.schemes.includes('ntlm')) s.push('Negotiate');
+    if (this.#o.schemes.includes('ntlm') || this.#o.schemes.includes('kerberos')) s.push('Negotiate');
+    if (this.#o.schemes.includes('kerberos')) s.push('Kerberos');
     if (this.#o.schemes.includes('basic') && this.#basicAllowed) s.push('Basic realm="WSMAN"');
     return s.length ? { 'www-authenticate': s } : {};
   }
@@ -146,11 +160,15 @@ export class AuthGate {
 
   /** Decides from the headers alone; the body is read only when this says 'read'. */
   inbound(req: IncomingMessage): GateStep {
-    if (!this.#o.users) return this.#read(undefined, (body) => this.#plain(body, undefined));
+    if (!this.#o.users && !this.#o.keytab) return this.#read(undefined, (body) => this.#plain(body, undefined));
     const socket = req.socket;
     const h = req.headers.authorization ?? '';
     const m = /^(\S+)\s+(\S+)\s*$/.exec(h);
     const scheme = m?.[1]?.toLowerCase();
+    if (m && this.#o.schemes.includes('kerberos') && (scheme === 'kerberos' || scheme === 'negotiate')) {
+      const k = this.#kerberos(socket, m[1]!, m[2]!, req);
+      if (k) return k;
+    }
     if (m && (scheme === 'negotiate' || scheme === 'ntlm') && this.#o.schemes.includes('ntlm')) return this.#ntlm(socket, m[1]!, m[2]!, req);
     if (m && scheme === 'basic' && this.#o.schemes.includes('basic')) {
       if (!this.#basicAllowed) return this.#reject('Basic over http refused: the password would cross the network in clear (AllowUnencrypted=false)');
@@ -216,6 +234,53 @@ export class AuthGate {
     return this.#reject('Negotiate token is neither NTLM nor SPNEGO (Kerberos is not supported)');
   }
 
+  /** Kerberos (raw in `Kerberos` or `Negotiate`, or SPNEGO with Kerberos first); undefined when the token is not Kerberos. */
+  #kerberos(socket: Socket, scheme: string, b64: string, req: IncomingMessage): GateStep | undefined {
+    const token = new Uint8Array(Buffer.from(b64, 'base64'));
+    const raw = innerTokenKind(token) === 'kerberos-ap-req';
+    let spnego = false;
+    if (!raw) {
+      if (scheme.toLowerCase() !== 'negotiate' || !looksLikeSpnego(token) || token[0] !== 0x60) return scheme.toLowerCase() === 'kerberos' ? this.#reject('the Kerberos token is not an AP-REQ') : undefined;
+      try {
+        const t = decodeNegotiationToken(token);
+        if (t.kind !== 'init' || !wantsKerberos(t)) return undefined; // NTLM inside SPNEGO: the NTLM path
+      } catch (e) {
+        if (e instanceof PsRemoteError) return this.#reject(`${e.code}: ${e.message}`);
+        throw e;
+      }
+      spnego = true;
+    }
+    const acceptor = new KerberosAcceptor({
+      keys: this.#o.keytab ?? [],
+      now: this.#o.now ?? (() => new Date()),
+      replayCache: this.#replay,
+      ...(this.#channelBindings ? { channelBindings: this.#channelBindings } : {}),
+    });
+    let result: KerberosAcceptResult;
+    let reply: Uint8Array | undefined;
+    try {
+      if (spnego) ({ token: reply, result } = new SpnegoKerberosAcceptor(acceptor).accept(token));
+      else {
+        result = acceptor.accept(token);
+        reply = result.token;
+      }
+    } catch (e) {
+      this.#sockets.delete(socket);
+      if (e instanceof PsRemoteError) return this.#reject(`${e.code}: ${e.message}`);
+      throw e;
+    }
+    this.#o.onKerberos?.(result);
+    const established: SocketAuth = {
+      session: result.context,
+      user: result.clientName,
+      scheme,
+      protocol: scheme.toLowerCase() === 'kerberos' ? KERBEROS_ENCRYPTED : SPNEGO_ENCRYPTED,
+      ...(reply ? { finalHeader: `${scheme} ${Buffer.from(reply).toString('base64')}` } : {}),
+    };
+    this.#sockets.set(socket, established);
+    return this.#read(established.user, (body) => this.#established(established, req, body));
+  }
+
   #newNtlmAcceptor(): NtlmAcceptor {
     return new NtlmAcceptor({
       lookup: (user) => this.#ntHash(user),
@@ -255,11 +320,12 @@ export class AuthGate {
     const ct = req.headers['content-type'];
     const protocol = encryptedProtocolOf(ct);
     const mustSeal = !this.#o.secure && !this.#o.allowUnencrypted;
+    const expected = state.protocol ?? SPNEGO_ENCRYPTED;
     if (protocol !== undefined) {
-      if (protocol.toLowerCase() !== SPNEGO_ENCRYPTED.toLowerCase()) return this.#bad(`unsupported encryption protocol ${protocol}`);
+      if (protocol.toLowerCase() !== expected.toLowerCase()) return this.#bad(`unsupported encryption protocol ${protocol}`);
       let plain: Uint8Array;
       try {
-        plain = unwrapEncryptedBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), session).plain;
+        plain = unwrapEncryptedBody(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), session, { protocol: expected }).plain;
       } catch (e) {
         // The streams are out of step: this socket's context is finished.
         this.#sockets.delete(req.socket);
@@ -272,7 +338,7 @@ export class AuthGate {
         user,
         headers: extra,
         seal: (status, text) => {
-          const sealed = buildEncryptedBody(new Uint8Array(Buffer.from(text, 'utf8')), session);
+          const sealed = buildEncryptedBody(new Uint8Array(Buffer.from(text, 'utf8')), session, { protocol: expected });
           return { status, headers: { ...extra, 'content-type': sealed.contentType }, body: Buffer.from(sealed.body) };
         },
       };

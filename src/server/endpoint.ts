@@ -27,7 +27,10 @@ import { RecordingFile } from './recording-file.js';
 import { listenForWsman } from './listen.js';
 import { AuthGate, type EndpointAuthScheme, type EndpointUser } from './auth-gate.js';
 import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
+import type { ServiceKey } from '../auth/kerberos/gss/acceptor.js';
+import { storeDelegated } from './kerberos-delegation.js';
 import { Fault, ShellTable } from './shell-table.js';
+import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
 import { readBody, refuseBeforeProcessing } from './request-guard.js';
 
@@ -64,6 +67,12 @@ export interface EndpointOptions {
   readonly requestTimeoutMs?: number;
   /** Output held for one command (or shell) before its producer is paused (default 4 MiB). */
   readonly maxBufferedOutputBytes?: number;
+  /** Service keys for `auth: ['kerberos']` (parseKeytab(...).entries). */
+  readonly keytab?: readonly ServiceKey[];
+  /** Where a forwarded TGT is stored, as an MIT ccache `krb5cc_<client principal>` (mode 0600). */
+  readonly delegationDir?: string;
+  /** The clock Kerberos tickets are checked against (tests). */
+  readonly now?: () => Date;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /**
@@ -95,7 +104,7 @@ export interface EndpointOptions {
   readonly quotas?: {
     /** Shells one user may hold at once (Windows MaxShellsPerUser; default 30). */
     readonly maxShellsPerUser?: number;
-    /** Commands one shell may run over its life (MaxConcurrentOperationsPerUser; default 1500). */
+    /** Commands one shell may hold at once, not yet released (MaxConcurrentOperationsPerUser; default 1500). */
     readonly maxCommandsPerShell?: number;
   };
   /**
@@ -107,6 +116,8 @@ export interface EndpointOptions {
   readonly cmdCommands?: Readonly<Record<string, CmdHandler>>;
   /** Append every exchange to this file in psremote's recording format (credentials scrubbed). */
   readonly recordPath?: string;
+  /** Entries `log` keeps, the latest ones (default 10,000): a long-lived endpoint must not keep every request. */
+  readonly logLimit?: number;
 }
 
 export type { CmdHandler } from './commands.js';
@@ -126,12 +137,24 @@ export interface EndpointStats {
   readonly connectionsDropped: number;
   /** Output bytes held for clients right now, over every shell and command. */
   readonly bufferedOutputBytes: number;
+  /** Commands not released yet, over all shells (docs/endpoint.md, "What the endpoint holds"). */
+  readonly commandsHeld: number;
+  /** Output waiting for a Receive, plus what the PowerShell engines queue or reassemble. */
+  readonly bufferedBytes: number;
+  /** Receives held (long polls) right now. */
+  readonly pendingReceives: number;
+  /** Pipelines the PowerShell engines track. */
+  readonly enginePipelines: number;
+  /** Released command ids kept to answer a repeated Receive (bounded per shell). */
+  readonly recentlyDone: number;
+  /** Entries in `log` now (at most about 1.25 × logLimit). */
+  readonly logEntries: number;
 }
 
 export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
-  /** Every request, in order: operation, shell, command, HTTP status answered. */
+  /** The latest requests (at most `logLimit`), in order: operation, shell, command, HTTP status answered. */
   readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[];
   /** Fault injection: add rules to drop, delay or fail requests. */
   readonly faults: FaultInjector;
@@ -145,6 +168,7 @@ export interface LocalEndpoint {
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const requests: Record<string, number> = {};
   const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
+  const logLimit = options.logLimit ?? 10_000;
   const maxOpMs = options.maxOperationTimeoutMs ?? 60_000;
   const maxEnvelope = (options.maxEnvelopeSizeKb ?? 500) * 1024;
   const fallback = options.handler ?? demoHandler;
@@ -195,6 +219,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
   const maxBody = maxEnvelope * 2 + 64 * 1024;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    trimLog(log, logLimit);
     const refusal = refuseBeforeProcessing(req, { bound: new URL(url).hostname, allowedHosts: options.allowedHosts ?? [] }, maxBody);
     if (refusal) {
       refused++;
@@ -256,6 +281,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       res.writeHead(injected.status, { 'content-type': injected.contentType ?? 'text/html', 'content-length': Buffer.byteLength(text) }).end(text);
       return;
     }
+    if (injected?.type === 'rewrite' && injected.request) env = parseEnvelope(Buffer.from(injected.request(requestText), 'utf8'), { operation: 'request' });
     if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
     if (injected?.type === 'cut') {
       const timer = setTimeout(() => req.socket.destroy(), injected.ms);
@@ -326,6 +352,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       return;
     }
     if (req.socket.destroyed) return;
+    if (injected?.type === 'rewrite' && injected.response) body = injected.response(body);
     recorder?.append({ operation: op, request: requestText, response: { status, body } });
     bytesOut += Buffer.byteLength(body);
     const out = gated.seal(status, body);
@@ -339,6 +366,9 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     certificate: options.tls?.cert,
     ...(options.channelBindingPolicy ? { channelBindingPolicy: options.channelBindingPolicy } : {}),
     ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),
+    ...(options.keytab ? { keytab: options.keytab } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.delegationDir ? { onKerberos: (r) => storeDelegated(options.delegationDir!, r) } : {}),
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
@@ -384,6 +414,24 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       },
       get bufferedOutputBytes() {
         return table.bufferedOutputBytes();
+      },
+      get commandsHeld() {
+        return table.held().commandsHeld;
+      },
+      get bufferedBytes() {
+        return table.held().bufferedBytes;
+      },
+      get pendingReceives() {
+        return table.held().pendingReceives;
+      },
+      get enginePipelines() {
+        return table.held().enginePipelines;
+      },
+      get recentlyDone() {
+        return table.held().recentlyDone;
+      },
+      get logEntries() {
+        return log.length;
       },
     },
     log,

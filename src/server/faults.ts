@@ -2,8 +2,10 @@
 // to see how their client copes with a server or network that misbehaves. A
 // rule matches requests by operation (and optionally shell/command) and acts on
 // the Nth match: drop the connection before or after the server did the work,
-// delay, or answer an HTTP status with a non-SOAP body as a broken proxy or an
+// delay, rewrite what goes in or out, or answer an HTTP status with a non-SOAP body as a broken proxy or an
 // overloaded IIS would.
+
+import { trimLog } from './bounded-log.js';
 
 export type FaultAction =
   /** Destroy the connection without processing the request. */
@@ -18,7 +20,12 @@ export type FaultAction =
    */
   | { readonly type: 'cut'; readonly ms: number }
   /** Answer this HTTP status (e.g. 500, 503) with a plain body, without processing. */
-  | { readonly type: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string };
+  | { readonly type: 'status'; readonly status: number; readonly body?: string; readonly contentType?: string }
+  /**
+   * Rewrite the plain SOAP (after decryption, before sealing) of the request
+   * before it is processed and/or of the answer: bytes corrupted on the way.
+   */
+  | { readonly type: 'rewrite'; readonly request?: (soap: string) => string; readonly response?: (soap: string) => string };
 
 export interface FaultRule {
   /** WSMan operation: Create, Command, Send, Receive, Signal, Delete, Disconnect, Reconnect, Connect, Enumerate, Identify. */
@@ -48,7 +55,7 @@ interface LiveRule {
 
 export class FaultInjector {
   readonly #rules: LiveRule[] = [];
-  /** What fired, in order: operation and action type. */
+  /** What fired, in order: operation and action type (the latest 10,000: a rule may fire `times: Infinity`). */
   readonly fired: { operation: string; action: FaultAction['type'] }[] = [];
 
   add(rule: FaultRule): void {
@@ -74,6 +81,7 @@ export class FaultInjector {
       if (r.seen < nth || r.fired >= (rule.times ?? 1)) continue;
       if ((r.seen - nth) % (rule.every ?? 1) !== 0) continue;
       r.fired++;
+      trimLog(this.fired, 10_000);
       this.fired.push({ operation, action: rule.action.type });
       return rule.action;
     }

@@ -41,6 +41,8 @@ export interface PowerShellEngine {
   resume?(): void;
   /** Bytes written to the engine that it has not read yet. */
   inputBacklog?(): number;
+  /** Pipelines the engine tracks now and the bytes it buffers for them (the endpoint's stats). */
+  held?(): { readonly pipelines: number; readonly bufferedBytes: number };
   close(): void;
 }
 
@@ -132,6 +134,10 @@ export class RealEngine implements PowerShellEngine {
     if (this.#closed || this.#channel.isClosing(pipelineId)) return;
     this.#channel.signal(pipelineId);
     this.#flush();
+  }
+
+  held(): { pipelines: number; bufferedBytes: number } {
+    return { pipelines: this.#decoders.size, bufferedBytes: 0 };
   }
 
   release(pipelineId: string): void {

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { PsRemoteError } from '../errors.js';
 import { attribute, childElement, childElements, parseXml, serializeXml, textContent, type XmlElement } from '../util/xml.js';
 import { NS, operationOfAction, type Operation } from '../wsman/namespaces.js';
+import { scrubXmlSecrets } from '../wsman/scrub.js';
 
 export interface RecordedResponse {
   readonly status: number;
@@ -42,8 +43,9 @@ export interface Recording {
 }
 
 export class RecordingError extends PsRemoteError {
-  constructor(message: string, source: string, item?: number, cause?: unknown) {
-    super('PSR_RECORDING_INVALID', `${source}${item === undefined ? '' : ` item ${item}`}: ${message}`, cause === undefined ? undefined : { cause });
+  /** `item` counts from 0 in YAML/XML recordings; JSON Lines recordings give a 1-based `line` instead. */
+  constructor(message: string, source: string, item?: number, cause?: unknown, unit: 'item' | 'line' = 'item') {
+    super('PSR_RECORDING_INVALID', `${source}${item === undefined ? '' : ` ${unit} ${item}`}: ${message}`, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -95,15 +97,25 @@ export function describeRequest(xml: string | XmlElement, where = 'request'): Re
     }
   }
   const messageId = h(NS.addressing, 'MessageID')?.replace(/^uuid:/i, '');
-  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId, commandId, signalCode };
+  // The ids outlive the request (the endpoint's log, its shell table): copied, so
+  // that they do not keep the whole request text alive as slices of it.
+  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId: detach(shellId), commandId: detach(commandId), signalCode };
 }
 
-function exchange(request: string, response: RecordedResponse, extra: Partial<Exchange>, source: string, i: number): Exchange {
+/** A copy of `s` that shares no memory with the string it was cut from. */
+function detach(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : Buffer.from(s, 'utf8').toString('utf8');
+}
+
+function exchange(request: string, response: RecordedResponse, extra: Partial<Exchange>, source: string, i: number, unit: 'item' | 'line' = 'item'): Exchange {
+  if (!Number.isInteger(response.status) || response.status < 0 || response.status > 999) {
+    throw new RecordingError(`response status ${String(response.status)} is not an HTTP status`, source, i, undefined, unit);
+  }
   let info: RequestInfo;
   try {
     info = describeRequest(request, `${source} item ${i} request`);
   } catch (e) {
-    throw new RecordingError(`request is not a SOAP envelope: ${(e as Error).message}`, source, i, e);
+    throw new RecordingError(`request is not a SOAP envelope: ${(e as Error).message}`, source, i, e, unit);
   }
   return {
     operation: info.operation,
@@ -121,7 +133,8 @@ function exchange(request: string, response: RecordedResponse, extra: Partial<Ex
 function loadPypsrp(doc: unknown, source: string): Recording {
   const messages = (doc as { messages?: unknown }).messages;
   if (!Array.isArray(messages)) throw new RecordingError('no messages list', source);
-  const exchanges = messages.map((m: Record<string, unknown>, i) => {
+  const exchanges = messages.map((m: Record<string, unknown> | null, i) => {
+    if (!isObject(m)) throw new RecordingError(`message is ${describe(m)}, not a mapping`, source, i);
     if (typeof m.request !== 'string') throw new RecordingError('request is not a string', source, i);
     const status = m.transport_error ? Number((m.transport_error as { code?: number }).code ?? 500) : m.auth_error ? 401 : 200;
     const extra: Partial<Exchange> = {};
@@ -137,6 +150,7 @@ const UTF16_DECL = /^\s*<\?xml[^>]*encoding="utf-16"[^>]*\?>\s*/i;
 
 function loadWinRMSharp(doc: unknown[], source: string): Recording {
   const exchanges = doc.map((item, i) => {
+    if (!isObject(item)) throw new RecordingError(`item is ${describe(item)}, not a mapping`, source, i);
     const it = item as { Request?: { Body?: string }; Response?: { StatusCode?: number; Body?: string; Headers?: Record<string, string> } };
     if (typeof it.Request?.Body !== 'string' || !it.Response) throw new RecordingError('missing Request.Body or Response', source, i);
     const body = it.Response.Body ?? '';
@@ -168,27 +182,40 @@ function loadWinrm4j(text: string, source: string): Recording {
 
 /** Our own format: JSON Lines, a header line then one exchange per line (fixtures/README.md). */
 function loadPsremote(text: string, source: string): Recording {
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
   const exchanges: Exchange[] = [];
-  lines.forEach((line, i) => {
-    let obj: Record<string, unknown>;
+  let header = true;
+  text.split('\n').forEach((line, index) => {
+    if (line.trim() === '') return;
+    const i = index + 1; // errors name the 1-based line of the file
+    let parsed: unknown;
     try {
-      obj = JSON.parse(line) as Record<string, unknown>;
+      parsed = JSON.parse(line);
     } catch (e) {
-      throw new RecordingError('line is not JSON', source, i, e);
+      throw new RecordingError('line is not JSON', source, i, e, 'line');
     }
-    if (i === 0) {
-      if (obj.format !== 'psremote-recording') throw new RecordingError('first line is not a psremote-recording header', source, 0);
+    if (!isObject(parsed)) throw new RecordingError(`line is ${describe(parsed)}, not a JSON object`, source, i, undefined, 'line');
+    const obj = parsed;
+    if (header) {
+      header = false;
+      if (obj.format !== 'psremote-recording') throw new RecordingError('first line is not a psremote-recording header', source, i, undefined, 'line');
       return;
     }
-    const res = obj.response as { status?: number; body?: string; headers?: Record<string, string> } | undefined;
-    if (typeof obj.request !== 'string' || !res || typeof res.body !== 'string') throw new RecordingError('exchange needs request and response.body', source, i);
+    const res = (isObject(obj.response) ? obj.response : undefined) as { status?: number; body?: string; headers?: Record<string, string> } | undefined;
+    if (typeof obj.request !== 'string' || !res || typeof res.body !== 'string') throw new RecordingError('exchange needs request and response.body', source, i, undefined, 'line');
     const extra: Partial<Exchange> = {};
     if (typeof obj.delayMs === 'number') Object.assign(extra, { delayMs: obj.delayMs });
     if (obj.connectionError === true) Object.assign(extra, { connectionError: true });
-    exchanges.push(exchange(obj.request, { status: res.status ?? 200, body: res.body, ...(res.headers ? { headers: res.headers } : {}) }, extra, source, i));
+    exchanges.push(exchange(obj.request, { status: res.status ?? 200, body: res.body, ...(res.headers ? { headers: res.headers } : {}) }, extra, source, i, 'line'));
   });
   return { source, format: 'psremote', exchanges };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v;
 }
 
 /** Parses recording text; the format is detected from the content. */
@@ -199,7 +226,8 @@ export function parseRecording(text: string, source = 'recording'): Recording {
   if (trimmed.startsWith('<')) return loadWinrm4j(t, source);
   let doc: unknown;
   try {
-    doc = parseYaml(t, { maxAliasCount: 100 });
+    // logLevel 'error': a library does not print YAML warnings on its caller's stderr.
+    doc = parseYaml(t, { maxAliasCount: 100, logLevel: 'error' });
   } catch (e) {
     throw new RecordingError(`not YAML, XML or JSON Lines: ${(e as Error).message}`, source, undefined, e);
   }
@@ -236,11 +264,6 @@ export function scrubRecording(rec: Recording): Recording {
       },
     })),
   };
-}
-
-// Password-like CLIXML/WSMan fields never leave the process in clear.
-function scrubXmlSecrets(xml: string): string {
-  return xml.replace(/(<(\w+:)?(Password|password)\b[^>]*>)[^<]*(<\/)/g, '$1***$4');
 }
 
 /** Writes a recording in psremote's own JSON Lines format (scrubbed). */

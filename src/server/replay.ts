@@ -1,19 +1,22 @@
 // Serves a recorded WinRM conversation to a live client over loopback HTTP.
-// It answers by operation and target, not by position: each (operation, shell,
-// command) has its own queue of recorded answers, so a client that interleaves
-// requests differently from the recording still gets the right ones. Ids flow
-// both ways: client-chosen ids (PowerShell ShellId, PSRP CommandId) are mapped
-// to the recorded ones, recorded ids in answers are rewritten to the live ones,
-// and RelatesTo always names the live MessageID. Whatever cannot be matched is
-// answered with an error and reported, never answered silently.
+// Each client conversation (from its first Create on) is replayed by its own
+// ReplaySession (replay-session.ts: queues by operation and target, ids the
+// client chose mapped to the recorded ones, replay-ids.ts). In strict mode each
+// request is also compared with the recorded one (replay-match.ts) and a
+// difference is answered with a fault that names the exchange and the first
+// difference. Whatever cannot be matched is answered with an error and
+// reported, never answered silently.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenForWsman } from './listen.js';
 import { describeRequest, type Exchange, type Recording, type RequestInfo } from './recording.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX } from '../wsman/namespaces.js';
 import { MessageDecoder } from '../psrp/decode.js';
-import { decodeFragments } from '../psrp/fragment.js';
-import { messageTypeSpecName } from '../psrp/message.js';
+import { psrpHeadersOf } from './replay-ids.js';
+import { firstDifference, type MatchMode } from './replay-match.js';
+import { ReplaySession } from './replay-session.js';
+
+export type { MatchMode } from './replay-match.js';
 
 export interface UnmatchedRequest {
   /** 0-based index of the request among those received. */
@@ -22,6 +25,8 @@ export interface UnmatchedRequest {
   readonly shellId: string | undefined;
   readonly commandId: string | undefined;
   readonly reason: string;
+  /** Strict mode: the recorded exchange the request was compared with and found different from. */
+  readonly exchange?: number;
 }
 
 export interface ServedRequest {
@@ -60,26 +65,20 @@ export interface ReplayServerOptions {
    * Default true.
    */
   readonly checkPsrp?: boolean;
+  /**
+   * `strict` (the default) also compares each request with the recorded one:
+   * action, resource URI, selectors, options both carry, PSRP message types and
+   * their key fields (script text and parameters of CREATE_PIPELINE, input
+   * objects, host responses), WinRS command line, stdin and signal code. A
+   * difference is answered with a fault naming the exchange and the first
+   * difference. `lenient` matches on operation and target only.
+   */
+  readonly match?: MatchMode;
 }
-
-const PSRP_DATA = /<(?:\w+:)?(?:creationXml|connectXml|Arguments|Stream)\b[^>]*>([^<]*)</g;
 
 /** The PSRP message types that start in a request's data, in order ('?' for data that is not PSRP). */
 export function psrpMessageTypes(body: string): string[] {
-  const types: string[] = [];
-  for (const m of body.matchAll(PSRP_DATA)) {
-    const b64 = m[1]!.trim();
-    if (!b64) continue;
-    try {
-      for (const f of decodeFragments(new Uint8Array(Buffer.from(b64, 'base64')))) {
-        if (!f.start) continue;
-        types.push(f.blob.byteLength >= 8 ? messageTypeSpecName(new DataView(f.blob.buffer, f.blob.byteOffset).getUint32(4, true)) : '?');
-      }
-    } catch {
-      types.push('?');
-    }
-  }
-  return types;
+  return psrpHeadersOf(body).map((h) => h.type);
 }
 
 export interface ReplayServer {
@@ -90,41 +89,19 @@ export interface ReplayServer {
   readonly stats: Readonly<Record<string, number>>;
   /** Receives held and answered with a timeout because their recorded answers were used up. */
   readonly heldReceives: number;
-  /** Recorded exchanges that were never asked for. */
+  /** Recorded exchanges that were never asked for (by any client). */
   remaining(): Exchange[];
+  /** Per recorded exchange: used (answered), mismatched (strict mode found a difference) or unused. */
+  report(): ExchangeUse[];
   close(): Promise<void>;
 }
 
-interface Slot {
-  readonly index: number;
-  readonly exchange: Exchange;
-}
-
-const upper = (s: string | undefined) => s?.toUpperCase();
-
-function queueKey(op: string, shellId: string | undefined, commandId: string | undefined): string {
-  switch (op) {
-    case 'Create':
-    case 'Identify':
-    case 'Enumerate':
-    case 'Pull':
-    case 'Get':
-    case 'Put':
-    case 'Invoke':
-      return `${op}|${op === 'Get' ? (upper(shellId) ?? '') : ''}`;
-    case 'Command':
-    case 'Delete':
-    case 'Disconnect':
-      return `${op}|${upper(shellId) ?? ''}`;
-    default:
-      return `${op}|${upper(shellId) ?? ''}|${upper(commandId) ?? ''}`;
-  }
-}
-
-function replaceAllCaseless(s: string, from: string, to: string): string {
-  if (!from || from.toUpperCase() === to.toUpperCase()) return s;
-  const re = new RegExp(from.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, '\\$&'), 'gi');
-  return s.replace(re, (m) => (m === m.toLowerCase() ? to.toLowerCase() : to.toUpperCase()));
+export interface ExchangeUse {
+  readonly exchange: number;
+  readonly operation: string;
+  readonly use: 'used' | 'mismatched' | 'unused';
+  /** The first difference, for a mismatched exchange. */
+  readonly difference?: string;
 }
 
 const RELATES_TO = /(<(?:[\w-]+:)?RelatesTo\b[^>]*>)([^<]*)(<\/)/;
@@ -159,37 +136,18 @@ function timeoutFault(relatesTo: string | undefined): string {
   );
 }
 
+
+const SHELL_ID_IN_ANSWER = /<(?:[\w-]+:)?(?:ShellId>|Selector Name="ShellId">)([^<]+)</;
+
 export async function startReplayServer(options: ReplayServerOptions): Promise<ReplayServer> {
   const rec = options.recording;
   const maxDelay = options.maxDelayMs ?? 2000;
   const maxBody = options.maxRequestBytes ?? 16 * 1024 * 1024;
-  const queues = new Map<string, Slot[]>();
-  // A shell's Receives are split into epochs at each pool Disconnect, Reconnect,
-  // Connect and Send: a Receive is answered only from the epoch the live conversation is in,
-  // as a server gives no pool output while disconnected.
-  // A pool-level Send (a request to the pool: reset, set runspaces, a key) opens an epoch
-  // too: what the pool answers was recorded after it.
-  const isEpochChange = (op: string, commandId: string | undefined) =>
-    (op === 'Disconnect' || op === 'Reconnect' || op === 'Connect' || op === 'Send') && !commandId;
-  const recordedEpochs = new Map<string, number>();
-  const liveEpochs = new Map<string, number>();
-  const receiveKey = (shellId: string | undefined, commandId: string | undefined, epoch: number) =>
-    `${queueKey('Receive', shellId, commandId)}@${epoch}`;
-  rec.exchanges.forEach((exchange, index) => {
-    const shell = upper(exchange.shellId) ?? '';
-    const key =
-      exchange.operation === 'Receive'
-        ? receiveKey(exchange.shellId, exchange.commandId, recordedEpochs.get(shell) ?? 0)
-        : queueKey(exchange.operation, exchange.shellId, exchange.commandId);
-    if (isEpochChange(exchange.operation, exchange.commandId)) recordedEpochs.set(shell, (recordedEpochs.get(shell) ?? 0) + 1);
-    let q = queues.get(key);
-    if (!q) queues.set(key, (q = []));
-    q.push({ index, exchange });
-  });
-  const used = new Set<number>();
-  // live id (upper case) -> recorded id, for ids the client chooses
-  const liveToRec = new Map<string, string>();
-  const recToLive = new Map<string, string>();
+  const strict = (options.match ?? 'strict') === 'strict';
+  const sessions: ReplaySession[] = [];
+  // live ShellId (upper case) -> the session that created it
+  const shells = new Map<string, ReplaySession>();
+  const mismatched = new Map<number, string>();
   const unmatched: UnmatchedRequest[] = [];
   const served: ServedRequest[] = [];
   const stats: Record<string, number> = {};
@@ -197,64 +155,39 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   let heldReceives = 0;
   let url = '';
 
-  const toRec = (id: string | undefined) => (id === undefined ? undefined : (liveToRec.get(id.toUpperCase()) ?? id));
+  const newSession = () => {
+    const s = new ReplaySession(rec, sessions.length > 0);
+    sessions.push(s);
+    return s;
+  };
 
-  function bind(live: string | undefined, recorded: string | undefined): void {
-    if (!live || !recorded) return;
-    liveToRec.set(live.toUpperCase(), recorded.toUpperCase());
-    recToLive.set(recorded.toUpperCase(), live);
+  // A Create goes to the newest session with a recorded Create left (one client opening
+  // several shells), else starts a new one; a request naming a shell goes to the session
+  // that created it; other requests to the newest session that has one left.
+  function sessionFor(info: RequestInfo): ReplaySession {
+    if (info.shellId && info.operation !== 'Create') {
+      const s = shells.get(info.shellId.toUpperCase());
+      if (s) return s;
+    }
+    const newest = sessions[sessions.length - 1];
+    if (info.operation === 'Create') return newest && newest.createsLeft > 0 ? newest : newSession();
+    if (info.shellId) return newest ?? newSession();
+    return [...sessions].reverse().find((s) => s.hasLeft(info.operation)) ?? newest ?? newSession();
   }
 
-  function take(info: RequestInfo): { slot?: Slot; reason?: string } {
-    const op = info.operation;
-    if (op === 'Create') {
-      const q = queues.get(queueKey('Create', undefined, undefined));
-      const slot = q?.shift();
-      if (!slot) return { reason: 'no recorded Create left' };
-      // PowerShell clients choose the ShellId; WinRS servers do (then it is echoed as recorded).
-      if (info.shellId) bind(info.shellId, slot.exchange.shellId);
-      return { slot };
-    }
-    const shellId = toRec(info.shellId);
-    let commandId = toRec(info.commandId);
-    if (op === 'Command') {
-      const q = queues.get(queueKey(op, shellId, undefined));
-      const slot = q?.shift();
-      if (!slot) return { reason: info.shellId && !queues.has(queueKey(op, shellId, undefined)) ? `unknown ShellId ${info.shellId}` : 'no recorded Command left for this shell' };
-      if (info.commandId) bind(info.commandId, slot.exchange.commandId);
-      return { slot };
-    }
-    let key = op === 'Receive' ? receiveKey(shellId, commandId, liveEpochs.get(upper(shellId) ?? '') ?? 0) : queueKey(op, shellId, commandId);
-    let q = queues.get(key);
-    // Clients differ on where a pipeline's host response goes: PowerShell names the
-    // command, pypsrp sends it to the shell. A command's Send may take the shell's.
-    if (!q?.length && op === 'Send' && commandId && queues.get(queueKey(op, shellId, undefined))?.length) {
-      key = queueKey(op, shellId, undefined);
-      q = queues.get(key);
-      commandId = undefined;
-    }
-    // A Receive in an epoch the recording has no Receive for waits like an exhausted one.
-    if (!q && op === 'Receive' && queues.has(`${key.slice(0, key.lastIndexOf('@'))}@0`)) q = [];
-    if (!q) {
-      const knownShell = rec.exchanges.some((x) => upper(x.shellId) === upper(shellId));
-      if (shellId && !knownShell) return { reason: `unknown ShellId ${info.shellId}` };
-      if (commandId && !rec.exchanges.some((x) => upper(x.commandId) === upper(commandId))) return { reason: `unknown CommandId ${info.commandId}` };
-      return { reason: `no recorded ${op} for this target` };
-    }
-    const slot = q.shift();
-    if (!slot) return { reason: `recorded ${op} answers for this target are used up` };
-    if (isEpochChange(op, commandId)) liveEpochs.set(upper(shellId) ?? '', (liveEpochs.get(upper(shellId) ?? '') ?? 0) + 1);
-    return { slot };
-  }
-
-  function rewrite(body: string, info: RequestInfo): string {
-    let out = body;
-    for (const [recId, live] of recToLive) out = replaceAllCaseless(out, recId, live);
+  function rewrite(body: string, info: RequestInfo, session: ReplaySession, psrp: boolean): string {
+    let out = session.ids.rewriteAnswer(body, psrp);
     if (info.messageId) {
       out = out.replace(RELATES_TO, (_m, open: string, _old: string, close: string) => `${open}uuid:${info.messageId}${close}`);
       out = out.split('${messageId}').join(`uuid:${info.messageId}`);
     }
     return out.split('${serviceUrl}').join(url);
+  }
+
+  function refuse(res: ServerResponse, u: UnmatchedRequest, messageId: string | undefined): void {
+    unmatched.push(u);
+    options.onUnmatched?.(u);
+    res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8' }).end(faultBody(u.reason, messageId));
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -281,7 +214,8 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       return;
     }
     stats[info.operation] = (stats[info.operation] ?? 0) + 1;
-    const { slot, reason } = take(info);
+    const session = sessionFor(info);
+    const { slot, reason } = session.take(info, text);
     const hold = options.holdExhaustedReceiveMs ?? 1000;
     if (!slot && info.operation === 'Receive' && hold > 0 && reason?.includes('used up')) {
       heldReceives++;
@@ -292,34 +226,22 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
       return;
     }
-    if (!slot) {
-      const u = { index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, reason: reason ?? 'unmatched' };
-      unmatched.push(u);
-      options.onUnmatched?.(u);
-      res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8' }).end(faultBody(u.reason, info.messageId));
-      return;
-    }
+    const target = { index, operation: info.operation, shellId: info.shellId, commandId: info.commandId };
+    if (!slot) return refuse(res, { ...target, reason: reason ?? 'unmatched' }, info.messageId);
     const x = slot.exchange;
-    if (options.checkPsrp !== false && (info.resourceUri ?? x.resourceUri ?? '').startsWith(POWERSHELL_RESOURCE_PREFIX)) {
-      const sent = psrpMessageTypes(text);
-      const recorded = psrpMessageTypes(x.request);
-      if (sent.join(',') !== recorded.join(',')) {
-        const u = {
-          index,
-          operation: info.operation,
-          shellId: info.shellId,
-          commandId: info.commandId,
-          reason: `PSRP messages differ from recorded exchange ${slot.index}: sent [${sent.join(', ')}], recorded [${recorded.join(', ')}]`,
-        };
-        unmatched.push(u);
-        options.onUnmatched?.(u);
-        res.writeHead(500, { 'content-type': 'application/soap+xml;charset=UTF-8' }).end(faultBody(u.reason, info.messageId));
-        return;
-      }
+    const psrp = (info.resourceUri ?? x.resourceUri ?? '').startsWith(POWERSHELL_RESOURCE_PREFIX);
+    const difference = strict
+      ? firstDifference(text, x.request, (id) => session.ids.toRecorded(id))
+      : options.checkPsrp !== false && psrp
+        ? psrpDifference(text, x.request)
+        : undefined;
+    if (difference) {
+      mismatched.set(slot.index, difference);
+      return refuse(res, { ...target, exchange: slot.index, reason: `request ${index} (${info.operation}) differs from recorded exchange ${slot.index}: ${difference}` }, info.messageId);
     }
-    used.add(slot.index);
+    session.used.add(slot.index);
     if (x.delayMs) await new Promise((r) => setTimeout(r, Math.min(x.delayMs!, maxDelay)));
-    served.push({ index, operation: info.operation, shellId: info.shellId, commandId: info.commandId, exchange: slot.index, status: x.response.status, request: text });
+    served.push({ ...target, exchange: slot.index, status: x.response.status, request: text });
     if (x.connectionError) {
       req.socket.destroy();
       return;
@@ -328,7 +250,12 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       res.writeHead(401, { 'www-authenticate': 'Negotiate' }).end();
       return;
     }
-    const body = rewrite(x.response.body, info);
+    const body = rewrite(x.response.body, info, session, psrp);
+    if (info.operation === 'Create') {
+      const sid = SHELL_ID_IN_ANSWER.exec(body)?.[1]?.trim();
+      if (sid) shells.set(sid.toUpperCase(), session);
+      if (info.shellId) shells.set(info.shellId.toUpperCase(), session);
+    }
     res.writeHead(x.response.status, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
   }
 
@@ -339,6 +266,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   });
   const listening = await listenForWsman(server, { port: options.port, host: options.host });
   url = listening.url;
+  const usedAnywhere = (i: number) => sessions.some((s) => s.used.has(i));
   return {
     url,
     unmatched,
@@ -347,9 +275,22 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     get heldReceives() {
       return heldReceives;
     },
-    remaining: () => rec.exchanges.filter((_x, i) => !used.has(i)),
+    remaining: () => rec.exchanges.filter((_x, i) => !usedAnywhere(i)),
+    report: () =>
+      rec.exchanges.map((x, i) => {
+        const d = mismatched.get(i);
+        if (usedAnywhere(i)) return { exchange: i, operation: x.operation, use: 'used' as const };
+        return d ? { exchange: i, operation: x.operation, use: 'mismatched' as const, difference: d } : { exchange: i, operation: x.operation, use: 'unused' as const };
+      }),
     close: () => listening.close(),
   };
+}
+
+// Lenient mode still checks the PSRP message types unless told not to.
+function psrpDifference(live: string, recorded: string): string | undefined {
+  const sent = psrpMessageTypes(live);
+  const rec = psrpMessageTypes(recorded);
+  return sent.join(',') === rec.join(',') ? undefined : `PSRP messages: sent [${sent.join(', ')}], recorded [${rec.join(', ')}]`;
 }
 
 /** Ids a psremote client must use to replay a PowerShell recording faithfully. */

@@ -113,6 +113,7 @@ export class ShellOperations {
       state: 'Connected',
       owner: user,
       commandsRun: 0,
+      recentlyDone: new Map(),
       inputStreams: textContent(childElement(shellEl, NS.shell, 'InputStreams') ?? shellEl).trim() || 'stdin',
       outputStreams: textContent(childElement(shellEl, NS.shell, 'OutputStreams') ?? shellEl).trim() || 'stdout stderr',
     };
@@ -151,6 +152,7 @@ export class ShellOperations {
     const cmd: CommandState = { id, out: newOutbox(this.options.maxBufferedOutputBytes) };
     if (shell.engine) engineFlow(shell, cmd.out);
     shell.commands.set(id, cmd);
+    shell.recentlyDone.delete(id); // the id names this new command now
     const args = childElements(cl, NS.shell, 'Arguments').map((a) => textContent(a));
     if (shell.engine) {
       for (const [i, a] of args.entries()) shell.engine.receive(Buffer.from(a.trim(), 'base64'), { pipelineId: id.toLowerCase(), create: i === 0 });
@@ -219,13 +221,21 @@ export class ShellOperations {
     const shell = table.shellOf(info);
     // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
     if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
-    const out = info.commandId ? table.commandOf(shell, info.commandId).out : shell.poolOut;
+    // A PowerShell command released after its Done answer (issue 24): its emptied
+    // outbox is kept among the shell's last few, so its last answer can be replayed.
+    const released = info.commandId && shell.kind === 'powershell' ? shell.recentlyDone.get(info.commandId.toUpperCase()) : undefined;
+    const cmd = info.commandId && !released ? table.commandOf(shell, info.commandId) : undefined;
+    const out = released ?? cmd?.out ?? shell.poolOut;
     const receiveEl = childElement(env.body, NS.shell, 'Receive');
     const sequenceId = receiveEl ? attribute(receiveEl, 'SequenceId')?.trim() : undefined;
     const last = this.#lastAnswer.get(out);
     if (sequenceId !== undefined && last?.sequenceId === sequenceId) return last.body;
+    if (released) return receiveResponseBody([], { commandId: info.commandId!.toUpperCase(), state: 'Done', exitCode: 0 });
     const answer = await this.#receiveOutput(shell, out, env, info, req);
     if (sequenceId !== undefined && typeof answer === 'string') this.#lastAnswer.set(out, { sequenceId, body: answer });
+    // Windows releases a PowerShell command once its Done was received (clients
+    // send no Signal after it); the endpoint forgets it as that answer goes out.
+    if (cmd && shell.kind === 'powershell' && typeof answer === 'string' && out.done && out.chunks.length === 0) table.release(shell, cmd);
     return answer;
   }
 
@@ -279,19 +289,22 @@ export class ShellOperations {
 
   signal(info: RequestInfo): string {
     const shell = this.table.shellOf(info);
+    // Already released after its Done: nothing is left to stop or release.
+    if (info.commandId && shell.recentlyDone.has(info.commandId.toUpperCase())) return '<rsp:SignalResponse/>';
     const cmd = this.table.commandOf(shell, info.commandId);
     const code = (info.signalCode ?? '').toLowerCase();
     if (shell.engine) {
       if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
       else {
         shell.engine.release?.(cmd.id.toLowerCase());
-        shell.commands.delete(cmd.id);
-        clearOut(cmd.out); // a full outbox of a released command no longer holds the engine
+        this.table.release(shell, cmd); // its outbox is cleared: a full one no longer holds the engine
       }
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
+      const finished = cmd.out.done && cmd.out.chunks.length === 0;
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
       if (!cmd.out.done) cmd.abort?.abort();
-      if (code === SIGNAL.terminate) shell.commands.delete(cmd.id);
+      // terminate releases the command; so does ctrl_c after Done (pywinrm and pypsrp clean up that way).
+      if (code === SIGNAL.terminate || finished) this.table.release(shell, cmd);
     }
     return '<rsp:SignalResponse/>';
   }

@@ -5,7 +5,7 @@
 import type { RequestInfo } from './recording.js';
 import type { PowerShellEngine } from './real-engine.js';
 import { FAULTS, quotaFault, type FaultSpec, type ShellDescription } from './responses.js';
-import { wake, type CommandState, type Outbox } from './commands.js';
+import { clearOut, wake, type CommandState, type Outbox } from './commands.js';
 
 export interface Shell {
   readonly id: string;
@@ -26,11 +26,31 @@ export interface Shell {
   state: 'Connected' | 'Disconnected';
   /** The user who created it (quotas, Enumerate's Owner). */
   readonly owner: string;
-  /** Commands created over the shell's life (the operations quota). */
+  /** Commands created over the shell's life (a counter; the quota counts the ones held). */
   commandsRun: number;
+  /**
+   * Ids of the last PowerShell commands released after their final (Done)
+   * Receive, oldest first, at most RECENTLY_DONE_KEPT: a repeated Receive for
+   * one is answered Done again instead of ShellNotFound. Bounded on purpose.
+   */
+  readonly recentlyDone: Map<string, Outbox>;
   /** When it became Disconnected, and how long it is kept so (Disconnect's IdleTimeOut). */
   disconnectedAt?: number;
   keepDisconnectedMs?: number;
+}
+
+/** What the endpoint's shells hold (LocalEndpoint.stats). */
+export interface EndpointHeld {
+  /** Commands not released yet, over all shells (running, or Done and not yet received/signalled). */
+  readonly commandsHeld: number;
+  /** Output waiting for a Receive, plus what the engines queue or reassemble. */
+  readonly bufferedBytes: number;
+  /** Receives being held (long polls) right now. */
+  readonly pendingReceives: number;
+  /** Pipelines the PowerShell engines track. */
+  readonly enginePipelines: number;
+  /** Released command ids kept to answer a repeated Receive (at most RECENTLY_DONE_KEPT per shell). */
+  readonly recentlyDone: number;
 }
 
 /** A request answered with a WS-Management fault (thrown by the operations, caught by the HTTP front). */
@@ -45,9 +65,17 @@ export interface ShellTableOptions {
   readonly idleDisconnectMs: number;
   /** Shells one user may hold at once (MaxShellsPerUser). */
   readonly maxShellsPerUser: number;
-  /** Commands one shell may run over its life (MaxConcurrentOperationsPerUser). */
+  /**
+   * Commands one shell may hold at once (MaxConcurrentOperationsPerUser): a
+   * command counts until it is released (PowerShell: its Done was received;
+   * WinRS: Signal after Done, or terminate), so a long-lived shell can run any
+   * number of commands one after another.
+   */
   readonly maxCommandsPerShell: number;
 }
+
+/** Released PowerShell command ids a shell remembers (Shell.recentlyDone). */
+export const RECENTLY_DONE_KEPT = 16;
 
 export class ShellTable {
   /** Shells the idle timer disconnected (PowerShell) or dropped (cmd). */
@@ -102,6 +130,29 @@ export class ShellTable {
     return c;
   }
 
+  /** What the shells hold now (LocalEndpoint.stats): nothing of it is for commands released. */
+  held(): EndpointHeld {
+    let commandsHeld = 0;
+    let bufferedBytes = 0;
+    let pendingReceives = 0;
+    let enginePipelines = 0;
+    let recentlyDone = 0;
+    const outBytes = (o: Outbox) => o.chunks.reduce((n, c) => n + c.data.length, 0);
+    for (const s of this.#shells.values()) {
+      commandsHeld += s.commands.size;
+      pendingReceives += s.pendingReceives;
+      recentlyDone += s.recentlyDone.size;
+      bufferedBytes += outBytes(s.poolOut);
+      for (const c of s.commands.values()) bufferedBytes += outBytes(c.out);
+      const e = s.engine?.held?.();
+      if (e) {
+        enginePipelines += e.pipelines;
+        bufferedBytes += e.bufferedBytes;
+      }
+    }
+    return { commandsHeld, bufferedBytes, pendingReceives, enginePipelines, recentlyDone };
+  }
+
   /** Refuses a new shell to a user who holds as many as the quota allows. */
   admitShell(user: string): void {
     const max = this.#options.maxShellsPerUser;
@@ -109,11 +160,26 @@ export class ShellTable {
     if (held >= max) throw new Fault(quotaFault('shells', max));
   }
 
-  /** Counts a new command against the shell's operations quota, or refuses it. */
+  /** Counts a new command against the shell's operations quota (commands held), or refuses it. */
   admitCommand(shell: Shell): void {
     const max = this.#options.maxCommandsPerShell;
-    if (shell.commandsRun >= max) throw new Fault(quotaFault('operations', max));
+    if (shell.commands.size >= max) throw new Fault(quotaFault('operations', max));
     shell.commandsRun++;
+  }
+
+  /**
+   * Forgets a finished command whose output was handed over: the shell keeps
+   * no state per past command, only its id among the last few (recentlyDone).
+   */
+  release(s: Shell, c: CommandState): void {
+    if (s.commands.get(c.id) !== c) return;
+    s.commands.delete(c.id);
+    clearOut(c.out);
+    wake(c.out);
+    if (s.kind !== 'powershell') return;
+    // The emptied outbox stays with the id: a Receive repeated with its SequenceId gets its last answer again.
+    s.recentlyDone.set(c.id, c.out);
+    if (s.recentlyDone.size > RECENTLY_DONE_KEPT) s.recentlyDone.delete(s.recentlyDone.keys().next().value!);
   }
 
   describe(s: Shell, listing = false): ShellDescription {

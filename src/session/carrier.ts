@@ -62,6 +62,8 @@ export interface PsrpCarrier {
   holdOutput?(pipelineId: string): void;
   /** Receive-PSSession: start receiving for a pipeline that runs on a connected pool. */
   attachPipeline?(pipelineId: string, signal?: AbortSignal): Promise<void>;
+  /** What the carrier holds per pipeline (RunspacePool.stats()), when it tells. */
+  held?(): { readonly pipelines: number };
   /** Requests per operation, when the carrier counts them. */
   readonly requestCounts?: Readonly<Record<string, number>>;
 }

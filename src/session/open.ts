@@ -55,6 +55,13 @@ export interface SessionOptions extends RunspacePoolOptions, WSManCarrierOptions
   readonly locale?: string;
   /** Full connection options (as the CLI's connection flags build them); they take precedence. */
   readonly connection?: Partial<ConnectionOptions>;
+  /** Record the conversation (plain SOAP, scrubbed) to this file; with `scrubHosts` the credential's user name is scrubbed too. */
+  readonly record?: HttpTransportOptions['record'];
+}
+
+function recordWithUser(record: NonNullable<HttpTransportOptions['record']>, cred: Credential | undefined): NonNullable<HttpTransportOptions['record']> {
+  if (typeof record === 'string' || !record.scrubHosts || !cred || !('username' in cred)) return record;
+  return { ...record, names: { ...record.names, users: [...(record.names?.users ?? []), cred.username] } };
 }
 
 /** Connects to a disconnected PowerShell session (by ShellId) that another client created. */
@@ -95,6 +102,7 @@ export function wsmanCarrier(target: string, options: SessionOptions = {}): WSMa
   const transport = new HttpTransport({
     endpoint: target,
     auth,
+    ...(options.record ? { record: recordWithUser(options.record, options.credential) } : {}),
     ...options.connection,
     ...(options.useSsl !== undefined ? { secure: options.useSsl } : {}),
     ...(options.allowUnencrypted !== undefined ? { allowUnencrypted: options.allowUnencrypted } : {}),

@@ -41,6 +41,10 @@ export class Pipelines {
     return this.#entries.get(pipelineId);
   }
 
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The running pipelines (a live view: ones finished meanwhile are skipped). */
   entries(): IterableIterator<PipelineEntry> {
     return this.#entries.values();
@@ -114,7 +118,8 @@ export function powerShellFor(pool: ClientRunspacePool, target: InvokeTarget, op
   });
   if (typeof target === 'string') core.addScript(target);
   else {
-    core.addCommand(target.command);
+    if ('script' in target) core.addScript(target.script);
+    else core.addCommand(target.command);
     for (const [k, v] of Object.entries(target.parameters ?? {})) core.addParameter(k, v);
     for (const a of target.arguments ?? []) core.addArgument(a);
   }

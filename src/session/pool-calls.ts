@@ -5,6 +5,11 @@
 export class PoolCalls {
   readonly #waiting = new Map<bigint, { resolve: (v: boolean | bigint) => void; reject: (e: unknown) => void }>();
 
+  /** Calls waiting for their answer. */
+  get size(): number {
+    return this.#waiting.size;
+  }
+
   /** The answer to call `ci`, once it arrives. */
   answer(ci: bigint): Promise<boolean | bigint> {
     return new Promise<boolean | bigint>((resolve, reject) => this.#waiting.set(ci, { resolve, reject }));

@@ -51,9 +51,47 @@ export interface InvokeOptions {
    * Receive is made for this pipeline; disconnect, and collect it later with attach().
    */
   readonly holdOutput?: boolean;
+  /**
+   * Hand each output object to the one reader that iterates the invocation and
+   * keep none (result().output is then empty): memory stays flat however long
+   * the output is (file transfer streams gigabytes through one pipeline).
+   */
+  readonly streamOutput?: boolean;
 }
 
-export type InvokeTarget = string | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+export type InvokeTarget =
+  | string
+  | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] }
+  /** A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text. */
+  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+
+/**
+ * What a RunspacePool holds right now (RunspacePool.stats()). Every count is of
+ * work in progress: once a pipeline has ended and its results were handed to
+ * the invocation, nothing here counts it, however many pipelines the pool ran.
+ */
+export interface RunspacePoolStats {
+  /** Pipelines started (or attached) and not finished. */
+  readonly openPipelines: number;
+  /** Pipelines the PSRP core still tracks (created and not closed). */
+  readonly corePipelines: number;
+  /** Runspace-pool calls (SET_MAX_RUNSPACES, GET_AVAILABLE_RUNSPACES, …) waiting for their answer. */
+  readonly pendingCalls: number;
+  /** Host calls received and not answered yet, of the pool and of its pipelines. */
+  readonly pendingHostCalls: number;
+  /** PSRP messages queued to send and not sent completely. */
+  readonly pendingMessages: number;
+  /** Messages received and not processed yet: reassembled and waiting, or half-reassembled. */
+  readonly receivedMessages: number;
+  /** Bytes of the messages above: queued to send, received and not processed, half-reassembled. */
+  readonly bufferedBytes: number;
+  /** Outgoing queues (one per pipeline and stream with something to send). */
+  readonly outgoingQueues: number;
+  /** Pipelines the carrier follows (WSMan: a Receive loop per command; -1 if the carrier does not tell). */
+  readonly carrierPipelines: number;
+  /** Waits that keep the Node process alive (opening, calls, pipelines). */
+  readonly processHolds: number;
+}
 
 /** What a pool tells about its connection, as PowerShell's robust connections do. */
 export interface RunspacePoolEvents {

@@ -66,7 +66,7 @@ export function describeError(error: PSValue): string {
 
 export class PowerShellInvocation implements AsyncIterable<PSValue> {
   readonly pipelineId: string;
-  readonly output = new RecordStream<PSValue>();
+  readonly output: RecordStream<PSValue>;
   readonly streams: InvocationStreams = {
     error: new RecordStream(),
     warning: new RecordStream(),
@@ -83,7 +83,8 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
   #reject!: (e: unknown) => void;
 
   /** @internal created by RunspacePool.invoke */
-  constructor(core: ClientPipelineBase, stop: () => Promise<void>) {
+  constructor(core: ClientPipelineBase, stop: () => Promise<void>, options: { retainOutput?: boolean } = {}) {
+    this.output = new RecordStream<PSValue>({ retain: options.retainOutput !== false });
     this.pipelineId = core.pipelineId;
     this.#core = core;
     this.#stop = stop;

@@ -15,6 +15,11 @@ export class ProcessHold {
     this.#allowed = allowed;
   }
 
+  /** Waits in progress. */
+  get holds(): number {
+    return this.#holds;
+  }
+
   /** Holds the process until `p` settles; returns `p`. */
   hold<T>(p: Promise<T>): Promise<T> {
     this.#holds++;

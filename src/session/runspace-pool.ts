@@ -22,15 +22,16 @@ import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host.js';
 import { hostInfoFor } from './raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
-import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
+import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 
-export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions } from './pool-options.js';
+export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from './exit.js';
 import { commandMetadataPipeline, readCommandMetadata, type CommandMetadata } from './command-metadata.js';
 import { answerHostCall } from './host-calls.js';
 import { pumpInput } from './pipeline-input.js';
 import { Pipelines, powerShellFor } from './pipelines.js';
 import { PoolCalls } from './pool-calls.js';
+import { poolStats } from './pool-stats.js';
 import { ProcessHold } from './process-hold.js';
 import { SessionKey } from './session-key.js';
 
@@ -229,6 +230,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return this.#core.runspacePoolId;
   }
 
+  /** Largest PSRP payload one send carries now (the negotiated envelope, less its overhead). */
+  get payloadBudget(): number {
+    return this.#carrier.payloadBudget();
+  }
+
   /** 'Opened', 'Broken', 'Closed', … */
   get state(): string {
     return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
@@ -244,6 +250,15 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return this.#core.applicationPrivateData;
   }
 
+  /**
+   * What the pool holds right now (docs/sessions.md, "What a pool holds"): open
+   * pipelines, calls and host calls waiting, messages and bytes buffered. Once
+   * a pipeline has ended and its results were handed over, nothing counts it.
+   */
+  stats(): RunspacePoolStats {
+    return poolStats(this.#core, this.#pipelines.size, this.#calls.size, this.#carrier, this.#process.holds);
+  }
+
   /** Runs a script or a command on the pool. Output streams while it runs. */
   invoke(target: InvokeTarget, options: InvokeOptions = {}): PowerShellInvocation {
     if (this.#failure) throw this.#failure;
@@ -253,7 +268,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     }
     const hasInput = options.input !== undefined;
     const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
-    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true });
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
     if (!options.holdOutput) void this.#process.hold(inv.result().catch(() => undefined));
     if (options.holdOutput) {

@@ -86,6 +86,12 @@ export class ScriptedEngine {
     this.flush();
   }
 
+  /** Pipelines alive in the PSRP server or its handlers, and the bytes queued or half-received. */
+  held(): { pipelines: number; bufferedBytes: number } {
+    const h = this.server.held;
+    return { pipelines: Math.max(this.server.pipelines.size, this.#running.size), bufferedBytes: h.pendingBytes + h.receivedBytes };
+  }
+
   isRunning(pipelineId: string): boolean {
     return this.server.pipelines.has(pipelineId);
   }

@@ -1,13 +1,19 @@
 // A buffered stream of records that any number of readers can iterate from the
 // start, while it is still being written. Invocation streams use it, so that
 // `for await (const o of invocation)` and `await invocation.result()` both see
-// every record.
+// every record. A stream that does not retain (streamOutput) hands each record
+// to one reader and forgets it, so memory stays flat.
 
 export class RecordStream<T> implements AsyncIterable<T> {
   readonly #items: T[] = [];
   #ended = false;
   #error: unknown;
   #waiters: (() => void)[] = [];
+  readonly #retain: boolean;
+
+  constructor(options: { retain?: boolean } = {}) {
+    this.#retain = options.retain !== false;
+  }
 
   get items(): readonly T[] {
     return this.#items;
@@ -40,7 +46,11 @@ export class RecordStream<T> implements AsyncIterable<T> {
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     let i = 0;
     for (;;) {
-      if (i < this.#items.length) {
+      if (!this.#retain && this.#items.length > 0) {
+        yield this.#items.shift()!;
+        continue;
+      }
+      if (this.#retain && i < this.#items.length) {
         yield this.#items[i++]!;
         continue;
       }

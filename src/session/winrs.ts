@@ -107,6 +107,11 @@ export class WinRSShell {
     return this.#state !== 'open';
   }
 
+  /** What the shell holds: commands started and not followed to their end yet (their exit code not settled). */
+  stats(): { readonly commands: number } {
+    return { commands: this.#commands.size };
+  }
+
   /** Starts a command; resolves once the server accepted it (output then streams). */
   async run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<WinRSCommand> {
     if (this.#state !== 'open') throw new InvalidStateError('run a command', this.#state, ['open']);

@@ -104,6 +104,11 @@ export class WSManCarrier implements PsrpCarrier {
     this.requestCounts[op] = (this.requestCounts[op] ?? 0) + 1;
   }
 
+  /** Receive loops of commands (and pipelines whose output is left on the server, not yet created). */
+  held(): { readonly pipelines: number; readonly heldOutput: number } {
+    return { pipelines: this.#pipelines.size, heldOutput: this.#held.size };
+  }
+
   payloadBudget(): number {
     if (this.#budget === undefined) {
       // The largest request we send with data is a Send of one stream; measure it empty.
@@ -147,7 +152,9 @@ export class WSManCarrier implements PsrpCarrier {
     }
   }
 
-  #create(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+  async #create(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    // AlreadyExists for the fresh GUID we chose: our own Create reached the server twice (a retry after a lost answer).
+    const ours = (e: unknown) => (e instanceof WSManFaultError && e.kind === 'AlreadyExists' ? { shellId } : Promise.reject(e));
     return this.client.create(
       this.resourceUri,
       {
@@ -158,7 +165,7 @@ export class WSManCarrier implements PsrpCarrier {
         ...(this.#opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#opts.idleTimeoutMs } : {}),
       },
       { options: powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3'), ...(signal ? { signal } : {}) },
-    );
+    ).catch(ours);
   }
 
   established(): void {
@@ -179,7 +186,9 @@ export class WSManCarrier implements PsrpCarrier {
       const loop: ReceiveLoop = { abort: new AbortController(), done: false };
       this.#pipelines.set(p.pipelineId, loop);
       this.#count('Command');
-      await this.client.command(this.resourceUri, shellId, { commandId, command: '', argumentsData: p.data }, call);
+      await this.client.command(this.resourceUri, shellId, { commandId, command: '', argumentsData: p.data }, call).catch((e: unknown) => {
+        if (!(e instanceof WSManFaultError && e.kind === 'AlreadyExists')) throw e; // our CommandId: our own Command, twice
+      });
       if (this.#held.delete(p.pipelineId)) loop.done = true;
       else void this.#runLoop(loop, commandId);
       return;

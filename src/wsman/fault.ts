@@ -16,6 +16,7 @@ export type FaultKind =
   | 'QuotaLimit'
   | 'MaxEnvelopeSizeExceeded'
   | 'AccessDenied'
+  | 'AlreadyExists'
   | 'InvalidParameter'
   | 'InUseCannotReconnect'
   | 'CannotProcessFilter'
@@ -69,6 +70,7 @@ const SUBCODE_KINDS: Readonly<Record<string, FaultKind>> = {
   QuotaLimit: 'QuotaLimit',
   EncodingLimit: 'MaxEnvelopeSizeExceeded',
   AccessDenied: 'AccessDenied',
+  AlreadyExists: 'AlreadyExists',
   CannotProcessFilter: 'CannotProcessFilter',
   DestinationUnreachable: 'DestinationUnreachable',
   InvalidMessageInformationHeader: 'InvalidMessageInformationHeader',

@@ -7,6 +7,7 @@ import { attribute, childElement, childElements, parseXml, textContent, type Xml
 import { WSManFaultError, parseFault, type WSManFault } from './fault.js';
 import { COMMAND_STATE_PREFIX, NS } from './namespaces.js';
 import { parseDuration } from './envelope.js';
+import { decodeBase64Checked } from '../util/base64.js';
 
 /** Default cap on a response body we agree to parse (MaxEnvelopeSize is far smaller in practice). */
 export const MAX_RESPONSE_CHARS = 64 * 1024 * 1024;
@@ -192,12 +193,12 @@ export type ReceiveResult =
   | { readonly type: 'timeout' }
   | { readonly type: 'data'; readonly streams: readonly ReceivedStream[]; readonly commandState: CommandState | undefined; readonly sequenceId?: string | undefined };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function decodeBase64Strict(s: string, what: string, ctx: ParseContext): Buffer {
-  const t = s.replace(/\s+/g, '');
-  if (t.length % 4 !== 0 || !BASE64.test(t)) throw invalid(`${what} is not valid base64`, ctx);
-  return Buffer.from(t, 'base64');
+  const t = /\s/.test(s) ? s.replace(/\s+/g, '') : s;
+  const b = decodeBase64Checked(t);
+  if (!b) throw invalid(`${what} is not valid base64`, ctx);
+  return b;
 }
 
 /** ReceiveResponse, or `{ type: 'timeout' }` for a Receive that timed out (not an error). */

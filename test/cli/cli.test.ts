@@ -64,10 +64,10 @@ describe('psremote serve --replay', () => {
       const r = await fetch(url, { method: 'POST', body: create.request });
       expect(r.status).toBe(200);
       expect(await r.text()).toContain('ResourceCreated');
-      const r2 = await fetch(url, { method: 'POST', body: create.request });
+      const r2 = await fetch(url, { method: 'POST', body: create.request.replace('transfer/Create<', 'transfer/Frobnicate<') });
       expect(r2.status).toBe(500);
       await new Promise((res) => setTimeout(res, 100));
-      expect(err).toMatch(/unmatched request #1: Create: no recorded Create left/);
+      expect(err).toMatch(/unmatched request #1: Invoke: no recorded Invoke for this target/);
       child.kill('SIGTERM');
       await new Promise((res) => child.on('close', res));
       expect(out).toMatch(/1 requests matched, 1 unmatched, 1 recorded exchanges unused/);

@@ -72,7 +72,7 @@ describe('psremote exec', () => {
   });
 
   test('streams stdout and exits 0 (ClientRunCommand recording)', async () => {
-    replay = await startReplayServer({ recording: recording('ClientRunCommand.yml') });
+    replay = await startReplayServer({ match: 'lenient', recording: recording('ClientRunCommand.yml') });
     const r = await cli(['exec', replay.url, '--', 'ipconfig', '/all']);
     expect(r.error).toBeUndefined();
     expect(r.code).toBe(0);
@@ -81,7 +81,7 @@ describe('psremote exec', () => {
   });
 
   test('writes stderr and exits with the remote exit code 1 (ClientFetchFileFailDir recording)', async () => {
-    replay = await startReplayServer({ recording: recording('ClientFetchFileFailDir.yml') });
+    replay = await startReplayServer({ match: 'lenient', recording: recording('ClientFetchFileFailDir.yml') });
     const r = await cli(['exec', replay.url, '--', 'powershell', '-Command', 'x']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(stdoutOf('ClientFetchFileFailDir.yml', 'stderr'));
@@ -100,7 +100,7 @@ describe('psremote exec', () => {
   test('sends Basic credentials when explicitly allowed', async () => {
     process.env.PSR_TEST_PW = 'Hunter2-secret';
     const rec = recording('ClientRunCommand.yml');
-    replay = await startReplayServer({ recording: rec });
+    replay = await startReplayServer({ match: 'lenient', recording: rec });
     const seen: string[] = [];
     server = await startServer(async (req, res) => {
       seen.push(String(req.headers.authorization));
@@ -119,7 +119,7 @@ describe('psremote exec', () => {
   });
 
   test('--insecure-skip-verify prints a warning', async () => {
-    replay = await startReplayServer({ recording: recording('ClientRunCommand.yml') });
+    replay = await startReplayServer({ match: 'lenient', recording: recording('ClientRunCommand.yml') });
     const r = await cli(['identify', 'https://127.0.0.1:9/wsman', '--insecure-skip-verify']);
     expect(r.stderr).toMatch(/WARNING: server certificate verification is off/);
     expect(r.code).toBe(1);

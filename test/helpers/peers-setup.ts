@@ -100,8 +100,22 @@ function sshd(): PeersStatus['sshd'] {
   return { available: true, path };
 }
 
+function mitKerberos(): NonNullable<PeersStatus['mitKerberos']> {
+  for (const p of ['/usr/sbin/krb5kdc', '/usr/sbin/kdb5_util', '/usr/sbin/kadmin.local', '/usr/bin/kinit', '/usr/bin/klist']) {
+    if (!existsSync(p)) return { available: false, reason: `${p} is missing (Debian packages krb5-kdc, krb5-admin-server, krb5-user; .ci/run installs them)` };
+  }
+  return { available: true };
+}
+
+function pythonGssapi(): NonNullable<PeersStatus['pythonGssapi']> {
+  const python = '/usr/bin/python3';
+  const r = spawnSync(python, ['-c', 'import gssapi, gssapi.raw'], { timeout: 30_000 });
+  if (r.status !== 0) return { available: false, reason: `${python} cannot import gssapi (Debian package python3-gssapi; .ci/run installs it)` };
+  return { available: true, python };
+}
+
 export async function setupPeers(): Promise<void> {
-  const status: PeersStatus = { realEngine: await realEngine(), sshd: sshd() };
+  const status: PeersStatus = { realEngine: await realEngine(), sshd: sshd(), mitKerberos: mitKerberos(), pythonGssapi: pythonGssapi() };
   mkdirSync(dirname(PEERS_FILE), { recursive: true });
   writeFileSync(PEERS_FILE, JSON.stringify(status, null, 2));
   const missing = Object.entries(status).filter(([, s]) => !s.available);

@@ -27,7 +27,9 @@ export function realEngineHost(): string | undefined {
 /** describe() that needs some peers; the body gets the real-engine host path ('' when skipped). */
 export function describeWithPeers(name: string, needs: readonly (keyof PeersStatus)[], body: (host: string) => void): void {
   const status = peersStatus();
-  const missing = needs.map((n) => [n, status[n]] as const).filter(([, s]) => !s.available);
+  const missing = needs
+    .map((n) => [n, status[n] ?? { available: false as const, reason: 'not checked by the globalSetup' }] as const)
+    .filter(([, s]) => !s.available);
   if (missing.length === 0) {
     const engine = status.realEngine;
     describe(name, () => body(engine.available ? engine.host : ''));

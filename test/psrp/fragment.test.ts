@@ -203,9 +203,15 @@ describe('Defragmenter errors', () => {
     expect(d.partialCount).toBe(0);
   });
 
-  test('reserved flag bits are ignored (2.2.4)', () => {
-    const d = new Defragmenter();
-    expect(d.receive(new Uint8Array(frag(1, 0, 0xfc | 3, [5]))).map((m) => Array.from(m.data))).toEqual([[5]]);
+  // 2.2.4 says "MUST be set to 0 and ignored upon receipt"; we refuse them (issue 13,
+  // spec-notes/ms-psrp.md): no real peer sets them, and a header that does is corrupt.
+  test('reserved flag bits are refused (stricter than 2.2.4)', () => {
+    for (const flags of [0x04, 0x80, 0xfc | 3]) {
+      const d = new Defragmenter();
+      expect(() => d.receive(new Uint8Array(frag(1, 0, flags, [5])))).toThrow(
+        expect.objectContaining({ code: 'PSR_PSRP_FRAGMENT_INVALID', message: expect.stringContaining(`reserved flag bits (flags 0x${flags.toString(16).padStart(2, '0')})`) }),
+      );
+    }
   });
 
   test('the caller may reuse its payload buffer between calls', () => {

@@ -38,11 +38,20 @@ describe('quotas', () => {
     expect(ep.stats.openShells).toBe(0);
   });
 
-  test('commands per shell: past the quota a Command is fault 2150859174 (TooManyCommands)', async () => {
+  test('commands per shell: past the quota of commands held at once a Command is fault 2150859174 (TooManyCommands)', async () => {
     ep = await startEndpoint({ quotas: { maxCommandsPerShell: 3 } });
     const shell = await openShell(ep.url);
-    for (let i = 0; i < 3; i++) expect(await (await shell.run('echo', [String(i)])).exitCode).toBe(0);
+    // Commands released one after another do not add up: a shell can run any number of them.
+    for (let i = 0; i < 5; i++) expect(await (await shell.run('echo', [String(i)])).exitCode).toBe(0);
+    expect(ep.stats.commandsHeld).toBe(0);
+    const running = [];
+    for (let i = 0; i < 3; i++) running.push(await shell.run('sleep', ['30']));
+    expect(ep.stats.commandsHeld).toBe(3);
     await expect(shell.run('echo', ['4'])).rejects.toMatchObject({ kind: 'TooManyCommands', wsmanCode: 2150859174 });
+    // Signal terminate releases one: there is room again.
+    await running[0]!.terminate();
+    expect(ep.stats.commandsHeld).toBe(2);
+    expect(await (await shell.run('echo', ['5'])).exitCode).toBe(0);
     await shell.close();
   });
 });

@@ -23,7 +23,7 @@ test('test_psrp_disconnect_runspaces through the public API', async () => {
     .filter((x) => x.operation === 'Create')
     .map((x) => new MessageDecoder().receive(Buffer.from(/<creationXml[^>]*>([^<]+)</.exec(x.request)![1]!, 'base64'))[0]!.message.runspacePoolId);
   const shells = rec.exchanges.filter((x) => x.operation === 'Create').map((x) => x.shellId!);
-  server = await startReplayServer({ recording: rec, holdExhaustedReceiveMs: 100 });
+  server = await startReplayServer({ match: 'lenient', recording: rec, holdExhaustedReceiveMs: 100 });
 
   // Client A
   const a1 = await openSession(server.url, { runspacePoolId: rpids[0]!, shellId: shells[0]! });
@@ -45,6 +45,42 @@ test('test_psrp_disconnect_runspaces through the public API', async () => {
   const connected = [];
   for (const [i, s] of found.entries()) {
     const b = await connectSession(server.url, s.shellId, { runspacePoolId: rpids[i]! });
+    expect(b.state).toBe('Opened');
+    connected.push(b);
+  }
+  for (const b of connected) await b.close();
+
+  expect(server.unmatched).toEqual([]);
+  expect(server.served.filter((x) => x.operation !== 'Receive').map((x) => x.operation)).toEqual(
+    rec.exchanges.filter((x) => x.operation !== 'Receive').map((x) => x.operation),
+  );
+});
+
+test('the same with nothing seeded: each client picks its own ids, the replay maps them', async () => {
+  const rec = recording('test_psrp_disconnect_runspaces.yml');
+  server = await startReplayServer({ recording: rec, holdExhaustedReceiveMs: 100 });
+
+  // Client A
+  const a1 = await openSession(server.url);
+  expect(a1.state).toBe('Opened');
+  await a1.disconnect();
+  expect(a1.state).toBe('Disconnected');
+  await a1.reconnect();
+  expect(a1.state).toBe('Opened');
+  await a1.disconnect();
+  const a2 = await openSession(server.url);
+  await a2.disconnect();
+
+  // Client B, as if in another process: find the sessions, connect to them, remove them.
+  const found = await getRemoteSessions(server.url);
+  // The recorded ShellIds come back as the ones these clients chose (psremote: the RunspacePool id).
+  expect(found.map((s) => [s.shellId.toUpperCase(), s.state])).toEqual([
+    [a1.runspacePoolId.toUpperCase(), 'Disconnected'],
+    [a2.runspacePoolId.toUpperCase(), 'Disconnected'],
+  ]);
+  const connected = [];
+  for (const s of found) {
+    const b = await connectSession(server.url, s.shellId);
     expect(b.state).toBe('Opened');
     connected.push(b);
   }

@@ -45,7 +45,7 @@ test.each(files.filter((f) => !LEFT_OUT[f.split('/').pop()!]))('%s', async (file
       if (m.type === 'PIPELINE_STATE') recorded.push(STATE_NAMES[(m.data as { PipelineState: number }).PipelineState]!);
     }
   }
-  const server = await startReplayServer({ recording: rec, holdExhaustedReceiveMs: 100 });
+  const server = await startReplayServer({ recording: rec, match: 'lenient', holdExhaustedReceiveMs: 100 });
   try {
     const configurationName = rec.exchanges[0]!.resourceUri!.split('/').pop()!;
     const pool = await openSession(server.url, { runspacePoolId: ids.runspacePoolId!, shellId: ids.shellId!, configurationName });

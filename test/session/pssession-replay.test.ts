@@ -21,7 +21,7 @@ afterEach(async () => {
 async function replay(file: string) {
   const rec = recording(file);
   const ids = recordingIds(rec);
-  server = await startReplayServer({ recording: rec, holdExhaustedReceiveMs: 200 });
+  server = await startReplayServer({ match: 'lenient', recording: rec, holdExhaustedReceiveMs: 200 });
   pool = await openSession(server.url, { runspacePoolId: ids.runspacePoolId!, shellId: ids.shellId!, operationTimeoutMs: 20_000 });
   return { rec, ids, server, pool };
 }

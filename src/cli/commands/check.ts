@@ -11,6 +11,7 @@ import { compareExpectations, configurationsIn, formatExpectations, junitReport,
 import { formatReport } from '../../session/check/report.js';
 import { promptPassword } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 interface CheckFlags {
   user?: string;
@@ -67,8 +68,9 @@ export function register(program: Command, io: CliIO): void {
       const results = expectations ? compareExpectations(expectations, report.facts) : [];
       if (f.json) io.stdout.write(`${JSON.stringify({ ...report, ...(expectations ? { expectations: results } : {}) }, null, 2)}\n`);
       else {
-        io.stdout.write(formatReport(report));
-        if (expectations) io.stdout.write(formatExpectations(results));
+        // The report quotes the server (versions, names, messages): controls escaped (terminal-text.ts).
+        io.stdout.write(visibleText(formatReport(report)));
+        if (expectations) io.stdout.write(visibleText(formatExpectations(results)));
       }
       if (f.junit) writeFileSync(f.junit, junitReport(report, results));
       process.exitCode = report.status === 'fail' || results.some((r) => !r.ok) ? 1 : 0;

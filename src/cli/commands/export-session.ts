@@ -13,6 +13,7 @@ import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 interface ExportFlags extends ConnectionFlags {
   out: string;
@@ -76,7 +77,7 @@ export function register(program: Command, io: CliIO): void {
       });
       mkdirSync(f.out, { recursive: true });
       writeFileSync(join(f.out, 'index.ts'), text);
-      io.stdout.write(`wrote ${join(f.out, 'index.ts')}: ${discovery.commands.length} commands (${discovery.commands.map((c) => c.name).join(', ')})${discovery.source.languageMode ? '' : '; the endpoint runs no scripts, so parameter sets are not known and the server checks them'}\n`);
+      io.stdout.write(`wrote ${join(f.out, 'index.ts')}: ${discovery.commands.length} commands (${visibleText(discovery.commands.map((c) => c.name).join(', '))})${discovery.source.languageMode ? '' : '; the endpoint runs no scripts, so parameter sets are not known and the server checks them'}\n`);
     } finally {
       await pool.close().catch(() => undefined);
     }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { resolveTarget } from '../../session/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 export function register(program: Command, io: CliIO): void {
   const cmd = program
@@ -19,10 +20,10 @@ export function register(program: Command, io: CliIO): void {
       if (f.json) io.stdout.write(`${JSON.stringify({ endpoint: client.url, ...id })}\n`);
       else {
         io.stdout.write(`endpoint:         ${client.url}\n`);
-        io.stdout.write(`protocol version: ${id.protocolVersion ?? '-'}\n`);
-        io.stdout.write(`product vendor:   ${id.productVendor ?? '-'}\n`);
-        io.stdout.write(`product version:  ${id.productVersion ?? '-'}\n`);
-        for (const p of id.securityProfiles) io.stdout.write(`security profile: ${p}\n`);
+        io.stdout.write(`protocol version: ${visibleText(id.protocolVersion ?? '-')}\n`);
+        io.stdout.write(`product vendor:   ${visibleText(id.productVendor ?? '-')}\n`);
+        io.stdout.write(`product version:  ${visibleText(id.productVersion ?? '-')}\n`);
+        for (const p of id.securityProfiles) io.stdout.write(`security profile: ${visibleText(p)}\n`);
       }
     } finally {
       await client.close();

@@ -13,6 +13,7 @@ import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { toDisplayString, toPlain } from '../../session/plain.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -70,7 +71,7 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
     const streams = printStreams(inv, io, prefix);
     try {
       for await (const o of inv) {
-        io.stdout.write(f.json ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${toDisplayString(o)}\n`);
+        io.stdout.write(f.json ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${visibleText(toDisplayString(o))}\n`);
       }
     } finally {
       await streams;
@@ -138,7 +139,7 @@ export function register(program: Command, io: CliIO): void {
           try {
             worst = Math.max(worst, await runOn(h, script, f, io, `[${h}] `));
           } catch (e) {
-            io.stderr.write(`[${h}] psremote: ${(e as Error).message}\n`);
+            io.stderr.write(`[${h}] psremote: ${visibleText(String((e as Error).message))}\n`);
             worst = 1;
           }
         }

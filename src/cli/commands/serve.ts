@@ -18,14 +18,18 @@ import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCommandLine } from '../../transport/outofproc/connection.js';
+import { parseKeytab } from '../../auth/kerberos/keytab.js';
 import type { CliIO } from '../main.js';
 
 interface ServeFlags {
   replay?: string;
+  match: string;
   port: string;
   host: string;
   users?: string;
   auth: string;
+  keytab?: string;
+  delegationDir?: string;
   https?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -70,10 +74,13 @@ export function register(program: Command, io: CliIO): void {
     .command('serve')
     .description('serve a local WinRM endpoint on 127.0.0.1, or replay a recording')
     .option('--replay <file>', 'answer requests from a recording (pypsrp YAML, WinRMSharp YAML, winrm4j XML, psremote JSON Lines)')
+    .option('--match <mode>', 'with --replay: strict (compare each request with the recorded one, the default) or lenient (operation and target only)', 'strict')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
-    .option('--auth <schemes>', 'schemes offered to --users: basic, ntlm, or basic,ntlm (default basic)', 'basic')
+    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), comma-separated (default basic)', 'basic')
+    .option('--keytab <file>', 'Kerberos: the service keys (HTTP/<host>@REALM), default KRB5_KTNAME')
+    .option('--delegation-dir <dir>', 'Kerberos: store forwarded TGTs there as MIT ccaches krb5cc_<principal>')
     .option('--https <cert,key>', 'serve https with this PEM certificate and key (two files, comma-separated)')
     .option('--tls-cert <file>', 'serve https with this certificate (PEM); same as the first file of --https')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
@@ -88,14 +95,16 @@ export function register(program: Command, io: CliIO): void {
     .option('--max-output-buffer <bytes>', 'output held per command before it is paused until a client receives', String(4 * 1024 * 1024))
     .option('--idle-disconnect <seconds>', 'disconnect shells that nobody receives from for this long (Windows: about 60)', '0')
     .option('--max-shells-per-user <n>', 'shells one user may hold at once (MaxShellsPerUser)', '30')
-    .option('--max-commands-per-shell <n>', 'commands one shell may run (MaxConcurrentOperationsPerUser)', '1500')
+    .option('--max-commands-per-shell <n>', 'commands one shell may hold at once, not yet released (MaxConcurrentOperationsPerUser)', '1500')
     .action(async (opts: ServeFlags) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${opts.port}`);
       if (!opts.replay) {
         const users = opts.users ? readUsers(opts.users) : undefined;
-        const auth = opts.auth.split(',').map((s) => s.trim().toLowerCase());
-        for (const a of auth) if (a !== 'basic' && a !== 'ntlm') throw new UsageError(`unknown --auth ${a}: use basic, ntlm or basic,ntlm`);
+        const auth = [...new Set(opts.auth.split(',').flatMap((s) => (s.trim().toLowerCase() === 'negotiate' ? ['kerberos', 'ntlm'] : [s.trim().toLowerCase()])))];
+        for (const a of auth) if (a !== 'basic' && a !== 'ntlm' && a !== 'kerberos') throw new UsageError(`unknown --auth ${a}: use basic, ntlm, kerberos or negotiate`);
+        const keytab = auth.includes('kerberos') ? readServiceKeytab(opts.keytab) : undefined;
+        if (!auth.includes('kerberos') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos or negotiate');
         if (!['none', 'relaxed', 'strict'].includes(opts.cbt)) throw new UsageError(`invalid --cbt ${opts.cbt}: use none, relaxed or strict`);
         const count = (name: string, v: string, min: number) => {
           const n = Number(v);
@@ -122,7 +131,10 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.allowedHost.length ? { allowedHosts: opts.allowedHost } : {}),
           ...(opts.maxConnections !== undefined ? { maxConnections: count('max-connections', opts.maxConnections, 1) } : {}),
           maxBufferedOutputBytes: count('max-output-buffer', opts.maxOutputBuffer, 1024),
-          ...(users ? { users, auth: auth as EndpointAuthScheme[] } : {}),
+          ...(users || keytab ? { auth: auth as EndpointAuthScheme[] } : {}),
+          ...(users ? { users } : {}),
+          ...(keytab ? { keytab } : {}),
+          ...(opts.delegationDir ? { delegationDir: opts.delegationDir } : {}),
           ...(tls ? { tls } : {}),
           channelBindingPolicy: opts.cbt as 'none' | 'relaxed' | 'strict',
           ...(opts.record ? { recordPath: opts.record } : {}),
@@ -138,15 +150,17 @@ export function register(program: Command, io: CliIO): void {
         const ep = await startEndpoint(o);
         io.stdout.write(`listening on ${ep.url}\n`);
         io.stdout.write(
-          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'}${Object.keys(configurations).length ? `; configurations ${['Microsoft.PowerShell', ...Object.keys(configurations)].join(', ')}` : ''} (WinRS commands run through /bin/sh)${users ? `; ${Object.keys(users).length} users (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
+          `engine: ${opts.engine === 'real' ? `real (${opts.engineCommand})` : 'scripted'}${Object.keys(configurations).length ? `; configurations ${['Microsoft.PowerShell', ...Object.keys(configurations)].join(', ')}` : ''} (WinRS commands run through /bin/sh)${users || keytab ? `; ${[users ? `${Object.keys(users).length} users` : '', keytab ? `${keytab.length} Kerberos keys` : ''].filter(Boolean).join(', ')} (${auth.join(', ')})` : '; no authentication'}${opts.record ? `; recording to ${opts.record}` : ''}\n`,
         );
         await untilSignal();
         await ep.close();
         return;
       }
+      if (opts.match !== 'strict' && opts.match !== 'lenient') throw new UsageError(`unknown --match ${opts.match}: strict or lenient`);
       const recording = loadRecording(opts.replay);
       const server = await startReplayServer({
         recording,
+        match: opts.match,
         port,
         host: opts.host,
         onUnmatched: (u) =>
@@ -209,4 +223,19 @@ function readUsers(file: string): Record<string, EndpointUser> {
     users[l.slice(0, c)] = nt ? { ntHash: nt[1]!, ...flag } : admin ? { password: secret, admin: true } : secret;
   }
   return users;
+}
+
+/** The service keys of --keytab (or KRB5_KTNAME). */
+function readServiceKeytab(path: string | undefined) {
+  const p = (path ?? process.env.KRB5_KTNAME)?.replace(/^(FILE|WRFILE):/, '');
+  if (!p) throw new UsageError('--auth kerberos needs --keytab FILE (or KRB5_KTNAME): the HTTP/<host> service keys');
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(p));
+  } catch (e) {
+    throw new UsageError(`cannot read keytab ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const kt = parseKeytab(bytes, p);
+  if (kt.entries.length === 0) throw new UsageError(`keytab ${p} has no key psremote can use (aes256, aes128 or rc4)`);
+  return kt.entries;
 }

@@ -15,6 +15,7 @@ import { resolveTarget } from '../../session/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { printInvocation } from '../print.js';
+import { visibleText } from '../terminal-text.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
@@ -31,7 +32,7 @@ function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): v
   io.stdout.write('ShellId                               State         Configuration          IdleTimeout  MaxIdle     Idle      ExpiresIn  Commands\n');
   for (const s of sessions) {
     io.stdout.write(
-      `${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.maxIdleTimeoutMs).padEnd(12)}${secs(s.shellInactivityMs).padEnd(10)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}\n`,
+      visibleText(`${s.shellId.padEnd(38)}${(s.state ?? '-').padEnd(14)}${s.configurationName.padEnd(23)}${secs(s.idleTimeoutMs).padEnd(13)}${secs(s.maxIdleTimeoutMs).padEnd(12)}${secs(s.shellInactivityMs).padEnd(10)}${secs(s.expiresInMs).padEnd(11)}${s.commands.map((c) => c.commandId).join(',') || '-'}`) + '\n',
     );
   }
 }
@@ -170,7 +171,7 @@ export function register(program: Command, io: CliIO): void {
             hadErrors = (await printInvocation(pool.invoke(script), io, f.json === true)) || hadErrors;
           } catch (e) {
             hadErrors = true;
-            io.stderr.write(`ERROR: ${(e as Error).message}\n`);
+            io.stderr.write(`ERROR: ${visibleText(String((e as Error).message))}\n`);
           }
         }
         if (tty) io.stdout.write(prompt);

@@ -6,6 +6,7 @@ import { resolveTarget } from '../../session/target.js';
 import { wmiQuery, type WmiValue } from '../../session/wmi.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
+import { visibleText } from '../terminal-text.js';
 
 function text(v: WmiValue): string {
   if (v === null) return '';
@@ -35,7 +36,7 @@ export function register(program: Command, io: CliIO): void {
         first = false;
         const names = Object.keys(rec.properties);
         const width = Math.max(0, ...names.map((n) => n.length));
-        for (const n of names) io.stdout.write(`${n.padEnd(width)} : ${text(rec.properties[n]!)}\n`);
+        for (const n of names) io.stdout.write(`${visibleText(n.padEnd(width))} : ${visibleText(text(rec.properties[n]!))}\n`);
       }
     } finally {
       await client.close();

@@ -40,6 +40,13 @@ export interface HttpAuthContext {
    * connection and return true, or return false to give up (AuthRejectedError).
    */
   challenge?(response: HttpAuthResponse, request: HttpAuthRequest, connection: HttpConnectionInfo): boolean | Promise<boolean>;
+  /**
+   * A non-401 response that completed a handshake leg sent without the real
+   * body (Kerberos with message encryption: the AP-REP brings the key that
+   * seals it). Prepare `request` with the body and return true to send it on
+   * the same connection; false goes on to unwrap().
+   */
+  resend?(response: HttpAuthResponse, request: HttpAuthRequest, connection: HttpConnectionInfo): boolean | Promise<boolean>;
   /** Every non-401 response, e.g. to decrypt a sealed body. */
   unwrap?(response: HttpAuthResponse, connection: HttpConnectionInfo): HttpAuthResponse | Promise<HttpAuthResponse>;
   /** The socket changed (new generation): drop connection-bound state. */

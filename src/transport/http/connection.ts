@@ -242,6 +242,7 @@ export class HttpConnection implements HttpConnectionInfo {
             offered: offeredSchemes(res.headers['www-authenticate']),
           });
         }
+        if (leg < MAX_AUTH_LEGS && this.#o.auth.resend && (await this.#o.auth.resend(res, req, this))) continue;
         return this.#o.auth.unwrap ? await this.#o.auth.unwrap(res, this) : res;
       }
     }

@@ -11,6 +11,7 @@ import { HttpConnection, type DispatcherFactory, type TlsOptions } from './conne
 import { CookieJar } from './cookies.js';
 import { parseEndpoint, resolveProxy, type Endpoint, type ProxyConfig } from './endpoint.js';
 import { TransportError } from './errors.js';
+import { ClientRecorder, type RecordOptions } from './recorder.js';
 
 export const DEFAULT_USER_AGENT = 'Microsoft WinRM Client';
 
@@ -41,6 +42,8 @@ export interface HttpTransportOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Builds the undici dispatcher of each connection (tests inject MockAgent here). */
   readonly dispatcherFactory?: DispatcherFactory;
+  /** Append every exchange (plain SOAP, scrubbed) to this file, in psremote's recording format (recorder.ts). */
+  readonly record?: string | RecordOptions;
 }
 
 export class HttpTransport implements WSManTransport {
@@ -52,6 +55,7 @@ export class HttpTransport implements WSManTransport {
   readonly #connections: HttpConnection[] = [];
   readonly #waiters: (() => void)[] = [];
   readonly #max: number;
+  readonly #recorder: ClientRecorder | undefined;
   #closed = false;
 
   constructor(options: HttpTransportOptions) {
@@ -66,6 +70,7 @@ export class HttpTransport implements WSManTransport {
       throw new UsageError(`TLS options (CA, client certificate) were given but ${this.endpoint.url} is plain http`);
     }
     this.proxy = resolveProxy(this.endpoint, options.proxy, options.env ?? process.env);
+    this.#recorder = options.record ? new ClientRecorder(options.record, this.endpoint) : undefined;
     this.#max = options.maxConnections ?? 4;
     if (!Number.isInteger(this.#max) || this.#max < 1) throw new UsageError(`maxConnections must be a positive integer, not ${this.#max}`);
   }
@@ -151,10 +156,14 @@ export class HttpTransport implements WSManTransport {
     let res;
     try {
       res = await conn.post(body, { operation: request.operation, signal: request.signal, timeoutMs, background: request.background });
+    } catch (e) {
+      if (e instanceof TransportError) this.#recorder?.append(request.operation, Buffer.from(body).toString('utf8'), undefined);
+      throw e;
     } finally {
       conn.busy = false;
       this.#release();
     }
+    this.#recorder?.append(request.operation, Buffer.from(body).toString('utf8'), { status: res.status, body: res.body.toString('utf8') });
     const contentType = firstHeader(res.headers['content-type']);
     if (res.status === 200) return { status: 200, body: res.body, contentType };
     if (looksLikeXml(contentType, res.body)) return { status: res.status, body: res.body, contentType };

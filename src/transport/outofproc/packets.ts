@@ -11,6 +11,7 @@
 
 import { RemoteProtocolError } from '../../errors.js';
 import { isGuid, ZERO_GUID } from '../../util/guid.js';
+import { decodeBase64Checked } from '../../util/base64.js';
 
 export const POOL_GUID = ZERO_GUID;
 /** How SMA marks transport errors written in-band (ssh and named-pipe modes). */
@@ -30,7 +31,6 @@ export const CLIENT_KINDS: ReadonlySet<string> = new Set(['Data', 'Command', 'Si
 /** What a server sends. */
 export const SERVER_KINDS: ReadonlySet<string> = new Set(['Data', 'DataAck', 'CommandAck', 'SignalAck', 'CloseAck', 'TransportError']);
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** One line (without its line break) for a packet. */
 export function encodePacket(p: OutOfProcPacket): string {
@@ -100,8 +100,9 @@ export function decodePacket(raw: string): OutOfProcPacket {
     if (close < 0 || close + 7 !== text.length) throw bad('<Data> is not closed at the end of the line', line);
     const b64 = text.slice(pos + 1, close);
     if (b64.length === 0) throw bad('<Data> carries no payload', line);
-    if (b64.length % 4 !== 0 || !BASE64.test(b64)) throw bad('<Data> payload is not base64', line);
-    return { kind: 'Data', stream, psGuid, payload: new Uint8Array(Buffer.from(b64, 'base64')) };
+    const bytes = decodeBase64Checked(b64);
+    if (!bytes) throw bad('<Data> payload is not base64', line);
+    return { kind: 'Data', stream, psGuid, payload: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
   }
   if (!CONTROL.has(name)) throw bad(`unknown element <${name}>`, line);
   const rest = text.slice(pos);

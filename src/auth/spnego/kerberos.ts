@@ -1,0 +1,91 @@
+// Kerberos inside SPNEGO (RFC 4178, MS-SPNG), both sides, sans-I/O. The
+// initiator lists both Kerberos OIDs, the "erroneous" 1.2.840.48018.1.2.2
+// first as Windows does (MS-SPNG 3.3.5.1: old Windows acceptors know only
+// that one) and 1.2.840.113554.1.2.2, with the AP-REQ as the optimistic
+// mechToken. The acceptor's NegTokenResp carries the AP-REP; its mechListMIC
+// (GSS_GetMIC over the DER of the initiator's mechTypes) is verified when
+// present: RFC 4178 5 makes it optional when the first mechanism was chosen
+// and its optimistic token accepted, which MIT's acceptor relies on, while
+// Windows sends one. psremote's acceptor always sends one, which MIT and
+// Windows initiators verify.
+
+import { UsageError } from '../../errors.js';
+import { AuthFailedError, AuthProtocolError } from '../errors.js';
+import type { KerberosAcceptor, KerberosAcceptResult } from '../kerberos/gss/acceptor.js';
+import type { KerberosSecurityContext } from '../kerberos/gss/context.js';
+import type { KerberosInitiator } from '../kerberos/gss/initiator.js';
+import type { DerLimits } from './der.js';
+import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, OID_KRB5, OID_MS_KRB5, type NegTokenInit } from './tokens.js';
+
+const WHERE = 'SPNEGO';
+const KERBEROS_OIDS: readonly string[] = [OID_MS_KRB5, OID_KRB5];
+
+export const isKerberosOid = (oid: string | undefined): boolean => oid !== undefined && KERBEROS_OIDS.includes(oid);
+
+export class SpnegoKerberosInitiator {
+  readonly kerberos: KerberosInitiator;
+  readonly #mechTypes = [OID_MS_KRB5, OID_KRB5];
+  readonly #limits: DerLimits | undefined;
+  #state: 'initial' | 'sent' | 'complete' = 'initial';
+
+  constructor(kerberos: KerberosInitiator, limits?: DerLimits) {
+    this.kerberos = kerberos;
+    this.#limits = limits;
+  }
+
+  get complete(): boolean {
+    return this.#state === 'complete';
+  }
+
+  initial(): Uint8Array {
+    if (this.#state !== 'initial') throw new UsageError(`SPNEGO initial() called in state ${this.#state}`);
+    this.#state = 'sent';
+    return encodeNegTokenInit({ mechTypes: this.#mechTypes, mechToken: this.kerberos.initial() });
+  }
+
+  /** The acceptor's NegTokenResp (with the AP-REP): establishes the context and checks the mechListMIC. */
+  finish(token: Uint8Array | undefined): KerberosSecurityContext {
+    if (this.#state !== 'sent') throw new UsageError(`SPNEGO finish() called in state ${this.#state}`);
+    if (!token) throw new AuthProtocolError('the server completed SPNEGO without its NegTokenResp (no AP-REP for mutual authentication)', WHERE);
+    const t = decodeNegotiationToken(token, this.#limits);
+    if (t.kind !== 'resp') throw new AuthProtocolError('expected a NegTokenResp, got a NegTokenInit', WHERE);
+    if (t.negState === 'reject') throw new AuthFailedError('PSR_AUTH_REJECTED', 'the server rejected the SPNEGO negotiation (negState reject)');
+    if (t.supportedMech !== undefined && !isKerberosOid(t.supportedMech)) {
+      throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the server chose mechanism ${t.supportedMech}, but only Kerberos was offered`);
+    }
+    if (!t.responseToken) throw new AuthProtocolError('the NegTokenResp carries no Kerberos AP-REP', WHERE);
+    const context = this.kerberos.step(t.responseToken);
+    if (t.mechListMIC) context.verifyMic(encodeMechTypes(this.#mechTypes), t.mechListMIC);
+    else if (t.negState === 'request-mic') throw new AuthProtocolError('the server asks for a mechListMIC leg, which psremote does not send after the optimistic Kerberos token', WHERE);
+    if (t.negState !== undefined && t.negState !== 'accept-completed') throw new AuthProtocolError(`the final NegTokenResp has negState ${t.negState}, expected accept-completed`, WHERE);
+    this.#state = 'complete';
+    return context;
+  }
+}
+
+/** Whether a NegTokenInit is one for Kerberos: Kerberos first in mechTypes, with its optimistic AP-REQ. */
+export function wantsKerberos(t: NegTokenInit): boolean {
+  return isKerberosOid(t.mechTypes[0]) && t.mechToken !== undefined;
+}
+
+export class SpnegoKerberosAcceptor {
+  readonly kerberos: KerberosAcceptor;
+  readonly #limits: DerLimits | undefined;
+
+  constructor(kerberos: KerberosAcceptor, limits?: DerLimits) {
+    this.kerberos = kerberos;
+    this.#limits = limits;
+  }
+
+  /** One leg: the NegTokenInit with the AP-REQ in, the NegTokenResp with the AP-REP and mechListMIC out. */
+  accept(token: Uint8Array): { token: Uint8Array; result: KerberosAcceptResult } {
+    const t = decodeNegotiationToken(token, this.#limits);
+    if (t.kind !== 'init') throw new AuthProtocolError('the first SPNEGO token is a NegTokenResp, expected a NegTokenInit', WHERE);
+    if (!wantsKerberos(t)) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `SPNEGO offers ${t.mechTypes.join(', ')} first without a Kerberos token; expected Kerberos first`);
+    const result = this.kerberos.accept(t.mechToken!);
+    if (t.mechListMIC) result.context.verifyMic(t.mechTypesDer, t.mechListMIC);
+    const mechListMIC = result.context.getMic(t.mechTypesDer);
+    const out = encodeNegTokenResp({ negState: 'accept-completed', supportedMech: t.mechTypes[0]!, ...(result.token ? { responseToken: result.token } : {}), mechListMIC });
+    return { token: out, result };
+  }
+}

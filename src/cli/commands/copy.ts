@@ -1,0 +1,166 @@
+// `psremote upload TARGET LOCAL... REMOTE` and `psremote download TARGET
+// REMOTE... LOCAL` (or `--session NAME` instead of TARGET): Copy-Item
+// -ToSession / -FromSession from a shell. A progress bar on a terminal, then
+// one summary line on stderr; `--json` prints one result object per file on
+// stdout. Exit code 1 when anything failed.
+
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { connectSession, openSession } from '../../session/open.js';
+import { SessionStore } from '../../session/store.js';
+import type { RunspacePool } from '../../session/runspace-pool.js';
+import { copyFromSession, copyToSession, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
+import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import type { CliIO } from '../main.js';
+
+interface CopyFlags extends ConnectionFlags {
+  session?: string;
+  recursive?: boolean;
+  force?: boolean;
+  parents?: boolean;
+  followSymlinks?: boolean;
+  preserveTimes: boolean;
+  parallel?: string;
+  chunkSize?: string;
+  json?: boolean;
+}
+
+const MB = 1_000_000;
+
+/** The progress bar: one line on stderr redrawn in place, only on a terminal. */
+function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
+  const tty = stream as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  if (!tty.isTTY) return { update: () => undefined, end: () => undefined };
+  let shown = false;
+  return {
+    update(p) {
+      const width = Math.max(40, (tty.columns ?? 80) - 1);
+      const pct = p.bytesTotal ? Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100)) : undefined;
+      const bar = pct === undefined ? '' : ` [${'#'.repeat(Math.round(pct / 5))}${'.'.repeat(20 - Math.round(pct / 5))}] ${pct}%`;
+      const files = p.filesTotal ? ` ${p.filesDone}/${p.filesTotal} files` : '';
+      const eta = p.etaSeconds !== undefined ? ` ${Math.ceil(p.etaSeconds)}s left` : '';
+      const head = `${verb} ${(p.bytesDone / MB).toFixed(1)}${p.bytesTotal !== undefined ? `/${(p.bytesTotal / MB).toFixed(1)}` : ''} MB${files} ${(p.rate / MB).toFixed(1)} MB/s${eta}`;
+      stream.write(`\r\x1b[2K${(head + bar).slice(0, width)}`);
+      shown = true;
+    },
+    end() {
+      if (shown) stream.write('\r\x1b[2K');
+      shown = false;
+    },
+  };
+}
+
+async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, body: (pool: RunspacePool) => Promise<T>): Promise<T> {
+  if (f.session) {
+    const h = new SessionStore().get(f.session);
+    const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
+    const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    try {
+      return await body(pool);
+    } finally {
+      await pool.disconnect().catch(() => undefined);
+    }
+  }
+  if (!target) throw new UsageError('no target given (or --session NAME)');
+  const { endpoint: _e, ...connection } = await connectionOptions(target, f, io);
+  const pool = await openSession(target, { connection, maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2) });
+  try {
+    return await body(pool);
+  } finally {
+    await pool.close().catch(() => undefined);
+  }
+}
+
+function copyOptions(f: CopyFlags, io: CliIO, verb: string, ac: AbortController): { options: CopyOptions; bar: ReturnType<typeof progressBar> } {
+  const bar = progressBar(io.stderr, verb);
+  const num = (v: string | undefined, what: string) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, not ${v}`);
+    return n;
+  };
+  const parallel = num(f.parallel, '--parallel');
+  const chunkSize = num(f.chunkSize, '--chunk-size');
+  return {
+    bar,
+    options: {
+      overwrite: f.force === true,
+      recursive: f.recursive === true,
+      createParents: f.parents === true,
+      followSymlinks: f.followSymlinks === true,
+      preserveTimes: f.preserveTimes,
+      signal: ac.signal,
+      onProgress: (p) => bar.update(p),
+      ...(parallel !== undefined ? { parallel } : {}),
+      ...(chunkSize !== undefined ? { chunkSize } : {}),
+    },
+  };
+}
+
+function report(results: readonly CopyResult[], seconds: number, f: CopyFlags, io: CliIO): void {
+  const files = results.flatMap((r) => r.files);
+  if (f.json) for (const file of files) io.stdout.write(`${JSON.stringify(file)}\n`);
+  for (const s of results.flatMap((r) => r.skipped)) io.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+  const bytes = files.reduce((n, x) => n + x.bytes, 0);
+  const rate = seconds > 0 ? bytes / MB / seconds : 0;
+  io.stderr.write(`${files.length} files, ${bytes} bytes in ${seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s), ${files.filter((x) => x.verified).length} SHA-256 hashes verified\n`);
+}
+
+/** Runs the copies one source at a time; Ctrl+C aborts cleanly (no partial file under the final name). */
+async function run(verb: string, f: CopyFlags, io: CliIO, target: string | undefined, each: (pool: RunspacePool, options: CopyOptions) => Promise<CopyResult>[] | AsyncGenerator<CopyResult>): Promise<void> {
+  const ac = new AbortController();
+  const onSigint = () => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  const { options, bar } = copyOptions(f, io, verb, ac);
+  const started = Date.now();
+  const results: CopyResult[] = [];
+  try {
+    await withPool(target, f, io, async (pool) => {
+      for await (const r of each(pool, options)) results.push(r);
+    });
+  } finally {
+    bar.end();
+    process.removeListener('SIGINT', onSigint);
+    report(results, (Date.now() - started) / 1000, f, io);
+  }
+}
+
+function split(paths: readonly string[], f: CopyFlags, what: string): { target: string | undefined; sources: string[]; dest: string } {
+  const rest = [...paths];
+  const target = f.session ? undefined : rest.shift();
+  if (rest.length < 2) throw new UsageError(`${what}: give ${f.session ? '' : 'TARGET, '}at least one source and the destination`);
+  const dest = rest.pop()!;
+  return { target, sources: rest, dest };
+}
+
+function define(program: Command, name: string, description: string, args: string): Command {
+  const cmd = program
+    .command(name)
+    .description(description)
+    .argument('<paths...>', args)
+    .option('--session <name>', 'copy inside a named session (psremote session new) instead of a new one; then no TARGET')
+    .option('-r, --recursive', 'copy folders with everything in them')
+    .option('--force', 'replace existing files')
+    .option('-p, --parents', 'create missing parent folders of the destination')
+    .option('--follow-symlinks', 'copy what symlinks point to (default: report and skip them)')
+    .option('--no-preserve-times', 'do not keep modification times')
+    .option('--parallel <n>', 'pipelines at once for folders (default 2)')
+    .option('--chunk-size <bytes>', 'raw bytes per chunk (default: what fills the negotiated envelope)')
+    .option('--json', 'print one JSON result object per file on stdout');
+  return addConnectionFlags(cmd);
+}
+
+export function register(program: Command, io: CliIO): void {
+  define(program, 'upload', 'copy local files or folders into a PowerShell session (Copy-Item -ToSession)', 'TARGET LOCAL... REMOTE').action(async (paths: string[], f: CopyFlags) => {
+    const { target, sources, dest } = split(paths, f, 'upload');
+    await run('upload', f, io, target, async function* (pool, options) {
+      for (const s of sources) yield await copyToSession(pool, s, dest, options);
+    });
+  });
+  define(program, 'download', 'copy remote files or folders out of a PowerShell session (Copy-Item -FromSession)', 'TARGET REMOTE... LOCAL').action(async (paths: string[], f: CopyFlags) => {
+    const { target, sources, dest } = split(paths, f, 'download');
+    await run('download', f, io, target, async function* (pool, options) {
+      yield await copyFromSession(pool, sources, dest, options);
+    });
+  });
+}

@@ -1,0 +1,104 @@
+// The Kerberos half of the connection flags: which ticket source the flags
+// name (a password with -u user@REALM, --keytab, the ccache's TGT), the SPN
+// options, --delegate, and whether `--auth negotiate` can use Kerberos at all
+// (a ticket cache, a keytab or a realm in -u), which is when Windows' client
+// would try it before NTLM.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import type { HttpAuth } from '../transport/http/auth.js';
+import { kerberosAuth, type SpnService } from '../transport/http/kerberos-auth.js';
+import { defaultCcachePath, kdcTicketSource } from '../transport/http/kerberos-tickets.js';
+import { parseCcache } from '../auth/kerberos/ccache.js';
+import { configuredRealms, defaultRealm } from '../auth/kerberos/krb5-conf.js';
+import { loadKrb5Conf } from '../transport/kerberos/config.js';
+import type { CliIO } from './main.js';
+import type { ConnectionFlags } from './connection-flags.js';
+import { promptPassword } from './connection-flags.js';
+
+function ccacheFile(f: ConnectionFlags): string | undefined {
+  try {
+    const p = defaultCcachePath(f.ccache);
+    return existsSync(p) ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The realm of -u user@REALM when krb5.conf (or --kdc) knows how to reach it. */
+function knownRealm(f: ConnectionFlags): string | undefined {
+  const realm = f.user?.includes('@') ? f.user.slice(f.user.lastIndexOf('@') + 1) : undefined;
+  if (!realm) return undefined;
+  if (f.kdc) return realm;
+  try {
+    const conf = loadKrb5Conf(f.krb5Config);
+    return configuredRealms(conf).includes(realm) || defaultRealm(conf) === realm ? realm : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function kerberosReason(f: ConnectionFlags): string {
+  if (f.keytab) return `keytab ${f.keytab}`;
+  const realm = knownRealm(f);
+  if (realm) return `realm ${realm} is configured`;
+  return `credential cache ${ccacheFile(f)}`;
+}
+
+/**
+ * Whether Kerberos can be tried, as Windows' Negotiate would: a keytab, a
+ * -u user@REALM whose realm krb5.conf (or --kdc) names, or a ticket cache.
+ */
+export function kerberosPossible(f: ConnectionFlags): boolean {
+  if (f.keytab || knownRealm(f)) return true;
+  if (f.ntHashEnv) return false;
+  const cc = ccacheFile(f);
+  if (!cc) return false;
+  if (!f.user) return true;
+  // A cache of someone else (a stale /tmp/krb5cc_<uid>) does not make -u alice a Kerberos login.
+  const owner = principalOfCcache(cc);
+  const bare = (n: string) => n.split('@')[0]!.split('\\').pop()!.toLowerCase();
+  return owner !== undefined && bare(owner) === bare(f.user);
+}
+
+export async function kerberosFlags(f: ConnectionFlags, io: CliIO, scheme: 'kerberos' | 'negotiate'): Promise<HttpAuth> {
+  if (f.spnService && !['WSMAN', 'HTTP', 'host'].includes(f.spnService)) throw new UsageError(`invalid --spn-service ${f.spnService}: WSMAN, HTTP or host`);
+  let principal = f.user;
+  const cc = ccacheFile(f);
+  if (!principal && cc) principal = principalOfCcache(cc);
+  if (!principal) throw new UsageError(`--auth ${scheme} needs -u user@REALM, --keytab with -u, or a ticket cache from kinit`);
+  if (!principal.includes('@') && !cc) throw new UsageError(`Kerberos needs the realm: -u ${principal}@REALM`);
+  let password: string | undefined;
+  if (!f.keytab && !(cc && !f.passwordEnv && principalOfCcache(cc) === principal)) {
+    password = f.passwordEnv ? process.env[f.passwordEnv] : await promptPassword(`password for ${principal}: `, io);
+    if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
+  }
+  const tickets = kdcTicketSource({
+    principal,
+    ...(password !== undefined ? { password } : {}),
+    ...(f.keytab ? { keytab: f.keytab } : {}),
+    ...(f.ccache ? { ccache: f.ccache } : {}),
+    ...(f.kdc ? { kdc: f.kdc } : {}),
+    ...(f.krb5Config ? { krb5Config: f.krb5Config } : {}),
+  });
+  const encryption = f.messageEncryption ?? 'auto';
+  if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') throw new UsageError(`invalid --message-encryption ${encryption}: use auto, always or never`);
+  return kerberosAuth({
+    tickets,
+    scheme,
+    encryption,
+    ...(f.spn ? { spn: f.spn } : {}),
+    ...(f.spnService ? { spnService: f.spnService as SpnService } : {}),
+    ...(f.delegate ? { delegate: true } : {}),
+    ...(f.debug ? { debug: (m: string) => io.stderr.write(`debug: ${m}\n`) } : {}),
+  });
+}
+
+function principalOfCcache(path: string): string | undefined {
+  try {
+    const c = parseCcache(new Uint8Array(readFileSync(path)), path);
+    return `${c.defaultPrincipal.components.join('/')}@${c.defaultPrincipal.realm}`;
+  } catch {
+    return undefined;
+  }
+}

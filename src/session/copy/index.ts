@@ -1,0 +1,5 @@
+// File transfer over a PowerShell session (docs/file-transfer.md).
+export { copyToSession } from './upload.js';
+export { copyFromSession } from './download.js';
+export { FileTransferError, type CopyFailure } from './errors.js';
+export type { CopyOptions, CopyProgress, CopyResult, CopiedFile, CopySource, CopyDestination } from './options.js';

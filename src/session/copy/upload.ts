@@ -1,0 +1,235 @@
+// copyToSession (Copy-Item -ToSession): local files into a PowerShell session.
+// Each lane is one long-lived pipeline whose input is the files' records: a
+// file's bytes go as base64 strings sized to fill one payload, small files
+// packed many to one object. The server acknowledges each input object (K), and
+// a lane keeps at most `window` objects unacknowledged, so neither side buffers
+// more than that; folders are shared out among `parallel` lanes.
+
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { AbortError, UsageError } from '../../errors.js';
+import type { RunspacePool } from '../runspace-pool.js';
+import type { PowerShellInvocation } from '../powershell.js';
+import type { PSValue } from '../../psrp/index.js';
+import { toPlain } from '../plain.js';
+import { FileTransferError, localFailure } from './errors.js';
+import { readChunks, walkLocal, type LocalEntry } from './local.js';
+import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
+import { prepare, remoteFailure } from './prepare.js';
+import { ProgressMeter } from './progress.js';
+import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
+
+/** Chunks up to this size travel base64 in the packed record strings; larger ones as byte[] objects. */
+const SMALL = 65_536;
+
+interface Entry extends Omit<LocalEntry, 'abs'> {
+  readonly source: string | AsyncIterable<Uint8Array>;
+}
+
+/** Shared by the lanes: what is left to send, and whether to stop. */
+class UploadRun {
+  readonly queue: Entry[];
+  readonly files: CopiedFile[] = [];
+  /** The lanes' pipelines, stopped outright if they do not let go after an abort. */
+  readonly invocations: PowerShellInvocation[] = [];
+  failure: Error | undefined;
+  stopping = false;
+  readonly #wakers = new Set<() => void>();
+  constructor(entries: Entry[]) {
+    this.queue = [...entries];
+  }
+  stop(e: Error): void {
+    this.failure ??= e;
+    this.stopping = true;
+    this.wake();
+  }
+  wake(): void {
+    for (const w of [...this.#wakers]) w();
+  }
+  /** Resolves at the next wake(). */
+  waitWake(): Promise<void> {
+    return new Promise((r) => {
+      const w = () => {
+        this.#wakers.delete(w);
+        r();
+      };
+      this.#wakers.add(w);
+    });
+  }
+}
+
+export async function copyToSession(pool: RunspacePool, source: CopySource, remotePath: string, options: CopyOptions = {}): Promise<CopyResult> {
+  const signal = options.signal;
+  if (signal?.aborted) throw new AbortError('the upload was aborted before it began');
+  if (!remotePath) throw new UsageError('copyToSession: the remote path is empty');
+  const times = options.preserveTimes !== false;
+  let mode: 'file' | 'stream' | 'tree';
+  let entries: Entry[];
+  let name = '';
+  let rootMtime: number | undefined;
+  if (typeof source === 'string') {
+    const st = await stat(source).catch((e: unknown) => {
+      throw localFailure(e, source);
+    });
+    name = basename(source);
+    if (st.isDirectory()) {
+      if (!options.recursive) throw new UsageError(`${source} is a folder: copy it with recursive (-r)`);
+      mode = 'tree';
+      rootMtime = st.mtimeMs;
+      entries = (await walkLocal(source, options.followSymlinks === true)).map((e) => ({ ...e, source: e.abs }));
+    } else {
+      mode = 'file';
+      entries = [{ rel: '', source, kind: 'file', size: st.size, mtimeMs: st.mtimeMs }];
+    }
+  } else {
+    mode = 'stream';
+    entries = [{ rel: '', source, kind: 'file', size: -1, mtimeMs: -1 }];
+  }
+  const skipped = entries.filter((e) => e.kind === 'link').map((e) => ({ path: String(e.source), reason: `symbolic link to ${e.linkTarget ?? '?'} (not followed)` }));
+  entries = entries.filter((e) => e.kind !== 'link');
+  const fileCount = entries.filter((e) => e.kind === 'file').length;
+  const known = entries.every((e) => e.kind !== 'file' || e.size >= 0);
+  const meter = new ProgressMeter({
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(known ? { bytesTotal: entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0) } : {}),
+    filesTotal: fileCount,
+  });
+
+  const target = await prepare(pool, { target: remotePath, mode, name, createParents: options.createParents === true, overwrite: options.overwrite === true }, signal);
+  const chunk = chunkSizeFor(pool.payloadBudget, options.chunkSize);
+  const parallel = mode === 'tree' ? Math.max(1, Math.min(options.parallel ?? 2, fileCount || 1)) : 1;
+  const run = new UploadRun(entries);
+  let hard: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    run.stop(new AbortError(`the upload to ${target.path} was aborted`, { cause: signal?.reason }));
+    // The lanes tell the server (Q) and wait for it; a server that does not answer gets its pipelines stopped.
+    hard = setTimeout(() => run.invocations.forEach((i) => void i.stop().catch(() => undefined)), ABORT_GRACE_MS);
+    hard.unref();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(Array.from({ length: parallel }, () => lane(pool, run, target.path, target.separator, chunk, options, meter)));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    clearTimeout(hard);
+  }
+  if (run.failure) throw run.failure;
+  const folders = entries.filter((e) => e.kind === 'dir');
+  if (times && mode === 'tree') {
+    const remote = (rel: string) => (rel ? `${target.path}${target.separator}${rel.split('/').join(target.separator)}` : target.path);
+    const input = [...folders.map((f) => `${remote(f.rel)}\t${ticksFromMs(f.mtimeMs)}`).reverse(), `${target.path}\t${ticksFromMs(rootMtime!)}`];
+    await pool.invoke({ script: TIMES_SCRIPT }, { input }).result();
+  }
+  meter.finish();
+  const files = run.files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
+  return { files, folders: folders.length + (mode === 'tree' ? 1 : 0), skipped, bytes: meter.bytesDone, seconds: meter.seconds, chunkSize: chunk, parallel };
+}
+
+/** One pipeline: takes entries from the shared queue until it is empty or the run stops. */
+async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: string, chunk: number, options: CopyOptions, meter: ProgressMeter): Promise<void> {
+  const window = Math.max(1, options.window ?? 4);
+  let sent = 0;
+  let acked = 0;
+  const inFlight = new Map<string, Entry>();
+  const limit = Math.ceil(chunk / 3) * 4 + 1;
+
+  async function* input(): AsyncGenerator<PSValue> {
+    let packed: string[] = [];
+    let packedLen = 0;
+    const take = (): string => {
+      const s = packed.join('\n');
+      packed = [];
+      packedLen = 0;
+      return s;
+    };
+    // One object out, once the window has room.
+    async function* out(s: PSValue): AsyncGenerator<PSValue> {
+      while (sent - acked >= window && !run.stopping) await run.waitWake();
+      if (run.stopping) return;
+      sent++;
+      yield s;
+    }
+    const pack = async function* (rec: string): AsyncGenerator<PSValue> {
+      if (packedLen + rec.length + 1 > limit && packed.length > 0) yield* out(take());
+      packed.push(rec);
+      packedLen += rec.length + 1;
+    };
+    while (!run.stopping) {
+      const e = run.queue.shift();
+      if (!e) break;
+      if (e.kind === 'dir') {
+        yield* pack(`M\t${relB64(e.rel)}`);
+        continue;
+      }
+      inFlight.set(relB64(e.rel), e);
+      yield* pack(`F\t${relB64(e.rel)}\t${e.size}\t${options.preserveTimes !== false && e.mtimeMs >= 0 ? ticksFromMs(e.mtimeMs) : -1}`);
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const c of readChunks(e.source, chunk)) {
+        hash.update(c);
+        bytes += c.length;
+        if (c.length > SMALL) {
+          if (packed.length > 0) yield* out(take());
+          yield* out(c);
+        } else yield* pack(`D${c.toString('base64')}`);
+        meter.add(c.length, e.rel || String(e.source));
+        if (run.stopping) break;
+      }
+      if (run.stopping) break;
+      if (e.size >= 0 && bytes !== e.size) {
+        run.stop(new FileTransferError('IO', 'local', String(e.source), `the file changed while it was read (${e.size} bytes, then ${bytes})`));
+        break;
+      }
+      yield* pack(`E\t${hash.digest('hex')}`);
+    }
+    if (run.stopping) {
+      yield 'Q';
+      return;
+    }
+    if (packed.length > 0) yield* out(take());
+  }
+
+  const inv = pool.invoke(
+    { script: UPLOAD_SCRIPT, parameters: { Base: base, Overwrite: options.overwrite === true, Times: options.preserveTimes !== false } },
+    { input: input(), streamOutput: true },
+  );
+  run.invocations.push(inv);
+  try {
+    for await (const o of inv) {
+      const rec = String(toPlain(o as never));
+      switch (rec[0]) {
+        case 'K':
+          acked++;
+          run.wake();
+          break;
+        case 'R': {
+          const [, rel = '', sha256 = '', n = '0'] = rec.split('\t');
+          const e = inFlight.get(rel);
+          inFlight.delete(rel);
+          const relativePath = relFromB64(rel);
+          run.files.push({
+            relativePath,
+            source: typeof e?.source === 'string' ? e.source : '<stream>',
+            destination: relativePath ? `${base}${sep}${relativePath.split('/').join(sep)}` : base,
+            bytes: Number(n),
+            sha256,
+            verified: true,
+          });
+          meter.fileDone();
+          break;
+        }
+        case 'X':
+          run.stop(remoteFailure(rec));
+          break;
+        default:
+          break; // Q: the server let go of the abandoned file
+      }
+    }
+    await inv.result();
+  } catch (e) {
+    run.stop(e as Error);
+  }
+}
