@@ -55,6 +55,13 @@ export interface EncryptionLimits {
   readonly maxParts?: number;
   /** Largest signature (header) length accepted (default 1024; NTLM's is 16). */
   readonly maxSignatureBytes?: number;
+  /**
+   * How many bytes the data section holds after the 4-byte length, when it is
+   * not `signature length + Length` (CredSSP: whole TLS records, see
+   * src/auth/credssp/encryption.ts). The signature is then empty and `sealed`
+   * is those bytes.
+   */
+  readonly dataLength?: (rest: Uint8Array, declaredLength: number) => number;
 }
 
 /** The Content-Type header of an encrypted body. */
@@ -175,6 +182,13 @@ export function parseEncryptedBody(body: Uint8Array, limits: EncryptionLimits = 
     const sigLenBytes = c.take(4, 'signature length');
     const sigLen = new DataView(sigLenBytes.buffer, sigLenBytes.byteOffset, 4).getUint32(0, true);
     if (sigLen > maxSig) throw new LimitError('encryption signature length', maxSig, sigLen, where);
+    if (limits.dataLength) {
+      const sealed = c.take(limits.dataLength(c.b.subarray(c.at), length), 'sealed data');
+      parts.push({ protocol, originalType, charset: params.get('charset'), length, signature: new Uint8Array(0), sealed });
+      c.optionalCrlf();
+      line = c.line('boundary');
+      continue;
+    }
     const signature = c.take(sigLen, 'signature');
     if (length > c.left) throw new AuthProtocolError(`OriginalContent Length=${length} but only ${c.left} bytes of the body remain`, where);
     const sealed = c.take(length, 'sealed data');

@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
 import { ntlmAuth } from '../transport/http/ntlm-auth.js';
+import { credsspAuth } from '../transport/http/credssp-auth.js';
 import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
 import type { ConnectionOptions } from '../session/target.js';
 import type { CliIO } from './main.js';
@@ -47,7 +48,7 @@ export function addConnectionFlags(cmd: Command): Command {
   return cmd
     .option('-u, --user <name>', 'user name (DOMAIN\\user or user@domain)')
     .option('--password-env <var>', 'environment variable holding the password (otherwise you are prompted)')
-    .option('--auth <scheme>', 'basic, ntlm, negotiate (Kerberos when possible, else NTLM), kerberos or certificate (default: basic with --user, certificate with --cert, else none)')
+    .option('--auth <scheme>', 'basic, ntlm, negotiate (Kerberos when possible, else NTLM), kerberos, credssp (delegates the password) or certificate (default: basic with --user, certificate with --cert, else none)')
     .option('--keytab <file>', 'Kerberos: log in with this keytab (default KRB5_CLIENT_KTNAME)')
     .option('--ccache <file>', 'Kerberos: the credential cache with your TGT (default KRB5CCNAME, /tmp/krb5cc_<uid>)')
     .option('--kdc <host:port>', 'Kerberos: the KDC (default from krb5.conf, then DNS SRV)')
@@ -141,6 +142,17 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
     case 'ntlm':
       auth = await ntlmFlags(f, io, 'ntlm');
       break;
+    case 'credssp': {
+      if (!f.user) throw new UsageError('--auth credssp needs --user (user, DOMAIN\\user or user@domain)');
+      const encryption = f.messageEncryption ?? 'auto';
+      if (encryption !== 'auto' && encryption !== 'always') throw new UsageError(`invalid --message-encryption ${encryption} with --auth credssp: use auto or always`);
+      // Once per invocation: the user should know the password itself goes to the remote host.
+      io.stderr.write(
+        `WARNING: --auth credssp delegates your password to ${host}: that host (and anyone controlling it) can use it to act as ${f.user} on other machines\n`,
+      );
+      auth = credsspAuth({ username: f.user, password: await readPassword(f, io), encryption });
+      break;
+    }
     case 'certificate':
       auth = certificateAuth();
       break;
@@ -149,7 +161,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       auth = noAuth();
       break;
     default:
-      throw new UsageError(`unknown --auth ${scheme}: use basic, ntlm, negotiate, kerberos or certificate`);
+      throw new UsageError(`unknown --auth ${scheme}: use basic, ntlm, negotiate, kerberos, credssp or certificate`);
   }
   if ((f.cert && !f.key) || (f.key && !f.cert)) throw new UsageError('--cert and --key go together');
   if (f.insecureSkipVerify) io.stderr.write('WARNING: server certificate verification is off (--insecure-skip-verify); the connection can be intercepted\n');

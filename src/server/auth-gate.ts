@@ -34,10 +34,12 @@ import { looksLikeSpnego } from '../auth/spnego/tokens.js';
 import { buildEncryptedBody, encryptedProtocolOf, KERBEROS_ENCRYPTED, SPNEGO_ENCRYPTED, unwrapEncryptedBody, type MessageSealer } from '../auth/winrm-encryption.js';
 import { decodeNegotiationToken, innerTokenKind } from '../auth/spnego/tokens.js';
 import { SpnegoKerberosAcceptor, wantsKerberos } from '../auth/spnego/kerberos.js';
+import { CredSspGate } from './credssp-gate.js';
+import type { CredSspAccepted } from '../auth/credssp/context.js';
 import { KerberosAcceptor, ReplayCache, type KerberosAcceptResult, type ServiceKey } from '../auth/kerberos/gss/acceptor.js';
 
 /** `kerberos`: Kerberos in the `Kerberos` scheme and (inside SPNEGO or raw) in `Negotiate`; with `ntlm` too, Negotiate takes either. */
-export type EndpointAuthScheme = 'basic' | 'ntlm' | 'kerberos';
+export type EndpointAuthScheme = 'basic' | 'ntlm' | 'kerberos' | 'credssp';
 
 /**
  * A user's secret: the password, or (NTLM only; Basic then checks the password's hash) the NT hash.
@@ -61,6 +63,9 @@ export interface AuthGateOptions {
   readonly now?: () => Date;
   /** Called with each Kerberos context that delivered a forwarded TGT (the endpoint stores it). */
   readonly onKerberos?: (result: KerberosAcceptResult) => void;
+  /** `credssp`: the inner TLS certificate and key (PEM; the https ones by default), and who receives delegated credentials. */
+  readonly credssp?: { readonly cert: string | Buffer; readonly key: string | Buffer } | undefined;
+  readonly onCredSsp?: (accepted: CredSspAccepted, user: string) => void;
 }
 
 export type GateReply = { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string };
@@ -72,7 +77,7 @@ export type GateStep =
       readonly kind: 'read';
       /** The authenticated user (its configured name), if any. */
       readonly user: string | undefined;
-      finish(body: Buffer): GateResult;
+      finish(body: Buffer): GateResult | Promise<GateResult>;
     };
 
 /** What to do with a request: answer it now, or go on with its (unsealed) body. */
@@ -84,7 +89,9 @@ export type GateResult =
       readonly user: string | undefined;
       /** Headers for the response (SPNEGO's final NegTokenResp in WWW-Authenticate), also included by seal(). */
       readonly headers?: Record<string, string>;
-      seal(status: number, body: string): { status: number; headers: Record<string, string | number>; body: Buffer } };
+      seal(status: number, body: string): Sealed | Promise<Sealed> };
+
+export type Sealed = { status: number; headers: Record<string, string | number>; body: Buffer };
 
 interface SocketAuth {
   acceptor?: NtlmAcceptor;
@@ -105,10 +112,21 @@ export class AuthGate {
   readonly #sockets = new WeakMap<Socket, SocketAuth>();
   readonly #channelBindings: Uint8Array | undefined;
   readonly #replay = new ReplayCache();
+  readonly #credssp: CredSspGate | undefined;
 
   constructor(options: AuthGateOptions) {
     this.#o = options;
     this.#channelBindings = options.secure && options.certificate ? certificateChannelBindings(new Uint8Array(new X509Certificate(options.certificate).raw)) : undefined;
+    this.#credssp = options.schemes.includes('credssp') && options.credssp
+      ? new CredSspGate({
+          ...options.credssp,
+          ntHash: (u) => this.#ntHash(u),
+          canonicalUser: (u) => this.#lookupKey(u),
+          mustSeal: !options.secure && !options.allowUnencrypted,
+          reject: (reason) => this.#reject(reason),
+          onAccepted: options.onCredSsp,
+        })
+      : undefined;
   }
 
   /** One WWW-Authenticate header per scheme, as HTTP.sys sends them. */
@@ -116,6 +134,7 @@ export class AuthGate {
     const s: string[] = [];
     if (this.#o.schemes.includes('ntlm') || this.#o.schemes.includes('kerberos')) s.push('Negotiate');
     if (this.#o.schemes.includes('kerberos')) s.push('Kerberos');
+    if (this.#credssp) s.push('CredSSP');
     if (this.#o.schemes.includes('basic') && this.#basicAllowed) s.push('Basic realm="WSMAN"');
     return s.length ? { 'www-authenticate': s } : {};
   }
@@ -159,12 +178,13 @@ export class AuthGate {
   }
 
   /** Decides from the headers alone; the body is read only when this says 'read'. */
-  inbound(req: IncomingMessage): GateStep {
+  inbound(req: IncomingMessage): GateStep | Promise<GateStep> {
     if (!this.#o.users && !this.#o.keytab) return this.#read(undefined, (body) => this.#plain(body, undefined));
     const socket = req.socket;
     const h = req.headers.authorization ?? '';
     const m = /^(\S+)\s+(\S+)\s*$/.exec(h);
     const scheme = m?.[1]?.toLowerCase();
+    if (this.#credssp && (scheme === 'credssp' || (!m && this.#credssp.established(socket)))) return this.#credssp.inbound(req, m?.[2]);
     if (m && this.#o.schemes.includes('kerberos') && (scheme === 'kerberos' || scheme === 'negotiate')) {
       const k = this.#kerberos(socket, m[1]!, m[2]!, req);
       if (k) return k;

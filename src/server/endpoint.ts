@@ -47,6 +47,10 @@ export interface EndpointOptions {
   readonly auth?: readonly EndpointAuthScheme[];
   /** Serve https with this certificate and key (PEM). */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** `auth: ['credssp']`: the inner TLS certificate and key (default `tls`; required over http). */
+  readonly credsspTls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Receives each CredSSP delegation (the password is secret: never log it). */
+  readonly onDelegatedCredentials?: (user: string, credentials: { readonly domainName: string; readonly userName: string; readonly password: string }) => void;
   /** NTLM channel binding policy over https, as CbtHardeningLevel (default 'relaxed'). */
   readonly channelBindingPolicy?: ChannelBindingPolicy;
   /**
@@ -200,7 +204,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
         maxEnvelopeSizeKb: maxEnvelope / 1024,
         maxTimeoutMs: maxOpMs,
         allowUnencrypted: options.allowUnencrypted === true,
-        auth: { basic: schemes.includes('basic'), negotiate: schemes.includes('ntlm'), kerberos: false, certificate: false, credSSP: false, cbtHardeningLevel: cbt[0]!.toUpperCase() + cbt.slice(1) },
+        auth: { basic: schemes.includes('basic'), negotiate: schemes.includes('ntlm'), kerberos: false, certificate: false, credSSP: schemes.includes('credssp'), cbtHardeningLevel: cbt[0]!.toUpperCase() + cbt.slice(1) },
         maxConcurrentOperationsPerUser: options.quotas?.maxCommandsPerShell ?? 1500,
         maxShellsPerUser: options.quotas?.maxShellsPerUser ?? 30,
         idleTimeoutMs: 7_200_000,
@@ -228,7 +232,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       req.socket.destroySoon();
       return;
     }
-    const step = gate.inbound(req);
+    const step = await gate.inbound(req);
     // Unauthenticated: the body is read and dropped, never kept.
     const read = await readBody(req, maxBody, step.kind === 'read', (n) => (bytesIn += n));
     if (read === undefined) {
@@ -237,7 +241,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       req.socket.destroySoon();
       return;
     }
-    const gated = step.kind === 'read' ? step.finish(read) : step;
+    const gated = step.kind === 'read' ? await step.finish(read) : step;
     const size = read.length;
     if (gated.kind === 'reply') {
       log.push({ operation: 'auth', status: gated.status, reason: gated.reason });
@@ -355,7 +359,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     if (injected?.type === 'rewrite' && injected.response) body = injected.response(body);
     recorder?.append({ operation: op, request: requestText, response: { status, body } });
     bytesOut += Buffer.byteLength(body);
-    const out = gated.seal(status, body);
+    const out = await gated.seal(status, body);
     res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length }).end(out.body);
   }
 
@@ -369,6 +373,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     ...(options.keytab ? { keytab: options.keytab } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.delegationDir ? { onKerberos: (r) => storeDelegated(options.delegationDir!, r) } : {}),
+    credssp: options.credsspTls ?? options.tls,
+    ...(options.onDelegatedCredentials ? { onCredSsp: (a, user) => options.onDelegatedCredentials!(user, a.delegated) } : {}),
   });
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {

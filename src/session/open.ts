@@ -12,6 +12,7 @@ import { userInfo } from 'node:os';
 import { connectSocket, spawnServer, type SpawnOptions } from '../transport/outofproc/index.js';
 import { connectSsh, type SshOptions } from '../transport/ssh/index.js';
 import { parseOutOfProcTarget, type ConnectionOptions } from './target.js';
+import { credsspAuth, type CredSspAuthOptions } from '../transport/http/credssp-auth.js';
 import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './outofproc-carrier.js';
 import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
 import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
@@ -20,7 +21,9 @@ export type Credential =
   | { readonly username: string; readonly password: string; readonly authentication?: 'basic' }
   | { readonly authentication: 'certificate' }
   /** NTLM in the Negotiate scheme (negotiate: the best mechanism psremote has, which is NTLM); password or NT hash. */
-  | ({ readonly authentication: 'ntlm' | 'negotiate' } & Omit<NtlmAuthOptions, 'scheme'>);
+  | ({ readonly authentication: 'ntlm' | 'negotiate' } & Omit<NtlmAuthOptions, 'scheme'>)
+  /** CredSSP: the password is delegated to the remote host (the second hop). */
+  | ({ readonly authentication: 'credssp' } & CredSspAuthOptions);
 
 function authFor(cred: Credential | undefined): HttpAuth {
   if (!cred) return noAuth();
@@ -31,6 +34,10 @@ function authFor(cred: Credential | undefined): HttpAuth {
     case 'negotiate': {
       const { authentication, ...rest } = cred;
       return ntlmAuth({ ...rest, scheme: authentication });
+    }
+    case 'credssp': {
+      const { authentication: _a, ...rest } = cred;
+      return credsspAuth(rest);
     }
     default:
       return basicAuth(cred.username, cred.password);

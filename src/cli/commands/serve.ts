@@ -23,6 +23,7 @@ import type { CliIO } from '../main.js';
 
 interface ServeFlags {
   replay?: string;
+  credsspTls?: string;
   match: string;
   port: string;
   host: string;
@@ -78,9 +79,10 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
-    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), comma-separated (default basic)', 'basic')
+    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), credssp (to --users; receives their passwords), comma-separated (default basic)', 'basic')
     .option('--keytab <file>', 'Kerberos: the service keys (HTTP/<host>@REALM), default KRB5_KTNAME')
     .option('--delegation-dir <dir>', 'Kerberos: store forwarded TGTs there as MIT ccaches krb5cc_<principal>')
+    .option('--credssp-tls <cert,key>', 'CredSSP: the inner TLS certificate and key (PEM files, comma-separated; default the --https ones, required over http)')
     .option('--https <cert,key>', 'serve https with this PEM certificate and key (two files, comma-separated)')
     .option('--tls-cert <file>', 'serve https with this certificate (PEM); same as the first file of --https')
     .option('--tls-key <file>', 'private key (PEM) of --tls-cert')
@@ -102,7 +104,7 @@ export function register(program: Command, io: CliIO): void {
       if (!opts.replay) {
         const users = opts.users ? readUsers(opts.users) : undefined;
         const auth = [...new Set(opts.auth.split(',').flatMap((s) => (s.trim().toLowerCase() === 'negotiate' ? ['kerberos', 'ntlm'] : [s.trim().toLowerCase()])))];
-        for (const a of auth) if (a !== 'basic' && a !== 'ntlm' && a !== 'kerberos') throw new UsageError(`unknown --auth ${a}: use basic, ntlm, kerberos or negotiate`);
+        for (const a of auth) if (a !== 'basic' && a !== 'ntlm' && a !== 'kerberos' && a !== 'credssp') throw new UsageError(`unknown --auth ${a}: use basic, ntlm, kerberos, credssp or negotiate`);
         const keytab = auth.includes('kerberos') ? readServiceKeytab(opts.keytab) : undefined;
         if (!auth.includes('kerberos') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos or negotiate');
         if (!['none', 'relaxed', 'strict'].includes(opts.cbt)) throw new UsageError(`invalid --cbt ${opts.cbt}: use none, relaxed or strict`);
@@ -123,7 +125,12 @@ export function register(program: Command, io: CliIO): void {
           configurations[c.slice(0, eq)] = [...splitCommandLine(opts.engineCommand ?? 'pwsh -s -NoLogo -NoProfile'), '-ConfigurationFile', file];
         }
         const warnings = risks(opts, users !== undefined, auth, tls !== undefined);
+        const credsspTls = auth.includes('credssp') ? (opts.credsspTls ? tlsFiles({ ...opts, https: opts.credsspTls, tlsCert: undefined, tlsKey: undefined }) : tls) : undefined;
+        if (auth.includes('credssp') && !credsspTls) throw new UsageError('--auth credssp needs a certificate for its inner TLS: --https CERT,KEY or --credssp-tls CERT,KEY');
         const o: EndpointOptions = {
+          ...(credsspTls ? { credsspTls } : {}),
+          // Only who delegated, never the password.
+          ...(credsspTls ? { onDelegatedCredentials: (user: string, c: { domainName: string; userName: string }) => void process.stderr.write(`credssp: ${user} delegated credentials for ${c.domainName ? `${c.domainName}\\` : ''}${c.userName}\n`) } : {}),
           ...(Object.keys(configurations).length > 0 ? { configurations } : {}),
           port,
           host: opts.host,

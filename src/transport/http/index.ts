@@ -5,3 +5,4 @@ export * from './endpoint.js';
 export * from './errors.js';
 export * from './transport.js';
 export * from './ntlm-auth.js';
+export * from './credssp-auth.js';
