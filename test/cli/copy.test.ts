@@ -102,7 +102,7 @@ describeWithPwsh('psremote upload / download against serve --engine real', (pwsh
     expect(readFileSync(join(remote, 'a.txt'), 'utf8')).toBe('alpha, second version');
 
     const noR = await cli(['upload', url, tree, remote]);
-    expect(noR.code).toBe(1);
+    expect(noR.code).toBe(2); // a usage error (src/cli/exit-codes.ts)
     expect(noR.stderr).toContain('copy it with recursive (-r)');
     const r = await cli(['upload', url, tree, remote, '-r']);
     expect(r.code).toBe(0);

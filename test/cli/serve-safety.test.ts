@@ -70,7 +70,7 @@ describe('warnings and --allow-unencrypted', () => {
 
   test('Basic over http is refused unless --allow-unencrypted; with it, Basic works and the risk is named', async () => {
     const refused = await serve(['--users', join(dir, 'users')]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // a usage error (src/cli/exit-codes.ts)
     expect(refused.stderr).toContain('--auth basic over http would send passwords in clear');
     expect(refused.stderr).toContain('--allow-unencrypted');
 
@@ -146,7 +146,7 @@ describe('--record', () => {
     const link = join(dir, 'link.jsonl');
     symlinkSync(target, link);
     const r = await serve(['--record', link]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a usage error (src/cli/exit-codes.ts)
     expect(r.stderr).toContain(`cannot record to ${link}: it is a symbolic link (never followed)`);
     expect(readFileSync(target, 'utf8')).toBe('precious\n');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);

@@ -111,6 +111,8 @@ describe('one WinRS shell, 1,000 commands', () => {
         const cmd = await shell.run('one');
         const [out, code] = await Promise.all([cmd.stdout.collect(), cmd.exitCode]);
         if (code !== 0 || out.toString() !== '1\r\n') throw new Error(`command ${i}: ${code} ${JSON.stringify(out.toString())}`);
+        // The Signal terminate that releases it is sent off the critical path (issue 21): the last one may still be in flight.
+        if (i === n - 1) await cmd.signalled;
       }
     };
     await run(100);
