@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { describeWithPwsh } from '../helpers/real-pwsh.js';
+import { describeWithPwsh } from '../helpers/pwsh.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'psremote-shell-readme-'));

@@ -37,6 +37,11 @@ export function pwshEngineCommand(pwsh: string): string[] {
   return [pwsh, '-s', '-NoLogo', '-NoProfile'];
 }
 
+/** The same, with more arguments (`-ConfigurationFile FILE.pssc`). */
+export function pwshServer(pwsh: string, ...more: string[]): string[] {
+  return [...pwshEngineCommand(pwsh), ...more];
+}
+
 /** describe() that needs real pwsh; the body gets its path ('' when skipped). */
 export function describeWithPwsh(name: string, body: (pwsh: string) => void): void {
   const p = findPwsh();

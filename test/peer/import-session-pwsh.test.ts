@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { tsc, typescriptProject } from '../helpers/typescript-project.js';
-import { describeWithPwsh } from '../helpers/real-pwsh.js';
+import { describeWithPwsh } from '../helpers/pwsh.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');

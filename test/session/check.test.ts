@@ -17,7 +17,7 @@ import { parseEnvelope } from '../../src/wsman/response.js';
 import { parseServiceConfig } from '../../src/wsman/config.js';
 import { recording } from '../helpers/recordings.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
-import { describeWithPwsh, pwshServer } from '../helpers/real-pwsh.js';
+import { describeWithPwsh, pwshServer } from '../helpers/pwsh.js';
 import { ROOT } from '../helpers/typescript-project.js';
 
 const alice = { username: 'alice', password: 'wonderland' };
