@@ -24,6 +24,7 @@ import { KerberosInitiator, krbErrorOfToken, type ForwardableTgt } from '../../a
 import { SpnegoKerberosInitiator } from '../../auth/spnego/kerberos.js';
 import { buildEncryptedBody, encryptedProtocolOf, KERBEROS_ENCRYPTED, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
+import { tokenFrom } from './www-authenticate.js';
 import type { KerberosTicketSource } from './kerberos-tickets.js';
 
 export type SpnService = 'WSMAN' | 'HTTP' | 'host';
@@ -51,17 +52,6 @@ export function spnFor(host: string, o: { spn?: string; spnService?: SpnService 
     throw new UsageError(`Kerberos needs a host name, not the IP address ${h}: service tickets are issued for names (HTTP/<host>). Connect by name, or give --spn`);
   }
   return `${o.spnService ?? 'HTTP'}/${h.toLowerCase()}`;
-}
-
-function tokenFrom(header: string | string[] | undefined, scheme: string): Uint8Array | undefined {
-  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  for (const v of values) {
-    for (const part of v.split(',')) {
-      const m = /^\s*(\S+)\s+([A-Za-z0-9+/=]+)\s*$/.exec(part);
-      if (m && m[1]!.toLowerCase() === scheme.toLowerCase()) return new Uint8Array(Buffer.from(m[2]!, 'base64'));
-    }
-  }
-  return undefined;
 }
 
 const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);

@@ -22,6 +22,7 @@ import { SpnegoNtlmInitiator } from '../../auth/spnego/ntlm.js';
 import { resolveCredentials, type NtlmCredentials } from '../../auth/ntlm/credentials.js';
 import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
+import { tokenFrom } from './www-authenticate.js';
 
 export interface NtlmAuthOptions extends NtlmCredentials {
   /**
@@ -48,17 +49,6 @@ export interface NtlmAuthOptions extends NtlmCredentials {
 
 /** How often a context may start over within one request (socket lost mid-handshake, server forgot us). */
 const MAX_RESTARTS = 2;
-
-function tokenFrom(header: string | string[] | undefined, scheme: string): Uint8Array | undefined {
-  const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
-  for (const v of values) {
-    for (const part of v.split(',')) {
-      const m = /^\s*(\S+)\s+([A-Za-z0-9+/=]+)\s*$/.exec(part);
-      if (m && m[1]!.toLowerCase() === scheme.toLowerCase()) return new Uint8Array(Buffer.from(m[2]!, 'base64'));
-    }
-  }
-  return undefined;
-}
 
 function offers(header: string | string[] | undefined, scheme: string): boolean {
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
