@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSession } from '../src/session/open.js';
-import { openShell } from '../src/session/winrs.js';
+import { openShell } from '../src/winrm/winrs.js';
 
 const N = Number(process.env.SHELLS ?? 500);
 const cli = join(import.meta.dirname, '../dist/cli/main.js');

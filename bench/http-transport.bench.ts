@@ -7,8 +7,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Bench } from 'tinybench';
 import { HttpTransport } from '../src/transport/http/transport.js';
-import { WSManClient } from '../src/session/wsman-client.js';
-import { runCommand } from '../src/session/winrs.js';
+import { WSManClient } from '../src/winrm/wsman-client.js';
+import { runCommand } from '../src/winrm/winrs.js';
 import { startReplayServer } from '../src/server/replay.js';
 import { loadRecording } from '../src/server/recording.js';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { openSession } from '../src/session/open.js';
-import { openShell } from '../src/session/winrs.js';
+import { openShell } from '../src/winrm/winrs.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

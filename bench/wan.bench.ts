@@ -9,10 +9,10 @@ import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startEndpoint } from '../src/server/endpoint.js';
 import { basicAuth } from '../src/transport/http/auth.js';
-import { flushPendingCloses } from '../src/session/exit.js';
+import { flushPendingCloses } from '../src/winrm/exit.js';
 import { invokeCommand } from '../src/session/invoke.js';
 import { openSession, wsmanCarrier } from '../src/session/open.js';
-import { openShell, runCommand } from '../src/session/winrs.js';
+import { openShell, runCommand } from '../src/winrm/winrs.js';
 
 const RTTS = (process.env.WAN_RTTS ?? '1,20,100').split(',').map(Number);
 const RUNS = Number(process.env.WAN_RUNS ?? 5);

@@ -24,7 +24,7 @@ export * from './session/import/index.js';
 export * from './session/check/index.js';
 export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
-export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host.js';
+export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host/host.js';
 export {
   keyInfoAnswer,
   hostDefaultData,
@@ -37,20 +37,19 @@ export {
   type HostSize,
   type HostCoordinates,
   type KeyInfoInit,
-} from './session/raw-ui.js';
-export { toPlain, toDisplayString, recordMessage } from './session/plain.js';
-export type { PsrpCarrier, CarrierSink } from './session/carrier.js';
-export { WSManCarrier, type WSManCarrierOptions } from './session/wsman-carrier.js';
-export { OutOfProcCarrier, type OutOfProcCarrierOptions } from './session/outofproc-carrier.js';
-export { parseOutOfProcTarget, type OutOfProcTarget } from './session/target.js';
-export { MemoryCarrier, type MemoryCarrierOptions } from './session/memory-carrier.js';
-export { ScriptedEngine, type ScriptHandler, type ScriptContext } from './session/scripted-engine.js';
+} from './session/host/raw-ui.js';
+export type { PsrpCarrier, CarrierSink } from './session/carriers/carrier.js';
+export { WSManCarrier, type WSManCarrierOptions } from './session/carriers/wsman-carrier.js';
+export { OutOfProcCarrier, type OutOfProcCarrierOptions } from './session/carriers/outofproc-carrier.js';
+export { parseOutOfProcTarget, type OutOfProcTarget } from './winrm/target.js';
+export { MemoryCarrier, type MemoryCarrierOptions } from './server/memory-carrier.js';
+export { ScriptedEngine, type ScriptHandler, type ScriptContext } from './server/scripted-engine.js';
 
 // WinRS cmd shells, WMI, raw WS-Management
-export * from './session/winrs.js';
-export { flushPendingCloses } from './session/exit.js';
-export * from './session/wmi.js';
-export { WSManClient, type WSManClientOptions, type CallOptions } from './session/wsman-client.js';
+export * from './winrm/winrs.js';
+export { flushPendingCloses } from './winrm/exit.js';
+export * from './winrm/wmi.js';
+export { WSManClient, type WSManClientOptions, type CallOptions } from './winrm/wsman-client.js';
 export { WSManFaultError, type FaultKind, type WSManFault } from './wsman/fault.js';
 export * as wsman from './wsman/index.js';
 export * as psrp from './psrp/index.js';

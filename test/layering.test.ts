@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
 const SRC = resolve(__dirname, '../src');
-const RANK: Record<string, number> = { util: 0, 'errors.ts': 0, clixml: 1, psrp: 2, wsman: 3, auth: 4, transport: 5, session: 6, server: 7, cli: 8, 'index.ts': 9 };
+const RANK: Record<string, number> = { util: 0, 'errors.ts': 0, clixml: 1, psrp: 2, wsman: 3, auth: 4, transport: 5, winrm: 6, session: 7, server: 8, cli: 9, 'index.ts': 10 };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -3,7 +3,7 @@
 import type { FuzzTarget } from '../engine.js';
 import { clixmlDocs } from '../seeds.js';
 import { parseClixml, parseClixmlDocument, readErrorRecord, readInformationRecord, readProgressRecord, toPlain } from '../../src/clixml/index.js';
-import { recordMessage, toDisplayString } from '../../src/session/plain.js';
+import { recordMessage, toDisplayString } from '../../src/clixml/display.js';
 
 export default {
   name: 'clixml',

@@ -11,7 +11,7 @@ import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/
 import { ntlmAuth } from '../transport/http/ntlm-auth.js';
 import { credsspAuth } from '../transport/http/credssp-auth.js';
 import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
-import type { ConnectionOptions } from '../session/target.js';
+import type { ConnectionOptions } from '../winrm/target.js';
 import type { CliIO } from './main.js';
 
 export interface ConnectionFlags {

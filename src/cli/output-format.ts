@@ -5,7 +5,8 @@
 
 import { serializeClixmlDocument } from '../clixml/index.js';
 import type { PSValue } from '../clixml/index.js';
-import { toDisplayString, toPlain } from '../session/plain.js';
+import { toDisplayString } from '../clixml/display.js';
+import { toPlain } from '../clixml/plain.js';
 import { visibleText } from './terminal-text.js';
 
 export type OutputMode = 'text' | 'json' | 'clixml';

@@ -3,7 +3,7 @@
 // progress as a line on a terminal. Shared by `invoke` and `session`. Remote
 // text is shown with its control characters escaped (terminal-text.ts); --json is exact.
 
-import { recordMessage } from '../session/plain.js';
+import { recordMessage } from '../clixml/display.js';
 import type { PowerShellInvocation } from '../session/powershell.js';
 import type { CliIO } from './main.js';
 import { drawProgress } from './progress.js';

@@ -3,7 +3,7 @@
 // completes or the pipeline ends. Nothing is written when stderr is not a
 // terminal (PowerShell does not put progress in redirected output either).
 
-import { toPlain } from '../session/plain.js';
+import { toPlain } from '../clixml/plain.js';
 import { visibleText } from './terminal-text.js';
 
 interface ProgressView {

@@ -44,6 +44,7 @@ export {
 } from './primitives.js';
 export { PSDateTime, PSDuration, type DateTimeKind } from './time.js';
 export { toPlain, type PlainOptions } from './plain.js';
+export { toDisplayString, recordMessage } from './display.js';
 export * from './records.js';
 export { encodeClixmlString, decodeClixmlString } from './escape.js';
 export { CLIXML_READ_LIMITS, type ClixmlReadOptions } from './reader.js';

@@ -4,7 +4,7 @@
 // `--engine real` (the .NET host, where available).
 
 import { hostname } from 'node:os';
-import type { ScriptContext } from '../session/scripted-engine.js';
+import type { ScriptContext } from './scripted-engine.js';
 
 const words = (s: string): string[] => [...s.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 

@@ -17,7 +17,7 @@ import { totalmem, userInfo } from 'node:os';
 import { childElement } from '../util/xml.js';
 import { ACTION, NS } from '../wsman/namespaces.js';
 import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
-import type { ScriptHandler } from '../session/scripted-engine.js';
+import type { ScriptHandler } from './scripted-engine.js';
 import { describeRequest, type RequestInfo } from './recording.js';
 import { ACCESS_DENIED_FAULT, FAULTS, envelope, faultEnvelope, identifyResponse } from './responses.js';
 import { demoHandler } from './demo-handler.js';

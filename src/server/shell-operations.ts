@@ -13,7 +13,7 @@ import { attribute, childElement, childElements, escapeXmlText, textContent } fr
 import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
 import { parseDuration } from '../wsman/envelope.js';
 import type { ParsedEnvelope } from '../wsman/response.js';
-import { ScriptedEngine, type ScriptHandler } from '../session/scripted-engine.js';
+import { ScriptedEngine, type ScriptHandler } from './scripted-engine.js';
 import { UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
 import type { RequestInfo } from './recording.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RemoteProtocolError } from '../errors.js';
 import { ClientGetCommandMetadata, type ClientRunspacePool, type PSValue } from '../psrp/index.js';
-import { toPlain } from './plain.js';
+import { toPlain } from '../clixml/plain.js';
 
 export interface ParameterMetadata {
   readonly name: string;

@@ -4,9 +4,9 @@
 // -ThrottleLimit 32). A failing host is reported, never stops the others.
 
 import type { PSValue } from '../psrp/index.js';
-import type { PsrpCarrier } from './carrier.js';
+import type { PsrpCarrier } from './carriers/carrier.js';
 import type { InvocationResult } from './powershell.js';
-import { closeInBackground } from './exit.js';
+import { closeInBackground } from '../winrm/exit.js';
 import { RunspacePool, type InvokeOptions, type InvokeTarget, type RunspacePoolOptions } from './runspace-pool.js';
 
 export interface InvokeCommandOptions extends RunspacePoolOptions, Omit<InvokeOptions, 'signal' | 'host'> {

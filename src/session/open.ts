@@ -7,14 +7,14 @@ import { UsageError } from '../errors.js';
 import { HttpTransport, type HttpTransportOptions } from '../transport/http/transport.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
 import { ntlmAuth, type NtlmAuthOptions } from '../transport/http/ntlm-auth.js';
-import { WSManClient, type WSManClientOptions } from './wsman-client.js';
+import { WSManClient, type WSManClientOptions } from '../winrm/wsman-client.js';
 import { userInfo } from 'node:os';
 import { connectSocket, spawnServer, type SpawnOptions } from '../transport/outofproc/index.js';
 import { connectSsh, type SshOptions } from '../transport/ssh/index.js';
-import { parseOutOfProcTarget, type ConnectionOptions } from './target.js';
+import { parseOutOfProcTarget, type ConnectionOptions } from '../winrm/target.js';
 import { credsspAuth, type CredSspAuthOptions } from '../transport/http/credssp-auth.js';
-import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './outofproc-carrier.js';
-import { WSManCarrier, type WSManCarrierOptions } from './wsman-carrier.js';
+import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './carriers/outofproc-carrier.js';
+import { WSManCarrier, type WSManCarrierOptions } from './carriers/wsman-carrier.js';
 import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
 
 export type Credential =

@@ -11,11 +11,11 @@ import {
   type ClientRunspacePool,
   type PsrpEvent,
 } from '../psrp/index.js';
-import type { PsrpCarrier } from './carrier.js';
-import type { PSHost } from './host.js';
+import type { PsrpCarrier } from './carriers/carrier.js';
+import type { PSHost } from './host/host.js';
 import type { InvokeOptions, InvokeTarget } from './pool-options.js';
 import type { PowerShellInvocation } from './powershell.js';
-import { hostInfoFor } from './raw-ui.js';
+import { hostInfoFor } from './host/raw-ui.js';
 
 const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
 

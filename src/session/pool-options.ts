@@ -1,7 +1,7 @@
 // The options and events of a RunspacePool and of one invocation on it.
 
 import type { PSValue, RsaKeyPair } from '../psrp/index.js';
-import type { PSHost } from './host.js';
+import type { PSHost } from './host/host.js';
 
 export interface RunspacePoolOptions {
   /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */

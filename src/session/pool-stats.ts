@@ -3,7 +3,7 @@
 // carrier. Read by tests and by users watching a long-lived session.
 
 import type { ClientRunspacePool } from '../psrp/index.js';
-import type { PsrpCarrier } from './carrier.js';
+import type { PsrpCarrier } from './carriers/carrier.js';
 import type { RunspacePoolStats } from './pool-options.js';
 
 export function poolStats(core: ClientRunspacePool, openPipelines: number, pendingCalls: number, carrier: PsrpCarrier, processHolds: number): RunspacePoolStats {

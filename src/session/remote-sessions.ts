@@ -6,8 +6,8 @@
 import { attribute, childElement, textContent, type XmlElement } from '../util/xml.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE } from '../wsman/namespaces.js';
 import { parseShellElement, type ShellInfo } from '../wsman/response.js';
-import { resolveTarget, type Target } from './target.js';
-import type { CallOptions } from './wsman-client.js';
+import { resolveTarget, type Target } from '../winrm/target.js';
+import type { CallOptions } from '../winrm/wsman-client.js';
 
 export interface RemoteCommandInfo {
   readonly commandId: string;

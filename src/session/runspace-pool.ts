@@ -18,16 +18,16 @@ import {
   type PsrpEvent,
   type PSValue,
 } from '../psrp/index.js';
-import type { CarrierSink, PsrpCarrier } from './carrier.js';
-import { NonInteractiveHost, type HostCall, type PSHost } from './host.js';
-import { hostInfoFor } from './raw-ui.js';
+import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
+import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
+import { hostInfoFor } from './host/raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
 import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 
 export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
-import { closeOnExit, forgetOnExit } from './exit.js';
+import { closeOnExit, forgetOnExit } from '../winrm/exit.js';
 import { commandMetadataPipeline, readCommandMetadata, type CommandMetadata } from './command-metadata.js';
-import { answerHostCall } from './host-calls.js';
+import { answerHostCall } from './host/host-calls.js';
 import { pumpInput } from './pipeline-input.js';
 import { Pipelines, powerShellFor } from './pipelines.js';
 import { PoolCalls } from './pool-calls.js';

@@ -9,8 +9,8 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { WSManClient } from '../../src/session/wsman-client.js';
-import { runCommand } from '../../src/session/winrs.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
+import { runCommand } from '../../src/winrm/winrs.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { basicAuth } from '../../src/transport/http/auth.js';
 import { RESOURCE, NS } from '../../src/wsman/namespaces.js';

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { LimitError } from '../../src/errors.js';
 import { parseClixml, toPlain } from '../../src/clixml/index.js';
-import { toDisplayString } from '../../src/session/plain.js';
+import { toDisplayString } from '../../src/clixml/display.js';
 
 const NS = 'http://schemas.microsoft.com/powershell/2004/04';
 

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { openSession, type SessionOptions } from '../../src/session/open.js';
-import { toPlain } from '../../src/session/plain.js';
+import { toPlain } from '../../src/clixml/plain.js';
 import type { InvocationResult } from '../../src/session/powershell.js';
 import { startTraceProxy, type TraceLine } from './proxy.js';
 

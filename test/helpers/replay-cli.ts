@@ -4,7 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EnvelopeDecoder } from '../../src/wsman/decode.js';
 import { parseValue } from '../../src/psrp/clixml-bridge.js';
-import { recordMessage, toPlain } from '../../src/session/plain.js';
+import { recordMessage } from '../../src/clixml/display.js';
+import type { PSValue } from '../../src/clixml/values.js';
+import { toPlain } from '../../src/clixml/plain.js';
 import type { Recording } from '../../src/server/recording.js';
 
 export const CLI = 'dist/cli/main.js';
@@ -100,7 +102,7 @@ export function recordedPipelines(rec: Recording): RecordedPipeline[] {
       const p = m.pid ? byPid.get(m.pid) : undefined;
       if (!p) continue;
       if (m.type === 'PIPELINE_OUTPUT') p.output.push(JSON.stringify(toPlain(value(m.data))));
-      if (m.type === 'ERROR_RECORD') p.errors.push(recordMessage(value(m.data)));
+      if (m.type === 'ERROR_RECORD') p.errors.push(recordMessage(value(m.data) as PSValue));
       if (m.type === 'PIPELINE_STATE') p.state = STATE_NAMES[Number(/<I32 N="PipelineState">(\d+)</.exec(m.data as string)?.[1])] ?? '?';
     }
   }

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openSession } from '../../src/session/open.js';
-import type { HostCall, PSHost } from '../../src/session/host.js';
+import type { HostCall, PSHost } from '../../src/session/host/host.js';
 import { PipelineFailedError } from '../../src/session/powershell.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
 import { OutOfProcTransportError } from '../../src/transport/outofproc/index.js';
-import { recordMessage } from '../../src/session/plain.js';
+import { recordMessage } from '../../src/clixml/display.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
 
 function failure(p: Promise<unknown>): Promise<unknown> {

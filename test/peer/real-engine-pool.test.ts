@@ -1,7 +1,7 @@
 // Runspace-pool calls and host calls against PowerShell's own server (test/peer).
 import { expect, it } from 'vitest';
 import { openSession } from '../../src/session/open.js';
-import type { HostCall, PSHost } from '../../src/session/host.js';
+import type { HostCall, PSHost } from '../../src/session/host/host.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
 
 class RecordingHost implements PSHost {

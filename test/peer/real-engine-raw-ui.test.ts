@@ -6,8 +6,8 @@
 // implemented by the server (no call at all).
 import { expect, it } from 'vitest';
 import { openSession } from '../../src/session/open.js';
-import type { HostCall, PSHost } from '../../src/session/host.js';
-import { CONTROL_KEY_STATES, keyInfoAnswer, type RawUIDefaults } from '../../src/session/raw-ui.js';
+import type { HostCall, PSHost } from '../../src/session/host/host.js';
+import { CONTROL_KEY_STATES, keyInfoAnswer, type RawUIDefaults } from '../../src/session/host/raw-ui.js';
 import { toPlain } from '../../src/clixml/index.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
 

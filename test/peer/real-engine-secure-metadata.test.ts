@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { openSession } from '../../src/session/open.js';
 import { makeSecureString, readSecureString } from '../../src/psrp/clixml-bridge.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
-import { credentialAnswer } from '../../src/session/host.js';
+import { credentialAnswer } from '../../src/session/host/host.js';
 
 describeWithRealEngine('real PowerShell engine: SecureStrings and command metadata', (host) => {
   it('Read-Host -AsSecureString: key exchange on demand, the server reads the text, and sends a SecureString back', async () => {

@@ -7,7 +7,7 @@ import { utils } from 'ssh2';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { openSession, type SessionOptions } from '../../src/session/open.js';
-import { recordMessage } from '../../src/session/plain.js';
+import { recordMessage } from '../../src/clixml/display.js';
 import { OutOfProcTransportError } from '../../src/transport/outofproc/index.js';
 import { describeWithPeers } from '../helpers/peers.js';
 import { startLoopbackSshd, type LoopbackSshd } from '../helpers/sshd.js';

@@ -8,7 +8,7 @@ import { afterEach, expect, it } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
-import { credentialAnswer, secureStringAnswer } from '../../src/session/host.js';
+import { credentialAnswer, secureStringAnswer } from '../../src/session/host/host.js';
 
 let ep: LocalEndpoint | undefined;
 afterEach(async () => {

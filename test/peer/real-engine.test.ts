@@ -8,7 +8,8 @@ import { openSession } from '../../src/session/open.js';
 import { PipelineFailedError } from '../../src/session/powershell.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
 import { getProperty, readString } from '../../src/psrp/clixml-bridge.js';
-import { recordMessage, toPlain } from '../../src/session/plain.js';
+import { recordMessage } from '../../src/clixml/display.js';
+import { toPlain } from '../../src/clixml/plain.js';
 import { describeWithRealEngine } from '../helpers/peers.js';
 
 const prop = (v: unknown, name: string) => getProperty(v, name);

@@ -2,7 +2,7 @@
 // real engine (test/peer) sends `1.5` as <Db>1.5</Db>; JSON output must show a number.
 import { expect, test } from 'vitest';
 import { decodeValue } from '../../src/psrp/messages.js';
-import { toPlain } from '../../src/session/plain.js';
+import { toPlain } from '../../src/clixml/plain.js';
 
 test('doubles and singles become numbers; NaN and infinities stay text', () => {
   expect(toPlain(decodeValue('<Db>1.5</Db>'))).toBe(1.5);

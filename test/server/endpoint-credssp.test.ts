@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startEndpoint, type EndpointOptions, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { runCommand } from '../../src/session/winrs.js';
+import { runCommand } from '../../src/winrm/winrs.js';
 import { credsspAuth } from '../../src/transport/http/credssp-auth.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

@@ -10,7 +10,7 @@ import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js'
 import { loadRecording } from '../../src/server/recording.js';
 import { startReplayServer } from '../../src/server/replay.js';
 import { connectSession, openSession } from '../../src/session/open.js';
-import { openShell, runCommand } from '../../src/session/winrs.js';
+import { openShell, runCommand } from '../../src/winrm/winrs.js';
 import { basicAuth } from '../../src/transport/http/auth.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
 

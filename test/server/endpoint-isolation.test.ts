@@ -8,7 +8,7 @@
 // request no client sends.
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { openSession } from '../../src/session/open.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { basicAuth } from '../../src/transport/http/auth.js';

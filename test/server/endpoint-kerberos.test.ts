@@ -13,7 +13,7 @@ import { parseKeytab } from '../../src/auth/kerberos/keytab.js';
 import { startEndpoint, type EndpointOptions, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { delegatedCcachePath } from '../../src/server/kerberos-delegation.js';
 import { openSession } from '../../src/session/open.js';
-import { runCommand } from '../../src/session/winrs.js';
+import { runCommand } from '../../src/winrm/winrs.js';
 import { kerberosAuth, type KerberosAuthOptions } from '../../src/transport/http/kerberos-auth.js';
 import { ccacheTicketSource, kdcTicketSource } from '../../src/transport/http/kerberos-tickets.js';
 import { ntlmAuth } from '../../src/transport/http/ntlm-auth.js';

@@ -10,7 +10,7 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { RESOURCE } from '../../src/wsman/namespaces.js';
 import { recording } from '../helpers/recordings.js';

@@ -6,10 +6,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { startEndpoint, type EndpointOptions, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { openShell, runCommand } from '../../src/session/winrs.js';
+import { openShell, runCommand } from '../../src/winrm/winrs.js';
 import { ntlmAuth, type NtlmAuthOptions } from '../../src/transport/http/ntlm-auth.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { ntowfv1 } from '../../src/auth/ntlm/crypto.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';

@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { openShell } from '../../src/session/winrs.js';
-import { resolveTarget } from '../../src/session/target.js';
+import { openShell } from '../../src/winrm/winrs.js';
+import { resolveTarget } from '../../src/winrm/target.js';
 import { RESOURCE, SIGNAL } from '../../src/wsman/index.js';
 
 let ep: LocalEndpoint | undefined;

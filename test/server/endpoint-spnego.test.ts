@@ -11,7 +11,7 @@ import { decodeNegotiationToken, encodeNegTokenResp, innerTokenKind, OID_NTLM, t
 import { SpnegoNtlmInitiator } from '../../src/auth/spnego/ntlm.js';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { runCommand } from '../../src/session/winrs.js';
+import { runCommand } from '../../src/winrm/winrs.js';
 import { ntlmAuth, type NtlmAuthOptions } from '../../src/transport/http/ntlm-auth.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { makePki, type Pki } from '../transport/http/pki.js';

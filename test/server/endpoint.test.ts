@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { runCommand, openShell } from '../../src/session/winrs.js';
+import { runCommand, openShell } from '../../src/winrm/winrs.js';
 import { parseEnvelope, parseCreateResponse, parseResponse, WSManFaultError } from '../../src/wsman/index.js';
 import { PipelineFailedError } from '../../src/session/powershell.js';
 import { recording } from '../helpers/recordings.js';

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { connectSession, openSession } from '../../src/session/open.js';
-import { openShell } from '../../src/session/winrs.js';
+import { openShell } from '../../src/winrm/winrs.js';
 
 let ep: LocalEndpoint;
 beforeEach(async () => {

@@ -20,7 +20,7 @@ import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js'
 import type { FaultAction } from '../../src/server/faults.js';
 import { wsmanCarrier } from '../../src/session/open.js';
 import { RunspacePool } from '../../src/session/runspace-pool.js';
-import type { ScriptContext } from '../../src/session/scripted-engine.js';
+import type { ScriptContext } from '../../src/server/scripted-engine.js';
 import type { TransportRequest } from '../../src/transport/transport.js';
 
 type Fault = 'drop' | 'delay' | '500' | '503' | 'html' | 'duplicate' | 'kill';

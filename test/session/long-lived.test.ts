@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { openShell } from '../../src/session/winrs.js';
+import { openShell } from '../../src/winrm/winrs.js';
 import { countObjects } from '../helpers/heap-count.js';
 
 let ep: LocalEndpoint | undefined;

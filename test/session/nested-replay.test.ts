@@ -5,7 +5,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { recordingIds, startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import { openSession } from '../../src/session/open.js';
-import { toPlain } from '../../src/session/plain.js';
+import { toPlain } from '../../src/clixml/plain.js';
 import { EnvelopeDecoder } from '../../src/wsman/decode.js';
 import { recording } from '../helpers/recordings.js';
 

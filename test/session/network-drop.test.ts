@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import type { ScriptContext } from '../../src/session/scripted-engine.js';
+import type { ScriptContext } from '../../src/server/scripted-engine.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 

@@ -2,11 +2,11 @@
 // with scripted pipelines). The same scenarios run over WSMan against recordings
 // and the real engine in their own suites.
 import { describe, expect, test } from 'vitest';
-import { MemoryCarrier, type ScriptHandler } from '../../src/session/memory-carrier.js';
+import { MemoryCarrier, type ScriptHandler } from '../../src/server/memory-carrier.js';
 import { RunspacePool } from '../../src/session/runspace-pool.js';
 import { PipelineFailedError } from '../../src/session/powershell.js';
 import { invokeCommand, invokeOnHosts } from '../../src/session/invoke.js';
-import type { PSHost } from '../../src/session/host.js';
+import type { PSHost } from '../../src/session/host/host.js';
 import type { PSValue } from '../../src/psrp/index.js';
 
 const echo: ScriptHandler = async (ctx) => {

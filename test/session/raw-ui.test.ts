@@ -7,10 +7,10 @@ import { describe, expect, test } from 'vitest';
 import { PSObject, dictGet, parseClixml, serializeClixml } from '../../src/clixml/index.js';
 import { MessageType, NULL_HOST_INFO, encodeBody, type PsrpEvent } from '../../src/psrp/index.js';
 import { UsageError } from '../../src/errors.js';
-import { NonInteractiveHost, type HostCall, type PSHost } from '../../src/session/host.js';
-import { MemoryCarrier, type ScriptHandler } from '../../src/session/memory-carrier.js';
+import { NonInteractiveHost, type HostCall, type PSHost } from '../../src/session/host/host.js';
+import { MemoryCarrier, type ScriptHandler } from '../../src/server/memory-carrier.js';
 import { RunspacePool } from '../../src/session/runspace-pool.js';
-import { hostDefaultData, hostInfoFor, keyInfoAnswer, type RawUIDefaults } from '../../src/session/raw-ui.js';
+import { hostDefaultData, hostInfoFor, keyInfoAnswer, type RawUIDefaults } from '../../src/session/host/raw-ui.js';
 
 /** INIT_RUNSPACEPOOL as the real PowerShell 7.4.11 client wrote it (Devolutions/ironPosh recording, see PROVENANCE). */
 function realInitRunspacePool(): string {

@@ -8,7 +8,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { openSession } from '../../src/session/open.js';
-import { openShell } from '../../src/session/winrs.js';
+import { openShell } from '../../src/winrm/winrs.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
 
 let ep: LocalEndpoint | undefined;

@@ -7,7 +7,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import { openSession } from '../../src/session/open.js';
-import { toPlain } from '../../src/session/plain.js';
+import { toPlain } from '../../src/clixml/plain.js';
 import { recording } from '../helpers/recordings.js';
 import { recordedPipelines, scriptOf } from '../helpers/replay-cli.js';
 

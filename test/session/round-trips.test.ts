@@ -7,10 +7,10 @@ import { execFile, execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
-import { flushPendingCloses } from '../../src/session/exit.js';
+import { flushPendingCloses } from '../../src/winrm/exit.js';
 import { invokeCommand } from '../../src/session/invoke.js';
 import { openSession, wsmanCarrier } from '../../src/session/open.js';
-import { runCommand } from '../../src/session/winrs.js';
+import { runCommand } from '../../src/winrm/winrs.js';
 
 const dist = resolve(__dirname, '../../dist/index.js');
 let ep: LocalEndpoint;

@@ -3,7 +3,7 @@
 // the pool exchange a key first (PUBLIC_KEY → ENCRYPTED_SESSION_KEY, with an RSA
 // key generated for it), and the server reads the SecureString's text.
 import { expect, test } from 'vitest';
-import { MemoryCarrier } from '../../src/session/memory-carrier.js';
+import { MemoryCarrier } from '../../src/server/memory-carrier.js';
 import { RunspacePool } from '../../src/session/runspace-pool.js';
 import { makeSecureString, readSecureString } from '../../src/psrp/clixml-bridge.js';
 

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startReplayServer, type ReplayServer } from '../../src/server/replay.js';
 import type { Recording } from '../../src/server/recording.js';
-import { openShell, runCommand } from '../../src/session/winrs.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { openShell, runCommand } from '../../src/winrm/winrs.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { WSManFaultError } from '../../src/wsman/index.js';
 import { recording } from '../helpers/recordings.js';

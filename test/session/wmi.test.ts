@@ -6,8 +6,8 @@
 
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { wmiGet, wmiInvoke, wmiQuery, wmiRecord } from '../../src/session/wmi.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { wmiGet, wmiInvoke, wmiQuery, wmiRecord } from '../../src/winrm/wmi.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { WSManFaultError } from '../../src/wsman/index.js';
 import { parseXml } from '../../src/util/xml.js';

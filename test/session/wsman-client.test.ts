@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { startReplayServer, type ReplayServer } from '../../src/server/replay.js';
-import { WSManClient } from '../../src/session/wsman-client.js';
+import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { recording } from '../helpers/recordings.js';
 import { startServer, type TestServer } from '../transport/http/helpers.js';

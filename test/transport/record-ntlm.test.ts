@@ -24,7 +24,7 @@ vi.mock('node:crypto', async (importOriginal) => {
 });
 
 const { startEndpoint } = await import('../../src/server/endpoint.js');
-const { runCommand } = await import('../../src/session/winrs.js');
+const { runCommand } = await import('../../src/winrm/winrs.js');
 const { openSession } = await import('../../src/session/open.js');
 const { ntlmAuth } = await import('../../src/transport/http/ntlm-auth.js');
 const { ntowfv1, sealKey, signKey } = await import('../../src/auth/ntlm/crypto.js');

@@ -5,8 +5,9 @@
 import type { Command } from 'commander';
 import { startEndpoint } from '../../server/endpoint.js';
 import { openSession } from '../../session/open.js';
-import { runCommand } from '../../session/winrs.js';
-import { recordMessage, toDisplayString } from '../../session/plain.js';
+import { runCommand } from '../../winrm/winrs.js';
+import { recordMessage, toDisplayString } from '../../clixml/display.js';
+import type { PSValue } from '../../clixml/values.js';
 import type { CliIO } from '../main.js';
 
 export function register(program: Command, io: CliIO): void {
@@ -23,8 +24,8 @@ export function register(program: Command, io: CliIO): void {
         const pool = await openSession(ep.url);
         out(`  runspace pool ${pool.runspacePoolId} ${pool.state}, server protocol ${pool.serverProtocolVersion}`);
         const inv = pool.invoke(script);
-        for await (const o of inv) out(`  output: ${toDisplayString(o)}`);
-        for (const w of (await inv.result()).warnings) out(`  WARNING: ${recordMessage(w)}`);
+        for await (const o of inv) out(`  output: ${toDisplayString(o as PSValue)}`);
+        for (const w of (await inv.result()).warnings) out(`  WARNING: ${recordMessage(w as PSValue)}`);
         await pool.close();
         out(`  closed; requests per operation: ${JSON.stringify(ep.stats.requests)}`);
         out('\n> winrs: echo hello from a WinRS shell');

@@ -1,9 +1,9 @@
 // The body of `psremote exec`, apart from flag parsing so tests can drive it.
 
 import { UsageError } from '../../errors.js';
-import { openShell } from '../../session/winrs.js';
-import { closeInBackground } from '../../session/exit.js';
-import type { ConnectionOptions } from '../../session/target.js';
+import { openShell } from '../../winrm/winrs.js';
+import { closeInBackground } from '../../winrm/exit.js';
+import type { ConnectionOptions } from '../../winrm/target.js';
 import type { CliIO } from '../main.js';
 
 export interface ExecRunFlags {

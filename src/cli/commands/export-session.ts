@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openSession, type SessionOptions } from '../../session/open.js';
-import { parseOutOfProcTarget } from '../../session/target.js';
+import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { discoverCommands } from '../../session/import/import-session.js';
 import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';

@@ -2,7 +2,7 @@
 // on Windows), printed as text or JSON.
 
 import type { Command } from 'commander';
-import { resolveTarget } from '../../session/target.js';
+import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';

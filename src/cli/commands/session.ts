@@ -11,7 +11,7 @@ import { RESOURCE } from '../../wsman/namespaces.js';
 import { connectSession, openSession } from '../../session/open.js';
 import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
 import { SessionStore } from '../../session/store.js';
-import { resolveTarget } from '../../session/target.js';
+import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { printInvocation } from '../print.js';

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
-import { parseOutOfProcTarget } from '../../session/target.js';
+import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { SessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';

@@ -2,8 +2,8 @@
 // printing one JSON line per record (--json) or a table-like text listing.
 
 import type { Command } from 'commander';
-import { resolveTarget } from '../../session/target.js';
-import { wmiQuery, type WmiValue } from '../../session/wmi.js';
+import { resolveTarget } from '../../winrm/target.js';
+import { wmiQuery, type WmiValue } from '../../winrm/wmi.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';

@@ -4,7 +4,7 @@
 // completion through TabExpansion2, and the wrapper that formats output the way
 // PowerShell's console does, at the terminal's width.
 
-import { toPlain } from '../../session/plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 
 /** A PowerShell single-quoted literal; the typographic quotes also end one, so they are doubled too. */

@@ -3,11 +3,12 @@
 // each command run through the console formatter, Ctrl+C as a PSRP stop of the
 // running pipeline, Ctrl+D or `exit` to leave.
 
-import type { PSHost } from '../../session/host.js';
+import type { PSHost } from '../../session/host/host.js';
 import { describeError, PipelineFailedError } from '../../session/powershell.js';
 import type { PowerShellInvocation } from '../../session/powershell.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
-import { toDisplayString } from '../../session/plain.js';
+import { toDisplayString } from '../../clixml/display.js';
+import type { PSValue } from '../../clixml/values.js';
 import type { CliIO } from '../main.js';
 import { printStreams } from '../print.js';
 import { loadHistory, saveHistory } from './history.js';
@@ -90,7 +91,7 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
       stopping = false;
       const streams = printStreams(inv, io);
       try {
-        for await (const line of inv) term.write(`${toDisplayString(line)}\n`);
+        for await (const line of inv) term.write(`${toDisplayString(line as PSValue)}\n`);
         await inv.result();
       } catch (e) {
         const message = e instanceof PipelineFailedError ? describeError(e.errorRecord) : ((e as Error)?.message ?? String(e));

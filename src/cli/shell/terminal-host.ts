@@ -6,9 +6,9 @@
 
 import { PSObject, PSSecureString } from '../../clixml/index.js';
 import type { PSValue } from '../../psrp/index.js';
-import { credentialAnswer, HostCallNotSupportedError, type HostCall, type PSHost } from '../../session/host.js';
-import type { RawUIDefaults } from '../../session/raw-ui.js';
-import { toPlain } from '../../session/plain.js';
+import { credentialAnswer, HostCallNotSupportedError, type HostCall, type PSHost } from '../../session/host/host.js';
+import type { RawUIDefaults } from '../../session/host/raw-ui.js';
+import { toPlain } from '../../clixml/plain.js';
 import type { Terminal } from './terminal.js';
 
 /** A member of a host-call parameter object; the remote host encoder writes field names (camelCase), a hand-built one may use property names. */

@@ -15,7 +15,7 @@ import { HttpTransport } from '../../transport/http/transport.js';
 import { parseServiceConfig } from '../../wsman/config.js';
 import { RESOURCE } from '../../wsman/namespaces.js';
 import { WSManFaultError } from '../../wsman/fault.js';
-import { WSManClient } from '../wsman-client.js';
+import { WSManClient } from '../../winrm/wsman-client.js';
 import { challengeProbe, certificateProbe, resolveHost, tcpProbe, type NetworkOptions } from './network.js';
 import { itemsFor } from './items.js';
 import { probePowerShell } from './powershell.js';

@@ -6,7 +6,7 @@
 import { openSession } from '../open.js';
 import { discoverCommands } from '../import/import-session.js';
 import { PipelineFailedError } from '../powershell.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import type { ConfigurationFacts } from './report.js';
 
 export interface PowerShellProbeOptions {

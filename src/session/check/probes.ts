@@ -7,7 +7,7 @@
 
 import { RESOURCE } from '../../wsman/namespaces.js';
 import { parseShellElement } from '../../wsman/response.js';
-import type { WSManClient } from '../wsman-client.js';
+import type { WSManClient } from '../../winrm/wsman-client.js';
 
 export interface ProbeOptions {
   /** Watch an idle shell for at most this long (seconds). */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { LocalFileWriter } from './local.js';
 import { ABORT_GRACE_MS, chunkSizeFor, msFromTicks, relFromB64, type CopiedFile, type CopyDestination, type CopyOptions, type CopyResult } from './options.js';

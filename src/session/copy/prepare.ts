@@ -4,7 +4,7 @@
 
 import { PipelineFailedError } from '../powershell.js';
 import type { RunspacePool } from '../runspace-pool.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import { FileTransferError, isFailure } from './errors.js';
 import { PREPARE_SCRIPT } from './scripts.js';
 

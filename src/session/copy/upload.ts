@@ -12,7 +12,7 @@ import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
 import type { PowerShellInvocation } from '../powershell.js';
 import type { PSValue } from '../../psrp/index.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { readChunks, walkLocal, type LocalEntry } from './local.js';
 import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';

@@ -14,7 +14,7 @@
 import { RemoteProtocolError } from '../../errors.js';
 import type { PSValue } from '../../psrp/index.js';
 import type { CommandMetadata } from '../command-metadata.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import { parameterName } from './names.js';
 
 export interface ParameterSetBinding {

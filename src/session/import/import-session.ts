@@ -5,11 +5,11 @@
 // once per session that the endpoint still has the command.
 
 import type { PSValue } from '../../psrp/index.js';
-import type { PSHost } from '../host.js';
+import type { PSHost } from '../host/host.js';
 import type { PowerShellInvocation } from '../powershell.js';
 import { PipelineFailedError } from '../powershell.js';
 import type { RunspacePool } from '../runspace-pool.js';
-import { toPlain } from '../plain.js';
+import { toPlain } from '../../clixml/plain.js';
 import { bindParameters, CommandNotFoundError } from './bind.js';
 import { ENRICH_SCRIPT, importedCommand, readEnrichment, REMOTING_INFRASTRUCTURE, type Enrichment, type ImportedCommand } from './discover.js';
 import { functionNames } from './names.js';

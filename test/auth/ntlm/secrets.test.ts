@@ -13,8 +13,8 @@ import { startEndpoint, type LocalEndpoint } from '../../../src/server/endpoint.
 import { writeRecording, type Recording } from '../../../src/server/recording.js';
 import { ntlmAuth } from '../../../src/transport/http/ntlm-auth.js';
 import { HttpTransport } from '../../../src/transport/http/transport.js';
-import { WSManClient } from '../../../src/session/wsman-client.js';
-import { runCommand } from '../../../src/session/winrs.js';
+import { WSManClient } from '../../../src/winrm/wsman-client.js';
+import { runCommand } from '../../../src/winrm/winrs.js';
 import { startTcpProxy, type TcpProxy } from '../../helpers/tcp-proxy.js';
 
 const PASSWORD = 'Pa55-Very-Secret!';

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { HttpTransport, type HttpAuth, type HttpAuthContext } from '../../../src/transport/http/index.js';
-import { WSManClient } from '../../../src/session/wsman-client.js';
+import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { IDENTIFY_RESPONSE, startServer, type TestServer } from './helpers.js';
 
 let server: TestServer | undefined;

@@ -12,7 +12,7 @@ import type { NtlmSessionSecurity } from '../../../src/auth/ntlm/session-securit
 import { buildEncryptedBody, unwrapEncryptedBody } from '../../../src/auth/winrm-encryption.js';
 import { ntlmAuth } from '../../../src/transport/http/ntlm-auth.js';
 import { HttpTransport } from '../../../src/transport/http/transport.js';
-import { WSManClient } from '../../../src/session/wsman-client.js';
+import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { IDENTIFY_RESPONSE } from './helpers.js';
 
 interface Options {

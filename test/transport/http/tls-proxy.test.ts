@@ -3,7 +3,7 @@ import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { HttpTransport, certificateAuth, TransportError } from '../../../src/transport/http/index.js';
-import { WSManClient } from '../../../src/session/wsman-client.js';
+import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { PsRemoteError, UsageError } from '../../../src/errors.js';
 import { IDENTIFY_RESPONSE, soap, startServer, type TestServer } from './helpers.js';
 import { makePki, type Pki } from './pki.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { MockAgent } from 'undici';
 import { HttpTransport, basicAuth, AuthRejectedError, TransportError } from '../../../src/transport/http/index.js';
-import { WSManClient } from '../../../src/session/wsman-client.js';
+import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { PsRemoteError, UsageError } from '../../../src/errors.js';
 import { WSManFaultError } from '../../../src/wsman/index.js';
 import { IDENTIFY_RESPONSE, relatesTo, soap, startServer, type TestServer } from './helpers.js';

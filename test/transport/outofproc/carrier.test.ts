@@ -5,7 +5,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { AbortError, RemoteProtocolError, TimeoutError } from '../../../src/errors.js';
-import { OutOfProcCarrier } from '../../../src/session/outofproc-carrier.js';
+import { OutOfProcCarrier } from '../../../src/session/carriers/outofproc-carrier.js';
 import { OutOfProcTransportError, POOL_GUID, type OutOfProcConnection, type OutOfProcErrorDetails } from '../../../src/transport/outofproc/index.js';
 
 const PID = '882d4467-44a1-484c-8bcf-bd640a6de753';

@@ -2,7 +2,7 @@
 // target syntax picks OutOfProc for exec: and unix:.
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
-import { parseOutOfProcTarget } from '../../../src/session/target.js';
+import { parseOutOfProcTarget } from '../../../src/winrm/target.js';
 import { spawnServer, splitCommandLine } from '../../../src/transport/outofproc/index.js';
 
 describe('splitCommandLine', () => {

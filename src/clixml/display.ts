@@ -1,17 +1,9 @@
 // Display helpers for PowerShell values (the CLI, logs). The plain-data view
 // itself is the clixml layer's toPlain (docs/clixml.md, "Plain view").
 
-import {
-  PSObject,
-  readErrorRecord,
-  readInformationRecord,
-  readInformationalRecord,
-  readProgressRecord,
-  toPlain,
-} from '../clixml/index.js';
-import type { PSValue } from '../psrp/index.js';
-
-export { toPlain };
+import { PSObject, type PSValue } from './values.js';
+import { readErrorRecord, readInformationRecord, readInformationalRecord, readProgressRecord } from './records.js';
+import { toPlain } from './plain.js';
 
 /** How PowerShell would print a value on one line: its ToString, or its plain view. */
 export function toDisplayString(v: PSValue): string {

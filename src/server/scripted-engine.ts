@@ -13,8 +13,8 @@ import {
   type ServerPipeline,
   type ServerPipelineRequest,
 } from '../psrp/index.js';
-import { describeError } from './powershell.js';
-import { RecordStream } from './stream.js';
+import { describeError } from '../session/powershell.js';
+import { RecordStream } from '../session/stream.js';
 
 export interface ScriptContext {
   readonly request: ServerPipelineRequest;

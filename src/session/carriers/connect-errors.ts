@@ -2,11 +2,11 @@
 // usual mistakes it was (Get-PSSession's view of the server decides), instead of
 // the server's generic fault.
 
-import { PsRemoteError } from '../errors.js';
-import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE } from '../wsman/namespaces.js';
-import { WSManFaultError } from '../wsman/fault.js';
-import { parseShellElement, type ShellInfo } from '../wsman/response.js';
-import type { WSManClient } from './wsman-client.js';
+import { PsRemoteError } from '../../errors.js';
+import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE } from '../../wsman/namespaces.js';
+import { WSManFaultError } from '../../wsman/fault.js';
+import { parseShellElement, type ShellInfo } from '../../wsman/response.js';
+import type { WSManClient } from '../../winrm/wsman-client.js';
 
 async function findShell(client: WSManClient, shellId: string): Promise<ShellInfo | undefined> {
   try {

@@ -7,7 +7,7 @@
 // data goes by Send (host responses on stream "pr"), stop is the
 // `powershell/signal/crtl_c` signal, and Delete closes the pool.
 
-import { decodeFragments, decodeMessage, type OutgoingPayload } from '../psrp/index.js';
+import { decodeFragments, decodeMessage, type OutgoingPayload } from '../../psrp/index.js';
 import {
   build,
   maxEnvelopeSize,
@@ -18,12 +18,12 @@ import {
   type EnvelopeSizePolicy,
   type ShellInfo,
   WSManFaultError,
-} from '../wsman/index.js';
-import { PsRemoteError, UsageError } from '../errors.js';
+} from '../../wsman/index.js';
+import { PsRemoteError, UsageError } from '../../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
-import type { WSManClient } from './wsman-client.js';
+import type { WSManClient } from '../../winrm/wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
-import { isNetworkError, retryPause } from './network-retry.js';
+import { isNetworkError, retryPause } from '../../winrm/network-retry.js';
 
 export { isNetworkError };
 

@@ -1,7 +1,7 @@
 // Answering the server's host calls (RUNSPACEPOOL_HOST_CALL, PIPELINE_HOST_CALL)
 // with the application's PSHost, and sending the HOST_RESPONSE back.
 
-import { featureSupported, type ClientPipelineBase, type ClientRunspacePool, type PSValue } from '../psrp/index.js';
+import { featureSupported, type ClientPipelineBase, type ClientRunspacePool, type PSValue } from '../../psrp/index.js';
 import type { HostCall, PSHost } from './host.js';
 
 /** Host methods whose answer may hold a SecureString: the session key must be in place first. */

@@ -2,8 +2,8 @@
 // methods). The application implements what it can answer; anything else gets
 // a clear error back instead of a pipeline that hangs waiting for input.
 
-import type { PSValue } from '../psrp/index.js';
-import { PSObject, PSSecureString } from '../clixml/index.js';
+import type { PSValue } from '../../psrp/index.js';
+import { PSObject, PSSecureString } from '../../clixml/index.js';
 import type { RawUIDefaults } from './raw-ui.js';
 
 export interface HostCall {

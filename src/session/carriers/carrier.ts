@@ -3,7 +3,7 @@
 // or memory in tests. The session layer pumps the sans-I/O PSRP core through
 // this interface and never sees the carrier's protocol.
 
-import type { OutgoingPayload } from '../psrp/index.js';
+import type { OutgoingPayload } from '../../psrp/index.js';
 
 export interface CarrierSink {
   /** PSRP data arrived (whole fragments) for the pool or one of its pipelines. */

@@ -4,7 +4,7 @@
 // network would.
 
 import type { OutgoingPayload } from '../psrp/index.js';
-import type { CarrierSink, PsrpCarrier } from './carrier.js';
+import type { CarrierSink, PsrpCarrier } from '../session/carriers/carrier.js';
 import { ScriptedEngine, type ScriptHandler } from './scripted-engine.js';
 
 export type { ScriptContext, ScriptHandler } from './scripted-engine.js';

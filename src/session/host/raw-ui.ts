@@ -6,9 +6,9 @@
 // call, setters update it and send a void Set* call. Each pipeline starts again
 // from what its own HostInfo declares (spec-notes/real-engine.md "Raw UI").
 
-import { PSChar, PSObject, type PSValue } from '../clixml/index.js';
-import type { HostInfo } from '../psrp/index.js';
-import { UsageError } from '../errors.js';
+import { PSChar, PSObject, type PSValue } from '../../clixml/index.js';
+import type { HostInfo } from '../../psrp/index.js';
+import { UsageError } from '../../errors.js';
 
 /** System.ConsoleColor names, by value. */
 export const CONSOLE_COLORS = [

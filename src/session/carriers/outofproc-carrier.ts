@@ -6,9 +6,9 @@
 // server waits for every command to be closed before it answers). No receive
 // requests: the server writes output as it comes.
 
-import { AbortError, TimeoutError } from '../errors.js';
-import type { OutgoingPayload } from '../psrp/index.js';
-import { OutOfProcChannel, OutOfProcTransportError, POOL_GUID, type OutOfProcConnection } from '../transport/outofproc/index.js';
+import { AbortError, TimeoutError } from '../../errors.js';
+import type { OutgoingPayload } from '../../psrp/index.js';
+import { OutOfProcChannel, OutOfProcTransportError, POOL_GUID, type OutOfProcConnection } from '../../transport/outofproc/index.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 
 export interface OutOfProcCarrierOptions {
