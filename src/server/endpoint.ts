@@ -30,6 +30,7 @@ import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 import type { ServiceKey } from '../auth/kerberos/gss/acceptor.js';
 import { storeDelegated } from './kerberos-delegation.js';
 import { Fault, ShellTable } from './shell-table.js';
+import type { Clock } from '../util/clock.js';
 import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
 import { readBody, refuseBeforeProcessing } from './request-guard.js';
@@ -77,6 +78,12 @@ export interface EndpointOptions {
   readonly delegationDir?: string;
   /** The clock Kerberos tickets are checked against (tests). */
   readonly now?: () => Date;
+  /**
+   * Time for the shells: activity, the idle sweep, expiry of disconnected
+   * shells and how long a Receive is held (default the real clock; tests pass
+   * a ManualClock from util/clock.ts and move it on instead of sleeping).
+   */
+  readonly clock?: Clock;
   /** Runs PowerShell pipelines (default: the demo handler). */
   readonly handler?: ScriptHandler;
   /**
@@ -191,6 +198,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     idleDisconnectMs: options.idleDisconnectMs ?? 0,
     maxShellsPerUser: options.quotas?.maxShellsPerUser ?? 30,
     maxCommandsPerShell: options.quotas?.maxCommandsPerShell ?? 1500,
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const ops = new ShellOperations(table, {
     url: () => url,

@@ -101,8 +101,8 @@ export class ShellOperations {
       id,
       resourceUri: info.resourceUri,
       kind: isPs ? 'powershell' : 'cmd',
-      created: Date.now(),
-      lastActivity: Date.now(),
+      created: table.now(),
+      lastActivity: table.now(),
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
       poolOut: newOutbox(options.maxBufferedOutputBytes),
       commands: new Map(),
@@ -250,16 +250,16 @@ export class ShellOperations {
         // Every way out removes the others: a keep-alive socket carries many long polls,
         // and a 'close' listener left behind per poll would pile up on it.
         const done = () => {
-          clearTimeout(timer);
+          table.clock.clearTimeout(timer);
           req.socket.off('close', done);
           resolve();
         };
-        const timer = setTimeout(done, opMs);
+        const timer = table.clock.setTimeout(done, opMs);
         out.waiters.push(done);
         req.socket.once('close', done);
       });
       shell.pendingReceives--;
-      shell.lastActivity = Date.now();
+      shell.lastActivity = table.now();
       // A little more output often follows at once: let it join this answer.
       if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
     }
@@ -272,7 +272,7 @@ export class ShellOperations {
       taken.push(c);
       bytes += c.data.length;
     }
-    shell.lastActivity = Date.now();
+    shell.lastActivity = table.now();
     if (!info.commandId) return receiveResponseBody(taken);
     const finished = out.done && out.chunks.length === 0;
     if (finished && shell.kind === 'cmd') {
@@ -317,7 +317,7 @@ export class ShellOperations {
     const keep = idle ? parseDuration(textContent(idle)) : undefined;
     if (keep !== undefined) shell.keepDisconnectedMs = keep;
     shell.state = 'Disconnected';
-    shell.disconnectedAt = Date.now();
+    shell.disconnectedAt = this.table.now();
     wake(shell.poolOut); // the old client's pool Receive ends
     for (const c of shell.commands.values()) wake(c.out);
     return ''; // Windows answers with an empty body

@@ -6,6 +6,7 @@ import type { RequestInfo } from './recording.js';
 import type { PowerShellEngine } from './real-engine.js';
 import { FAULTS, quotaFault, type FaultSpec, type ShellDescription } from './responses.js';
 import { clearOut, wake, type CommandState, type Outbox } from './commands.js';
+import { systemClock, type Clock, type ClockTimer } from '../util/clock.js';
 
 export interface Shell {
   readonly id: string;
@@ -72,6 +73,8 @@ export interface ShellTableOptions {
    * number of commands one after another.
    */
   readonly maxCommandsPerShell: number;
+  /** Time for activity, idle sweeps, expiry and Receive holds (default the real clock; tests pass a ManualClock). */
+  readonly clock?: Clock;
 }
 
 /** Released PowerShell command ids a shell remembers (Shell.recentlyDone). */
@@ -86,13 +89,33 @@ export class ShellTable {
   closed = false;
   readonly #shells = new Map<string, Shell>();
   readonly #options: ShellTableOptions;
-  readonly #sweepTimer: NodeJS.Timeout;
+  readonly clock: Clock;
+  readonly #sweepEveryMs: number;
+  #sweepTimer: ClockTimer | undefined;
 
   constructor(options: ShellTableOptions) {
     this.#options = options;
+    this.clock = options.clock ?? systemClock;
     const idleMs = options.idleDisconnectMs;
-    this.#sweepTimer = setInterval(() => this.sweep(), idleMs > 0 ? Math.max(10, Math.floor(idleMs / 4)) : 1_000);
-    this.#sweepTimer.unref();
+    this.#sweepEveryMs = idleMs > 0 ? Math.max(10, Math.floor(idleMs / 4)) : 1_000;
+    this.#scheduleSweep();
+  }
+
+  /** Now, on the table's clock: every activity and expiry time of a shell is on it. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  // One timer at a time, set again after each sweep (an interval on an injected clock).
+  #scheduleSweep(): void {
+    this.#sweepTimer = this.clock.setTimeout(
+      () => {
+        this.sweep();
+        if (!this.closed) this.#scheduleSweep();
+      },
+      this.#sweepEveryMs,
+      { unref: true },
+    );
   }
 
   get size(): number {
@@ -120,7 +143,7 @@ export class ShellTable {
   shellOf(info: RequestInfo): Shell {
     const s = info.shellId ? this.#shells.get(info.shellId.toUpperCase()) : undefined;
     if (!s) throw new Fault(FAULTS.shellNotFound);
-    s.lastActivity = Date.now();
+    s.lastActivity = this.clock.now();
     return s;
   }
 
@@ -183,7 +206,7 @@ export class ShellTable {
   }
 
   describe(s: Shell, listing = false): ShellDescription {
-    const now = Date.now();
+    const now = this.clock.now();
     return {
       ...(s.kind === 'cmd' ? { environment: s.env, workingDirectory: s.cwd } : {}),
       ...(listing ? { memoryUsedMB: Math.round(process.memoryUsage().rss / 1048576), childProcesses: [...s.commands.values()].filter((c) => c.child && !c.out.done).length } : {}),
@@ -229,7 +252,7 @@ export class ShellTable {
   // disconnected shell once its idle timeout has run out.
   sweep(): void {
     const idleMs = this.#options.idleDisconnectMs;
-    const now = Date.now();
+    const now = this.clock.now();
     for (const s of this.#shells.values()) {
       if (idleMs > 0 && s.state === 'Connected' && s.pendingReceives === 0 && now - s.lastActivity > idleMs) {
         this.idleDisconnects++;
@@ -249,7 +272,7 @@ export class ShellTable {
   /** Stops the sweeper and drops every shell. */
   close(): void {
     this.closed = true;
-    clearInterval(this.#sweepTimer);
+    this.clock.clearTimeout(this.#sweepTimer);
     for (const s of [...this.#shells.values()]) this.drop(s);
   }
 }

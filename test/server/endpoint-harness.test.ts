@@ -13,6 +13,8 @@ import { connectSession, openSession } from '../../src/session/open.js';
 import { openShell, runCommand } from '../../src/winrm/winrs.js';
 import { basicAuth } from '../../src/transport/http/auth.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { until } from '../helpers/until.js';
 
 let ep: LocalEndpoint | undefined;
 afterEach(async () => {
@@ -20,7 +22,6 @@ afterEach(async () => {
   ep = undefined;
 });
 const as = (user: string) => ({ connection: { auth: basicAuth(user, 'pw'), allowUnencrypted: true } });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('quotas', () => {
   test('MaxShellsPerUser: the next Create is a QuotaLimit fault naming the limit; other users are not affected', async () => {
@@ -61,12 +62,19 @@ describe('quotas', () => {
 
 describe('idle disconnect and expiry', () => {
   test('an idle PowerShell shell is disconnected, not dropped, and another client can connect to it', async () => {
-    ep = await startEndpoint({ idleDisconnectMs: 200 });
+    const clock = new ManualClock();
+    ep = await startEndpoint({ idleDisconnectMs: 200, clock });
     const b = await openSession(ep.url, { networkRetryMs: 0, closeOnExit: false });
     // Stop b's Receives without telling the server, as a vanished client would.
     const shellId = b.runspacePoolId.toUpperCase();
     ep.faults.add({ operation: 'Receive', times: Infinity, action: { type: 'drop' } });
-    await sleep(900);
+    await until(() => ep!.faults.fired.length > 0 && ep!.stats.pendingReceives === 0, 'the dropped Receive');
+    // Swept every 50 ms: idle for 150 ms is not yet idle enough…
+    await clock.advance(150);
+    expect(ep.shells()).toEqual([expect.objectContaining({ shellId, state: 'Connected' })]);
+    expect(ep.stats.idleDisconnects).toBe(0);
+    // …past 200 ms it is disconnected (kept for a reconnect), not dropped.
+    await clock.advance(100);
     expect(ep.shells()).toEqual([expect.objectContaining({ shellId, state: 'Disconnected' })]);
     expect(ep.stats.idleDisconnects).toBe(1);
     ep.faults.clear();
@@ -78,12 +86,17 @@ describe('idle disconnect and expiry', () => {
   });
 
   test('a disconnected shell expires after its IdleTimeOut; connecting then says the session is gone', async () => {
-    ep = await startEndpoint();
+    const clock = new ManualClock();
+    ep = await startEndpoint({ clock });
     const a = await openSession(ep.url, { closeOnExit: false });
     const shellId = a.runspacePoolId.toUpperCase();
-    await a.disconnect({ idleTimeoutMs: 300 });
+    await a.disconnect({ idleTimeoutMs: 1_500 });
     expect(ep.shells()[0]?.state).toBe('Disconnected');
-    await sleep(1_600);
+    // Swept every second: at 1 s it is still kept, at 2 s its 1.5 s are over.
+    await clock.advance(1_000);
+    expect(ep.stats.expired).toBe(0);
+    expect(ep.shells()[0]?.state).toBe('Disconnected');
+    await clock.advance(1_000);
     expect(ep.stats.expired).toBe(1);
     expect(ep.shells()).toEqual([]);
     const err = await connectSession(ep.url, shellId).catch((e: unknown) => e);
@@ -205,14 +218,24 @@ describe('https and recording', () => {
 
 describe('long polls on a keep-alive socket', () => {
   test('many Receive timeouts on one connection leave no listeners behind on its socket', async () => {
-    ep = await startEndpoint({ maxOperationTimeoutMs: 20 });
+    const clock = new ManualClock();
+    ep = await startEndpoint({ maxOperationTimeoutMs: 20, clock });
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.name);
     process.on('warning', onWarning);
     try {
       const pool = await openSession(ep.url, { operationTimeoutMs: 20 });
-      await sleep(1_000); // ~50 renewed pool Receives, all on the same socket
-      expect((ep.stats.requests.Receive ?? 0)).toBeGreaterThan(15);
+      const receives = () => ep!.stats.requests.Receive ?? 0;
+      await until(() => ep!.stats.pendingReceives === 1, 'the pool Receive held');
+      const first = receives();
+      // 50 OperationTimeouts in a row: each held pool Receive is answered with the
+      // timeout fault as the clock passes 20 ms, and the pool renews it at once.
+      for (let i = 1; i <= 50; i++) {
+        await clock.advance(20);
+        await until(() => receives() === first + i && ep!.stats.pendingReceives === 1, `renewed Receive ${i}`);
+      }
+      expect(pool.state).toBe('Opened');
+      expect((await pool.invoke('Write-Output renewed').result()).output).toEqual(['renewed']);
       await pool.close();
       expect(warnings.filter((w) => w === 'MaxListenersExceededWarning')).toEqual([]);
     } finally {

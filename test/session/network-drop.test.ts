@@ -4,14 +4,18 @@
 // reconnect() resumes it with every output object exactly once. The network is
 // a TCP proxy the test cuts and refuses (test/helpers/tcp-proxy.ts); the
 // server is psremote's local endpoint with a scripted pipeline whose second
-// half waits for the test.
+// half waits for the test. The retry window and the pauses between retries run
+// on a ManualClock given to the carrier: the test moves time, the sockets are real.
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
-import { openSession } from '../../src/session/open.js';
+import { openSession, wsmanCarrier, type SessionOptions } from '../../src/session/open.js';
 import type { ScriptContext } from '../../src/server/scripted-engine.js';
-import type { RunspacePool } from '../../src/session/runspace-pool.js';
+import { RunspacePool } from '../../src/session/runspace-pool.js';
+import type { WSManCarrier } from '../../src/session/carriers/wsman-carrier.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { until } from '../helpers/until.js';
 
 let endpoint: LocalEndpoint;
 let proxy: TcpProxy;
@@ -47,15 +51,17 @@ async function collect(inv: AsyncIterable<unknown>): Promise<unknown[]> {
   return out;
 }
 
-const until = (what: () => boolean, ms = 10_000) =>
-  new Promise<void>((resolve, reject) => {
-    const t0 = Date.now();
-    const tick = () => (what() ? resolve() : Date.now() - t0 > ms ? reject(new Error('condition not reached')) : setTimeout(tick, 20));
-    tick();
-  });
+/** A session whose carrier the test can see (its Receive count) and whose retry timing runs on `clock`. */
+async function openWithClock(target: string, options: SessionOptions & { clock: ManualClock }): Promise<{ pool: RunspacePool; carrier: WSManCarrier }> {
+  const carrier = wsmanCarrier(target, options);
+  return { pool: await RunspacePool.open(carrier, options), carrier };
+}
 
 test('a short outage is retried quietly: interrupted, resumed, nothing lost or repeated', async () => {
-  pool = await openSession(proxy.url(endpoint.url), { networkRetryMs: 20_000, retryDelayMs: 50 });
+  const clock = new ManualClock();
+  const opened = await openWithClock(proxy.url(endpoint.url), { networkRetryMs: 20_000, retryDelayMs: 50, clock });
+  pool = opened.pool;
+  const receives = () => opened.carrier.requestCounts.Receive ?? 0;
   const events: string[] = [];
   pool.on('networkInterrupted', (e) => events.push(`interrupted:${(e as { code?: string }).code}`));
   pool.on('networkResumed', () => events.push('resumed'));
@@ -65,9 +71,18 @@ test('a short outage is retried quietly: interrupted, resumed, nothing lost or r
   await firstHalfSent;
   await until(() => inv.output.items.length === 3);
   await proxy.down();
-  await until(() => events.length > 0);
-  await new Promise((r) => setTimeout(r, 300)); // several refused retries
+  await until(() => events.length > 0 && clock.pending === 2, 'both Receive loops pausing');
+  // The pool's and the pipeline's loops each pause 50, 100, 200 ms between refused tries: nothing before.
+  for (const pause of [50, 100, 200]) {
+    const before = receives();
+    await clock.advance(pause - 1);
+    expect(receives()).toBe(before);
+    await clock.advance(1);
+    await until(() => receives() === before + 2 && clock.pending === 2, `the retries after ${pause} ms`);
+  }
+  expect(events).toEqual(['interrupted:PSR_TRANSPORT']); // quiet: one interruption, however many tries
   await proxy.up();
+  await clock.advance(400);
   release();
   expect(await output).toEqual([1, 2, 3, 4, 5, 6]);
   expect(events).toEqual(['interrupted:PSR_TRANSPORT', 'resumed']);
@@ -77,7 +92,10 @@ test('a short outage is retried quietly: interrupted, resumed, nothing lost or r
 });
 
 test('an outage longer than the window leaves the session Disconnected; reconnect() resumes it exactly once', async () => {
-  pool = await openSession(proxy.url(endpoint.url), { networkRetryMs: 600, retryDelayMs: 50 });
+  const clock = new ManualClock();
+  const opened = await openWithClock(proxy.url(endpoint.url), { networkRetryMs: 600, retryDelayMs: 50, clock });
+  pool = opened.pool;
+  const receives = () => opened.carrier.requestCounts.Receive ?? 0;
   const events: string[] = [];
   let reason: Error | undefined;
   pool.on('networkInterrupted', () => events.push('interrupted'));
@@ -92,7 +110,13 @@ test('an outage longer than the window leaves the session Disconnected; reconnec
   await firstHalfSent;
   await until(() => inv.output.items.length === 3);
   await proxy.down();
-  await until(() => events.includes('disconnected'));
+  // Tries at 0, 50, 150 and 350 ms are inside the 600 ms window; the one at 750 ms is past it.
+  const started = clock.now();
+  while (!events.includes('disconnected')) {
+    await until(() => clock.pending > 0 || events.includes('disconnected'), 'a retry pause or the disconnect');
+    if (clock.pending > 0) await clock.advance(clock.nextDue()! - clock.now());
+  }
+  expect(clock.now() - started).toBe(750);
   expect(events).toEqual(['interrupted', 'disconnected']);
   expect(pool.state).toBe('Disconnected');
   expect(inv.state).toBe('Disconnected');
@@ -104,10 +128,11 @@ test('an outage longer than the window leaves the session Disconnected; reconnec
 
   // The pipeline goes on on the server meanwhile; its output waits there.
   release();
-  await new Promise((r) => setTimeout(r, 200));
-  const before = endpoint.stats.requests.Receive ?? 0;
-  await new Promise((r) => setTimeout(r, 300));
-  expect(endpoint.stats.requests.Receive ?? 0).toBe(before); // no more retries once disconnected
+  // No more retries once disconnected: no pause is pending, and a minute later no Receive went out.
+  expect(clock.pending).toBe(0);
+  const before = receives();
+  await clock.advance(60_000);
+  expect(receives()).toBe(before);
 
   await proxy.up();
   await pool.reconnect();
@@ -129,7 +154,9 @@ test('Disconnect-PSSession with a running pipeline, then Connect-PSSession in th
   await pool.disconnect({ idleTimeoutMs: 60_000, bufferMode: 'Block' });
   expect(pool.state).toBe('Disconnected');
   release();
-  await new Promise((r) => setTimeout(r, 200));
+  // The rest of the output is made and buffered by the server, and no Receive fetches it while disconnected.
+  await until(() => endpoint.stats.bufferedBytes > 0, 'the output buffered on the server');
+  expect(endpoint.stats.pendingReceives).toBe(0);
   expect(inv.output.items).toEqual([1, 2, 3]);
   await pool.reconnect();
   expect(await output).toEqual([1, 2, 3, 4, 5, 6]);
@@ -152,7 +179,8 @@ test("a drop in the middle of a held Receive (the endpoint's fault injection) is
   // server still waits for the rest of the output.
   const pipelineId = randomUUID();
   endpoint.faults.add({ operation: 'Receive', commandId: pipelineId, nth: 2, times: 1, action: { type: 'cut', ms: 150 } });
-  pool = await openSession(endpoint.url, { retryDelayMs: 20 });
+  const clock = new ManualClock();
+  pool = (await openWithClock(endpoint.url, { retryDelayMs: 20, clock })).pool;
   const events: string[] = [];
   pool.on('networkInterrupted', () => events.push('interrupted'));
   pool.on('networkResumed', () => events.push('resumed'));
@@ -160,7 +188,8 @@ test("a drop in the middle of a held Receive (the endpoint's fault injection) is
   const output = collect(inv);
   await firstHalfSent;
   await until(() => endpoint.faults.fired.length === 1);
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => events.includes('interrupted') && clock.pending === 1, 'the cut Receive pausing');
+  await clock.advance(20);
   release();
   expect(await output).toEqual([1, 2, 3, 4, 5, 6]);
   expect(endpoint.faults.fired).toEqual([{ operation: 'Receive', action: 'cut' }]);

@@ -23,7 +23,8 @@ import { PsRemoteError, UsageError } from '../../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from '../../winrm/wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
-import { isNetworkError, retryPause } from '../../winrm/network-retry.js';
+import { Backoff, isNetworkError, NetworkOutage, retryPause } from '../../winrm/network-retry.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 
 export { isNetworkError };
 
@@ -47,6 +48,8 @@ export interface WSManCarrierOptions {
   readonly networkRetryMs?: number;
   /** First delay between retries; it doubles up to 10 s (default 500 ms). */
   readonly retryDelayMs?: number;
+  /** Time for the retry window and the pauses between retries (default the real clock; tests pass a ManualClock). */
+  readonly clock?: Clock;
 }
 
 interface ReceiveLoop {
@@ -66,8 +69,8 @@ export class WSManCarrier implements PsrpCarrier {
   #poolLoop: ReceiveLoop | undefined;
   #budget: number | undefined;
   readonly #held = new Set<string>();
-  /** When the current network outage began (undefined: the network is fine). */
-  #outageSince: number | undefined;
+  /** The outage the Receive loops are in, if any: one window for all of them. */
+  readonly #outage: NetworkOutage;
   #netDisconnected = false;
   /**
    * The SequenceId of the next Receive, per command ('' for the pool's own
@@ -84,6 +87,7 @@ export class WSManCarrier implements PsrpCarrier {
   constructor(client: WSManClient, options: WSManCarrierOptions = {}) {
     this.client = client;
     this.#opts = options;
+    this.#outage = new NetworkOutage(options.networkRetryMs ?? 240_000, options.clock ?? systemClock);
     this.resourceUri = RESOURCE.powershell(options.configurationName ?? 'Microsoft.PowerShell');
     this.client.maxEnvelopeSize = maxEnvelopeSize(options.envelopeSize ?? {});
   }
@@ -208,11 +212,14 @@ export class WSManCarrier implements PsrpCarrier {
     return loop;
   }
 
+  // The pump of one stream: Receive after Receive, each answer's data to the
+  // sink; a network failure is paused on (the clock) and retried while the
+  // shared outage window lasts, anything else ends the pool.
   async #runLoop(loop: ReceiveLoop, commandId: string | undefined): Promise<void> {
     const shellId = this.#shellId!;
-    let delay = this.#opts.retryDelayMs ?? 500;
+    const backoff = new Backoff(this.#opts.retryDelayMs ?? 500);
+    const seqKey = commandId ?? '';
     while (!this.#closed && !loop.done && !loop.abort.signal.aborted) {
-      const seqKey = commandId ?? '';
       const sequenceId = this.#receiveSeq.get(seqKey) ?? 0;
       try {
         this.#count('Receive');
@@ -227,8 +234,8 @@ export class WSManCarrier implements PsrpCarrier {
         });
         if (this.#closed || loop.abort.signal.aborted) return;
         this.#receiveSeq.set(seqKey, sequenceId + 1);
-        this.#networkBack();
-        delay = this.#opts.retryDelayMs ?? 500;
+        if (this.#outage.recovered()) this.#sink?.resumed?.();
+        backoff.reset();
         if (r.type === 'timeout') continue; // the long-poll simply renews
         // Done is noted before the data is delivered: the data may finish the pipeline at once.
         if (commandId && r.commandState?.state === 'Done') loop.done = true;
@@ -238,35 +245,26 @@ export class WSManCarrier implements PsrpCarrier {
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
         // No quiet retry before the pool is open: a Create or an open that has not succeeded fails at once.
-        if (!isNetworkError(err) || !this.#established || !this.#networkDown(err)) {
+        const verdict = isNetworkError(err) && this.#established && !this.#netDisconnected ? this.#outage.failed() : 'fatal';
+        if (verdict === 'over') return this.#outageOver(err);
+        if (verdict === 'off' || verdict === 'fatal') {
           if (!this.#netDisconnected) this.#sink?.error(sessionGone(err, shellId, this.client.url) as Error);
           return;
         }
-        await retryPause(delay, loop.abort.signal);
-        delay = Math.min(delay * 2, 10_000);
+        if (verdict === 'interrupted') this.#sink?.interrupted?.(err);
+        await retryPause(backoff.take(), loop.abort.signal, this.#outage.clock);
       }
     }
   }
 
-  /** A Receive failed on the network: true while the retry window lasts. */
-  #networkDown(error: Error): boolean {
-    const window = this.#opts.networkRetryMs ?? 240_000;
-    if (this.#netDisconnected) return false;
-    const now = Date.now();
-    if (this.#outageSince === undefined) {
-      if (window <= 0) return false;
-      this.#outageSince = now;
-      this.#sink?.interrupted?.(error);
-      return true;
-    }
-    if (now - this.#outageSince < window) return true;
-    // The window is over: stop every Receive and leave the pool to the server.
+  /** The retry window is over: stop every Receive and leave the pool to the server. */
+  #outageOver(error: Error): void {
     this.#netDisconnected = true;
-    this.#outageSince = undefined;
+    this.#outage.reset();
     this.#poolLoop?.abort.abort();
     this.#poolLoop = undefined;
     for (const l of this.#pipelines.values()) l.abort.abort();
-    const seconds = Math.round(window / 1000);
+    const seconds = Math.round(this.#outage.windowMs / 1000);
     this.#sink?.disconnected?.(
       new PsRemoteError(
         'PSR_SESSION_DISCONNECTED',
@@ -274,13 +272,6 @@ export class WSManCarrier implements PsrpCarrier {
         { cause: error },
       ),
     );
-    return false;
-  }
-
-  #networkBack(): void {
-    if (this.#outageSince === undefined) return;
-    this.#outageSince = undefined;
-    this.#sink?.resumed?.();
   }
 
   async stopPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
@@ -329,7 +320,7 @@ export class WSManCarrier implements PsrpCarrier {
       await this.client.reconnect(this.resourceUri, shellId, { ...call, commandId: pid.toUpperCase() });
     }
     this.#netDisconnected = false;
-    this.#outageSince = undefined;
+    this.#outage.reset();
     this.#poolLoop = this.#receiveLoop(undefined);
     for (const [pid] of running) {
       const loop: ReceiveLoop = { abort: new AbortController(), done: false };
