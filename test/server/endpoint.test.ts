@@ -8,6 +8,19 @@ import { parseEnvelope, parseCreateResponse, parseResponse, WSManFaultError } fr
 import { PipelineFailedError } from '../../src/session/powershell.js';
 import { recording } from '../helpers/recordings.js';
 import { basicAuth } from '../../src/transport/http/auth.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { until } from '../helpers/until.js';
+
+/** Moves `clock` on by `stepMs` `times` times, each time waiting for the pool Receive the timeout answered to be renewed (held again). */
+async function renewPoolReceive(e: LocalEndpoint, clock: ManualClock, stepMs: number, times: number): Promise<void> {
+  const receives = () => e.stats.requests.Receive ?? 0;
+  await until(() => e.stats.pendingReceives === 1, 'the pool Receive held');
+  for (let i = 0; i < times; i++) {
+    const before = receives();
+    await clock.advance(stepMs);
+    await until(() => receives() === before + 1 && e.stats.pendingReceives === 1, 'the pool Receive renewed');
+  }
+}
 
 let ep: LocalEndpoint | undefined;
 afterEach(async () => {
@@ -62,13 +75,21 @@ describe('PowerShell shells on the scripted engine', () => {
   });
 
   test('an idle pool keeps a Receive outstanding, renewed on each timeout', async () => {
-    ep = await startEndpoint({ maxOperationTimeoutMs: 100 });
+    const clock = new ManualClock();
+    ep = await startEndpoint({ maxOperationTimeoutMs: 100, clock });
     const pool = await openSession(ep.url, { operationTimeoutMs: 100 });
-    await new Promise((r) => setTimeout(r, 450));
-    // several pool Receives timed out and were renewed while idle
-    const poolReceives = ep.log.filter((l) => l.operation === 'Receive' && !l.commandId);
-    expect(poolReceives.length).toBeGreaterThanOrEqual(3);
-    expect(poolReceives.filter((l) => l.status === 500).length).toBeGreaterThanOrEqual(2);
+    const poolReceives = () => ep!.log.filter((l) => l.operation === 'Receive' && !l.commandId);
+    await until(() => ep!.stats.pendingReceives === 1, 'the pool Receive held');
+    const answered = poolReceives().length;
+    // Nothing happens before the OperationTimeout…
+    await clock.advance(99);
+    expect(poolReceives().length).toBe(answered);
+    await clock.advance(1);
+    // …then each timeout (the 500 fault) is followed by a new pool Receive.
+    await until(() => poolReceives().length === answered + 1 && ep!.stats.pendingReceives === 1);
+    await renewPoolReceive(ep, clock, 100, 2);
+    const timedOut = poolReceives().slice(answered);
+    expect(timedOut.map((l) => l.status)).toEqual([500, 500, 500]);
     expect((await pool.invoke('Write-Output still-here').result()).output).toEqual(['still-here']);
     await pool.close();
   });
@@ -162,11 +183,14 @@ describe('keep-alive against an endpoint that drops idle shells', () => {
   // Windows drops a shell with no outstanding Receive after about a minute of
   // inactivity; here the timer is shortened to 300 ms and the idle time to 6x that.
   test('a PowerShell session stays usable through a long idle period; a shell without a Receive is dropped', async () => {
-    ep = await startEndpoint({ idleDisconnectMs: 300, maxOperationTimeoutMs: 100 });
+    const clock = new ManualClock();
+    ep = await startEndpoint({ idleDisconnectMs: 300, maxOperationTimeoutMs: 100, clock });
     const pool = await openSession(ep.url, { operationTimeoutMs: 100 });
     const bare = await openShell(ep.url); // WinRS: no Receive until a command runs
-    await new Promise((r) => setTimeout(r, 1_800));
+    // 1.8 s of idleness, swept every 75 ms: the pool's renewed Receive keeps its shell; the bare one goes.
+    await renewPoolReceive(ep, clock, 100, 18);
     expect(ep.stats.idleDisconnects).toBe(1);
+    expect(ep.shells().map((s) => s.shellId)).toEqual([pool.runspacePoolId.toUpperCase()]);
     expect((await pool.invoke('Write-Output alive').result()).output).toEqual(['alive']);
     await expect(bare.run('echo', ['x'])).rejects.toMatchObject({ code: 'PSR_WSMAN_FAULT', kind: 'ShellNotFound' });
     await pool.close();
