@@ -116,6 +116,7 @@ export function wsmanCarrier(target: string, options: SessionOptions = {}): WSMa
     ...(options.tls ? { tls: options.tls } : {}),
     ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
     ...(options.userAgent ? { userAgent: options.userAgent } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
   });
   const clientOptions: WSManClientOptions = {
     ...(options.operationTimeoutMs !== undefined ? { operationTimeoutMs: options.operationTimeoutMs } : {}),

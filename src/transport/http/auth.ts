@@ -53,6 +53,12 @@ export interface HttpAuthContext {
   unwrap?(response: HttpAuthResponse, connection: HttpConnectionInfo): HttpAuthResponse | Promise<HttpAuthResponse>;
   /** The socket changed (new generation): drop connection-bound state. */
   reset?(): void;
+  /**
+   * The context is established on this connection's current socket, so the
+   * socket may serve another transport of the same user (connection-reuse.ts).
+   * Absent: never reused.
+   */
+  established?(connection: HttpConnectionInfo): boolean;
 }
 
 export interface HttpAuthCheck {
@@ -66,6 +72,14 @@ export interface HttpAuth {
   /** Throws UsageError when this scheme must not be used on this endpoint. */
   check(endpoint: Endpoint, options: HttpAuthCheck): void;
   newContext(): HttpAuthContext;
+  /**
+   * Schemes that authenticate a connection (NTLM, Kerberos) give the identity
+   * their contexts authenticate as, digested (connection-reuse.ts): an idle
+   * authenticated connection of a closed transport with the same key (and the
+   * same connection options) is taken by the next one instead of a new
+   * handshake. Absent (Basic, certificate, CredSSP, none): never reused.
+   */
+  readonly reuseKey?: string;
 }
 
 /** No credentials (a local endpoint, a replay server, or a proxy that authenticates). */

@@ -85,9 +85,13 @@ export class HttpConnection implements HttpConnectionInfo {
   #socket: Socket | undefined;
   /** Sockets opened over the life of this connection (tests count them). */
   connects = 0;
+  /** When its last request ended, on the owning transport's clock (idle limit, reuse). */
+  idleSince = 0;
+  #cookies: CookieJar;
 
   constructor(options: HttpConnectionOptions) {
     this.#o = options;
+    this.#cookies = options.cookies;
     this.endpoint = options.endpoint;
     const clientOptions: Client.Options = {
       pipelining: 1,
@@ -130,6 +134,31 @@ export class HttpConnection implements HttpConnectionInfo {
   }
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Open socket, nothing in flight, and the auth context established on this
+   * very socket: another transport of the same user may take it (connection-reuse.ts).
+   */
+  get reusable(): boolean {
+    return (
+      !this.#closed &&
+      !this.#busy &&
+      this.#connected &&
+      !this.#socketLost &&
+      this.#authorizedGeneration === this.#generation &&
+      this.#o.auth.established?.(this) === true
+    );
+  }
+
+  /** Parked for reuse: its idle socket must not hold the process. */
+  park(): void {
+    this.#setBackground(true);
+  }
+
+  /** Taken by another transport: its cookies go to that transport's jar from now on. */
+  adopt(cookies: CookieJar): void {
+    this.#cookies = cookies;
   }
 
   #connector(): Client.Options['connect'] {
@@ -229,10 +258,10 @@ export class HttpConnection implements HttpConnectionInfo {
       this.#socketLost = false;
       await this.#o.auth.authorize(req, this);
       for (let leg = 0; ; leg++) {
-        const cookie = this.#o.cookies.header();
+        const cookie = this.#cookies.header();
         if (cookie) req.headers.cookie = cookie;
         const res = await this.#send(req, options);
-        this.#o.cookies.store(res.headers['set-cookie']);
+        this.#cookies.store(res.headers['set-cookie']);
         this.#authorizedGeneration = this.#generation;
         if (res.status === 401) {
           if (leg < MAX_AUTH_LEGS && this.#o.auth.challenge && (await this.#o.auth.challenge(res, req, this))) continue;

@@ -6,3 +6,4 @@ export * from './errors.js';
 export * from './transport.js';
 export * from './ntlm-auth.js';
 export * from './credssp-auth.js';
+export { closeIdleConnections } from './connection-reuse.js';

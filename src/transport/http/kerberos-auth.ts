@@ -26,6 +26,7 @@ import { buildEncryptedBody, encryptedProtocolOf, KERBEROS_ENCRYPTED, SPNEGO_ENC
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { tokenFrom } from './www-authenticate.js';
 import type { KerberosTicketSource } from './kerberos-tickets.js';
+import { identityOf, reuseDigest } from './connection-reuse.js';
 
 export type SpnService = 'WSMAN' | 'HTTP' | 'host';
 
@@ -67,6 +68,10 @@ export function kerberosAuth(options: KerberosAuthOptions): HttpAuth {
       }
     },
     newContext: () => new KerberosHttpContext(options, mode),
+    // The ticket source is the identity (one ccache or one KDC principal), by object: two
+    // sources are two identities even if they name the same principal. Delegation is part
+    // of it: a socket whose context forwarded a TGT is not handed to one that did not ask.
+    reuseKey: reuseDigest('kerberos', options.scheme ?? 'kerberos', identityOf(options.tickets), options.spn ?? '', options.spnService ?? 'HTTP', options.delegate === true, mode, options.channelBinding !== false),
   };
 }
 
@@ -105,6 +110,10 @@ class KerberosHttpContext implements HttpAuthContext {
     this.#spnego = undefined;
     this.#context = undefined;
     this.#generation = -1;
+  }
+
+  established(conn: HttpConnectionInfo): boolean {
+    return this.#state === 'established' && this.#generation === conn.generation;
   }
 
   async authorize(req: HttpAuthRequest, conn: HttpConnectionInfo): Promise<void> {

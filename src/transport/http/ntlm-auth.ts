@@ -23,6 +23,7 @@ import { resolveCredentials, type NtlmCredentials } from '../../auth/ntlm/creden
 import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { tokenFrom } from './www-authenticate.js';
+import { reuseDigest } from './connection-reuse.js';
 
 export interface NtlmAuthOptions extends NtlmCredentials {
   /**
@@ -83,6 +84,8 @@ export function ntlmAuth(options: NtlmAuthOptions): HttpAuth {
       }
     },
     newContext: () => new NtlmHttpContext(credentials, settings, mode),
+    // The NT hash stands for the password: another password for the same name is another identity.
+    reuseKey: reuseDigest('ntlm', options.scheme ?? 'ntlm', credentials.username, credentials.domain ?? '', Buffer.from(credentials.ntHash ?? []).toString('hex'), settings, mode),
   };
 }
 
@@ -127,6 +130,10 @@ class NtlmHttpContext implements HttpAuthContext {
     this.#initiator = undefined;
     this.#spnego = undefined;
     this.#generation = -1;
+  }
+
+  established(conn: HttpConnectionInfo): boolean {
+    return this.#state === 'established' && this.#generation === conn.generation;
   }
 
   authorize(req: HttpAuthRequest, conn: HttpConnectionInfo): void {

@@ -2,7 +2,9 @@
 // connections (each one undici Client with its own auth context, created
 // lazily), one cookie jar, per-request read timeouts and abort signals, and the
 // status handling the WSMan layer relies on (200 and XML faults come back,
-// anything else is a typed error).
+// anything else is a typed error). On close, idle connections authenticated
+// by NTLM or Kerberos are parked for the next transport of the same user and
+// host (connection-reuse.ts) instead of being closed.
 
 import { AbortError, UsageError } from '../../errors.js';
 import type { TransportRequest, TransportResponse, WSManTransport } from '../transport.js';
@@ -12,6 +14,8 @@ import { CookieJar } from './cookies.js';
 import { parseEndpoint, resolveProxy, type Endpoint, type ProxyConfig } from './endpoint.js';
 import { TransportError } from './errors.js';
 import { ClientRecorder, type RecordOptions } from './recorder.js';
+import { idleConnections, reuseDigest } from './connection-reuse.js';
+import { systemClock, type Clock } from '../../util/clock.js';
 
 export const DEFAULT_USER_AGENT = 'Microsoft WinRM Client';
 
@@ -44,6 +48,15 @@ export interface HttpTransportOptions {
   readonly dispatcherFactory?: DispatcherFactory;
   /** Append every exchange (plain SOAP, scrubbed) to this file, in psremote's recording format (recorder.ts). */
   readonly record?: string | RecordOptions;
+  /**
+   * Hand idle authenticated connections (NTLM, Kerberos) to the next transport
+   * of the same user, host and options when this one closes, and take such a
+   * connection before opening a new one (default true). Never for Basic,
+   * certificates, CredSSP or no credentials, nor with a dispatcherFactory.
+   */
+  readonly reuseConnections?: boolean;
+  /** Time for the keep-alive idle limit of connections (default the real clock; tests pass a ManualClock). */
+  readonly clock?: Clock;
 }
 
 export class HttpTransport implements WSManTransport {
@@ -56,6 +69,11 @@ export class HttpTransport implements WSManTransport {
   readonly #waiters: (() => void)[] = [];
   readonly #max: number;
   readonly #recorder: ClientRecorder | undefined;
+  readonly #clock: Clock;
+  /** Idle time after which a connection is not used again (the socket may be gone at HTTP.sys's 120 s). */
+  readonly #idleLimitMs: number;
+  /** Digest of the identity and every option that shapes a connection; undefined: no reuse. */
+  readonly #reuseKey: string | undefined;
   #closed = false;
 
   constructor(options: HttpTransportOptions) {
@@ -73,6 +91,13 @@ export class HttpTransport implements WSManTransport {
     this.#recorder = options.record ? new ClientRecorder(options.record, this.endpoint) : undefined;
     this.#max = options.maxConnections ?? 4;
     if (!Number.isInteger(this.#max) || this.#max < 1) throw new UsageError(`maxConnections must be a positive integer, not ${this.#max}`);
+    this.#clock = options.clock ?? systemClock;
+    this.#idleLimitMs = options.keepAliveTimeoutMs ?? 110_000;
+    const o = options;
+    this.#reuseKey =
+      this.#auth.reuseKey !== undefined && o.reuseConnections !== false && !o.dispatcherFactory
+        ? reuseDigest(this.#auth.reuseKey, this.endpoint.origin, this.endpoint.path, this.proxy ?? null, o.tls ?? {}, o.userAgent ?? DEFAULT_USER_AGENT, o.headers ?? {}, this.#idleLimitMs, o.connectTimeoutMs ?? 30_000, o.maxResponseBytes ?? 32 * 1024 * 1024)
+        : undefined;
   }
 
   get url(): string {
@@ -90,6 +115,12 @@ export class HttpTransport implements WSManTransport {
   }
 
   #newConnection(): HttpConnection {
+    const parked = this.#reuseKey !== undefined ? idleConnections.take(this.#reuseKey) : undefined;
+    if (parked) {
+      parked.adopt(this.cookies);
+      this.#connections.push(parked);
+      return parked;
+    }
     const o = this.#o;
     const c = new HttpConnection({
       endpoint: this.endpoint,
@@ -116,6 +147,12 @@ export class HttpTransport implements WSManTransport {
         const c = this.#connections[i]!;
         if (c.closed) {
           this.#connections.splice(i--, 1);
+          continue;
+        }
+        if (!c.busy && this.#clock.now() - c.idleSince >= this.#idleLimitMs) {
+          // Idle past the keep-alive limit: the server may be closing it right now.
+          this.#connections.splice(i--, 1);
+          void c.close();
           continue;
         }
         if (!c.busy) {
@@ -160,6 +197,7 @@ export class HttpTransport implements WSManTransport {
       if (e instanceof TransportError) this.#recorder?.append(request.operation, Buffer.from(body).toString('utf8'), undefined);
       throw e;
     } finally {
+      conn.idleSince = this.#clock.now();
       conn.busy = false;
       this.#release();
     }
@@ -175,15 +213,22 @@ export class HttpTransport implements WSManTransport {
   }
 
   /**
-   * Closes idle connections gracefully; a connection still holding a request
-   * (an outstanding Receive long-poll) is destroyed, so close never waits for
-   * an OperationTimeout to run out.
+   * Closes idle connections gracefully, or parks the authenticated ones for
+   * reuse; a connection still holding a request (an outstanding Receive
+   * long-poll) is destroyed, so close never waits for an OperationTimeout.
    */
   async close(): Promise<void> {
     this.#closed = true;
     const all = this.#connections.splice(0);
     for (const w of this.#waiters.splice(0)) w();
-    await Promise.all(all.map((c) => (c.busy ? c.destroy() : c.close())));
+    const key = this.#reuseKey;
+    await Promise.all(
+      all.map((c) => {
+        if (c.busy) return c.destroy();
+        if (key !== undefined && c.reusable) return idleConnections.park(key, c, this.#clock, c.idleSince, this.#idleLimitMs);
+        return c.close();
+      }),
+    );
   }
 
   /** Closes at once, aborting requests in flight. */
