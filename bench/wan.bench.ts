@@ -3,12 +3,18 @@
 // RTT), against the local endpoint, side by side with Debian's pywinrm for the
 // WinRS cases. Reported per case: wall time (median of a few runs) and the
 // WSMan requests, counted on the endpoint's log; for psremote also the ones on
-// the critical path (answered before the call resolved).
+// the critical path (answered before the call resolved). One more case, on the
+// 20 ms profile only: 100 PowerShell sessions to one host one after another
+// over NTLM, with and without reuse of authenticated connections, counting the
+// 401 legs the endpoint sent (transport/http/connection-reuse.ts).
+// WAN_CASES (winrs,powershell,reuse; default all) picks the cases.
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer, connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { startEndpoint } from '../src/server/endpoint.js';
 import { basicAuth } from '../src/transport/http/auth.js';
+import { ntlmAuth } from '../src/transport/http/ntlm-auth.js';
+import { closeIdleConnections } from '../src/transport/http/connection-reuse.js';
 import { flushPendingCloses } from '../src/winrm/exit.js';
 import { invokeCommand } from '../src/session/invoke.js';
 import { openSession, wsmanCarrier } from '../src/session/open.js';
@@ -17,6 +23,8 @@ import { openShell, runCommand } from '../src/winrm/winrs.js';
 const RTTS = (process.env.WAN_RTTS ?? '1,20,100').split(',').map(Number);
 const RUNS = Number(process.env.WAN_RUNS ?? 5);
 const BIG = Number(process.env.WAN_BIG_MB ?? 50) * 1024 * 1024;
+const CASES = new Set((process.env.WAN_CASES ?? 'winrs,powershell,reuse').split(','));
+const SESSIONS = Number(process.env.WAN_SESSIONS ?? 100);
 
 /** A loopback proxy delaying every chunk by `oneWayMs`, order kept per direction. */
 async function delayProxy(targetPort: number, oneWayMs: number): Promise<{ port: number; close(): Promise<void> }> {
@@ -49,6 +57,7 @@ async function delayProxy(targetPort: number, oneWayMs: number): Promise<{ port:
 
 const ep = await startEndpoint({
   users: { alice: 'pw-1' },
+  auth: ['basic', 'ntlm'],
   allowUnencrypted: true,
   quotas: { maxShellsPerUser: 1000 },
   cmdCommands: {
@@ -104,6 +113,7 @@ interface Row {
   pyRequests?: number;
 }
 const rows: Row[] = [];
+const reuseRows: { reuse: boolean; ms: number; legs: number; requests: number }[] = [];
 
 async function measure(fn: () => Promise<void>, runs: number): Promise<{ ms: number; requests: number; critical: number }> {
   const times: number[] = [];
@@ -132,12 +142,12 @@ for (const rtt of RTTS) {
   const proxy = await delayProxy(epPort, rtt / 2);
   const url = `http://127.0.0.1:${proxy.port}/wsman`;
   const runs = rtt >= 100 ? Math.min(RUNS, 3) : RUNS;
-  {
+  if (CASES.has('winrs')) {
     const m = await measure(async () => void (await runCommand(url, 'greet', [], { connection })), runs);
     const py = await pyCase(url, 'one', runs);
     rows.push({ rtt, task: 'WinRS: open + command + close (runCommand)', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
-  {
+  if (CASES.has('winrs')) {
     const m = await measure(async () => {
       const shell = await openShell(url, { connection });
       for (let i = 0; i < 100; i++) {
@@ -149,18 +159,34 @@ for (const rtt of RTTS) {
     const py = await pyCase(url, 'hundred', rtt >= 100 ? 1 : 2);
     rows.push({ rtt, task: 'WinRS: 100 commands on one shell', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
-  {
+  if (CASES.has('powershell')) {
     const m = await measure(async () => void (await invokeCommand(wsmanCarrier(url, { connection }), 'Write-Output 1')), runs);
     rows.push({ rtt, task: 'PowerShell: open + one command + close (invokeCommand)', ...m });
   }
-  {
+  if (CASES.has('powershell')) {
     const pool = await openSession(url, { connection });
     await pool.invoke('Write-Output 0').result();
     const m = await measure(async () => void (await pool.invoke('Write-Output 1').result()), runs);
     await pool.close();
     rows.push({ rtt, task: 'PowerShell: a command on an open pool', ...m });
   }
-  if (rtt === RTTS[0]) {
+  if (CASES.has('reuse') && rtt === 20) {
+    for (const reuse of [false, true]) {
+      const n = ep.log.length;
+      const t0 = performance.now();
+      for (let i = 0; i < SESSIONS; i++) {
+        // A new ntlmAuth per session, as separate callers build them: the identity is the key.
+        const pool = await openSession(url, { connection: { auth: ntlmAuth({ username: 'alice', password: 'pw-1' }), reuseConnections: reuse } });
+        await pool.invoke('Write-Output 1').result();
+        await pool.close();
+      }
+      const ms = performance.now() - t0;
+      const legs = ep.log.slice(n).filter((l) => l.operation === 'auth' && l.status === 401).length;
+      reuseRows.push({ reuse, ms, legs, requests: count(n) });
+      await closeIdleConnections();
+    }
+  }
+  if (CASES.has('winrs') && rtt === RTTS[0]) {
     const m = await measure(async () => {
       const r = await runCommand(url, 'big', [], { connection });
       if (r.stdoutBytes.length !== BIG) throw new Error(`got ${r.stdoutBytes.length} bytes`);
@@ -179,4 +205,10 @@ console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
   const py = r.pyMs !== undefined ? `${f(r.pyMs)} ms | ${r.pyRequests} | ${(r.pyMs / r.ms).toFixed(2)}×` : '– | – | –';
   console.log(`| ${r.rtt} ms | ${r.task} | ${f(r.ms)} ms | ${r.requests} (${r.critical}) | ${py} |`);
+}
+if (reuseRows.length > 0) {
+  console.log(`\n${SESSIONS} PowerShell sessions to one host over NTLM, one after another (open + one command + close each), 20 ms RTT`);
+  console.log('| connection reuse | wall time | per session | 401 legs | WSMan requests |');
+  console.log('|---|---|---|---|---|');
+  for (const r of reuseRows) console.log(`| ${r.reuse ? 'on (default)' : 'off'} | ${f(r.ms)} ms | ${f(r.ms / SESSIONS)} ms | ${r.legs} | ${r.requests} |`);
 }

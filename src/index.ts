@@ -56,6 +56,7 @@ export * as psrp from './psrp/index.js';
 
 // Transport
 export * from './transport/http/index.js';
+export { ManualClock, systemClock, type Clock } from './util/clock.js';
 export * as outofproc from './transport/outofproc/index.js';
 export { OutOfProcTransportError, type OutOfProcErrorDetails, type OutOfProcConnection } from './transport/outofproc/index.js';
 export { connectSsh, type SshOptions } from './transport/ssh/index.js';
