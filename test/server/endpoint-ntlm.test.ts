@@ -13,6 +13,8 @@ import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { ntowfv1 } from '../../src/auth/ntlm/crypto.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { until } from '../helpers/until.js';
+import { ManualClock } from '../../src/util/clock.js';
 
 const USERS = { alice: 'Alice-pw-1', bob: { ntHash: Buffer.from(ntowfv1('Bob-pw-2')).toString('hex') } };
 let ep: LocalEndpoint | undefined;
@@ -78,7 +80,7 @@ describe('NTLM with message encryption over http', () => {
     const shell = await openShell(new WSManClient(transport, { operationTimeoutMs: 5_000 }));
     const cmd = await shell.run('cat', []);
     const out = cmd.stdout.collect();
-    await new Promise((r) => setTimeout(r, 100)); // the Receive is now waiting on the server
+    await until(() => ep!.stats.pendingReceives === 1, 'the command Receive held on the server');
     await cmd.sendInput('typed while receiving\n', { end: true });
     expect((await out).toString()).toBe('typed while receiving\n');
     expect(await cmd.exitCode).toBe(0);
@@ -205,18 +207,22 @@ describe('NTLM with message encryption over http', () => {
 });
 
 test('every connection cut under a PowerShell session, its pool Receive included: re-auth, the Receive is retried, the session goes on', async () => {
+  const clock = new ManualClock();
   await endpoint();
   proxy = await startTcpProxy(port(ep!.url));
   const pool = await openSession(`http://127.0.0.1:${proxy.port}/wsman`, {
     credential: { authentication: 'ntlm', username: 'alice', password: 'Alice-pw-1' },
     retryDelayMs: 20,
+    clock,
   });
   const events: string[] = [];
   pool.on('networkInterrupted', () => events.push('interrupted'));
   expect((await pool.invoke('Write-Output before').result()).output).toEqual(['before']);
   const before = challenges();
   proxy.cutAll();
-  await new Promise((r) => setTimeout(r, 100));
+  // The cut pool Receive pauses 20 ms (on the clock), then is retried on a socket authenticated afresh.
+  await until(() => events.length === 1 && clock.pending === 1, 'the cut pool Receive pausing');
+  await clock.advance(20);
   expect((await pool.invoke('Write-Output after').result()).output).toEqual(['after']);
   expect(events).toEqual(['interrupted']);
   expect(pool.state).toBe('Opened');
