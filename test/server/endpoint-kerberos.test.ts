@@ -15,6 +15,7 @@ import { delegatedCcachePath } from '../../src/server/kerberos-delegation.js';
 import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/winrm/winrs.js';
 import { kerberosAuth, type KerberosAuthOptions } from '../../src/transport/http/kerberos-auth.js';
+import { closeIdleConnections } from '../../src/transport/http/connection-reuse.js';
 import { ccacheTicketSource, kdcTicketSource } from '../../src/transport/http/kerberos-tickets.js';
 import { ntlmAuth } from '../../src/transport/http/ntlm-auth.js';
 import { startKdc, type KdcRealm } from '../helpers/kdc.js';
@@ -88,6 +89,28 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     const pool = await openSession(byName(ep!.url), { ...auth(), operationTimeoutMs: 5_000 });
     expect((await pool.invoke('Write-Output 42').result()).output).toEqual([42]);
     await pool.close();
+  });
+
+  it('a second session with the same ticket source takes the first one\'s authenticated connection: no AP-REQ; another source sends one', async () => {
+    await endpoint();
+    proxy = await startTcpProxy(Number(new URL(ep!.url).port));
+    const url = `http://localhost:${proxy.port}/wsman`;
+    const tickets = ccacheTicketSource(ccache);
+    const same = () => ({ connection: { auth: kerberosAuth({ tickets }) } });
+    // AP-REQs on the wire (the Kerberos scheme's tokens start with the GSS header 0x60, base64 "YI").
+    const apReqs = () => (Buffer.concat(proxy!.upstream).toString('latin1').match(/\r\nauthorization: Kerberos YI/gi) ?? []).length;
+    expect((await runCommand(url, 'echo', ['one'], { ...same(), awaitClose: true })).exitCode).toBe(0);
+    const first = apReqs();
+    expect(first).toBeGreaterThanOrEqual(1);
+    const sockets = proxy.connections();
+    expect((await runCommand(url, 'echo', ['two'], { ...same(), awaitClose: true })).exitCode).toBe(0);
+    expect(apReqs()).toBe(first);
+    expect(proxy.connections()).toBe(sockets); // not even a new TCP connection
+    // A source of its own (even for the same ccache) is another identity: it authenticates.
+    expect((await runCommand(url, 'echo', ['three'], { ...conn(), awaitClose: true })).exitCode).toBe(0);
+    expect(apReqs()).toBeGreaterThan(first);
+    expect(ep!.log.filter((l) => l.operation === 'Create').map((l) => l.user)).toEqual(['alice@PSREMOTE.TEST', 'alice@PSREMOTE.TEST', 'alice@PSREMOTE.TEST']);
+    await closeIdleConnections();
   });
 
   it('an SPN the KDC does not know is a typed error naming it', async () => {
