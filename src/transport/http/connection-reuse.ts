@@ -23,6 +23,10 @@ import { createHash } from 'node:crypto';
 import type { Clock, ClockTimer } from '../../util/clock.js';
 import type { HttpConnection } from './connection.js';
 
+/** Parked connections kept per key and in all: a fan-out to many hosts must not keep a socket per session for 110 s. */
+export const MAX_PARKED_PER_KEY = 8;
+export const MAX_PARKED = 256;
+
 interface Parked {
   readonly connection: HttpConnection;
   readonly clock: Clock;
@@ -65,6 +69,15 @@ export class ConnectionShelf {
     const list = this.#byKey.get(key) ?? [];
     list.push(entry);
     this.#byKey.set(key, list);
+    // Over a bound, the connection idle longest goes first: it is the nearest to its limit anyway.
+    if (list.length > MAX_PARKED_PER_KEY) this.#drop(key, list[0]!);
+    if (this.size > MAX_PARKED) this.#dropOldest();
+  }
+
+  #dropOldest(): void {
+    let oldest: [string, Parked] | undefined;
+    for (const [k, list] of this.#byKey) for (const e of list) if (!oldest || e.idleSince < oldest[1].idleSince) oldest = [k, e];
+    if (oldest) this.#drop(oldest[0], oldest[1]);
   }
 
   /** The most recently parked connection for `key` still within its limit and still authenticated, or undefined. */
@@ -90,6 +103,7 @@ export class ConnectionShelf {
     if (i < 0) return;
     list!.splice(i, 1);
     if (list!.length === 0) this.#byKey.delete(key);
+    entry.clock.clearTimeout(entry.timer);
     void entry.connection.close();
   }
 

@@ -8,7 +8,8 @@ import { startEndpoint, type LocalEndpoint } from '../../../src/server/endpoint.
 import { openSession, type Credential } from '../../../src/session/open.js';
 import { runCommand } from '../../../src/winrm/winrs.js';
 import { ntlmAuth } from '../../../src/transport/http/ntlm-auth.js';
-import { closeIdleConnections, idleConnections } from '../../../src/transport/http/connection-reuse.js';
+import { closeIdleConnections, ConnectionShelf, idleConnections, MAX_PARKED, MAX_PARKED_PER_KEY } from '../../../src/transport/http/connection-reuse.js';
+import type { HttpConnection } from '../../../src/transport/http/connection.js';
 import { ManualClock } from '../../../src/util/clock.js';
 import { until } from '../../helpers/until.js';
 
@@ -127,5 +128,40 @@ describe('authenticated connections reused across sessions', () => {
     expect(idleConnections.size).toBe(0);
     await until(() => sockets() <= before, 'every socket closed (client and server side)');
     expect(ep!.shells()).toEqual([]);
+  });
+});
+
+describe('the shelf itself (stand-in connections)', () => {
+  const fake = (n: number, closed: number[], reusable = true) =>
+    ({ park() {}, close: async () => void closed.push(n), reusable, n }) as unknown as HttpConnection & { n: number };
+
+  test('the latest parked is taken first; one not reusable any more (socket gone) is closed, not handed out', async () => {
+    const shelf = new ConnectionShelf();
+    const clock = new ManualClock(0);
+    const closed: number[] = [];
+    shelf.park('k', fake(1, closed), clock, 0, 110_000);
+    shelf.park('k', fake(2, closed, false), clock, 0, 110_000);
+    expect((shelf.take('k') as unknown as { n: number }).n).toBe(1);
+    expect(closed).toEqual([2]);
+    expect(shelf.take('k')).toBeUndefined();
+    expect(shelf.take('another key')).toBeUndefined();
+    expect(clock.pending).toBe(0);
+  });
+
+  test('a connection already idle past the limit is closed at once; bounds per key and in all drop the longest idle', async () => {
+    const shelf = new ConnectionShelf();
+    const clock = new ManualClock(200_000);
+    const closed: number[] = [];
+    shelf.park('k', fake(0, closed), clock, 200_000 - 110_000, 110_000);
+    expect(closed).toEqual([0]);
+    for (let i = 1; i <= MAX_PARKED_PER_KEY + 2; i++) shelf.park('k', fake(i, closed), clock, clock.now() + i, 110_000);
+    expect(shelf.size).toBe(MAX_PARKED_PER_KEY);
+    expect(closed).toEqual([0, 1, 2]);
+    for (let i = 0; i < MAX_PARKED; i++) shelf.park(`key ${i}`, fake(1000 + i, closed), clock, clock.now() + 100 + i, 110_000);
+    expect(shelf.size).toBe(MAX_PARKED);
+    expect(closed.slice(3)).toEqual([3, 4, 5, 6, 7, 8, 9, 10]); // the first key's, idle longest
+    await shelf.closeAll();
+    expect(shelf.size).toBe(0);
+    expect(clock.pending).toBe(0);
   });
 });
