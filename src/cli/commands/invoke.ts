@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { closeInBackground } from '../../winrm/exit.js';
 import { parseOutOfProcTarget } from '../../winrm/target.js';
-import { SessionStore } from '../../session/store.js';
+import { FileSessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { toPlain } from '../../clixml/plain.js';
@@ -89,7 +89,7 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 }
 
 async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
-  const h = new SessionStore().get(name);
+  const h = new FileSessionStore().named(name);
   // The session remembers its user (never the password): only the secret is asked for.
   const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
   const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
