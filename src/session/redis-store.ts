@@ -45,6 +45,13 @@ export class RedisSessionStore<T> implements SessionStore<T> {
     return this.#parse(key, await this.#redis.hget(this.#key, key));
   }
 
+  /** Several at once (HMGET): undefined where nothing is stored. */
+  async getMany(keys: readonly string[]): Promise<(T | undefined)[]> {
+    if (keys.length === 0) return [];
+    const texts = await this.#redis.hmget(this.#key, ...keys);
+    return texts.map((t, i) => this.#parse(keys[i]!, t));
+  }
+
   async put(key: string, value: T): Promise<void> {
     await this.#redis.hset(this.#key, key, canonicalJson(value));
   }
