@@ -98,7 +98,13 @@ async function collectReady(
     if (!pending.has(id)) continue;
     const job = await queue.getJob(id);
     if (job && (await job.getState()) !== 'failed') continue;
+    // Gone: it may have completed on a retry (and been removed) since the results were read.
+    const late = job ? undefined : await results.get(id);
     pending.delete(id);
+    if (late) {
+      ready.push(late);
+      continue;
+    }
     const host = jobs[Number(id.slice(runId.length + 1))]?.host ?? '?';
     ready.push({
       jobId: id, host, ok: false, state: 'Failed', output: [], errors: [], warnings: [], verbose: [], information: [], hadErrors: true,

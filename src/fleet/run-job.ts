@@ -105,7 +105,8 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
       throw e;
     }
   } catch (e) {
-    // The pipeline never reached the host (or its Command was refused): nothing ran.
+    // The pool did not open or the Command was not confirmed: reported, not retried
+    // (a Command whose answer was lost may have run; a second one could run it twice).
     const result = await writeOnce(ctx, jobId, resultOf(job, jobId, ctx, claim, undefined, e));
     await ctx.claims.delete(jobId);
     return result;
@@ -161,7 +162,8 @@ async function collect(jobId: string, job: FleetJob, ctx: JobContext, claim: Fle
         await sleep(wait);
         continue;
       }
-      if (code === 'PSR_SESSION_NOT_FOUND') {
+      // Not found: the shell, or (died while starting) the pipeline in it, is not on the host.
+      if (code === 'PSR_SESSION_NOT_FOUND' || (code === 'PSR_WSMAN_FAULT' && claim.phase === 'starting')) {
         result = { ...resultOf(job, jobId, ctx, claim, undefined, e), state: 'SessionGone', sessionGone: { shellId: handle.shellId, evidence: await evidence(handle, options, e, claim) } };
         break;
       }

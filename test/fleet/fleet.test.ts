@@ -60,7 +60,9 @@ describe.skipIf(!need)('psremote fleet on BullMQ and Redis', () => {
     expect(seen.size).toBe(2000);
     for (let i = 0; i < 2000; i++) {
       const res = seen.get(`bulk-${i}`)!;
-      expect({ ok: res.ok, host: res.host, output: outputOf(res), recovered: res.recovered }).toEqual({ ok: true, host: jobs[i]!.host, output: [`job-${i}`], recovered: false });
+      // (A worker too starved to renew its 30 s lock may lose a job to another, which then
+      // only collects it: `recovered` may be true under load; the script still ran once, below.)
+      expect({ ok: res.ok, host: res.host, output: outputOf(res) }).toEqual({ ok: true, host: jobs[i]!.host, output: [`job-${i}`] });
     }
     // Every worker took part; the throttle is theirs (16 each).
     expect(new Set([...seen.values()].map((x) => x.worker))).toEqual(new Set(['bulk-1', 'bulk-2', 'bulk-3', 'bulk-4']));
@@ -78,8 +80,9 @@ describe.skipIf(!need)('psremote fleet on BullMQ and Redis', () => {
 
   test('a SIGKILLed worker: no script runs twice; its jobs finish with full output through the stored handles', async () => {
     const queue = 'crash';
-    const a = await startWorker(redis.url, queue, 'crash-a', 20);
-    const b = await startWorker(redis.url, queue, 'crash-b', 20);
+    // A short lock (2 s), so that the dead worker's jobs are taken over soon.
+    const a = await startWorker(redis.url, queue, 'crash-a', 20, 2);
+    const b = await startWorker(redis.url, queue, 'crash-b', 20, 2);
     workers.push(a, b);
     const N = 40;
     const jobs = Array.from({ length: N }, (_, i) => ({

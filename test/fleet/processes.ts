@@ -59,10 +59,10 @@ export async function startHost(): Promise<Proc & { url: string }> {
 }
 
 /** A `psremote worker`; its credential comes from its environment (FLEET_PW), never from the queue. */
-export async function startWorker(redisUrl: string, queueName: string, name: string, concurrency: number): Promise<Proc> {
+export async function startWorker(redisUrl: string, queueName: string, name: string, concurrency: number, lockSeconds = 30): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'psremote-fleet-worker-'));
   const p = start(
-    ['worker', '--queue', redisUrl, '--queue-name', queueName, '--name', name, '--concurrency', String(concurrency), '--lock-duration', '2', '--connect-wait', '60', '--user', FLEET_USER, '--password-env', 'FLEET_PW', '--insecure-allow-unencrypted'],
+    ['worker', '--queue', redisUrl, '--queue-name', queueName, '--name', name, '--concurrency', String(concurrency), '--lock-duration', String(lockSeconds), '--connect-wait', '60', '--user', FLEET_USER, '--password-env', 'FLEET_PW', '--insecure-allow-unencrypted'],
     dir,
     { FLEET_PW: FLEET_PASSWORD },
   );
