@@ -9,6 +9,7 @@ import { DEFAULT_QUEUE, redisOptions, startFleetWorker } from '../../fleet/index
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';
+import { untilSignal } from './serve.js';
 
 interface WorkerFlags extends ConnectionFlags {
   queue: string;
@@ -60,15 +61,7 @@ export function register(program: Command, io: CliIO): void {
       },
     });
     io.stdout.write(`worker ${worker.name} on queue ${f.queueName} (concurrency ${concurrency})\n`);
-    await new Promise<void>((resolve) => {
-      const stop = () => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await untilSignal();
     await worker.close();
   });
 }
