@@ -21,7 +21,7 @@ export function fleetKeys(queueName: string): { claims: string; results: string 
 
 export interface FleetWorkerOptions {
   /** ioredis options (redisOptions(url) builds them from redis://HOST:PORT/N). */
-  readonly connection: ConnectionOptions & { host?: string };
+  readonly connection: ConnectionOptions;
   readonly queueName?: string;
   /** Pipelines at once (default 32). */
   readonly concurrency?: number;

@@ -115,7 +115,8 @@ describe.skipIf(!need)('psremote fleet on BullMQ and Redis', () => {
     // The killed worker's running jobs were collected by B, through their handles.
     for (const c of killedWith) {
       const res = results.find((x) => x.jobId === c.jobId)!;
-      expect({ worker: res.worker, recovered: res.recovered, previousOwners: res.previousOwners }).toEqual({ worker: 'crash-b', recovered: true, previousOwners: ['crash-a'] });
+      // (previousOwners may go on with crash-b if B, starved, lost its own 2 s lock and took the job back.)
+      expect({ worker: res.worker, recovered: res.recovered, from: res.previousOwners[0] }).toEqual({ worker: 'crash-b', recovered: true, from: 'crash-a' });
     }
     // Each script ran exactly once: one line per job over all hosts.
     const all = hosts.flatMap((h) => lines(h.dir, 'crash.txt'));
