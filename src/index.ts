@@ -10,6 +10,8 @@ export * from './clixml/index.js';
 
 // PowerShell sessions
 export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
+export { parseSessionHandle, type SessionHandle, type SessionStore } from './session/handle.js';
+export { FileSessionStore, type NamedSession } from './session/store.js';
 export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
 export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget, type RunspacePoolStats } from './session/runspace-pool.js';
 export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';

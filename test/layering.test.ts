@@ -1,12 +1,12 @@
 // The layering rule of the project, checked on the source: util → clixml → psrp
-// → wsman → auth → transport → session → server → cli, and nothing imports from
+// → wsman → auth → transport → session → fleet → server → cli, and nothing imports from
 // a layer above its own (the protocol cores stay free of I/O layers).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
 const SRC = resolve(__dirname, '../src');
-const RANK: Record<string, number> = { util: 0, 'errors.ts': 0, clixml: 1, psrp: 2, wsman: 3, auth: 4, transport: 5, winrm: 6, session: 7, server: 8, cli: 9, 'index.ts': 10 };
+const RANK: Record<string, number> = { util: 0, 'errors.ts': 0, clixml: 1, psrp: 2, wsman: 3, auth: 4, transport: 5, winrm: 6, session: 7, fleet: 7.5, server: 8, cli: 9, 'index.ts': 10 };
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

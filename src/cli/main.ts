@@ -10,6 +10,7 @@ import { EXIT, exitCodeFor } from './exit-codes.js';
 import * as serve from './commands/serve.js';
 import * as decode from './commands/decode.js';
 import * as invoke from './commands/invoke.js';
+import * as worker from './commands/worker.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
@@ -33,7 +34,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos];
+const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos, worker];
 
 function version(): string {
   try {

@@ -3,10 +3,24 @@
 // else fails with a message that says so; real PowerShell comes from
 // `--engine real` (the .NET host, where available).
 
+import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScriptContext } from './scripted-engine.js';
 
 const words = (s: string): string[] => [...s.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+
+/** `-Name value` pairs and the words left over, as PowerShell binds a simple command line. */
+function bind(rest: string[]): { named: Map<string, string>; positional: string[] } {
+  const named = new Map<string, string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const w = rest[i]!;
+    if (/^-[a-z]+$/i.test(w) && i + 1 < rest.length) named.set(w.slice(1).toLowerCase(), rest[++i]!);
+    else positional.push(w);
+  }
+  return { named, positional };
+}
 
 function value(w: string): string | number {
   return /^-?\d+$/.test(w) && Math.abs(Number(w)) <= 2 ** 31 - 1 ? Number(w) : w;
@@ -36,12 +50,29 @@ export async function demoHandler(ctx: ScriptContext): Promise<void> {
       case 'get-date':
         ctx.output(new Date().toISOString());
         break;
+      // What fleet tests need on the host side: a trace that the script ran
+      // (relative paths land in the endpoint's working directory), and time.
+      case 'add-content': {
+        const { named, positional } = bind(rest);
+        const path = named.get('path') ?? positional[0];
+        const text = named.get('value') ?? positional[named.has('path') ? 0 : 1];
+        if (!path || text === undefined) throw new Error('Add-Content needs -Path and -Value');
+        await appendFile(path, `${text}\n`);
+        break;
+      }
+      case 'start-sleep': {
+        const { named, positional } = bind(rest);
+        const ms = named.has('milliseconds') ? Number(named.get('milliseconds')) : Number(named.get('seconds') ?? positional[0]) * 1000;
+        if (!Number.isFinite(ms) || ms < 0 || ms > 86_400_000) throw new Error('Start-Sleep needs -Seconds or -Milliseconds (at most a day)');
+        await sleep(ms, undefined, { signal: ctx.signal }).catch(() => undefined);
+        break;
+      }
       case '$input':
         for await (const x of ctx.input) ctx.output(x);
         break;
       default:
         throw new Error(
-          `the scripted engine does not run "${cmd}": it knows Write-Output, Write-Warning, Write-Verbose, Write-Error, hostname, Get-Date and $input (use a real PowerShell engine for anything else)`,
+          `the scripted engine does not run "${cmd}": it knows Write-Output, Write-Warning, Write-Verbose, Write-Error, hostname, Get-Date, Add-Content, Start-Sleep and $input (use a real PowerShell engine for anything else)`,
         );
     }
   }

@@ -16,6 +16,7 @@ import { credsspAuth, type CredSspAuthOptions } from '../transport/http/credssp-
 import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './carriers/outofproc-carrier.js';
 import { WSManCarrier, type WSManCarrierOptions } from './carriers/wsman-carrier.js';
 import { RunspacePool, type RunspacePoolOptions } from './runspace-pool.js';
+import { parseSessionHandle, recordOrigin, type SessionHandle } from './handle.js';
 
 export type Credential =
   | { readonly username: string; readonly password: string; readonly authentication?: 'basic' }
@@ -71,16 +72,52 @@ function recordWithUser(record: NonNullable<HttpTransportOptions['record']>, cre
   return { ...record, names: { ...record.names, users: [...(record.names?.users ?? []), cred.username] } };
 }
 
-/** Connects to a disconnected PowerShell session (by ShellId) that another client created. */
-export async function connectSession(target: string, shellId: string, options: SessionOptions = {}): Promise<RunspacePool> {
+/**
+ * Connects to a disconnected PowerShell session that another client created:
+ * by its handle (pool.handle(), from any process; the credential comes from
+ * `options`), or by endpoint and ShellId.
+ */
+export async function connectSession(handle: SessionHandle, options?: SessionOptions): Promise<RunspacePool>;
+export async function connectSession(target: string, shellId: string, options?: SessionOptions): Promise<RunspacePool>;
+export async function connectSession(first: string | SessionHandle, second?: string | SessionOptions, third: SessionOptions = {}): Promise<RunspacePool> {
+  if (typeof first !== 'string') {
+    const h = parseSessionHandle(first);
+    const options: SessionOptions = { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, ...(typeof second === 'object' ? second : {}) };
+    return connectSession(h.target, h.shellId, options);
+  }
+  const target = first;
+  if (typeof second !== 'string') throw new UsageError('connectSession(target, shellId, options): the ShellId is missing');
+  const options = third;
   if (parseOutOfProcTarget(target)) throw new UsageError('OutOfProc sessions cannot be disconnected, so there is nothing to connect to');
-  return RunspacePool.connect(wsmanCarrier(target, options), shellId, options);
+  const carrier = wsmanCarrier(target, options);
+  const pool = await RunspacePool.connect(carrier, second, options);
+  recordWsmanOrigin(pool, carrier, options);
+  return pool;
+}
+
+/** What pool.handle() needs to know that the pool does not (handle.ts). */
+function recordWsmanOrigin(pool: RunspacePool, carrier: WSManCarrier, options: SessionOptions): void {
+  const cred = options.credential;
+  const scheme = options.connection?.auth?.scheme ?? authFor(cred).scheme;
+  const user = cred && 'username' in cred ? cred.username : undefined;
+  recordOrigin(pool, {
+    target: carrier.client.url,
+    configurationName: options.configurationName ?? 'Microsoft.PowerShell',
+    ...(scheme !== 'none' ? { authentication: scheme } : {}),
+    ...(user ? { user } : {}),
+    release: () => carrier.client.close(),
+  });
 }
 
 /** Opens a PowerShell session (a RunspacePool) on a WinRM host or an OutOfProc server. */
 export async function openSession(target: string, options: SessionOptions = {}): Promise<RunspacePool> {
   const oop = parseOutOfProcTarget(target);
-  if (!oop) return RunspacePool.open(wsmanCarrier(target, options), options);
+  if (!oop) {
+    const carrier = wsmanCarrier(target, options);
+    const pool = await RunspacePool.open(carrier, options);
+    recordWsmanOrigin(pool, carrier, options);
+    return pool;
+  }
   const connection =
     oop.kind === 'exec'
       ? spawnServer(oop.command, options.spawn)

@@ -34,6 +34,7 @@ import { PoolCalls } from './pool-calls.js';
 import { poolStats } from './pool-stats.js';
 import { ProcessHold } from './process-hold.js';
 import { SessionKey } from './session-key.js';
+import { handleFor, originOf, type SessionHandle } from './handle.js';
 
 export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements AsyncDisposable {
   readonly #core: ClientRunspacePool;
@@ -168,6 +169,37 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     void this.#process.hold(inv.result().catch(() => undefined));
     await this.#carrier.attachPipeline(id, options.signal);
     return inv;
+  }
+
+  /** Receive-PSSession under its new name (the public-api rename of attach). */
+  receive(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
+    return this.attach(pipelineId, options);
+  }
+
+  /**
+   * The session as data (handle.ts): enough for any process to connect to it
+   * again with connectSession(handle, { credential }). Never holds a secret.
+   */
+  handle(): SessionHandle {
+    return handleFor(this, {
+      runspacePoolId: this.#core.runspacePoolId,
+      protocolVersion: this.#core.theirProtocolVersion,
+      pipelineIds: [...this.#pipelines.entries()].map((e) => e.core.pipelineId),
+    });
+  }
+
+  /**
+   * Lets go of a Disconnected pool in this process: its connections close, the
+   * session and its pipelines stay on the server for whoever holds the handle.
+   */
+  async release(): Promise<void> {
+    if (this.#closed) return;
+    if (this.#core.state !== RunspacePoolState.Disconnected) throw new InvalidStateError('release', this.state, ['Disconnected']);
+    this.#closed = true;
+    forgetOnExit(this);
+    // Not #fail: finishing the pipelines here would Signal terminate to the server.
+    this.#failure = new InvalidStateError('use', 'Released', ['Opened']);
+    await originOf(this)?.release();
   }
 
   async #poolCall(ci: bigint | undefined, signal?: AbortSignal): Promise<boolean | bigint> {

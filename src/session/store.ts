@@ -1,14 +1,21 @@
 // Named session handles that outlive the process, so `psremote session …` and
 // `psremote invoke --session NAME` can find a session again later, from another
-// process. A handle says where the session is (endpoint, ShellId, pool id,
-// configuration, user name); it never holds a password or key.
+// process: the file implementation of SessionStore (handle.ts). An entry says
+// where the session is (endpoint, ShellId, pool id, configuration, user name);
+// it never holds a password or key.
+//
+// Several processes may write at once (two shells, two workers), so every
+// change is a read-modify-write under a lock file made with O_EXCL, and the
+// new content replaces the old by rename: a reader never sees half a file.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PsRemoteError, UsageError } from '../errors.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { PsRemoteError, TimeoutError, UsageError } from '../errors.js';
+import { canonicalJson, type SessionStore } from './handle.js';
 
-export interface SessionHandle {
+export interface NamedSession {
   readonly name: string;
   /** The endpoint URL (`http://host:5985/wsman`). */
   readonly endpoint: string;
@@ -25,10 +32,82 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'psremote', 'sessions.json');
 }
 
-export class SessionStore {
+const NAME = /^[\w.-]{1,64}$/;
+/** A lock older than this was left by a process that died holding it. */
+const STALE_LOCK_MS = 10_000;
+
+export class FileSessionStore<T extends { readonly name: string } = NamedSession> implements SessionStore<T> {
   constructor(readonly path = defaultStorePath()) {}
 
-  list(): SessionHandle[] {
+  // --- SessionStore ---------------------------------------------------------
+
+  async get(key: string): Promise<T | undefined> {
+    return this.#read().find((s) => s.name === key);
+  }
+
+  async put(key: string, value: T): Promise<void> {
+    this.#checkName(key);
+    await this.#locked((all) => [...all.filter((s) => s.name !== key), { ...value, name: key }]);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    let found = false;
+    await this.#locked((all) => {
+      found = all.some((s) => s.name === key);
+      return found ? all.filter((s) => s.name !== key) : undefined;
+    });
+    return found;
+  }
+
+  async list(): Promise<{ key: string; value: T }[]> {
+    return this.#read().map((value) => ({ key: value.name, value }));
+  }
+
+  async compareAndSet(key: string, expected: T | undefined, next: T | undefined): Promise<boolean> {
+    this.#checkName(key);
+    let wrote = false;
+    await this.#locked((all) => {
+      const current = all.find((s) => s.name === key);
+      const same = current === undefined || expected === undefined ? current === expected : canonicalJson(current) === canonicalJson({ ...expected, name: key });
+      if (!same) return undefined;
+      wrote = true;
+      const rest = all.filter((s) => s.name !== key);
+      return next === undefined ? rest : [...rest, { ...next, name: key }];
+    });
+    return wrote;
+  }
+
+  // --- what the CLI's `session` commands use (synchronous, throwing) -------
+
+  all(): T[] {
+    return this.#read();
+  }
+
+  /** The entry named `name`, or PSR_SESSION_NOT_FOUND. */
+  named(name: string): T {
+    const h = this.#read().find((s) => s.name === name);
+    if (!h) throw new PsRemoteError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
+    return h;
+  }
+
+  add(handle: T): void {
+    this.#checkName(handle.name);
+    const all = this.#read();
+    if (all.some((s) => s.name === handle.name)) throw new UsageError(`a session named "${handle.name}" already exists`);
+    this.#write([...all, handle]);
+  }
+
+  remove(name: string): void {
+    this.#write(this.#read().filter((s) => s.name !== name));
+  }
+
+  // --------------------------------------------------------------------------
+
+  #checkName(name: string): void {
+    if (!NAME.test(name)) throw new UsageError(`invalid session name "${name}" (letters, digits, . _ -; at most 64)`);
+  }
+
+  #read(): T[] {
     let text: string;
     try {
       text = readFileSync(this.path, 'utf8');
@@ -37,34 +116,45 @@ export class SessionStore {
       throw new PsRemoteError('PSR_USAGE', `cannot read the session store ${this.path}: ${(e as Error).message}`);
     }
     try {
-      const data = JSON.parse(text) as { sessions?: SessionHandle[] };
-      return Array.isArray(data.sessions) ? data.sessions : [];
+      const data = JSON.parse(text) as { sessions?: T[] };
+      return Array.isArray(data.sessions) ? data.sessions.filter((s) => s !== null && typeof s === 'object' && typeof s.name === 'string') : [];
     } catch {
       throw new PsRemoteError('PSR_USAGE', `the session store ${this.path} is not valid JSON`);
     }
   }
 
-  get(name: string): SessionHandle {
-    const h = this.list().find((s) => s.name === name);
-    if (!h) throw new PsRemoteError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
-    return h;
-  }
-
-  add(handle: SessionHandle): void {
-    if (!/^[\w.-]{1,64}$/.test(handle.name)) throw new UsageError(`invalid session name "${handle.name}" (letters, digits, . _ -)`);
-    const all = this.list();
-    if (all.some((s) => s.name === handle.name)) throw new UsageError(`a session named "${handle.name}" already exists`);
-    this.#write([...all, handle]);
-  }
-
-  remove(name: string): void {
-    this.#write(this.list().filter((s) => s.name !== name));
-  }
-
-  #write(sessions: SessionHandle[]): void {
+  #write(sessions: T[]): void {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.${process.pid}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ sessions }, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, this.path);
+  }
+
+  /** Runs `change` on the entries under the lock; it returns the new entries, or undefined to leave the file alone. */
+  async #locked(change: (all: T[]) => T[] | undefined): Promise<void> {
+    const lock = `${this.path}.lock`;
+    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + 30_000;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+      try {
+        closeSync(openSync(lock, 'wx', 0o600));
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PsRemoteError('PSR_USAGE', `cannot lock the session store ${lock}: ${(e as Error).message}`);
+        try {
+          if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
+        } catch {
+          // gone meanwhile: try again
+        }
+        if (Date.now() > deadline) throw new TimeoutError(`the session store ${this.path} stayed locked for 30 s (${lock})`);
+        await sleep(wait);
+      }
+    }
+    try {
+      const next = change(this.#read());
+      if (next) this.#write(next);
+    } finally {
+      rmSync(lock, { force: true });
+    }
   }
 }

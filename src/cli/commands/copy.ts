@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession } from '../../session/open.js';
-import { SessionStore } from '../../session/store.js';
+import { FileSessionStore } from '../../session/store.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 import { copyFromSession, copyToSession, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
@@ -52,7 +52,7 @@ function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: C
 
 async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, body: (pool: RunspacePool) => Promise<T>): Promise<T> {
   if (f.session) {
-    const h = new SessionStore().get(f.session);
+    const h = new FileSessionStore().named(f.session);
     const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
     const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
     try {

@@ -9,13 +9,14 @@ import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { closeInBackground } from '../../winrm/exit.js';
 import { parseOutOfProcTarget } from '../../winrm/target.js';
-import { SessionStore } from '../../session/store.js';
+import { FileSessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { toPlain } from '../../clixml/plain.js';
 import { formatOutput, outputMode } from '../output-format.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';
+import { runOnQueue } from './invoke-queue.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -29,6 +30,9 @@ interface InvokeFlags extends ConnectionFlags {
   identity?: string;
   knownHosts?: string;
   sshHostKey?: string;
+  queue?: string;
+  queueName?: string;
+  hostsFile?: string;
 }
 
 /** Session options for an ssh:// target from the flags (key file, host-key checks, password). */
@@ -89,7 +93,7 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 }
 
 async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
-  const h = new SessionStore().get(name);
+  const h = new FileSessionStore().named(name);
   // The session remembers its user (never the password): only the secret is asked for.
   const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
   const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
@@ -120,6 +124,9 @@ export function register(program: Command, io: CliIO): void {
     .option('--clixml', 'print each output object as its CLIXML (one <Objs> document per line)')
     .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
     .option('--throttle <n>', 'hosts at once', '32')
+    .option('--queue <url>', 'enqueue one job per host on a BullMQ queue on Redis (redis://HOST:PORT/N) for psremote workers; results stream back as they finish')
+    .option('--queue-name <name>', 'with --queue: the BullMQ queue name', 'psremote')
+    .option('--hosts-file <file>', 'hosts, one a line (# comments), besides or instead of the host list')
     .option('-i, --identity <file>', 'ssh:// targets: private key file (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)')
     .option('--known-hosts <file>', 'ssh:// targets: known_hosts file to check the host key against (default ~/.ssh/known_hosts)')
     .option('--ssh-host-key <fingerprint>', 'ssh:// targets: accept exactly this host key (SHA256:…, as ssh-keygen -l prints it)');
@@ -132,6 +139,12 @@ export function register(program: Command, io: CliIO): void {
         return;
       }
       if (f.disconnected) throw new UsageError('--disconnected needs --session NAME');
+      if (f.queue) {
+        const listed = hostsArg ? hostsArg.split(',').map((h) => h.trim()).filter(Boolean) : [];
+        process.exitCode = await runOnQueue({ ...f, queue: f.queue }, listed, script, io, outputMode(f));
+        return;
+      }
+      if (f.hostsFile) throw new UsageError('--hosts-file goes with --queue');
       if (!hostsArg) throw new UsageError('no host given');
       // An OutOfProc target is one command line or path, commas included.
       const hosts = /^(exec|unix):/i.test(hostsArg) ? [hostsArg] : hostsArg.split(',').map((h) => h.trim()).filter(Boolean);

@@ -182,7 +182,7 @@ export function register(program: Command, io: CliIO): void {
     });
 }
 
-function untilSignal(): Promise<void> {
+export function untilSignal(): Promise<void> {
   return new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

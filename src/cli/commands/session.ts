@@ -10,7 +10,7 @@ import { UsageError } from '../../errors.js';
 import { RESOURCE } from '../../wsman/namespaces.js';
 import { connectSession, openSession } from '../../session/open.js';
 import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
-import { SessionStore } from '../../session/store.js';
+import { FileSessionStore } from '../../session/store.js';
 import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
@@ -45,7 +45,7 @@ function parseAge(text: string): number {
 
 export function register(program: Command, io: CliIO): void {
   const session = program.command('session').description('PowerShell sessions that outlive the process (New/Get/Connect/Receive/Remove-PSSession)');
-  const store = () => new SessionStore();
+  const store = () => new FileSessionStore();
 
   const newCmd = session
     .command('new')
@@ -79,7 +79,7 @@ export function register(program: Command, io: CliIO): void {
       printRemote(await getRemoteSessions({ endpoint: f.remote, ...(await connection(f.remote, f, io)) }), io, f.json === true);
       return;
     }
-    for (const h of store().list()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
+    for (const h of store().all()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
   });
 
   const receive = session
@@ -88,7 +88,7 @@ export function register(program: Command, io: CliIO): void {
     .argument('<name>')
     .option('--json', 'print each output object as one JSON line');
   addConnectionFlags(receive).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
-    const h = store().get(name);
+    const h = store().named(name);
     const conn = await connection(h.endpoint, f, io);
     const remote = (await getRemoteSessions({ endpoint: h.endpoint, ...conn })).find((s) => s.shellId === h.shellId);
     if (!remote) throw new UsageError(`session ${name} (ShellId ${h.shellId}) no longer exists on ${h.endpoint}; it expired or was removed`);
@@ -111,7 +111,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--idle-longer-than <age>', 'with --remote: only sessions idle longer than this (90s, 30m, 1h, 2d)');
   addConnectionFlags(remove).action(async (name: string | undefined, f: ConnectionFlags & { remote?: string; state?: string; idleLongerThan?: string }) => {
     if (name) {
-      const h = store().get(name);
+      const h = store().named(name);
       const { client } = resolveTarget({ endpoint: h.endpoint, ...(await connection(h.endpoint, f, io)) });
       try {
         await client.delete(RESOURCE.powershell(h.configurationName), h.shellId);
@@ -134,7 +134,7 @@ export function register(program: Command, io: CliIO): void {
       for (const s of targets) {
         await client.delete(s.resourceUri ?? RESOURCE.powershell(s.configurationName), s.shellId);
         // A named handle for a session that is gone would only mislead later commands.
-        const named = local.list().filter((h) => h.shellId === s.shellId);
+        const named = local.all().filter((h) => h.shellId === s.shellId);
         for (const h of named) local.remove(h.name);
         io.stdout.write(`removed ${s.shellId} (${s.state ?? '-'})${named.length ? ` and its name ${named.map((h) => h.name).join(', ')}` : ''}\n`);
       }
@@ -149,7 +149,7 @@ export function register(program: Command, io: CliIO): void {
     .argument('<name>')
     .option('--json', 'print each output object as one JSON line');
   addConnectionFlags(connect).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
-    const h = store().get(name);
+    const h = store().named(name);
     const pool = await connectSession(h.endpoint, h.shellId, {
       connection: await connection(h.endpoint, f, io),
       runspacePoolId: h.runspacePoolId,
@@ -191,7 +191,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session')
     .option('--buffer-mode <mode>', 'Block (pause pipelines when output fills) or Drop (discard old output)');
   addConnectionFlags(disconnect).action(async (name: string, f: ConnectionFlags & { idleTimeout?: string; bufferMode?: string }) => {
-    const h = store().get(name);
+    const h = store().named(name);
     const mode = f.bufferMode?.toLowerCase();
     if (mode !== undefined && mode !== 'block' && mode !== 'drop') throw new UsageError(`invalid --buffer-mode ${f.bufferMode}: Block or Drop`);
     const idle = f.idleTimeout === undefined ? undefined : Number(f.idleTimeout);

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { parseOutOfProcTarget } from '../../winrm/target.js';
-import { SessionStore } from '../../session/store.js';
+import { FileSessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 import { historyPath } from '../shell/history.js';
@@ -68,7 +68,7 @@ Ctrl+C stops the running command, Ctrl+D or exit leaves.`,
     const user = f.user ?? userInfo().username;
     if (f.session) {
       if (target) throw new UsageError('give a target or --session NAME, not both');
-      const h = new SessionStore().get(f.session);
+      const h = new FileSessionStore().named(f.session);
       const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
       process.exitCode = await runShell(
         (host) => connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, host, closeOnExit: false }),
