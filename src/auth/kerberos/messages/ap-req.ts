@@ -41,7 +41,7 @@ import {
   structField,
   timeField,
 } from './der.js';
-import { checkPvno, readTicket, type Ticket } from './ticket.js';
+import { checkMsgType, checkPvno, readTicket, type Ticket } from './ticket.js';
 import { AuthProtocolError } from '../../errors.js';
 
 /** APOptions (RFC 4120 5.5.1). */
@@ -113,8 +113,7 @@ export function decodeApReq(der: Uint8Array): ApReq {
   const what = 'AP-REQ';
   const s = sequence(openMessage(der, application(MSG_AP_REQ), what), what);
   checkPvno(s, 0, what);
-  const msgType = intField(s, 1, `${what}.msg-type`);
-  if (msgType !== MSG_AP_REQ) throw new AuthProtocolError(`${what}: msg-type ${msgType}, expected 14`, what);
+  checkMsgType(s, 1, MSG_AP_REQ, what);
   const apOptions = flagsField(s, 2, `${what}.ap-options`);
   const ticket = structField(s, 3, `${what}.ticket`, readTicket);
   const authenticator = structField(s, 4, `${what}.authenticator`, decodeEncryptedData);

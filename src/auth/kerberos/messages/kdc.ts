@@ -45,7 +45,7 @@ import {
   timeField,
   type DerReader,
 } from './der.js';
-import { checkPvno, readTicket, type Ticket } from './ticket.js';
+import { checkMsgType, checkPvno, readTicket, type Ticket } from './ticket.js';
 
 export interface KdcReqBody {
   readonly kdcOptions: number;
@@ -143,11 +143,6 @@ export function decodeKdcReq(der: Uint8Array): KdcReq {
   );
   s.end(what);
   return { msgType, padata, body };
-}
-
-function checkMsgType(s: DerReader, n: number, want: number, what: string): void {
-  const got = intField(s, n, `${what}.msg-type`);
-  if (got !== want) throw new AuthProtocolError(`${what}: msg-type ${got}, expected ${want}`, s.where);
 }
 
 export interface KdcRep {

@@ -74,6 +74,11 @@ export function checkPvno(s: DerReader, n: number, what: string): void {
   if (v !== KRB5_PVNO) throw new AuthProtocolError(`${what}: protocol version ${v}, expected 5`, s.where);
 }
 
+export function checkMsgType(s: DerReader, n: number, want: number, what: string): void {
+  const got = intField(s, n, `${what}.msg-type`);
+  if (got !== want) throw new AuthProtocolError(`${what}: msg-type ${got}, expected ${want}`, s.where);
+}
+
 /** A Ticket as the next value of `r` (inside another message). */
 export function readTicket(r: DerReader, what: string): Ticket {
   const t = r.expect(application(1), what);
