@@ -18,17 +18,7 @@ import { KerberosSecurityContext } from './context.js';
 import { KU_AP_REP_ENCPART, KU_AP_REQ_AUTHENTICATOR, KU_KRB_CRED_ENCPART, type KerberosPrincipal } from './initiator.js';
 import { AP_OPT_MUTUAL_REQUIRED, decodeApReq, decodeAuthenticator } from '../messages/ap-req.js';
 import { decodeEncTicketPart, type Ticket } from '../messages/ticket.js';
-import {
-  decodeEncKrbCredPart,
-  decodeKrbCred,
-  encodeApRep,
-  encodeEncApRepPart,
-  frameToken,
-  TOK_AP_REP,
-  TOK_AP_REQ,
-  unframeToken,
-  type KrbCredInfo,
-} from './messages.js';
+import { decodeEncKrbCredPart, decodeKrbCred, encodeApRep, encodeEncApRepPart, frameToken, TOK_AP_REP, TOK_AP_REQ, unframeToken, type KrbCredInfo } from './messages.js';
 
 export const KU_TICKET = 2;
 /** RFC 4120 / MS-KILE default: five minutes. */

@@ -16,17 +16,7 @@ import { KerberosSecurityContext } from './context.js';
 import { krbErrorName } from './error-names.js';
 import { AP_OPT_MUTUAL_REQUIRED, buildApReq } from '../messages/ap-req.js';
 import { decodeKrbError } from '../messages/kdc.js';
-import {
-  decodeApRep,
-  decodeEncApRepPart,
-  encodeEncKrbCredPart,
-  encodeKrbCred,
-  frameToken,
-  TOK_AP_REP,
-  TOK_AP_REQ,
-  TOK_KRB_ERROR,
-  unframeToken,
-} from './messages.js';
+import { decodeApRep, decodeEncApRepPart, encodeEncKrbCredPart, encodeKrbCred, frameToken, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR, unframeToken } from './messages.js';
 
 export const KU_AP_REQ_AUTHENTICATOR = 11;
 export const KU_AP_REP_ENCPART = 12;

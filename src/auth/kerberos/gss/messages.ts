@@ -10,39 +10,9 @@
 import { AuthProtocolError } from '../../errors.js';
 import { DerReader, decodeOid, encodeOid, TAG_GSS_APPLICATION_0, TAG_OID, tlv, type DerLimits } from '../../spnego/der.js';
 import { OID_KRB5, OID_MS_KRB5 } from '../../spnego/tokens.js';
-import {
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodeHostAddress,
-  decodePrincipalName,
-  encodeEncryptedData,
-  encodeEncryptionKey,
-  encodePrincipalName,
-  type EncryptedData,
-  type EncryptionKey,
-  type PrincipalName,
-} from '../messages/common.js';
+import { decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePrincipalName, encodeEncryptedData, encodeEncryptionKey, encodePrincipalName, type EncryptedData, type EncryptionKey, type PrincipalName } from '../messages/common.js';
 import { KRB5_PVNO, MSG_AP_REP, MSG_KRB_CRED } from '../messages/constants.js';
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encSeq,
-  encString,
-  encTime,
-  flagsField,
-  intField,
-  openMessage,
-  optional,
-  sequence,
-  sequenceOf,
-  stringField,
-  struct,
-  structField,
-  timeField,
-} from '../messages/der.js';
+import { application, ctx, encApp, encFlags, encInteger, encSeq, encString, encTime, flagsField, intField, openMessage, optional, sequence, sequenceOf, stringField, struct, structField, timeField } from '../messages/der.js';
 import { checkMsgType, checkPvno, readTicket, type Ticket } from '../messages/ticket.js';
 
 export const TOK_AP_REQ = 0x0100;

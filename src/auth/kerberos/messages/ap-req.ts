@@ -4,43 +4,9 @@
 // decodes what an acceptor receives.
 
 import { decrypt, encrypt, type KerberosKey } from '../crypto/index.js';
-import {
-  decodeAuthorizationDataEntry,
-  decodeChecksum,
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodePrincipalName,
-  encodeAuthorizationDataEntry,
-  encodeChecksum,
-  encodeEncryptedData,
-  encodeEncryptionKey,
-  encodePrincipalName,
-  type AuthorizationDataEntry,
-  type Checksum,
-  type EncryptedData,
-  type EncryptionKey,
-  type PrincipalName,
-} from './common.js';
+import { decodeAuthorizationDataEntry, decodeChecksum, decodeEncryptedData, decodeEncryptionKey, decodePrincipalName, encodeAuthorizationDataEntry, encodeChecksum, encodeEncryptedData, encodeEncryptionKey, encodePrincipalName, type AuthorizationDataEntry, type Checksum, type EncryptedData, type EncryptionKey, type PrincipalName } from './common.js';
 import { KRB5_PVNO, KU_AP_REQ_AUTHENTICATOR, MSG_AP_REQ } from './constants.js';
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encSeq,
-  encString,
-  encTime,
-  flagsField,
-  intField,
-  openMessage,
-  optional,
-  sequence,
-  sequenceOf,
-  stringField,
-  structField,
-  timeField,
-} from './der.js';
+import { application, ctx, encApp, encFlags, encInteger, encSeq, encString, encTime, flagsField, intField, openMessage, optional, sequence, sequenceOf, stringField, structField, timeField } from './der.js';
 import { checkMsgType, checkPvno, readTicket, type Ticket } from './ticket.js';
 import { AuthProtocolError } from '../../errors.js';
 

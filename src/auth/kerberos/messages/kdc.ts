@@ -4,47 +4,9 @@
 // strictly, with the message type checked against the [APPLICATION] tag.
 
 import { AuthProtocolError } from '../../errors.js';
-import {
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodeHostAddress,
-  decodePaData,
-  decodePrincipalName,
-  encodeEncryptedData,
-  encodePaData,
-  encodePrincipalName,
-  type EncryptedData,
-  type EncryptionKey,
-  type HostAddress,
-  type PaData,
-  type PrincipalName,
-} from './common.js';
+import { decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePaData, decodePrincipalName, encodeEncryptedData, encodePaData, encodePrincipalName, type EncryptedData, type EncryptionKey, type HostAddress, type PaData, type PrincipalName } from './common.js';
 import { KRB5_PVNO, MSG_AS_REP, MSG_AS_REQ, MSG_KRB_ERROR, MSG_TGS_REP, MSG_TGS_REQ } from './constants.js';
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encOctets as encSeqOctets,
-  encSeq,
-  encString,
-  encTime,
-  flagsField,
-  intField,
-  messageReader,
-  octetsField,
-  openMessage,
-  optional,
-  readInteger,
-  sequence,
-  sequenceOf,
-  stringField,
-  struct,
-  structField,
-  timeField,
-  type DerReader,
-} from './der.js';
+import { application, ctx, encApp, encFlags, encInteger, encOctets as encSeqOctets, encSeq, encString, encTime, flagsField, intField, messageReader, octetsField, openMessage, optional, readInteger, sequence, sequenceOf, stringField, struct, structField, timeField, type DerReader } from './der.js';
 import { checkMsgType, checkPvno, readTicket, type Ticket } from './ticket.js';
 
 export interface KdcReqBody {

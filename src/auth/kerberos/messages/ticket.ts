@@ -3,48 +3,9 @@
 // so decodeTicket keeps `der` and encodeTicket of a decoded ticket is not
 // needed to resend it.
 
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encOctets,
-  encSeq,
-  encString,
-  encTime,
-  messageReader,
-  flagsField,
-  intField,
-  octetsField,
-  openMessage,
-  optional,
-  sequence,
-  sequenceOf,
-  stringField,
-  struct,
-  structField,
-  timeField,
-  type DerReader,
-} from './der.js';
+import { application, ctx, encApp, encFlags, encInteger, encOctets, encSeq, encString, encTime, messageReader, flagsField, intField, octetsField, openMessage, optional, sequence, sequenceOf, stringField, struct, structField, timeField, type DerReader } from './der.js';
 import { AuthProtocolError } from '../../errors.js';
-import {
-  decodeAuthorizationDataEntry,
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodeHostAddress,
-  decodePrincipalName,
-  encodeAuthorizationDataEntry,
-  encodeEncryptedData,
-  encodeEncryptionKey,
-  encodeHostAddress,
-  encodePrincipalName,
-  type AuthorizationDataEntry,
-  type EncryptedData,
-  type EncryptionKey,
-  type HostAddress,
-  type PrincipalName,
-} from './common.js';
+import { decodeAuthorizationDataEntry, decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePrincipalName, encodeAuthorizationDataEntry, encodeEncryptedData, encodeEncryptionKey, encodeHostAddress, encodePrincipalName, type AuthorizationDataEntry, type EncryptedData, type EncryptionKey, type HostAddress, type PrincipalName } from './common.js';
 import { KRB5_PVNO } from './constants.js';
 
 export interface Ticket {
