@@ -12,15 +12,7 @@ import { AuthFailedError, AuthIntegrityError, AuthProtocolError } from '../error
 import type { NtlmAcceptor, NtlmAcceptResult } from '../ntlm/acceptor.js';
 import type { NtlmInitiator } from '../ntlm/initiator.js';
 import type { DerLimits } from './der.js';
-import {
-  decodeNegotiationToken,
-  encodeMechTypes,
-  encodeNegTokenInit,
-  encodeNegTokenResp,
-  innerTokenKind,
-  OID_NTLM,
-  type NegTokenResp,
-} from './tokens.js';
+import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, innerTokenKind, OID_NTLM, type NegTokenResp } from './tokens.js';
 
 const WHERE = 'SPNEGO';
 
