@@ -12,8 +12,8 @@ import { DerReader, decodeOid, encodeOid, TAG_GSS_APPLICATION_0, TAG_OID, tlv, t
 import { OID_KRB5, OID_MS_KRB5 } from '../../spnego/tokens.js';
 import { decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePrincipalName, encodeEncryptedData, encodeEncryptionKey, encodePrincipalName, type EncryptedData, type EncryptionKey, type PrincipalName } from '../messages/common.js';
 import { KRB5_PVNO, MSG_AP_REP, MSG_KRB_CRED } from '../messages/constants.js';
-import { application, ctx, encApp, encFlags, encInteger, encSeq, encString, encTime, flagsField, intField, openMessage, optional, sequence, sequenceOf, stringField, struct, structField, timeField } from '../messages/der.js';
-import { checkMsgType, checkPvno, readTicket, type Ticket } from '../messages/ticket.js';
+import { application, ctx, encApp, encFlags, encInteger, encSeq, encString, encTime, flagsField, intField, openTaggedSequence, optional, present, sequence, sequenceOf, stringField, struct, structField, timeField } from '../messages/der.js';
+import { openProtocolMessage, readTicket, type Ticket } from '../messages/ticket.js';
 
 export const TOK_AP_REQ = 0x0100;
 export const TOK_AP_REP = 0x0200;
@@ -60,9 +60,7 @@ export function encodeApRep(encPart: EncryptedData): Uint8Array {
 
 export function decodeApRep(message: Uint8Array): EncryptedData {
   const what = 'AP-REP';
-  const s = sequence(openMessage(message, application(MSG_AP_REP), what), what);
-  checkPvno(s, 0, what);
-  checkMsgType(s, 1, MSG_AP_REP, what);
+  const s = openProtocolMessage(message, MSG_AP_REP, what);
   const encPart = structField(s, 2, `${what}.enc-part`, decodeEncryptedData);
   s.end(what);
   return encPart;
@@ -77,7 +75,7 @@ export function encodeEncApRepPart(p: EncApRepPart): Uint8Array {
 
 export function decodeEncApRepPart(plain: Uint8Array): EncApRepPart {
   const what = 'EncAPRepPart';
-  const s = sequence(openMessage(plain, application(ENC_AP_REP_PART), what), what);
+  const s = openTaggedSequence(plain, application(ENC_AP_REP_PART), what);
   const ctime = timeField(s, 0, `${what}.ctime`);
   const cusec = intField(s, 1, `${what}.cusec`);
   const subkey = optional(s, 2, (x, n) => structField(x, n, `${what}.subkey`, decodeEncryptionKey));
@@ -139,9 +137,7 @@ export interface KrbCred {
 
 export function decodeKrbCred(message: Uint8Array): KrbCred {
   const what = 'KRB-CRED';
-  const s = sequence(openMessage(message, application(MSG_KRB_CRED), what), what);
-  checkPvno(s, 0, what);
-  checkMsgType(s, 1, MSG_KRB_CRED, what);
+  const s = openProtocolMessage(message, MSG_KRB_CRED, what);
   const tickets = sequenceOf(s, 2, `${what}.tickets`, readTicket, MAX_FORWARDED);
   const encPart = structField(s, 3, `${what}.enc-part`, decodeEncryptedData);
   s.end(what);
@@ -161,24 +157,13 @@ function decodeKrbCredInfo(r: DerReader, what: string): KrbCredInfo {
     const srealm = optional(s, 8, (x, n) => stringField(x, n, `${what}.srealm`));
     const sname = optional(s, 9, (x, n) => structField(x, n, `${what}.sname`, decodePrincipalName));
     optional(s, 10, (x, n) => sequenceOf(x, n, `${what}.caddr`, decodeHostAddress));
-    return {
-      key,
-      ...(prealm !== undefined && { prealm }),
-      ...(pname && { pname }),
-      ...(flags !== undefined && { flags }),
-      ...(authTime && { authTime }),
-      ...(startTime && { startTime }),
-      ...(endTime && { endTime }),
-      ...(renewTill && { renewTill }),
-      ...(srealm !== undefined && { srealm }),
-      ...(sname && { sname }),
-    };
+    return present({ key, prealm, pname, flags, authTime, startTime, endTime, renewTill, srealm, sname });
   });
 }
 
 export function decodeEncKrbCredPart(plain: Uint8Array): KrbCredInfo[] {
   const what = 'EncKrbCredPart';
-  const s = sequence(openMessage(plain, application(ENC_KRB_CRED_PART), what), what);
+  const s = openTaggedSequence(plain, application(ENC_KRB_CRED_PART), what);
   const infos = sequenceOf(s, 0, `${what}.ticket-info`, decodeKrbCredInfo, MAX_FORWARDED);
   // nonce, timestamp, usec and the addresses are read for strictness; the acceptor needs none of them.
   optional(s, 1, (x, n) => intField(x, n, `${what}.nonce`));

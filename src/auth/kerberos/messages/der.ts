@@ -38,6 +38,11 @@ export function openMessage(bytes: Uint8Array, tag: number, what: string): DerRe
   return r.enter(t, what);
 }
 
+/** The whole message must be `[APPLICATION]`-tagged `tag` around one SEQUENCE; returns a reader over the SEQUENCE's fields. */
+export function openTaggedSequence(bytes: Uint8Array, tag: number, what: string): DerReader {
+  return sequence(openMessage(bytes, tag, what), what);
+}
+
 /** Enter the SEQUENCE that is the next value. */
 export function sequence(r: DerReader, what: string): DerReader {
   return r.enter(r.expect(TAG_SEQUENCE, what), what);
@@ -143,6 +148,15 @@ export function struct<T>(r: DerReader, what: string, read: (s: DerReader) => T)
   const v = read(s);
   s.end(what);
   return v;
+}
+
+/** A decoded SEQUENCE's fields, OPTIONAL ones that were absent left out (not set to undefined). */
+export type Present<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+
+export function present<T extends object>(fields: T): Present<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  return out as Present<T>;
 }
 
 // ---- writers
