@@ -126,6 +126,18 @@ export function sequenceOf<T>(r: DerReader, n: number, what: string, each: (r: D
   const outer = field(r, n, what);
   const s = sequence(outer, what);
   outer.end(what);
+  return elements(s, what, each, max);
+}
+
+/** A whole message that is a SEQUENCE OF (PA-ETYPE-INFO2, METHOD-DATA). */
+export function messageSequenceOf<T>(bytes: Uint8Array, what: string, each: (r: DerReader, what: string) => T, max: number): T[] {
+  const r = messageReader(bytes, what);
+  const s = sequence(r, what);
+  r.end(what);
+  return elements(s, what, each, max);
+}
+
+function elements<T>(s: DerReader, what: string, each: (r: DerReader, what: string) => T, max: number): T[] {
   const out: T[] = [];
   while (!s.done) {
     if (out.length >= max) throw new LimitError(`${what} entries`, max, out.length + 1, s.where, 'PSR_AUTH_INVALID');
