@@ -5,10 +5,9 @@
 import { Bench } from 'tinybench';
 import { encrypt, type KerberosKey } from '../src/auth/kerberos/crypto/index.js';
 import { KerberosAcceptor, ReplayCache } from '../src/auth/kerberos/gss/acceptor.js';
-import { app, encEncryptedData, encEncryptionKey, encInt, encPrincipal, encString, encTime, field, seq } from '../src/auth/kerberos/gss/asn1.js';
+import { encodeEncTicketPart, encodeTicket } from '../src/auth/kerberos/messages/index.js';
 import { KerberosSecurityContext } from '../src/auth/kerberos/gss/context.js';
 import { KerberosInitiator } from '../src/auth/kerberos/gss/initiator.js';
-import { TAG_BIT_STRING, tlv } from '../src/auth/spnego/der.js';
 import { buildEncryptedBody, unwrapEncryptedBody } from '../src/auth/winrm-encryption.js';
 
 const MIB = 1024 * 1024;
@@ -27,9 +26,15 @@ const pair = (key: KerberosKey) => [
 const SERVICE: KerberosKey = keys.aes256!;
 const SESSION: KerberosKey = { enctype: 18, value: new Uint8Array(32).fill(5) };
 const now = new Date();
-const encPart = app(3, field(0, tlv(TAG_BIT_STRING, Uint8Array.of(0, 0x40, 0, 0, 0))), field(1, encEncryptionKey({ keytype: 18, keyvalue: SESSION.value })), field(2, encString('R')),
-  field(3, encPrincipal({ nameType: 1, components: ['alice'] })), field(4, seq(field(0, encInt(1)), field(1, tlv(0x04, new Uint8Array(0))))), field(5, encTime(now)), field(7, encTime(new Date(now.getTime() + 36e5))));
-const ticket = app(1, field(0, encInt(5)), field(1, encString('R')), field(2, encPrincipal({ nameType: 2, components: ['HTTP', 'host'] })), field(3, encEncryptedData({ etype: 18, kvno: 2, cipher: encrypt(SERVICE, 2, encPart) })));
+const ticket = encodeTicket({
+  realm: 'R',
+  sname: { nameType: 2, components: ['HTTP', 'host'] },
+  encPart: {
+    etype: 18,
+    kvno: 2,
+    cipher: encrypt(SERVICE, 2, encodeEncTicketPart({ flags: 0x40000000, key: { keytype: 18, keyvalue: SESSION.value }, crealm: 'R', cname: { nameType: 1, components: ['alice'] }, transited: { trType: 1, contents: new Uint8Array(0) }, authTime: now, endTime: new Date(now.getTime() + 36e5) })),
+  },
+});
 const cache = new ReplayCache(1e7);
 
 const bench = new Bench({ time: 1000 });

@@ -1,5 +1,6 @@
 // Fuzz target: the GSS-API Kerberos token parsers (src/auth/kerberos/gss):
-// the RFC 1964 framing, AP-REQ/AP-REP/EncAPRepPart/KRB-CRED/EncKrbCredPart,
+// the RFC 1964 framing, AP-REQ/Authenticator/EncTicketPart (messages/'s, as
+// the acceptor uses them), AP-REP/EncAPRepPart/KRB-CRED/EncKrbCredPart,
 // the 0x8003 checksum, CFX and RC4 wrap and MIC tokens under fixed keys, and
 // a whole acceptor (SPNEGO or raw) with a fixed service key and clock.
 import { PsRemoteError } from '../../src/errors.js';
@@ -8,11 +9,10 @@ import { decodeGssChecksum } from '../../src/auth/kerberos/gss/checksum.js';
 import { unwrapCfx, verifyMicCfx, wrapCfx } from '../../src/auth/kerberos/gss/cfx.js';
 import { unwrapRc4, verifyMicRc4, wrapRc4 } from '../../src/auth/kerberos/gss/rc4.js';
 import { KerberosInitiator } from '../../src/auth/kerberos/gss/initiator.js';
-import { decodeApRep, decodeEncApRepPart, decodeEncKrbCredPart, decodeKrbCred, decodeEncTicketPart, unframeToken } from '../../src/auth/kerberos/gss/messages.js';
+import { decodeApRep, decodeEncApRepPart, decodeEncKrbCredPart, decodeKrbCred, unframeToken } from '../../src/auth/kerberos/gss/messages.js';
+import { decodeApReq, decodeAuthenticator, decodeEncTicketPart, encodeEncTicketPart, encodeTicket } from '../../src/auth/kerberos/messages/index.js';
 import { encrypt, type KerberosKey } from '../../src/auth/kerberos/crypto/index.js';
 import { SpnegoKerberosAcceptor, SpnegoKerberosInitiator } from '../../src/auth/spnego/kerberos.js';
-import { app, encEncryptedData, encEncryptionKey, encInt, encPrincipal, encString, encTime, field, seq } from '../../src/auth/kerberos/gss/asn1.js';
-import { TAG_BIT_STRING, tlv } from '../../src/auth/spnego/der.js';
 
 const AES: KerberosKey = { enctype: 18, value: new Uint8Array(32).fill(7) };
 const RC4: KerberosKey = { enctype: 23, value: new Uint8Array(16).fill(9) };
@@ -21,20 +21,21 @@ const SESSION: KerberosKey = { enctype: 18, value: new Uint8Array(32).fill(5) };
 const NOW = new Date('2026-01-01T00:00:00Z');
 const dir = { fromAcceptor: true, acceptorSubkey: true };
 
-/** A ticket for HTTP/host@R encrypted in SERVICE, for alice@R, with SESSION. */
-function ticket(): Uint8Array {
-  const enc = app(
-    3,
-    field(0, tlv(TAG_BIT_STRING, Uint8Array.of(0, 0x40, 0, 0, 0))),
-    field(1, encEncryptionKey({ keytype: 18, keyvalue: SESSION.value })),
-    field(2, encString('R')),
-    field(3, encPrincipal({ nameType: 1, components: ['alice'] })),
-    field(4, seq(field(0, encInt(1)), field(1, tlv(0x04, new Uint8Array(0))))),
-    field(5, encTime(NOW)),
-    field(7, encTime(new Date(NOW.getTime() + 3600_000))),
-  );
-  return app(1, field(0, encInt(5)), field(1, encString('R')), field(2, encPrincipal({ nameType: 2, components: ['HTTP', 'host'] })), field(3, encEncryptedData({ etype: 18, kvno: 2, cipher: encrypt(SERVICE, 2, enc, new Uint8Array(16)) })));
+/** A ticket for HTTP/host@R encrypted in SERVICE, for alice@R, with SESSION (messages/ encoders, as a KDC writes it). */
+function serviceTicket(service: KerberosKey, session: KerberosKey, start: Date): Uint8Array {
+  const enc = encodeEncTicketPart({
+    flags: 0x40000000,
+    key: { keytype: session.enctype, keyvalue: session.value },
+    crealm: 'R',
+    cname: { nameType: 1, components: ['alice'] },
+    transited: { trType: 1, contents: new Uint8Array(0) },
+    authTime: start,
+    endTime: new Date(start.getTime() + 3600_000),
+  });
+  return encodeTicket({ realm: 'R', sname: { nameType: 2, components: ['HTTP', 'host'] }, encPart: { etype: service.enctype, kvno: 2, cipher: encrypt(service, 2, enc) } });
 }
+
+const ticket = (): Uint8Array => serviceTicket(SERVICE, SESSION, NOW);
 
 const random = (n: number) => new Uint8Array(n).fill(1);
 function apReq(spnego: boolean): Uint8Array {
@@ -48,11 +49,13 @@ export default {
   run(input: Uint8Array): void {
     const parsers: ((b: Uint8Array) => unknown)[] = [
       (b) => unframeToken(b, 'fuzz'),
-      (b) => decodeApRep(b, 'fuzz'),
-      (b) => decodeEncApRepPart(b, 'fuzz'),
-      (b) => decodeKrbCred(b, 'fuzz'),
-      (b) => decodeEncKrbCredPart(b, 'fuzz'),
-      (b) => decodeEncTicketPart(b, 'fuzz'),
+      (b) => decodeApRep(b),
+      (b) => decodeEncApRepPart(b),
+      (b) => decodeKrbCred(b),
+      (b) => decodeEncKrbCredPart(b),
+      (b) => decodeEncTicketPart(b),
+      (b) => decodeApReq(b),
+      (b) => decodeAuthenticator(b),
       (b) => decodeGssChecksum(b),
       (b) => unwrapCfx(AES, dir, b),
       (b) => verifyMicCfx(AES, dir, new Uint8Array(3), b),

@@ -77,6 +77,8 @@ export type GateStep =
       readonly kind: 'read';
       /** The authenticated user (its configured name), if any. */
       readonly user: string | undefined;
+      /** CredSSP: the user whose credentials were delegated, as the client named it (never the password). */
+      readonly delegatedUser?: string | undefined;
       finish(body: Buffer): GateResult | Promise<GateResult>;
     };
 
@@ -87,6 +89,7 @@ export type GateResult =
       readonly kind: 'pass';
       readonly body: Buffer;
       readonly user: string | undefined;
+      readonly delegatedUser?: string | undefined;
       /** Headers for the response (SPNEGO's final NegTokenResp in WWW-Authenticate), also included by seal(). */
       readonly headers?: Record<string, string>;
       seal(status: number, body: string): Sealed | Promise<Sealed> };

@@ -35,6 +35,8 @@ interface SocketState {
   readonly tunnel: TlsTunnel;
   readonly acceptor: CredSspAcceptor;
   user?: string;
+  /** Who the delegated credentials belong to (`DOMAIN\\user` or as given); the password is not kept here. */
+  delegatedUser?: string;
 }
 
 const SOAP = 'application/soap+xml;charset=UTF-8';
@@ -93,6 +95,8 @@ export class CredSspGate {
       const accepted = step.accepted!;
       const name = accepted.authenticated.user;
       s.user = this.#o.canonicalUser(name) ?? name;
+      const d = accepted.delegated;
+      s.delegatedUser = d.domainName ? `${d.domainName}\\${d.userName}` : d.userName;
       this.#o.onAccepted?.(accepted, s.user);
       return this.#read(s, req);
     } catch (e) {
@@ -103,7 +107,7 @@ export class CredSspGate {
   }
 
   #read(s: SocketState, req: IncomingMessage): GateStep {
-    return { kind: 'read', user: s.user, finish: (body) => this.#finish(s, req, body) };
+    return { kind: 'read', user: s.user, delegatedUser: s.delegatedUser, finish: (body) => this.#finish(s, req, body) };
   }
 
   async #finish(s: SocketState, req: IncomingMessage, body: Buffer): Promise<GateResult> {
@@ -111,7 +115,7 @@ export class CredSspGate {
     const bad = (reason: string): GateResult => ({ kind: 'reply', status: 400, headers: { 'content-type': 'text/plain', 'content-length': 11 }, body: 'Bad Request', reason });
     if (protocol === undefined) {
       if (body.length > 0 && this.#o.mustSeal) return bad('unencrypted SOAP refused: this endpoint requires message encryption over http (AllowUnencrypted=false)');
-      return { kind: 'pass', body, user: s.user, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
+      return { kind: 'pass', body, user: s.user, delegatedUser: s.delegatedUser, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
     }
     if (protocol.toLowerCase() !== CREDSSP_ENCRYPTED.toLowerCase()) return bad(`unsupported encryption protocol ${protocol}`);
     const out: Buffer[] = [];
@@ -130,6 +134,7 @@ export class CredSspGate {
       kind: 'pass',
       body: Buffer.concat(out),
       user: s.user,
+      delegatedUser: s.delegatedUser,
       seal: async (status, text) => {
         const pieces = [];
         for (const p of credSspPieces(new Uint8Array(Buffer.from(text, 'utf8')))) pieces.push({ plainLength: p.byteLength, records: await s.tunnel.send(p) });

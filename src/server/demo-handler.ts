@@ -1,7 +1,8 @@
 // What the scripted engine runs when no handler is registered: a few commands
 // that need no PowerShell, enough for the README demo and smoke tests. Anything
 // else fails with a message that says so; real PowerShell comes from
-// `--engine real` (the .NET host, where available).
+// `--engine real` (the .NET host, where available). whoami and $PSSenderInfo
+// tell who connected and, with CredSSP, whose credentials were delegated.
 
 import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -70,9 +71,19 @@ export async function demoHandler(ctx: ScriptContext): Promise<void> {
       case '$input':
         for await (const x of ctx.input) ctx.output(x);
         break;
+      case 'whoami':
+        ctx.output(ctx.senderInfo.userName);
+        break;
+      // Not PowerShell's PSSenderInfo object: its two names a test or script asks for.
+      case '$pssenderinfo.username':
+        ctx.output(ctx.senderInfo.userName);
+        break;
+      case '$pssenderinfo.delegateduser':
+        ctx.output(ctx.senderInfo.delegatedUser ?? null);
+        break;
       default:
         throw new Error(
-          `the scripted engine does not run "${cmd}": it knows Write-Output, Write-Warning, Write-Verbose, Write-Error, hostname, Get-Date, Add-Content, Start-Sleep and $input (use a real PowerShell engine for anything else)`,
+          `the scripted engine does not run "${cmd}": it knows Write-Output, Write-Warning, Write-Verbose, Write-Error, hostname, Get-Date, Add-Content, Start-Sleep, whoami, $PSSenderInfo.UserName, $PSSenderInfo.DelegatedUser and $input (use a real PowerShell engine for anything else)`,
         );
     }
   }

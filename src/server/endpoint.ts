@@ -314,7 +314,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           answer = identifyResponse();
           break;
         case 'Create':
-          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(env, info, owner), messageId);
+          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(env, info, owner, gated.delegatedUser), messageId);
           break;
         case 'Command':
           answer = envelope(ACTION.CommandResponse, info.messageId, ops.command(env, info), messageId);

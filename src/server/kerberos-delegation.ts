@@ -35,7 +35,7 @@ export function storeDelegated(dir: string, r: KerberosAcceptResult): void {
         flags: i.flags ?? 0,
         addresses: [],
         authData: [],
-        ticket: d.ticket.raw,
+        ticket: d.ticket.der,
         secondTicket: new Uint8Array(0),
       },
     ],

@@ -35,6 +35,14 @@ export interface ScriptContext {
   readonly input: AsyncIterable<PSValue>;
   /** Aborted when the client stops the pipeline. */
   readonly signal: AbortSignal;
+  /** Who is connected, as `$PSSenderInfo` tells a PowerShell session. */
+  readonly senderInfo: SenderInfo;
+}
+
+/** The connected user, and with CredSSP whose credentials the client delegated (never the password). */
+export interface SenderInfo {
+  readonly userName: string;
+  readonly delegatedUser?: string;
 }
 
 /** Runs one pipeline; resolve to complete it, throw to fail it with the message. */
@@ -45,6 +53,8 @@ export interface ScriptedEngineOptions {
   readonly protocolVersion?: string;
   /** Largest payload handed to onPayload (default 32 KiB). */
   readonly budget?: number;
+  /** Who opened the shell (default: nobody authenticated). */
+  readonly senderInfo?: SenderInfo;
 }
 
 interface Running {
@@ -176,6 +186,7 @@ export class ScriptedEngine {
         }),
       input,
       signal: abort.signal,
+      senderInfo: this.#opts.senderInfo ?? { userName: '' },
     };
     // Run after the current delivery, as a server would.
     setImmediate(() => {

@@ -22,6 +22,9 @@ import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, takeOut, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 
+/** The environment variable of a WinRS shell that names CredSSP's delegated user. */
+export const DELEGATED_USER_VARIABLE = 'PSREMOTE_DELEGATED_USER';
+
 export interface ShellOperationsOptions {
   /** The endpoint's URL (Create's ResourceCreated address); known once the server listens. */
   readonly url: () => string;
@@ -79,7 +82,8 @@ export class ShellOperations {
     return extra[key];
   }
 
-  create(env: ParsedEnvelope, info: RequestInfo, user: string): string {
+  /** `delegatedUser`: CredSSP's delegated user, told to the shell (never the password). */
+  create(env: ParsedEnvelope, info: RequestInfo, user: string, delegatedUser?: string): string {
     const { table, options } = this;
     table.admitShell(user);
     const shellEl = childElement(env.body, NS.shell, 'Shell');
@@ -93,6 +97,9 @@ export class ShellOperations {
     const vars: Record<string, string> = Object.create(null) as Record<string, string>;
     const envEl = childElement(shellEl, NS.shell, 'Environment');
     for (const v of envEl ? childElements(envEl, NS.shell, 'Variable') : []) vars[attribute(v, 'Name') ?? ''] = textContent(v);
+    // Set by the endpoint only: a client's own Environment cannot claim a delegation.
+    delete vars[DELEGATED_USER_VARIABLE];
+    if (delegatedUser !== undefined) vars[DELEGATED_USER_VARIABLE] = delegatedUser;
     const wd = childElement(shellEl, NS.shell, 'WorkingDirectory');
     // Checked before an engine starts: a refused Create must not leave a process behind.
     const cx = isPs ? childElement(shellEl, NS.powershell, 'creationXml') : undefined;
@@ -106,7 +113,7 @@ export class ShellOperations {
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
       poolOut: newOutbox(options.maxBufferedOutputBytes),
       commands: new Map(),
-      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine) : new ScriptedEngine({ handler: options.handler }) } : {}),
+      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine) : new ScriptedEngine({ handler: options.handler, senderInfo: { userName: user, ...(delegatedUser !== undefined ? { delegatedUser } : {}) } }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,

@@ -6,7 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import type { WSManTransport } from '../transport/transport.js';
+import type { TransportRequest, WSManTransport } from '../transport/transport.js';
 import {
   build,
   buildIdentify,
@@ -53,12 +53,10 @@ export interface WSManClientOptions {
   readonly newMessageId?: () => string;
 }
 
-export interface CallOptions {
-  readonly signal?: AbortSignal | undefined;
+/** Per call: the transport's abort signal and background flag, and the WSMan OperationTimeout. */
+export interface CallOptions extends Pick<TransportRequest, 'signal' | 'background'> {
   /** Overrides the client's operation timeout for this call. */
   readonly operationTimeoutMs?: number | undefined;
-  /** Nobody waits for this request: it must not keep the process alive (TransportRequest.background). */
-  readonly background?: boolean | undefined;
 }
 
 export class WSManClient {

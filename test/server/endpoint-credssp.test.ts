@@ -8,6 +8,7 @@ import { startEndpoint, type EndpointOptions, type LocalEndpoint } from '../../s
 import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/winrm/winrs.js';
 import { credsspAuth } from '../../src/transport/http/credssp-auth.js';
+import { basicAuth } from '../../src/transport/http/auth.js';
 import { makePki, type Pki } from '../transport/http/pki.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 
@@ -77,5 +78,45 @@ describe('CredSSP against psremote serve', () => {
     expect((e as Error).message).not.toContain('wrong-pw-xyz');
     expect(delegated).toEqual([]);
     expect(ep!.log.some((l) => /^PSR_AUTH_REJECTED/.test(l.reason ?? ''))).toBe(true);
+  });
+});
+
+// Issue 22: the shell learns whose credentials were delegated, never the password.
+// (printf, not echo: dash's echo would read the \\a of WORKGROUP\\alice as a bell.)
+describe('the delegated user, seen by the shell', () => {
+  const pwsh = { credential: { authentication: 'credssp' as const, username: 'WORKGROUP\\alice', password: 'Alice-pw-1' }, operationTimeoutMs: 5_000 };
+
+  test('http (encrypted): /bin/sh gets PSREMOTE_DELEGATED_USER and no password; the scripted engine reports it', async () => {
+    await endpoint();
+    const r = await runCommand(ep!.url, 'env', [], conn());
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.toString().split('\n');
+    expect(lines).toContain('PSREMOTE_DELEGATED_USER=WORKGROUP\\alice');
+    expect(r.stdout.toString()).not.toContain('Alice-pw-1');
+    const pool = await openSession(ep!.url, pwsh);
+    const out = await pool.invoke('$PSSenderInfo.DelegatedUser; $PSSenderInfo.UserName; whoami').result();
+    expect(out.output).toEqual(['WORKGROUP\\alice', 'alice', 'alice']);
+    await pool.close();
+  });
+
+  test('https: the same through TLS, and a client-set PSREMOTE_DELEGATED_USER is replaced', async () => {
+    await endpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
+    const tls = { tls: { ca: pki.caCert } };
+    const auth = credsspAuth({ username: 'WORKGROUP\\alice', password: 'Alice-pw-1' });
+    const r = await runCommand(ep!.url, 'printf', ["'[%s]'", '"$PSREMOTE_DELEGATED_USER"'], { connection: { auth, ...tls }, environment: { PSREMOTE_DELEGATED_USER: 'mallory' } });
+    expect(r.stdout.toString().trim()).toBe('[WORKGROUP\\alice]');
+    const pool = await openSession(ep!.url, { ...pwsh, ...tls });
+    expect((await pool.invoke('$PSSenderInfo.DelegatedUser').result()).output).toEqual(['WORKGROUP\\alice']);
+    await pool.close();
+  });
+
+  test('without CredSSP there is no delegated user, whatever the client puts in the environment', async () => {
+    await endpoint({ auth: ['basic'], allowUnencrypted: true });
+    const basic = { connection: { auth: basicAuth('alice', 'Alice-pw-1'), allowUnencrypted: true } };
+    const r = await runCommand(ep!.url, 'echo', ['"[${PSREMOTE_DELEGATED_USER-unset}]"'], { ...basic, environment: { PSREMOTE_DELEGATED_USER: 'mallory' } });
+    expect(r.stdout.toString().trim()).toBe('[unset]');
+    const pool = await openSession(ep!.url, { credential: { authentication: 'basic', username: 'alice', password: 'Alice-pw-1' }, allowUnencrypted: true, operationTimeoutMs: 5_000 });
+    expect((await pool.invoke('$PSSenderInfo.DelegatedUser; whoami').result()).output).toEqual([null, 'alice']);
+    await pool.close();
   });
 });

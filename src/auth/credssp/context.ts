@@ -26,17 +26,7 @@ import { SIGNATURE_LENGTH } from '../ntlm/session-security.js';
 import { SpnegoNtlmAcceptor, SpnegoNtlmInitiator } from '../spnego/ntlm.js';
 import { concatBytes } from '../../util/bytes.js';
 import { bindingValue, verifyBinding } from './public-key.js';
-import {
-  CRED_TYPE_PASSWORD,
-  CREDSSP_VERSION,
-  decodeTSCredentials,
-  decodeTSPasswordCreds,
-  decodeTSRequest,
-  encodePasswordCredentials,
-  encodeTSRequest,
-  type TSPasswordCreds,
-  type TSRequest,
-} from './ts-request.js';
+import { CRED_TYPE_PASSWORD, CREDSSP_VERSION, decodeTSCredentials, decodeTSPasswordCreds, decodeTSRequest, encodePasswordCredentials, encodeTSRequest, type TSPasswordCreds, type TSRequest } from './ts-request.js';
 
 /** NTSTATUS values the acceptor sends back in errorCode. */
 export const STATUS_LOGON_FAILURE = 0xc000006d;

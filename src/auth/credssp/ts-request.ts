@@ -91,15 +91,9 @@ function fields(r: DerReader, names: readonly string[], required: readonly numbe
   return got;
 }
 
-function inner(r: DerReader, t: Tlv, tag: number, what: string): Tlv {
-  const c = r.enter(t, what);
-  const v = c.expect(tag, what);
-  c.end(what);
-  return v;
-}
 
 function octets(r: DerReader, t: Tlv | undefined, what: string): Uint8Array | undefined {
-  return t === undefined ? undefined : inner(r, t, TAG_OCTET_STRING, what).value.slice();
+  return t === undefined ? undefined : r.inner(t, TAG_OCTET_STRING, what).value.slice();
 }
 
 function top(bytes: Uint8Array, what: string, limits?: DerLimits): DerReader {
@@ -116,7 +110,7 @@ const REQUEST_FIELDS = ['version', 'negoTokens', 'authInfo', 'pubKeyAuth', 'erro
 export function decodeTSRequest(bytes: Uint8Array, limits?: DerLimits): TSRequest {
   const r = top(bytes, 'TSRequest', limits);
   const f = fields(r, REQUEST_FIELDS, [0]);
-  const version = decodeInteger(inner(r, f.get(0)!, TAG_INTEGER, 'version'), 'version');
+  const version = decodeInteger(r.inner(f.get(0)!, TAG_INTEGER, 'version'), 'version');
   if (version < 1) throw new AuthProtocolError(`TSRequest version ${version} is not a CredSSP version`, WHERE);
   const out: { -readonly [K in keyof TSRequest]: TSRequest[K] } = { version };
   const nego = f.get(1);
@@ -138,7 +132,7 @@ export function decodeTSRequest(bytes: Uint8Array, limits?: DerLimits): TSReques
   const pubKeyAuth = octets(r, f.get(3), 'pubKeyAuth');
   if (pubKeyAuth) out.pubKeyAuth = pubKeyAuth;
   const e = f.get(4);
-  if (e) out.errorCode = decodeInteger(inner(r, e, TAG_INTEGER, 'errorCode'), 'errorCode');
+  if (e) out.errorCode = decodeInteger(r.inner(e, TAG_INTEGER, 'errorCode'), 'errorCode');
   const nonce = octets(r, f.get(5), 'clientNonce');
   // The length (32 in MS-CSSP 3.1.5) is checked by the acceptor, which uses it; pyspnego's sample has 12.
   if (nonce) out.clientNonce = nonce;
@@ -162,7 +156,7 @@ export function encodeTSRequest(m: TSRequest): Uint8Array {
 export function decodeTSCredentials(bytes: Uint8Array, limits?: DerLimits): TSCredentials {
   const r = top(bytes, 'TSCredentials', limits);
   const f = fields(r, ['credType', 'credentials'], [0, 1]);
-  const credType = decodeInteger(inner(r, f.get(0)!, TAG_INTEGER, 'credType'), 'credType');
+  const credType = decodeInteger(r.inner(f.get(0)!, TAG_INTEGER, 'credType'), 'credType');
   return { credType, credentials: octets(r, f.get(1), 'credentials')! };
 }
 

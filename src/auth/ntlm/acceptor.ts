@@ -9,38 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
 import { ByteReader } from '../../util/bytes.js';
 import { AuthFailedError, AuthIntegrityError, AuthProtocolError } from '../errors.js';
-import {
-  AV_FLAG_MIC_PRESENT,
-  avString,
-  avU32,
-  decodeAvPairs,
-  encodeAvPairs,
-  findAvPair,
-  MsvAvChannelBindings,
-  MsvAvDnsComputerName,
-  MsvAvDnsDomainName,
-  MsvAvFlags,
-  MsvAvNbComputerName,
-  MsvAvNbDomainName,
-  MsvAvTimestamp,
-} from './av-pairs.js';
+import { AV_FLAG_MIC_PRESENT, avString, avU32, decodeAvPairs, encodeAvPairs, findAvPair, MsvAvChannelBindings, MsvAvDnsComputerName, MsvAvDnsDomainName, MsvAvFlags, MsvAvNbComputerName, MsvAvNbDomainName, MsvAvTimestamp } from './av-pairs.js';
 import { constantTimeEqual, decryptSessionKey, fileTimeNow, fileTimeToMs, hmacMd5, md5, ntowfv2, usesKeyExchange } from './crypto.js';
-import {
-  CLIENT_FLAGS,
-  flagNames,
-  hasFlag,
-  NTLM_NEGOTIATE_OEM,
-  NTLMSSP_NEGOTIATE_128,
-  NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY,
-  NTLMSSP_NEGOTIATE_KEY_EXCH,
-  NTLMSSP_NEGOTIATE_NTLM,
-  NTLMSSP_NEGOTIATE_SEAL,
-  NTLMSSP_NEGOTIATE_SIGN,
-  NTLMSSP_NEGOTIATE_TARGET_INFO,
-  NTLMSSP_NEGOTIATE_UNICODE,
-  NTLMSSP_NEGOTIATE_VERSION,
-  NTLMSSP_TARGET_TYPE_SERVER,
-} from './flags.js';
+import { CLIENT_FLAGS, flagNames, hasFlag, NTLM_NEGOTIATE_OEM, NTLMSSP_NEGOTIATE_128, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, NTLMSSP_NEGOTIATE_KEY_EXCH, NTLMSSP_NEGOTIATE_NTLM, NTLMSSP_NEGOTIATE_SEAL, NTLMSSP_NEGOTIATE_SIGN, NTLMSSP_NEGOTIATE_TARGET_INFO, NTLMSSP_NEGOTIATE_UNICODE, NTLMSSP_NEGOTIATE_VERSION, NTLMSSP_TARGET_TYPE_SERVER } from './flags.js';
 import { decodeAuthenticate, decodeNegotiate, encodeChallenge, MIC_OFFSET } from './messages.js';
 import { NtlmSessionSecurity } from './session-security.js';
 

@@ -6,15 +6,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { concatBytes } from '../../util/bytes.js';
 import { md4 } from './md4.js';
 import { rc4 } from './rc4.js';
-import {
-  hasFlag,
-  NTLMSSP_NEGOTIATE_128,
-  NTLMSSP_NEGOTIATE_56,
-  NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY,
-  NTLMSSP_NEGOTIATE_KEY_EXCH,
-  NTLMSSP_NEGOTIATE_SEAL,
-  NTLMSSP_NEGOTIATE_SIGN,
-} from './flags.js';
+import { hasFlag, NTLMSSP_NEGOTIATE_128, NTLMSSP_NEGOTIATE_56, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, NTLMSSP_NEGOTIATE_KEY_EXCH, NTLMSSP_NEGOTIATE_SEAL, NTLMSSP_NEGOTIATE_SIGN } from './flags.js';
 
 export function md5(...parts: Uint8Array[]): Uint8Array {
   const h = createHash('md5');

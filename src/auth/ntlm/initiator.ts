@@ -6,43 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
 import { AuthFailedError } from '../errors.js';
-import {
-  AV_FLAG_MIC_PRESENT,
-  avString,
-  avU32,
-  encodeAvPairs,
-  findAvPair,
-  MsvAvChannelBindings,
-  MsvAvFlags,
-  MsvAvNbComputerName,
-  MsvAvNbDomainName,
-  MsvAvTargetName,
-  u32Bytes,
-  type AvPair,
-} from './av-pairs.js';
+import { AV_FLAG_MIC_PRESENT, avString, avU32, encodeAvPairs, findAvPair, MsvAvChannelBindings, MsvAvFlags, MsvAvNbComputerName, MsvAvNbDomainName, MsvAvTargetName, u32Bytes, type AvPair } from './av-pairs.js';
 import { resolveCredentials, type NtlmCredentials, type ResolvedCredentials } from './credentials.js';
-import {
-  computeNtlmv2Response,
-  encryptSessionKey,
-  fileTimeNow,
-  hmacMd5,
-  md5,
-  ntlmv2ClientChallenge,
-  ntowfv2,
-  usesKeyExchange,
-} from './crypto.js';
-import {
-  CLIENT_FLAGS,
-  flagNames,
-  hasFlag,
-  NTLM_NEGOTIATE_OEM,
-  NTLMSSP_NEGOTIATE_128,
-  NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY,
-  NTLMSSP_NEGOTIATE_KEY_EXCH,
-  NTLMSSP_NEGOTIATE_SEAL,
-  NTLMSSP_NEGOTIATE_SIGN,
-  NTLMSSP_NEGOTIATE_UNICODE,
-} from './flags.js';
+import { computeNtlmv2Response, encryptSessionKey, fileTimeNow, hmacMd5, md5, ntlmv2ClientChallenge, ntowfv2, usesKeyExchange } from './crypto.js';
+import { CLIENT_FLAGS, flagNames, hasFlag, NTLM_NEGOTIATE_OEM, NTLMSSP_NEGOTIATE_128, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, NTLMSSP_NEGOTIATE_KEY_EXCH, NTLMSSP_NEGOTIATE_SEAL, NTLMSSP_NEGOTIATE_SIGN, NTLMSSP_NEGOTIATE_UNICODE } from './flags.js';
 import { decodeChallenge, encodeAuthenticate, encodeNegotiate, MIC_OFFSET, type ChallengeMessage } from './messages.js';
 import { NtlmSessionSecurity } from './session-security.js';
 

@@ -231,14 +231,8 @@ export function decodeAuthenticate(bytes: Uint8Array): AuthenticateMessage {
   };
 }
 
-export interface AuthenticateFields {
-  readonly flags: number;
-  readonly lmChallengeResponse: Uint8Array;
-  readonly ntChallengeResponse: Uint8Array;
-  readonly domain: string;
-  readonly user: string;
-  readonly workstation: string;
-  readonly encryptedRandomSessionKey: Uint8Array;
+/** What encodeAuthenticate writes: the fields an AUTHENTICATE carries, and how to lay out its header. */
+export interface AuthenticateFields extends Omit<AuthenticateMessage, 'version' | 'mic' | 'micOffset'> {
   /** VERSION to send; `null` leaves the field out (a 64-byte header). */
   readonly version?: NtlmVersion | null;
   /** Reserve the 16-byte MIC field (filled with zeros, to patch at `MIC_OFFSET`). */

@@ -115,6 +115,14 @@ export class DerReader {
     return new DerReader(t.value, `${this.where} ${what}`, { maxDepth: this.#maxDepth }, t.offset + header, this.#depth + 1);
   }
 
+  /** The single value, of `tag`, inside the explicit (context) tag `t`. */
+  inner(t: Tlv, tag: number, what: string): Tlv {
+    const c = this.enter(t, what);
+    const v = c.expect(tag, what);
+    c.end(what);
+    return v;
+  }
+
   /** Fails unless every byte was consumed. */
   end(what: string): void {
     if (!this.done) this.#fail(what, `${this.#b.byteLength - this.#at} unexpected bytes after the last field (tag 0x${this.#b[this.#at]!.toString(16)})`);

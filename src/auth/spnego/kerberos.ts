@@ -9,56 +9,47 @@
 // Windows sends one. psremote's acceptor always sends one, which MIT and
 // Windows initiators verify.
 
-import { UsageError } from '../../errors.js';
 import { AuthFailedError, AuthProtocolError } from '../errors.js';
 import type { KerberosAcceptor, KerberosAcceptResult } from '../kerberos/gss/acceptor.js';
 import type { KerberosSecurityContext } from '../kerberos/gss/context.js';
 import type { KerberosInitiator } from '../kerberos/gss/initiator.js';
 import type { DerLimits } from './der.js';
-import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenInit, encodeNegTokenResp, OID_KRB5, OID_MS_KRB5, type NegTokenInit } from './tokens.js';
+import { SpnegoInitiator } from './initiator.js';
+import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenResp, OID_KRB5, OID_MS_KRB5, type NegTokenInit } from './tokens.js';
 
 const WHERE = 'SPNEGO';
 const KERBEROS_OIDS: readonly string[] = [OID_MS_KRB5, OID_KRB5];
 
 export const isKerberosOid = (oid: string | undefined): boolean => oid !== undefined && KERBEROS_OIDS.includes(oid);
 
-export class SpnegoKerberosInitiator {
+export class SpnegoKerberosInitiator extends SpnegoInitiator<never> {
   readonly kerberos: KerberosInitiator;
-  readonly #mechTypes = [OID_MS_KRB5, OID_KRB5];
-  readonly #limits: DerLimits | undefined;
-  #state: 'initial' | 'sent' | 'complete' = 'initial';
+  protected readonly offered = KERBEROS_OIDS;
 
   constructor(kerberos: KerberosInitiator, limits?: DerLimits) {
+    super(limits);
     this.kerberos = kerberos;
-    this.#limits = limits;
   }
 
-  get complete(): boolean {
-    return this.#state === 'complete';
-  }
-
-  initial(): Uint8Array {
-    if (this.#state !== 'initial') throw new UsageError(`SPNEGO initial() called in state ${this.#state}`);
-    this.#state = 'sent';
-    return encodeNegTokenInit({ mechTypes: this.#mechTypes, mechToken: this.kerberos.initial() });
+  protected optimisticToken(): Uint8Array {
+    return this.kerberos.initial();
   }
 
   /** The acceptor's NegTokenResp (with the AP-REP): establishes the context and checks the mechListMIC. */
   finish(token: Uint8Array | undefined): KerberosSecurityContext {
-    if (this.#state !== 'sent') throw new UsageError(`SPNEGO finish() called in state ${this.#state}`);
+    this.expect('finish', 'sent');
     if (!token) throw new AuthProtocolError('the server completed SPNEGO without its NegTokenResp (no AP-REP for mutual authentication)', WHERE);
-    const t = decodeNegotiationToken(token, this.#limits);
-    if (t.kind !== 'resp') throw new AuthProtocolError('expected a NegTokenResp, got a NegTokenInit', WHERE);
+    const t = this.response(token, 'with the AP-REP');
     if (t.negState === 'reject') throw new AuthFailedError('PSR_AUTH_REJECTED', 'the server rejected the SPNEGO negotiation (negState reject)');
     if (t.supportedMech !== undefined && !isKerberosOid(t.supportedMech)) {
       throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the server chose mechanism ${t.supportedMech}, but only Kerberos was offered`);
     }
     if (!t.responseToken) throw new AuthProtocolError('the NegTokenResp carries no Kerberos AP-REP', WHERE);
     const context = this.kerberos.step(t.responseToken);
-    if (t.mechListMIC) context.verifyMic(encodeMechTypes(this.#mechTypes), t.mechListMIC);
+    if (t.mechListMIC) context.verifyMic(encodeMechTypes(this.offered), t.mechListMIC);
     else if (t.negState === 'request-mic') throw new AuthProtocolError('the server asks for a mechListMIC leg, which psremote does not send after the optimistic Kerberos token', WHERE);
     if (t.negState !== undefined && t.negState !== 'accept-completed') throw new AuthProtocolError(`the final NegTokenResp has negState ${t.negState}, expected accept-completed`, WHERE);
-    this.#state = 'complete';
+    this.state = 'complete';
     return context;
   }
 }

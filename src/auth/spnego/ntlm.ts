@@ -1,5 +1,5 @@
 // NTLM inside SPNEGO (RFC 4178, MS-SPNG), both sides, sans-I/O. The initiator
-// offers NTLM only (psremote has no Kerberos yet), so its mechTypes list is
+// offers NTLM only (Kerberos has its own in kerberos.ts), so its mechTypes list is
 // [NTLM] and the NTLM NEGOTIATE rides as the optimistic mechToken. After the
 // AUTHENTICATE both sides exchange a mechListMIC over the DER of the mechTypes
 // list as the initiator sent it, signed with NTLM's GSS_GetMICEx: sequence
@@ -12,70 +12,50 @@ import { AuthFailedError, AuthIntegrityError, AuthProtocolError } from '../error
 import type { NtlmAcceptor, NtlmAcceptResult } from '../ntlm/acceptor.js';
 import type { NtlmInitiator } from '../ntlm/initiator.js';
 import type { DerLimits } from './der.js';
-import {
-  decodeNegotiationToken,
-  encodeMechTypes,
-  encodeNegTokenInit,
-  encodeNegTokenResp,
-  innerTokenKind,
-  OID_NTLM,
-  type NegTokenResp,
-} from './tokens.js';
+import { SpnegoInitiator } from './initiator.js';
+import { decodeNegotiationToken, encodeMechTypes, encodeNegTokenResp, innerTokenKind, OID_NTLM } from './tokens.js';
 
 const WHERE = 'SPNEGO';
 
-function resp(token: Uint8Array, limits: DerLimits | undefined, what: string): NegTokenResp {
-  const t = decodeNegotiationToken(token, limits);
-  if (t.kind !== 'resp') throw new AuthProtocolError(`expected a NegTokenResp ${what}, got a NegTokenInit`, WHERE);
-  return t;
-}
-
-export class SpnegoNtlmInitiator {
+/** mechTypes [NTLM], with the NEGOTIATE as the optimistic token. */
+export class SpnegoNtlmInitiator extends SpnegoInitiator<'auth-sent'> {
   readonly ntlm: NtlmInitiator;
+  protected readonly offered = [OID_NTLM];
   readonly #mechTypes = encodeMechTypes([OID_NTLM]);
-  readonly #limits: DerLimits | undefined;
-  #state: 'initial' | 'init-sent' | 'auth-sent' | 'complete' = 'initial';
 
   constructor(ntlm: NtlmInitiator, limits?: DerLimits) {
+    super(limits);
     this.ntlm = ntlm;
-    this.#limits = limits;
   }
 
-  get complete(): boolean {
-    return this.#state === 'complete';
-  }
-
-  /** The InitialContextToken: NegTokenInit with mechTypes [NTLM] and the NEGOTIATE. */
-  initial(): Uint8Array {
-    if (this.#state !== 'initial') throw new UsageError(`SPNEGO initial() called in state ${this.#state}`);
-    this.#state = 'init-sent';
-    return encodeNegTokenInit({ mechTypes: [OID_NTLM], mechToken: this.ntlm.negotiate() });
+  protected optimisticToken(): Uint8Array {
+    return this.ntlm.negotiate();
   }
 
   /** Reads the acceptor's NegTokenResp (CHALLENGE) and returns ours (AUTHENTICATE + mechListMIC). */
   step(token: Uint8Array, channelBindings?: Uint8Array): Uint8Array {
-    if (this.#state !== 'init-sent') throw new UsageError(`SPNEGO step() called in state ${this.#state}`);
-    const t = resp(token, this.#limits, 'carrying the NTLM CHALLENGE');
+    this.expect('step', 'sent');
+    const t = this.response(token, 'carrying the NTLM CHALLENGE');
     if (t.negState === 'reject') throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'the server rejected the SPNEGO negotiation (negState reject): it does not accept NTLM');
     if (t.negState !== 'accept-incomplete' && t.negState !== 'request-mic') throw new AuthProtocolError(`the first NegTokenResp has negState ${t.negState ?? '(none)'}, expected accept-incomplete`, WHERE);
     if (t.supportedMech !== OID_NTLM) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the server chose mechanism ${t.supportedMech ?? '(none)'}, but only NTLM (${OID_NTLM}) was offered`);
     if (!t.responseToken || innerTokenKind(t.responseToken) !== 'ntlm-challenge') throw new AuthProtocolError('the NegTokenResp carries no NTLM CHALLENGE', WHERE);
     const authenticate = this.ntlm.authenticate(t.responseToken, channelBindings);
     const mechListMIC = this.ntlm.session.signMechListMic(this.#mechTypes);
-    this.#state = 'auth-sent';
+    this.state = 'auth-sent';
     return encodeNegTokenResp({ responseToken: authenticate, mechListMIC });
   }
 
   /** The acceptor's last NegTokenResp (on the 200): accept-completed with a mechListMIC that verifies. */
   finish(token: Uint8Array | undefined): void {
-    if (this.#state !== 'auth-sent') throw new UsageError(`SPNEGO finish() called in state ${this.#state}`);
+    this.expect('finish', 'auth-sent');
     if (!token) throw new AuthIntegrityError('the server completed SPNEGO without its final NegTokenResp (no mechListMIC to verify)');
-    const t = resp(token, this.#limits, 'completing the context');
+    const t = this.response(token, 'completing the context');
     if (t.negState !== 'accept-completed') throw new AuthProtocolError(`the final NegTokenResp has negState ${t.negState ?? '(none)'}, expected accept-completed`, WHERE);
     if (t.responseToken) throw new AuthProtocolError('the final NegTokenResp carries a responseToken, which NTLM does not have', WHERE);
     if (!t.mechListMIC) throw new AuthIntegrityError('the server did not answer the mechListMIC (the mechanism list could have been altered)');
     this.ntlm.session.verifyMechListMic(this.#mechTypes, t.mechListMIC);
-    this.#state = 'complete';
+    this.state = 'complete';
   }
 }
 

@@ -6,22 +6,7 @@
 // raw DER of mechTypes is kept because the mechListMIC is computed over it.
 
 import { AuthProtocolError } from '../errors.js';
-import {
-  context,
-  decodeOid,
-  DerReader,
-  encodeOid,
-  TAG_BIT_STRING,
-  TAG_ENUMERATED,
-  TAG_GENERAL_STRING,
-  TAG_GSS_APPLICATION_0,
-  TAG_OCTET_STRING,
-  TAG_OID,
-  TAG_SEQUENCE,
-  tlv,
-  type DerLimits,
-  type Tlv,
-} from './der.js';
+import { context, decodeOid, DerReader, encodeOid, TAG_BIT_STRING, TAG_ENUMERATED, TAG_GENERAL_STRING, TAG_GSS_APPLICATION_0, TAG_OCTET_STRING, TAG_OID, TAG_SEQUENCE, tlv, type DerLimits, type Tlv } from './der.js';
 
 export const OID_SPNEGO = '1.3.6.1.5.5.2';
 export const OID_NTLM = '1.3.6.1.4.1.311.2.2.10';
@@ -81,12 +66,13 @@ function fields(r: DerReader, allowed: number, what: string): Map<number, Tlv> {
   return out;
 }
 
-/** The single value inside an explicit context tag. */
-function inner(r: DerReader, t: Tlv, tag: number, what: string): Tlv {
-  const c = r.enter(t, what);
-  const v = c.expect(tag, what);
-  c.end(what);
-  return v;
+/** The fields of the SEQUENCE inside the explicit tag `t` (negTokenInit [0], negTokenResp [1]). */
+function taggedSequence(r: DerReader, t: Tlv, allowed: number, tagName: string, what: string): { body: DerReader; f: Map<number, Tlv> } {
+  const outer = r.enter(t, tagName);
+  const seq = outer.expect(TAG_SEQUENCE, what);
+  outer.end(tagName);
+  const body = outer.enter(seq, what);
+  return { body, f: fields(body, allowed, what) };
 }
 
 function oidOf(r: DerReader, t: Tlv, what: string): string {
@@ -108,18 +94,14 @@ function decodeMechTypes(r: DerReader, t: Tlv): { mechTypes: string[]; mechTypes
 }
 
 function decodeInit(r: DerReader, t: Tlv): NegTokenInit {
-  const sr = r.enter(t, 'negTokenInit');
-  const seq = sr.expect(TAG_SEQUENCE, 'NegTokenInit');
-  sr.end('negTokenInit');
-  const body = sr.enter(seq, 'NegTokenInit');
-  const f = fields(body, 5, 'NegTokenInit');
+  const { body, f } = taggedSequence(r, t, 5, 'negTokenInit', 'NegTokenInit');
   const mt = f.get(0);
   if (!mt) throw new AuthProtocolError('NegTokenInit has no mechTypes', body.where);
   const token: { -readonly [K in keyof NegTokenInit]: NegTokenInit[K] } = { kind: 'init', ...decodeMechTypes(body, mt) };
   const flags = f.get(1);
-  if (flags) token.reqFlags = inner(body, flags, TAG_BIT_STRING, 'reqFlags').value;
+  if (flags) token.reqFlags = body.inner(flags, TAG_BIT_STRING, 'reqFlags').value;
   const mech = f.get(2);
-  if (mech) token.mechToken = inner(body, mech, TAG_OCTET_STRING, 'mechToken').value;
+  if (mech) token.mechToken = body.inner(mech, TAG_OCTET_STRING, 'mechToken').value;
   const three = f.get(3);
   if (three) {
     // [3] is mechListMIC in RFC 4178's NegTokenInit and negHints in MS-SPNG's NegTokenInit2.
@@ -131,7 +113,7 @@ function decodeInit(r: DerReader, t: Tlv): NegTokenInit {
   const four = f.get(4);
   if (four) {
     if (!token.negHints) throw new AuthProtocolError('field [4] (NegTokenInit2 mechListMIC) without negHints', body.where);
-    token.mechListMIC = inner(body, four, TAG_OCTET_STRING, 'mechListMIC').value;
+    token.mechListMIC = body.inner(four, TAG_OCTET_STRING, 'mechListMIC').value;
   }
   return token;
 }
@@ -141,33 +123,29 @@ function decodeNegHints(r: DerReader, t: Tlv): NegHints {
   const f = fields(hr, 2, 'NegHints');
   const hints: { hintName?: string; hintAddress?: Uint8Array } = {};
   const name = f.get(0);
-  if (name) hints.hintName = Buffer.from(inner(hr, name, TAG_GENERAL_STRING, 'hintName').value).toString('latin1');
+  if (name) hints.hintName = Buffer.from(hr.inner(name, TAG_GENERAL_STRING, 'hintName').value).toString('latin1');
   const address = f.get(1);
-  if (address) hints.hintAddress = inner(hr, address, TAG_OCTET_STRING, 'hintAddress').value;
+  if (address) hints.hintAddress = hr.inner(address, TAG_OCTET_STRING, 'hintAddress').value;
   return hints;
 }
 
 function decodeResp(r: DerReader, t: Tlv): NegTokenResp {
-  const outer = r.enter(t, 'negTokenResp');
-  const seq = outer.expect(TAG_SEQUENCE, 'NegTokenResp');
-  outer.end('negTokenResp');
-  const body = outer.enter(seq, 'NegTokenResp');
-  const f = fields(body, 4, 'NegTokenResp');
+  const { body, f } = taggedSequence(r, t, 4, 'negTokenResp', 'NegTokenResp');
   const token: { -readonly [K in keyof NegTokenResp]: NegTokenResp[K] } = { kind: 'resp' };
   const state = f.get(0);
   if (state) {
-    const v = inner(body, state, TAG_ENUMERATED, 'negState');
+    const v = body.inner(state, TAG_ENUMERATED, 'negState');
     const n = v.value.byteLength === 1 ? v.value[0]! : -1;
     const s = NEG_STATES[n];
     if (s === undefined) throw new AuthProtocolError(`negState ${Buffer.from(v.value).toString('hex')} at offset ${v.offset} is not one of 0..3`, body.where);
     token.negState = s;
   }
   const mech = f.get(1);
-  if (mech) token.supportedMech = oidOf(body, inner(body, mech, TAG_OID, 'supportedMech'), 'supportedMech');
+  if (mech) token.supportedMech = oidOf(body, body.inner(mech, TAG_OID, 'supportedMech'), 'supportedMech');
   const resp = f.get(2);
-  if (resp) token.responseToken = inner(body, resp, TAG_OCTET_STRING, 'responseToken').value;
+  if (resp) token.responseToken = body.inner(resp, TAG_OCTET_STRING, 'responseToken').value;
   const mic = f.get(3);
-  if (mic) token.mechListMIC = inner(body, mic, TAG_OCTET_STRING, 'mechListMIC').value;
+  if (mic) token.mechListMIC = body.inner(mic, TAG_OCTET_STRING, 'mechListMIC').value;
   return token;
 }
 

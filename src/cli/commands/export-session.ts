@@ -12,6 +12,7 @@ import { discoverCommands } from '../../session/import/import-session.js';
 import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';
 
@@ -50,7 +51,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--prefix <prefix>', 'noun prefix, as Import-PSSession -Prefix (Get-ChildItem → getPrefixChildItem)')
     .option('--command-type <flags>', 'CommandTypes flags to export (default 14: functions, filters, cmdlets)')
     .option('--import-from <package>', 'package the module imports from', 'psremote')
-    .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
+    .option(...CONFIGURATION_NAME_OPTION)
     .addHelpText('after', '\nExamples:\n  psremote export-session http://server:5985/wsman -u admin --out ./remote --commands Get-Service Restart-Service\n  psremote export-session "exec:pwsh -s -NoLogo" --out ./local --commands Get-ChildItem Test-Path\n');
   addConnectionFlags(cmd).action(async (target: string, f: ExportFlags) => {
     let options: SessionOptions = {};

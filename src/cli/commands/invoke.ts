@@ -12,6 +12,7 @@ import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import { toPlain } from '../../clixml/plain.js';
 import { formatOutput, outputMode } from '../output-format.js';
 import type { CliIO } from '../main.js';
@@ -122,7 +123,7 @@ export function register(program: Command, io: CliIO): void {
     .option('-f, --file <path>', 'read the script from a .ps1 file')
     .option('--json', 'print each output object as one JSON line')
     .option('--clixml', 'print each output object as its CLIXML (one <Objs> document per line)')
-    .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
+    .option(...CONFIGURATION_NAME_OPTION)
     .option('--throttle <n>', 'hosts at once', '32')
     .option('--queue <url>', 'enqueue one job per host on a BullMQ queue on Redis (redis://HOST:PORT/N) for psremote workers; results stream back as they finish')
     .option('--queue-name <name>', 'with --queue: the BullMQ queue name', 'psremote')

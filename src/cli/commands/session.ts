@@ -10,9 +10,10 @@ import { UsageError } from '../../errors.js';
 import { RESOURCE } from '../../wsman/namespaces.js';
 import { connectSession, openSession } from '../../session/open.js';
 import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
-import { FileSessionStore } from '../../session/store.js';
+import { FileSessionStore, type NamedSession } from '../../session/store.js';
 import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import { CONFIGURATION_NAME_OPTION, HOST_ARGUMENT } from '../command-options.js';
 import type { CliIO } from '../main.js';
 import { printInvocation } from '../print.js';
 import { visibleText } from '../terminal-text.js';
@@ -46,13 +47,15 @@ function parseAge(text: string): number {
 export function register(program: Command, io: CliIO): void {
   const session = program.command('session').description('PowerShell sessions that outlive the process (New/Get/Connect/Receive/Remove-PSSession)');
   const store = () => new FileSessionStore();
+  const sub = (name: string, description: string) => session.command(name).description(description);
+  // Connect-PSSession to a stored handle, leaving it on the server when the process ends.
+  const reconnect = async (h: NamedSession, f: ConnectionFlags) =>
+    connectSession(h.endpoint, h.shellId, { connection: await connection(h.endpoint, f, io), runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, closeOnExit: false });
 
-  const newCmd = session
-    .command('new')
-    .description('create a named session on a host and leave it disconnected (New-PSSession | Disconnect-PSSession)')
-    .argument('<host>', 'host, host:port or http(s)://host:port/wsman')
+  const newCmd = sub('new', 'create a named session on a host and leave it disconnected (New-PSSession | Disconnect-PSSession)')
+    .argument(...HOST_ARGUMENT)
     .requiredOption('-n, --name <name>', 'name to find the session by later')
-    .option('--configuration-name <name>', 'session configuration', 'Microsoft.PowerShell')
+    .option(...CONFIGURATION_NAME_OPTION)
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session', '7200');
   addConnectionFlags(newCmd).action(async (host: string, f: ConnectionFlags & { name: string; configurationName: string; idleTimeout: string }) => {
     const pool = await openSession(host, { connection: await connection(host, f, io), configurationName: f.configurationName });
@@ -69,9 +72,7 @@ export function register(program: Command, io: CliIO): void {
     io.stdout.write(`session ${f.name} created on ${host}: ShellId ${pool.runspacePoolId.toUpperCase()}, Disconnected\n`);
   });
 
-  const list = session
-    .command('list')
-    .description('list the named sessions of this machine, or with --remote the PowerShell sessions a host holds (Get-PSSession)')
+  const list = sub('list', 'list the named sessions of this machine, or with --remote the PowerShell sessions a host holds (Get-PSSession)')
     .option('--remote <host>', 'ask the host: host, host:port or http(s)://host:port/wsman')
     .option('--json', 'print one JSON object per session');
   addConnectionFlags(list).action(async (f: ConnectionFlags & { remote?: string; json?: boolean }) => {
@@ -82,9 +83,7 @@ export function register(program: Command, io: CliIO): void {
     for (const h of store().all()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
   });
 
-  const receive = session
-    .command('receive')
-    .description('connect to a named session and receive the output of its pipelines (Receive-PSSession)')
+  const receive = sub('receive', 'connect to a named session and receive the output of its pipelines (Receive-PSSession)')
     .argument('<name>')
     .option('--json', 'print each output object as one JSON line');
   addConnectionFlags(receive).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
@@ -102,9 +101,7 @@ export function register(program: Command, io: CliIO): void {
     process.exitCode = hadErrors ? 1 : 0;
   });
 
-  const remove = session
-    .command('remove')
-    .description('remove a named session, or with --remote the sessions of a host that match the filters (Remove-PSSession)')
+  const remove = sub('remove', 'remove a named session, or with --remote the sessions of a host that match the filters (Remove-PSSession)')
     .argument('[name]')
     .option('--remote <host>', 'remove sessions on this host')
     .option('--state <state>', 'with --remote: only sessions in this state (e.g. disconnected)')
@@ -143,19 +140,12 @@ export function register(program: Command, io: CliIO): void {
     }
   });
 
-  const connect = session
-    .command('connect')
-    .description('connect to a named session and run commands in it, one per line from stdin (Connect-PSSession, Enter-PSSession); on end of input the session is disconnected again')
+  const connect = sub('connect', 'connect to a named session and run commands in it, one per line from stdin (Connect-PSSession, Enter-PSSession); on end of input the session is disconnected again')
     .argument('<name>')
     .option('--json', 'print each output object as one JSON line');
   addConnectionFlags(connect).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
     const h = store().named(name);
-    const pool = await connectSession(h.endpoint, h.shellId, {
-      connection: await connection(h.endpoint, f, io),
-      runspacePoolId: h.runspacePoolId,
-      configurationName: h.configurationName,
-      closeOnExit: false,
-    });
+    const pool = await reconnect(h, f);
     const tty = (io.stdin as { isTTY?: boolean }).isTTY === true;
     const prompt = `[${name}] PS> `;
     if (tty) io.stdout.write(`connected to ${name} (${h.endpoint}, ShellId ${h.shellId}); end with Ctrl+D or exit\n`);
@@ -184,9 +174,7 @@ export function register(program: Command, io: CliIO): void {
     process.exitCode = hadErrors ? 1 : 0;
   });
 
-  const disconnect = session
-    .command('disconnect')
-    .description('disconnect a named session that is connected on the server (after a lost client), optionally with a new idle timeout (Disconnect-PSSession)')
+  const disconnect = sub('disconnect', 'disconnect a named session that is connected on the server (after a lost client), optionally with a new idle timeout (Disconnect-PSSession)')
     .argument('<name>')
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session')
     .option('--buffer-mode <mode>', 'Block (pause pipelines when output fills) or Drop (discard old output)');
@@ -196,12 +184,7 @@ export function register(program: Command, io: CliIO): void {
     if (mode !== undefined && mode !== 'block' && mode !== 'drop') throw new UsageError(`invalid --buffer-mode ${f.bufferMode}: Block or Drop`);
     const idle = f.idleTimeout === undefined ? undefined : Number(f.idleTimeout);
     if (idle !== undefined && !(Number.isInteger(idle) && idle > 0)) throw new UsageError(`invalid --idle-timeout ${f.idleTimeout}: seconds > 0`);
-    const pool = await connectSession(h.endpoint, h.shellId, {
-      connection: await connection(h.endpoint, f, io),
-      runspacePoolId: h.runspacePoolId,
-      configurationName: h.configurationName,
-      closeOnExit: false,
-    });
+    const pool = await reconnect(h, f);
     await pool.disconnect({
       ...(idle !== undefined ? { idleTimeoutMs: idle * 1000 } : {}),
       ...(mode ? { bufferMode: mode === 'drop' ? 'Drop' : 'Block' } : {}),

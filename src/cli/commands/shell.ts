@@ -9,6 +9,7 @@ import { connectSession, openSession, type SessionOptions } from '../../session/
 import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import type { CliIO } from '../main.js';
 import { historyPath } from '../shell/history.js';
 import { runShell } from '../shell/repl.js';
@@ -46,7 +47,7 @@ export function register(program: Command, io: CliIO): void {
     .description('an interactive PowerShell prompt on a host (Enter-PSSession): line editing, history, Tab completion, Ctrl+C stops the running command')
     .argument('[target]', 'host, host:port or http(s)://host:port/wsman; or exec:<command line> / unix:<socket path> / ssh://[user@]host[:port]')
     .option('--session <name>', 'enter a named session (psremote session new); it is disconnected again on exit')
-    .option('--configuration-name <name>', 'session configuration (JEA endpoint)', 'Microsoft.PowerShell')
+    .option(...CONFIGURATION_NAME_OPTION)
     .option('--disconnect-on-exit', 'on exit leave the session disconnected on the server instead of closing it')
     .option('--no-history', 'do not read or write the command history file')
     .option('-i, --identity <file>', 'ssh:// targets: private key file')

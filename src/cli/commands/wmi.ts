@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { resolveTarget } from '../../winrm/target.js';
 import { wmiQuery, type WmiValue } from '../../winrm/wmi.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
+import { HOST_ARGUMENT } from '../command-options.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';
 
@@ -19,7 +20,7 @@ export function register(program: Command, io: CliIO): void {
   const cmd = program
     .command('wmi')
     .description('run a WQL query (WMI over WinRM)')
-    .argument('<host>', 'host, host:port or http(s)://host:port/wsman')
+    .argument(...HOST_ARGUMENT)
     .argument('<wql>', 'the query, e.g. "SELECT Name,State FROM Win32_Service"')
     .option('--namespace <ns>', 'WMI namespace', 'root/cimv2')
     .option('--json', 'one JSON object per record and line');

@@ -14,9 +14,9 @@ import { CredSspInitiator } from '../../auth/credssp/context.js';
 import { buildCredSspBody, credSspPieces, CREDSSP_ENCRYPTED, parseCredSspBody } from '../../auth/credssp/encryption.js';
 import { subjectPublicKey } from '../../auth/credssp/public-key.js';
 import { NtlmInitiator } from '../../auth/ntlm/initiator.js';
-import { encryptedProtocolOf } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { TlsTunnel } from './credssp-tls.js';
+import { bodyBytes, mustUnseal, withPlainBody } from './auth-exchange.js';
 
 export interface CredSspAuthOptions {
   /** `DOMAIN\user`, UPN or a bare name (with `domain`). */
@@ -141,18 +141,10 @@ class CredSspHttpContext implements HttpAuthContext {
       throw new AuthProtocolError(`the server answered a CredSSP leg with HTTP ${res.status} before the credentials were delegated`, conn.endpoint.display);
     }
     if (this.#state === 'final') this.#state = 'established';
-    if (!this.#sealing(conn)) return res;
-    const ct = Array.isArray(res.headers['content-type']) ? res.headers['content-type'][0] : res.headers['content-type'];
-    const protocol = encryptedProtocolOf(ct);
-    if (protocol === undefined) {
-      if (res.body.length === 0 || (res.status !== 200 && !/xml/i.test(ct ?? ''))) return res;
-      this.reset();
-      throw new AuthIntegrityError(`the server sent an unencrypted ${ct ?? 'untyped'} response (HTTP ${res.status}) on an encrypted CredSSP session`);
-    }
-    if (protocol.toLowerCase() !== CREDSSP_ENCRYPTED.toLowerCase()) throw new AuthProtocolError(`the server sealed its response with ${protocol}, expected ${CREDSSP_ENCRYPTED}`, conn.endpoint.display);
+    if (!this.#sealing(conn) || !mustUnseal(res, conn, CREDSSP_ENCRYPTED, 'CredSSP', () => this.reset())) return res;
     const out: Buffer[] = [];
     try {
-      for (const p of parseCredSspBody(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength))) {
+      for (const p of parseCredSspBody(bodyBytes(res))) {
         const plain = await this.#tunnel!.receive(p.records);
         if (plain.byteLength !== p.plainLength) throw new AuthIntegrityError(`a decrypted part has ${plain.byteLength} bytes but OriginalContent says ${p.plainLength}`);
         out.push(Buffer.from(plain));
@@ -161,7 +153,6 @@ class CredSspHttpContext implements HttpAuthContext {
       this.reset();
       throw e;
     }
-    const body = Buffer.concat(out);
-    return { status: res.status, headers: { ...res.headers, 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': String(body.byteLength) }, body };
+    return withPlainBody(res, Buffer.concat(out), 'UTF-8');
   }
 }

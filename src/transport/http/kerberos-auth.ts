@@ -18,13 +18,13 @@
 import { isIP } from 'node:net';
 import { UsageError } from '../../errors.js';
 import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
-import { certificateChannelBindings } from '../../auth/channel-bindings.js';
 import type { KerberosSecurityContext } from '../../auth/kerberos/gss/context.js';
 import { KerberosInitiator, krbErrorOfToken, type ForwardableTgt } from '../../auth/kerberos/gss/initiator.js';
 import { SpnegoKerberosInitiator } from '../../auth/spnego/kerberos.js';
-import { buildEncryptedBody, encryptedProtocolOf, KERBEROS_ENCRYPTED, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
+import { buildEncryptedBody, KERBEROS_ENCRYPTED, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { tokenFrom } from './www-authenticate.js';
+import { bodyBytes, channelBindingsOf, charsetOf, mustUnseal, sealsOn, unsealOrForget, withPlainBody } from './auth-exchange.js';
 import type { KerberosTicketSource } from './kerberos-tickets.js';
 import { identityOf, reuseDigest } from './connection-reuse.js';
 
@@ -55,7 +55,6 @@ export function spnFor(host: string, o: { spn?: string; spnService?: SpnService 
   return `${o.spnService ?? 'HTTP'}/${h.toLowerCase()}`;
 }
 
-const first = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
 export function kerberosAuth(options: KerberosAuthOptions): HttpAuth {
   const mode = options.encryption ?? 'auto';
@@ -100,10 +99,6 @@ class KerberosHttpContext implements HttpAuthContext {
     return this.#wire === 'Negotiate' ? SPNEGO_ENCRYPTED : KERBEROS_ENCRYPTED;
   }
 
-  #sealing(conn: HttpConnectionInfo): boolean {
-    return this.#mode === 'always' || (this.#mode === 'auto' && !conn.endpoint.secure);
-  }
-
   reset(): void {
     this.#state = 'idle';
     this.#initiator = undefined;
@@ -120,7 +115,7 @@ class KerberosHttpContext implements HttpAuthContext {
     this.#plain = req.body;
     this.#plainType = req.headers['content-type'] ?? this.#plainType;
     if (this.#state === 'established' && this.#generation === conn.generation) {
-      if (this.#sealing(conn)) this.#seal(req);
+      if (sealsOn(this.#mode, conn)) this.#seal(req);
       return;
     }
     this.reset();
@@ -152,7 +147,7 @@ class KerberosHttpContext implements HttpAuthContext {
       token = this.#spnego.initial();
     } else token = this.#initiator.initial();
     req.headers.authorization = `${this.#wire} ${Buffer.from(token).toString('base64')}`;
-    this.#withheld = this.#sealing(conn);
+    this.#withheld = sealsOn(this.#mode, conn);
     req.body = this.#withheld ? new Uint8Array(0) : this.#plain;
     req.headers['content-type'] = this.#plainType;
     this.#state = 'sent';
@@ -205,8 +200,7 @@ class KerberosHttpContext implements HttpAuthContext {
   }
 
   #seal(req: HttpAuthRequest): void {
-    const charset = /charset\s*=\s*"?([^";]+)/i.exec(this.#plainType)?.[1] ?? 'UTF-8';
-    const { body, contentType } = buildEncryptedBody(this.#plain, this.#context!, { protocol: this.#protocol, charset });
+    const { body, contentType } = buildEncryptedBody(this.#plain, this.#context!, { protocol: this.#protocol, charset: charsetOf(this.#plainType) });
     req.body = body;
     req.headers['content-type'] = contentType;
   }
@@ -214,33 +208,8 @@ class KerberosHttpContext implements HttpAuthContext {
   unwrap(res: HttpAuthResponse, conn: HttpConnectionInfo): HttpAuthResponse {
     if (this.#state === 'probe') throw new AuthProtocolError(`the server answered an unauthenticated request with HTTP ${res.status} instead of 401; it may not require authentication`, conn.endpoint.display);
     if (this.#state === 'sent') this.#establish(res, conn);
-    if (!this.#sealing(conn)) return res;
-    const ct = first(res.headers['content-type']);
-    const protocol = encryptedProtocolOf(ct);
-    if (protocol === undefined) {
-      if (res.body.length === 0 || (res.status !== 200 && !/xml/i.test(ct ?? ''))) return res;
-      this.reset();
-      throw new AuthIntegrityError(`the server sent an unencrypted ${ct ?? 'untyped'} response (HTTP ${res.status}) on an encrypted Kerberos session`);
-    }
-    if (protocol.toLowerCase() !== this.#protocol.toLowerCase()) throw new AuthProtocolError(`the server sealed its response with ${protocol}, expected ${this.#protocol}`, conn.endpoint.display);
-    let unwrapped;
-    try {
-      unwrapped = unwrapEncryptedBody(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength), this.#context!, { protocol: this.#protocol });
-    } catch (e) {
-      this.reset();
-      throw e;
-    }
-    const { plain, charset } = unwrapped;
-    return {
-      status: res.status,
-      headers: { ...res.headers, 'content-type': `application/soap+xml;charset=${charset ?? 'UTF-8'}`, 'content-length': String(plain.byteLength) },
-      body: Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength),
-    };
+    if (!sealsOn(this.#mode, conn) || !mustUnseal(res, conn, this.#protocol, 'Kerberos', () => this.reset())) return res;
+    const { plain, charset } = unsealOrForget(() => unwrapEncryptedBody(bodyBytes(res), this.#context!, { protocol: this.#protocol }), () => this.reset());
+    return withPlainBody(res, plain, charset);
   }
-}
-
-function channelBindingsOf(conn: HttpConnectionInfo): Uint8Array | undefined {
-  const raw = conn.tlsSocket?.getPeerCertificate()?.raw;
-  if (!raw || raw.length === 0) return undefined;
-  return certificateChannelBindings(new Uint8Array(raw));
 }

@@ -15,15 +15,15 @@
 // after, the AUTHENTICATE of its own context on its own socket.
 
 import { UsageError } from '../../errors.js';
-import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
-import { certificateChannelBindings } from '../../auth/channel-bindings.js';
+import { AuthProtocolError } from '../../auth/errors.js';
 import { NtlmInitiator } from '../../auth/ntlm/initiator.js';
 import { SpnegoNtlmInitiator } from '../../auth/spnego/ntlm.js';
 import { resolveCredentials, type NtlmCredentials } from '../../auth/ntlm/credentials.js';
-import { buildEncryptedBody, encryptedProtocolOf, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
+import { buildEncryptedBody, SPNEGO_ENCRYPTED, unwrapEncryptedBody } from '../../auth/winrm-encryption.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { tokenFrom } from './www-authenticate.js';
 import { reuseDigest } from './connection-reuse.js';
+import { bodyBytes, channelBindingsOf, charsetOf, mustUnseal, sealsOn, unsealOrForget, withPlainBody } from './auth-exchange.js';
 
 export interface NtlmAuthOptions extends NtlmCredentials {
   /**
@@ -54,10 +54,6 @@ const MAX_RESTARTS = 2;
 function offers(header: string | string[] | undefined, scheme: string): boolean {
   const values = header === undefined ? [] : Array.isArray(header) ? header : [header];
   return values.some((v) => v.split(',').some((p) => p.trim().split(/\s+/)[0]?.toLowerCase() === scheme.toLowerCase()));
-}
-
-function first(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
 }
 
 /** NTLM (in the Negotiate HTTP scheme) with WinRM message encryption. */
@@ -121,10 +117,6 @@ class NtlmHttpContext implements HttpAuthContext {
     this.#mode = mode;
   }
 
-  #sealing(conn: HttpConnectionInfo): boolean {
-    return this.#mode === 'always' || (this.#mode === 'auto' && !conn.endpoint.secure);
-  }
-
   reset(): void {
     this.#state = 'idle';
     this.#initiator = undefined;
@@ -141,7 +133,7 @@ class NtlmHttpContext implements HttpAuthContext {
     this.#plainType = req.headers['content-type'] ?? this.#plainType;
     this.#restarts = 0;
     if (this.#state === 'established' && this.#generation === conn.generation) {
-      if (this.#sealing(conn)) this.#seal(req);
+      if (sealsOn(this.#mode, conn)) this.#seal(req);
       return;
     }
     this.#start(req, conn);
@@ -153,7 +145,7 @@ class NtlmHttpContext implements HttpAuthContext {
       credentials: this.#credentials,
       targetName: `${this.#settings.service}/${conn.endpoint.hostname}`,
       workstation: this.#settings.workstation,
-      requireSealing: this.#sealing(conn),
+      requireSealing: sealsOn(this.#mode, conn),
     });
     this.#spnego = this.#settings.spnego && this.#wireScheme === 'Negotiate' ? new SpnegoNtlmInitiator(this.#initiator) : undefined;
     const first = this.#spnego ? this.#spnego.initial() : this.#initiator.negotiate();
@@ -193,7 +185,7 @@ class NtlmHttpContext implements HttpAuthContext {
         const cb = conn.endpoint.secure && this.#settings.channelBinding ? channelBindingsOf(conn) : undefined;
         const auth = this.#spnego ? this.#spnego.step(token, cb) : this.#initiator!.authenticate(token, cb);
         req.headers.authorization = `${this.#wireScheme} ${Buffer.from(auth).toString('base64')}`;
-        if (this.#sealing(conn)) this.#seal(req);
+        if (sealsOn(this.#mode, conn)) this.#seal(req);
         else {
           req.body = this.#plain;
           req.headers['content-type'] = this.#plainType;
@@ -231,40 +223,9 @@ class NtlmHttpContext implements HttpAuthContext {
       this.#state = 'established';
       this.#generation = conn.generation;
     }
-    if (!this.#sealing(conn)) return res;
-    const ct = first(res.headers['content-type']);
-    const protocol = encryptedProtocolOf(ct);
-    if (protocol === undefined) {
-      // HTTP.sys's own error pages (400, 503 HTML) are not sealed; a SOAP answer always is.
-      if (res.body.length === 0 || (res.status !== 200 && !/xml/i.test(ct ?? ''))) return res;
-      this.reset();
-      throw new AuthIntegrityError(`the server sent an unencrypted ${ct ?? 'untyped'} response (HTTP ${res.status}) on an encrypted NTLM session`);
-    }
-    if (protocol.toLowerCase() !== SPNEGO_ENCRYPTED.toLowerCase()) throw new AuthProtocolError(`the server sealed its response with ${protocol}, expected ${SPNEGO_ENCRYPTED}`, conn.endpoint.display);
-    let unwrapped;
-    try {
-      unwrapped = unwrapEncryptedBody(new Uint8Array(res.body.buffer, res.body.byteOffset, res.body.byteLength), this.#initiator!.session);
-    } catch (e) {
-      // The RC4 streams are out of step now: the next request authenticates afresh.
-      this.reset();
-      throw e;
-    }
-    const { plain, charset } = unwrapped;
-    return {
-      status: res.status,
-      headers: { ...res.headers, 'content-type': `application/soap+xml;charset=${charset ?? 'UTF-8'}`, 'content-length': String(plain.byteLength) },
-      body: Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength),
-    };
+    if (!sealsOn(this.#mode, conn) || !mustUnseal(res, conn, SPNEGO_ENCRYPTED, 'NTLM', () => this.reset())) return res;
+    // A failed unseal leaves the RC4 streams out of step: the next request authenticates afresh.
+    const { plain, charset } = unsealOrForget(() => unwrapEncryptedBody(bodyBytes(res), this.#initiator!.session), () => this.reset());
+    return withPlainBody(res, plain, charset);
   }
-}
-
-function charsetOf(contentType: string): string {
-  return /charset\s*=\s*"?([^";]+)/i.exec(contentType)?.[1] ?? 'UTF-8';
-}
-
-function channelBindingsOf(conn: HttpConnectionInfo): Uint8Array | undefined {
-  // getPeerCertificate().raw can be read repeatedly (getPeerX509Certificate only once on Node 20).
-  const raw = conn.tlsSocket?.getPeerCertificate()?.raw;
-  if (!raw || raw.length === 0) return undefined;
-  return certificateChannelBindings(new Uint8Array(raw));
 }

@@ -16,22 +16,9 @@ import { decrypt, encrypt, enctypeName, isSupportedEnctype, randomKey, type Kerb
 import { bindingsHash, CKSUMTYPE_GSSAPI, decodeGssChecksum, GSS_C_MUTUAL_FLAG } from './checksum.js';
 import { KerberosSecurityContext } from './context.js';
 import { KU_AP_REP_ENCPART, KU_AP_REQ_AUTHENTICATOR, KU_KRB_CRED_ENCPART, type KerberosPrincipal } from './initiator.js';
-import {
-  AP_OPTION_MUTUAL_REQUIRED,
-  decodeApReq,
-  decodeAuthenticator,
-  decodeEncKrbCredPart,
-  decodeEncTicketPart,
-  decodeKrbCred,
-  encodeApRep,
-  encodeEncApRepPart,
-  frameToken,
-  TOK_AP_REP,
-  TOK_AP_REQ,
-  unframeToken,
-  type KrbCredInfo,
-  type TicketInfo,
-} from './messages.js';
+import { AP_OPT_MUTUAL_REQUIRED, decodeApReq, decodeAuthenticator } from '../messages/ap-req.js';
+import { decodeEncTicketPart, type Ticket } from '../messages/ticket.js';
+import { decodeEncKrbCredPart, decodeKrbCred, encodeApRep, encodeEncApRepPart, frameToken, TOK_AP_REP, TOK_AP_REQ, unframeToken, type KrbCredInfo } from './messages.js';
 
 export const KU_TICKET = 2;
 /** RFC 4120 / MS-KILE default: five minutes. */
@@ -78,7 +65,7 @@ export interface KerberosAcceptorOptions {
 
 export interface DelegatedCredential {
   /** The forwarded TGT as the KRB-CRED carried it. */
-  readonly ticket: TicketInfo;
+  readonly ticket: Ticket;
   readonly info: KrbCredInfo;
   /** The KRB-CRED itself (what MIT stores from gss_accept_sec_context). */
   readonly krbCred: Uint8Array;
@@ -120,7 +107,7 @@ export class KerberosAcceptor {
     this.#used = true;
     const { tokId, message, oid } = unframeToken(token, WHERE);
     if (tokId !== TOK_AP_REQ) throw new AuthProtocolError(`expected an AP-REQ (TOK_ID 01 00), got TOK_ID ${tokId.toString(16).padStart(4, '0')}`, WHERE);
-    const apReq = decodeApReq(message, WHERE);
+    const apReq = decodeApReq(message);
     const t = apReq.ticket;
     const sname = principalName({ realm: t.realm, components: t.sname.components });
     const candidates = this.#o.keys.filter((k) => k.principal.realm === t.realm && k.principal.components.join('/') === t.sname.components.join('/'));
@@ -141,11 +128,11 @@ export class KerberosAcceptor {
       }
     }
     if (!ticketPlain) throw rejected(`the ticket for ${sname} does not decrypt with the keytab's key (KRB_AP_ERR_BAD_INTEGRITY: the keytab does not match the KDC)`);
-    const enc = decodeEncTicketPart(ticketPlain, 'EncTicketPart');
+    const enc = decodeEncTicketPart(ticketPlain);
     if (!isSupportedEnctype(enc.key.keytype)) throw new AuthProtocolError(`the ticket's session key has unsupported enctype ${enc.key.keytype}`, WHERE);
     const sessionKey: KerberosKey = { enctype: enc.key.keytype, value: enc.key.keyvalue };
     if (apReq.authenticator.etype !== sessionKey.enctype) throw new AuthProtocolError('the authenticator is not encrypted with the session key enctype', WHERE);
-    const auth = decodeAuthenticator(decrypt(sessionKey, KU_AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher, 'the authenticator'), 'Authenticator');
+    const auth = decodeAuthenticator(decrypt(sessionKey, KU_AP_REQ_AUTHENTICATOR, apReq.authenticator.cipher, 'the authenticator'));
     const client = { realm: enc.crealm, components: enc.cname.components, nameType: enc.cname.nameType };
     const clientName = principalName(client);
     if (auth.crealm !== enc.crealm || auth.cname.components.join('/') !== enc.cname.components.join('/')) {
@@ -179,8 +166,9 @@ export class KerberosAcceptor {
     const delegated = gss.deleg ? this.#delegation(gss.deleg, sessionKey, auth.subkey) : undefined;
 
     const initiatorKey: KerberosKey = auth.subkey && isSupportedEnctype(auth.subkey.keytype) ? { enctype: auth.subkey.keytype, value: auth.subkey.keyvalue } : sessionKey;
-    const initSeq = auth.seqNumber ?? 0;
-    const mutual = (apReq.apOptions & AP_OPTION_MUTUAL_REQUIRED) !== 0 || (gss.flags & GSS_C_MUTUAL_FLAG) !== 0;
+    // Windows writes sequence numbers as signed 32-bit INTEGERs.
+    const initSeq = (auth.seqNumber ?? 0) >>> 0;
+    const mutual = (apReq.apOptions & AP_OPT_MUTUAL_REQUIRED) !== 0 || (gss.flags & GSS_C_MUTUAL_FLAG) !== 0;
     const service = { realm: t.realm, components: t.sname.components, nameType: t.sname.nameType };
     const base = { client, clientName, service, flags: gss.flags, ticketEndTime: enc.endTime, oid, ...(delegated ? { delegated } : {}) };
     if (!mutual) {
@@ -199,7 +187,7 @@ export class KerberosAcceptor {
   }
 
   #delegation(krbCred: Uint8Array, sessionKey: KerberosKey, subkey: { keytype: number; keyvalue: Uint8Array } | undefined): DelegatedCredential {
-    const cred = decodeKrbCred(krbCred, 'delegated KRB-CRED');
+    const cred = decodeKrbCred(krbCred);
     let plain: Uint8Array | undefined;
     if (cred.encPart.etype === 0) plain = cred.encPart.cipher; // MIT may send it unencrypted (etype 0) inside the encrypted authenticator
     else {
@@ -216,7 +204,7 @@ export class KerberosAcceptor {
       }
     }
     if (!plain) throw new AuthProtocolError('the delegated KRB-CRED does not decrypt with the session key or subkey', WHERE);
-    const infos = decodeEncKrbCredPart(plain, 'EncKrbCredPart');
+    const infos = decodeEncKrbCredPart(plain);
     if (infos.length !== cred.tickets.length || infos.length === 0) throw new AuthProtocolError(`the delegated KRB-CRED has ${cred.tickets.length} tickets and ${infos.length} KrbCredInfo`, WHERE);
     return { ticket: cred.tickets[0]!, info: infos[0]!, krbCred };
   }

@@ -14,21 +14,9 @@ import { decrypt, encrypt, isSupportedEnctype, randomKey, type EncType, type Ker
 import { bindingsHash, CKSUMTYPE_GSSAPI, encodeGssChecksum, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG } from './checksum.js';
 import { KerberosSecurityContext } from './context.js';
 import { krbErrorName } from './error-names.js';
-import {
-  AP_OPTION_MUTUAL_REQUIRED,
-  decodeApRep,
-  decodeEncApRepPart,
-  decodeKrbErrorBrief,
-  encodeApReq,
-  encodeAuthenticator,
-  encodeEncKrbCredPart,
-  encodeKrbCred,
-  frameToken,
-  TOK_AP_REP,
-  TOK_AP_REQ,
-  TOK_KRB_ERROR,
-  unframeToken,
-} from './messages.js';
+import { AP_OPT_MUTUAL_REQUIRED, buildApReq } from '../messages/ap-req.js';
+import { decodeKrbError } from '../messages/kdc.js';
+import { decodeApRep, decodeEncApRepPart, encodeEncKrbCredPart, encodeKrbCred, frameToken, TOK_AP_REP, TOK_AP_REQ, TOK_KRB_ERROR, unframeToken } from './messages.js';
 
 export const KU_AP_REQ_AUTHENTICATOR = 11;
 export const KU_AP_REP_ENCPART = 12;
@@ -98,7 +86,7 @@ export function krbErrorOfToken(token: Uint8Array): AuthFailedError | undefined 
   try {
     const { tokId, message } = unframeToken(token, WHERE);
     if (tokId !== TOK_KRB_ERROR) return undefined;
-    const e = decodeKrbErrorBrief(message, 'Kerberos KRB-ERROR token');
+    const e = decodeKrbError(message);
     return new AuthFailedError('PSR_AUTH_REJECTED', `the server refused the Kerberos AP-REQ: ${krbErrorName(e.errorCode)}${e.eText ? ` (${e.eText})` : ''}`);
   } catch {
     return undefined;
@@ -146,18 +134,20 @@ export class KerberosInitiator {
     this.#seq = (((r[0]! << 24) | (r[1]! << 16) | (r[2]! << 8) | r[3]!) >>> 0) & 0x3fffffff;
     const deleg = this.#o.delegate ? makeKrbCred(this.#o.delegate, sessionKey, t) : undefined;
     const checksum = encodeGssChecksum({ bnd: bindingsHash(this.#o.channelBindings), flags: this.flags, ...(deleg ? { deleg } : {}) });
-    const authenticator = encodeAuthenticator({
-      crealm: ticket.client.realm,
-      cname: { nameType: ticket.client.nameType ?? 1, components: ticket.client.components },
-      cksum: { cksumtype: CKSUMTYPE_GSSAPI, checksum },
-      cusec: this.#cusec,
-      ctime: this.#ctime,
-      subkey: { keytype: this.#subkey.enctype, keyvalue: this.#subkey.value },
-      seqNumber: this.#seq,
-    });
-    const apReq = encodeApReq(this.flags & GSS_C_MUTUAL_FLAG ? AP_OPTION_MUTUAL_REQUIRED : 0, ticket.ticket, {
-      etype: sessionKey.enctype,
-      cipher: encrypt(sessionKey, KU_AP_REQ_AUTHENTICATOR, authenticator),
+    const apReq = buildApReq({
+      ticket: ticket.ticket,
+      sessionKey,
+      apOptions: this.flags & GSS_C_MUTUAL_FLAG ? AP_OPT_MUTUAL_REQUIRED : 0,
+      usage: KU_AP_REQ_AUTHENTICATOR,
+      authenticator: {
+        crealm: ticket.client.realm,
+        cname: { nameType: ticket.client.nameType ?? 1, components: ticket.client.components },
+        cksum: { cksumtype: CKSUMTYPE_GSSAPI, checksum },
+        cusec: this.#cusec,
+        ctime: this.#ctime,
+        subkey: { keytype: this.#subkey.enctype, keyvalue: this.#subkey.value },
+        seqNumber: this.#seq,
+      },
     });
     this.#state = 'sent';
     if (!(this.flags & GSS_C_MUTUAL_FLAG)) {
@@ -173,10 +163,10 @@ export class KerberosInitiator {
     const { tokId, message } = unframeToken(token, WHERE);
     if (tokId === TOK_KRB_ERROR) throw krbErrorOfToken(token)!;
     if (tokId !== TOK_AP_REP) throw new AuthProtocolError(`expected an AP-REP (TOK_ID 02 00), got TOK_ID ${tokId.toString(16).padStart(4, '0')}`, WHERE);
-    const enc = decodeApRep(message, WHERE);
+    const enc = decodeApRep(message);
     const sessionKey = this.#o.ticket.sessionKey;
     if (enc.etype !== sessionKey.enctype) throw new AuthProtocolError(`the AP-REP is encrypted with enctype ${enc.etype}, not the session key's ${sessionKey.enctype}`, WHERE);
-    const part = decodeEncApRepPart(decrypt(sessionKey, KU_AP_REP_ENCPART, enc.cipher, 'AP-REP enc-part'), WHERE);
+    const part = decodeEncApRepPart(decrypt(sessionKey, KU_AP_REP_ENCPART, enc.cipher, 'AP-REP enc-part'));
     if (part.ctime.getTime() !== this.#ctime!.getTime() || part.cusec !== this.#cusec) {
       throw new AuthFailedError('PSR_AUTH_REJECTED', 'the AP-REP does not echo our authenticator time: mutual authentication failed');
     }

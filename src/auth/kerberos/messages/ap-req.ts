@@ -4,44 +4,10 @@
 // decodes what an acceptor receives.
 
 import { decrypt, encrypt, type KerberosKey } from '../crypto/index.js';
-import {
-  decodeAuthorizationDataEntry,
-  decodeChecksum,
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodePrincipalName,
-  encodeAuthorizationDataEntry,
-  encodeChecksum,
-  encodeEncryptedData,
-  encodeEncryptionKey,
-  encodePrincipalName,
-  type AuthorizationDataEntry,
-  type Checksum,
-  type EncryptedData,
-  type EncryptionKey,
-  type PrincipalName,
-} from './common.js';
+import { decodeAuthorizationDataEntry, decodeChecksum, decodeEncryptedData, decodeEncryptionKey, decodePrincipalName, encodeAuthorizationDataEntry, encodeChecksum, encodeEncryptedData, encodeEncryptionKey, encodePrincipalName, type AuthorizationDataEntry, type Checksum, type EncryptedData, type EncryptionKey, type PrincipalName } from './common.js';
 import { KRB5_PVNO, KU_AP_REQ_AUTHENTICATOR, MSG_AP_REQ } from './constants.js';
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encSeq,
-  encString,
-  encTime,
-  flagsField,
-  intField,
-  openMessage,
-  optional,
-  sequence,
-  sequenceOf,
-  stringField,
-  structField,
-  timeField,
-} from './der.js';
-import { checkPvno, readTicket, type Ticket } from './ticket.js';
+import { application, ctx, encApp, encFlags, encInteger, encSeq, encString, encTime, flagsField, intField, openTaggedSequence, optional, present, sequenceOf, stringField, structField, timeField } from './der.js';
+import { checkPvno, openProtocolMessage, readTicket, type Ticket } from './ticket.js';
 import { AuthProtocolError } from '../../errors.js';
 
 /** APOptions (RFC 4120 5.5.1). */
@@ -79,7 +45,7 @@ export function encodeAuthenticator(a: Authenticator): Uint8Array {
 
 export function decodeAuthenticator(der: Uint8Array): Authenticator {
   const what = 'Authenticator';
-  const s = sequence(openMessage(der, application(2), what), what);
+  const s = openTaggedSequence(der, application(2), what);
   checkPvno(s, 0, what);
   const crealm = stringField(s, 1, `${what}.crealm`);
   const cname = structField(s, 2, `${what}.cname`, decodePrincipalName);
@@ -91,16 +57,7 @@ export function decodeAuthenticator(der: Uint8Array): Authenticator {
   const authorizationData = optional(s, 8, (x, n) => sequenceOf(x, n, `${what}.authorization-data`, decodeAuthorizationDataEntry, 256));
   s.end(what);
   if (cusec < 0 || cusec > 999999) throw new AuthProtocolError(`${what}.cusec: ${cusec} is not 0..999999`, what);
-  return {
-    crealm,
-    cname,
-    cusec,
-    ctime,
-    ...(cksum && { cksum }),
-    ...(subkey && { subkey }),
-    ...(seqNumber !== undefined && { seqNumber }),
-    ...(authorizationData && { authorizationData }),
-  };
+  return present({ crealm, cname, cusec, ctime, cksum, subkey, seqNumber, authorizationData });
 }
 
 export interface ApReq {
@@ -111,10 +68,7 @@ export interface ApReq {
 
 export function decodeApReq(der: Uint8Array): ApReq {
   const what = 'AP-REQ';
-  const s = sequence(openMessage(der, application(MSG_AP_REQ), what), what);
-  checkPvno(s, 0, what);
-  const msgType = intField(s, 1, `${what}.msg-type`);
-  if (msgType !== MSG_AP_REQ) throw new AuthProtocolError(`${what}: msg-type ${msgType}, expected 14`, what);
+  const s = openProtocolMessage(der, MSG_AP_REQ, what);
   const apOptions = flagsField(s, 2, `${what}.ap-options`);
   const ticket = structField(s, 3, `${what}.ticket`, readTicket);
   const authenticator = structField(s, 4, `${what}.authenticator`, decodeEncryptedData);

@@ -4,19 +4,7 @@
 
 import { isSupportedEnctype, type KerberosKey } from '../crypto/index.js';
 import { AuthProtocolError } from '../../errors.js';
-import {
-  ctx,
-  encInteger,
-  encOctets,
-  encSeq,
-  encString,
-  intField,
-  octetsField,
-  optional,
-  sequenceOf,
-  struct,
-  type DerReader,
-} from './der.js';
+import { ctx, encInteger, encOctets, encSeq, encString, intField, octetsField, optional, sequenceOf, struct, type DerReader } from './der.js';
 import { readString } from './der.js';
 
 export interface PrincipalName {

@@ -38,6 +38,11 @@ export function openMessage(bytes: Uint8Array, tag: number, what: string): DerRe
   return r.enter(t, what);
 }
 
+/** The whole message must be `[APPLICATION]`-tagged `tag` around one SEQUENCE; returns a reader over the SEQUENCE's fields. */
+export function openTaggedSequence(bytes: Uint8Array, tag: number, what: string): DerReader {
+  return sequence(openMessage(bytes, tag, what), what);
+}
+
 /** Enter the SEQUENCE that is the next value. */
 export function sequence(r: DerReader, what: string): DerReader {
   return r.enter(r.expect(TAG_SEQUENCE, what), what);
@@ -121,6 +126,18 @@ export function sequenceOf<T>(r: DerReader, n: number, what: string, each: (r: D
   const outer = field(r, n, what);
   const s = sequence(outer, what);
   outer.end(what);
+  return elements(s, what, each, max);
+}
+
+/** A whole message that is a SEQUENCE OF (PA-ETYPE-INFO2, METHOD-DATA). */
+export function messageSequenceOf<T>(bytes: Uint8Array, what: string, each: (r: DerReader, what: string) => T, max: number): T[] {
+  const r = messageReader(bytes, what);
+  const s = sequence(r, what);
+  r.end(what);
+  return elements(s, what, each, max);
+}
+
+function elements<T>(s: DerReader, what: string, each: (r: DerReader, what: string) => T, max: number): T[] {
   const out: T[] = [];
   while (!s.done) {
     if (out.length >= max) throw new LimitError(`${what} entries`, max, out.length + 1, s.where, 'PSR_AUTH_INVALID');
@@ -143,6 +160,15 @@ export function struct<T>(r: DerReader, what: string, read: (s: DerReader) => T)
   const v = read(s);
   s.end(what);
   return v;
+}
+
+/** A decoded SEQUENCE's fields, OPTIONAL ones that were absent left out (not set to undefined). */
+export type Present<T> = { [K in keyof T as undefined extends T[K] ? never : K]: T[K] } & { [K in keyof T as undefined extends T[K] ? K : never]?: Exclude<T[K], undefined> };
+
+export function present<T extends object>(fields: T): Present<T> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
+  return out as Present<T>;
 }
 
 // ---- writers

@@ -4,48 +4,10 @@
 // strictly, with the message type checked against the [APPLICATION] tag.
 
 import { AuthProtocolError } from '../../errors.js';
-import {
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodeHostAddress,
-  decodePaData,
-  decodePrincipalName,
-  encodeEncryptedData,
-  encodePaData,
-  encodePrincipalName,
-  type EncryptedData,
-  type EncryptionKey,
-  type HostAddress,
-  type PaData,
-  type PrincipalName,
-} from './common.js';
+import { decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePaData, decodePrincipalName, encodeEncryptedData, encodePaData, encodePrincipalName, type EncryptedData, type EncryptionKey, type HostAddress, type PaData, type PrincipalName } from './common.js';
 import { KRB5_PVNO, MSG_AS_REP, MSG_AS_REQ, MSG_KRB_ERROR, MSG_TGS_REP, MSG_TGS_REQ } from './constants.js';
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encOctets as encSeqOctets,
-  encSeq,
-  encString,
-  encTime,
-  flagsField,
-  intField,
-  messageReader,
-  octetsField,
-  openMessage,
-  optional,
-  readInteger,
-  sequence,
-  sequenceOf,
-  stringField,
-  struct,
-  structField,
-  timeField,
-  type DerReader,
-} from './der.js';
-import { checkPvno, readTicket, type Ticket } from './ticket.js';
+import { application, ctx, encApp, encFlags, encInteger, encOctets as encSeqOctets, encSeq, encString, encTime, flagsField, intField, messageReader, octetsField, openTaggedSequence, optional, present, readInteger, sequenceOf, stringField, struct, structField, timeField } from './der.js';
+import { openProtocolMessage, readTicket, type Ticket } from './ticket.js';
 
 export interface KdcReqBody {
   readonly kdcOptions: number;
@@ -107,9 +69,7 @@ export function decodeKdcReq(der: Uint8Array): KdcReq {
   const msgType = tag === application(MSG_AS_REQ) ? MSG_AS_REQ : tag === application(MSG_TGS_REQ) ? MSG_TGS_REQ : undefined;
   if (msgType === undefined) throw new AuthProtocolError(`KDC-REQ: tag 0x${(tag ?? 0).toString(16)} is neither AS-REQ nor TGS-REQ`, 'KDC-REQ');
   const what = msgType === MSG_AS_REQ ? 'AS-REQ' : 'TGS-REQ';
-  const s = sequence(openMessage(der, application(msgType), what), what);
-  checkPvno(s, 1, what);
-  checkMsgType(s, 2, msgType, what);
+  const s = openProtocolMessage(der, msgType, what, 1);
   const padata = optional(s, 3, (x, n) => sequenceOf(x, n, `${what}.padata`, decodePaData, 64)) ?? [];
   const body = structField(s, 4, `${what}.req-body`, (x, w) =>
     struct(x, w, (b): KdcReqBody => {
@@ -125,29 +85,11 @@ export function decodeKdcReq(der: Uint8Array): KdcReq {
       const addresses = optional(b, 9, (y, n) => sequenceOf(y, n, `${w}.addresses`, decodeHostAddress));
       const encAuthorizationData = optional(b, 10, (y, n) => structField(y, n, `${w}.enc-authorization-data`, decodeEncryptedData));
       const additionalTickets = optional(b, 11, (y, n) => sequenceOf(y, n, `${w}.additional-tickets`, (z, ww) => readTicket(z, ww).der, 8));
-      return {
-        kdcOptions,
-        realm,
-        till,
-        nonce,
-        etypes,
-        ...(cname && { cname }),
-        ...(sname && { sname }),
-        ...(from && { from }),
-        ...(rtime && { rtime }),
-        ...(addresses && { addresses }),
-        ...(encAuthorizationData && { encAuthorizationData }),
-        ...(additionalTickets && { additionalTickets }),
-      };
+      return present({ kdcOptions, realm, till, nonce, etypes, cname, sname, from, rtime, addresses, encAuthorizationData, additionalTickets });
     }),
   );
   s.end(what);
   return { msgType, padata, body };
-}
-
-function checkMsgType(s: DerReader, n: number, want: number, what: string): void {
-  const got = intField(s, n, `${what}.msg-type`);
-  if (got !== want) throw new AuthProtocolError(`${what}: msg-type ${got}, expected ${want}`, s.where);
 }
 
 export interface KdcRep {
@@ -175,9 +117,7 @@ export function kdcReplyKind(der: Uint8Array): 'AS-REP' | 'TGS-REP' | 'KRB-ERROR
 
 export function decodeKdcRep(der: Uint8Array, msgType: typeof MSG_AS_REP | typeof MSG_TGS_REP): KdcRep {
   const what = msgType === MSG_AS_REP ? 'AS-REP' : 'TGS-REP';
-  const s = sequence(openMessage(der, application(msgType), what), what);
-  checkPvno(s, 0, what);
-  checkMsgType(s, 1, msgType, what);
+  const s = openProtocolMessage(der, msgType, what);
   const padata = optional(s, 2, (x, n) => sequenceOf(x, n, `${what}.padata`, decodePaData, 64)) ?? [];
   const crealm = stringField(s, 3, `${what}.crealm`);
   const cname = structField(s, 4, `${what}.cname`, decodePrincipalName);
@@ -220,7 +160,7 @@ export function decodeEncKdcRepPart(der: Uint8Array): EncKdcRepPart {
     throw new AuthProtocolError(`EncKDCRepPart: tag 0x${(tag ?? 0).toString(16)}, expected EncASRepPart (0x79) or EncTGSRepPart (0x7a)`, 'EncKDCRepPart');
   }
   const what = tag === application(25) ? 'EncASRepPart' : 'EncTGSRepPart';
-  const s = sequence(openMessage(der, tag, what), what);
+  const s = openTaggedSequence(der, tag, what);
   const key = structField(s, 0, `${what}.key`, decodeEncryptionKey);
   const lastReq = sequenceOf(s, 1, `${what}.last-req`, (x, w) => struct(x, w, (e) => ({ lrType: intField(e, 0, `${w}.lr-type`), lrValue: timeField(e, 1, `${w}.lr-value`) })), 32);
   const nonce = intField(s, 2, `${what}.nonce`);
@@ -235,21 +175,7 @@ export function decodeEncKdcRepPart(der: Uint8Array): EncKdcRepPart {
   const caddr = optional(s, 11, (x, n) => sequenceOf(x, n, `${what}.caddr`, decodeHostAddress));
   const encryptedPaData = optional(s, 12, (x, n) => sequenceOf(x, n, `${what}.encrypted-pa-data`, decodePaData, 64));
   s.end(what);
-  return {
-    key,
-    lastReq,
-    nonce,
-    flags,
-    authTime,
-    endTime,
-    srealm,
-    sname,
-    ...(keyExpiration && { keyExpiration }),
-    ...(startTime && { startTime }),
-    ...(renewTill && { renewTill }),
-    ...(caddr && { caddr }),
-    ...(encryptedPaData && { encryptedPaData }),
-  };
+  return present({ key, lastReq, nonce, flags, authTime, endTime, srealm, sname, keyExpiration, startTime, renewTill, caddr, encryptedPaData });
 }
 
 export interface KrbError {
@@ -268,9 +194,7 @@ export interface KrbError {
 
 export function decodeKrbError(der: Uint8Array): KrbError {
   const what = 'KRB-ERROR';
-  const s = sequence(openMessage(der, application(MSG_KRB_ERROR), what), what);
-  checkPvno(s, 0, what);
-  checkMsgType(s, 1, MSG_KRB_ERROR, what);
+  const s = openProtocolMessage(der, MSG_KRB_ERROR, what);
   const ctime = optional(s, 2, (x, n) => timeField(x, n, `${what}.ctime`));
   const cusec = optional(s, 3, (x, n) => intField(x, n, `${what}.cusec`));
   const stime = timeField(s, 4, `${what}.stime`);
@@ -283,19 +207,7 @@ export function decodeKrbError(der: Uint8Array): KrbError {
   const eText = optional(s, 11, (x, n) => stringField(x, n, `${what}.e-text`));
   const eData = optional(s, 12, (x, n) => octetsField(x, n, `${what}.e-data`));
   s.end(what);
-  return {
-    stime,
-    susec,
-    errorCode,
-    realm,
-    sname,
-    ...(ctime && { ctime }),
-    ...(cusec !== undefined && { cusec }),
-    ...(crealm !== undefined && { crealm }),
-    ...(cname && { cname }),
-    ...(eText !== undefined && { eText }),
-    ...(eData && { eData }),
-  };
+  return present({ stime, susec, errorCode, realm, sname, ctime, cusec, crealm, cname, eText, eData });
 }
 
 /** For tests (a KDC's answer where none can be provoked) and fuzz seeds. */

@@ -3,11 +3,10 @@
 // enctypes, salts and iteration counts the client's keys have; METHOD-DATA
 // is how a KRB-ERROR's e-data carries them after PREAUTH_REQUIRED.
 
-import { LimitError } from '../../../errors.js';
 import { encrypt, type KerberosKey } from '../crypto/index.js';
 import { decodePaData, encodeEncryptedData, type PaData } from './common.js';
 import { KU_PA_ENC_TIMESTAMP } from './constants.js';
-import { ctx, encInteger, encOctets, encString, encSeq, encTime, intField, messageReader, octetsField, optional, sequence, stringField, struct, timeField } from './der.js';
+import { ctx, encInteger, encOctets, encString, encSeq, encTime, intField, messageReader, messageSequenceOf, octetsField, optional, present, stringField, struct, timeField } from './der.js';
 
 export interface EtypeInfo2Entry {
   readonly etype: number;
@@ -17,23 +16,18 @@ export interface EtypeInfo2Entry {
 
 /** ETYPE-INFO2 ::= SEQUENCE SIZE (1..MAX) OF ETYPE-INFO2-ENTRY */
 export function decodeEtypeInfo2(der: Uint8Array): EtypeInfo2Entry[] {
-  const r = messageReader(der, 'PA-ETYPE-INFO2');
-  const s = sequence(r, 'PA-ETYPE-INFO2');
-  r.end('PA-ETYPE-INFO2');
-  const out: EtypeInfo2Entry[] = [];
-  while (!s.done) {
-    const what = `PA-ETYPE-INFO2[${out.length}]`;
-    if (out.length >= 32) throw new LimitError('PA-ETYPE-INFO2 entries', 32, out.length + 1, 'PA-ETYPE-INFO2', 'PSR_AUTH_INVALID');
-    out.push(
+  return messageSequenceOf(
+    der,
+    'PA-ETYPE-INFO2',
+    (s, what) =>
       struct(s, what, (e) => {
         const etype = intField(e, 0, `${what}.etype`);
         const salt = optional(e, 1, (x, n) => stringField(x, n, `${what}.salt`));
         const s2kparams = optional(e, 2, (x, n) => octetsField(x, n, `${what}.s2kparams`));
-        return { etype, ...(salt !== undefined && { salt }), ...(s2kparams && { s2kparams }) };
+        return present({ etype, salt, s2kparams });
       }),
-    );
-  }
-  return out;
+    32,
+  );
 }
 
 export function encodeEtypeInfo2(entries: readonly EtypeInfo2Entry[]): Uint8Array {
@@ -46,15 +40,7 @@ export function encodeEtypeInfo2(entries: readonly EtypeInfo2Entry[]): Uint8Arra
 
 /** METHOD-DATA ::= SEQUENCE OF PA-DATA (a KRB-ERROR's e-data after PREAUTH_REQUIRED). */
 export function decodeMethodData(der: Uint8Array): PaData[] {
-  const r = messageReader(der, 'METHOD-DATA');
-  const s = sequence(r, 'METHOD-DATA');
-  r.end('METHOD-DATA');
-  const out: PaData[] = [];
-  while (!s.done) {
-    if (out.length >= 64) throw new LimitError('METHOD-DATA entries', 64, out.length + 1, 'METHOD-DATA', 'PSR_AUTH_INVALID');
-    out.push(decodePaData(s, `METHOD-DATA[${out.length}]`));
-  }
-  return out;
+  return messageSequenceOf(der, 'METHOD-DATA', decodePaData, 64);
 }
 
 /** PA-ENC-TS-ENC ::= SEQUENCE { patimestamp [0] KerberosTime, pausec [1] Microseconds OPTIONAL } */

@@ -3,48 +3,9 @@
 // so decodeTicket keeps `der` and encodeTicket of a decoded ticket is not
 // needed to resend it.
 
-import {
-  application,
-  ctx,
-  encApp,
-  encFlags,
-  encInteger,
-  encOctets,
-  encSeq,
-  encString,
-  encTime,
-  messageReader,
-  flagsField,
-  intField,
-  octetsField,
-  openMessage,
-  optional,
-  sequence,
-  sequenceOf,
-  stringField,
-  struct,
-  structField,
-  timeField,
-  type DerReader,
-} from './der.js';
+import { application, ctx, type DerReader, encApp, encFlags, encInteger, encOctets, encSeq, encString, encTime, flagsField, intField, messageReader, octetsField, openTaggedSequence, optional, present, sequence, sequenceOf, stringField, struct, structField, timeField } from './der.js';
 import { AuthProtocolError } from '../../errors.js';
-import {
-  decodeAuthorizationDataEntry,
-  decodeEncryptedData,
-  decodeEncryptionKey,
-  decodeHostAddress,
-  decodePrincipalName,
-  encodeAuthorizationDataEntry,
-  encodeEncryptedData,
-  encodeEncryptionKey,
-  encodeHostAddress,
-  encodePrincipalName,
-  type AuthorizationDataEntry,
-  type EncryptedData,
-  type EncryptionKey,
-  type HostAddress,
-  type PrincipalName,
-} from './common.js';
+import { decodeAuthorizationDataEntry, decodeEncryptedData, decodeEncryptionKey, decodeHostAddress, decodePrincipalName, encodeAuthorizationDataEntry, encodeEncryptedData, encodeEncryptionKey, encodeHostAddress, encodePrincipalName, type AuthorizationDataEntry, type EncryptedData, type EncryptionKey, type HostAddress, type PrincipalName } from './common.js';
 import { KRB5_PVNO } from './constants.js';
 
 export interface Ticket {
@@ -74,6 +35,19 @@ export function checkPvno(s: DerReader, n: number, what: string): void {
   if (v !== KRB5_PVNO) throw new AuthProtocolError(`${what}: protocol version ${v}, expected 5`, s.where);
 }
 
+export function checkMsgType(s: DerReader, n: number, want: number, what: string): void {
+  const got = intField(s, n, `${what}.msg-type`);
+  if (got !== want) throw new AuthProtocolError(`${what}: msg-type ${got}, expected ${want}`, s.where);
+}
+
+/** The fields of a protocol message, `[APPLICATION msgType] SEQUENCE { pvno [first], msg-type [first+1], … }`, after checking those two. */
+export function openProtocolMessage(der: Uint8Array, msgType: number, what: string, first = 0): DerReader {
+  const s = openTaggedSequence(der, application(msgType), what);
+  checkPvno(s, first, what);
+  checkMsgType(s, first + 1, msgType, what);
+  return s;
+}
+
 /** A Ticket as the next value of `r` (inside another message). */
 export function readTicket(r: DerReader, what: string): Ticket {
   const t = r.expect(application(1), what);
@@ -100,7 +74,7 @@ export function encodeTicket(t: Omit<Ticket, 'der'>): Uint8Array {
 
 export function decodeEncTicketPart(der: Uint8Array): EncTicketPart {
   const what = 'EncTicketPart';
-  const s = sequence(openMessage(der, application(3), what), what);
+  const s = openTaggedSequence(der, application(3), what);
   const flags = flagsField(s, 0, `${what}.flags`);
   const key = structField(s, 1, `${what}.key`, decodeEncryptionKey);
   const crealm = stringField(s, 2, `${what}.crealm`);
@@ -115,19 +89,7 @@ export function decodeEncTicketPart(der: Uint8Array): EncTicketPart {
   const caddr = optional(s, 9, (x, n) => sequenceOf(x, n, `${what}.caddr`, decodeHostAddress));
   const authorizationData = optional(s, 10, (x, n) => sequenceOf(x, n, `${what}.authorization-data`, decodeAuthorizationDataEntry, 1024));
   s.end(what);
-  return {
-    flags,
-    key,
-    crealm,
-    cname,
-    transited,
-    authTime,
-    endTime,
-    ...(startTime && { startTime }),
-    ...(renewTill && { renewTill }),
-    ...(caddr && { caddr }),
-    ...(authorizationData && { authorizationData }),
-  };
+  return present({ flags, key, crealm, cname, transited, authTime, endTime, startTime, renewTill, caddr, authorizationData });
 }
 
 /** For tests and a future KDC-less acceptor test: what a KDC puts inside a ticket. */
