@@ -10,13 +10,12 @@ import type { WSManTransport } from '../transport/transport.js';
 import {
   build,
   buildIdentify,
-  checkRelatesTo,
   ENVELOPE_SIZE_V2,
   parseCommandResponse,
   parseConnectResponse,
   parseCreateResponse,
   parseEnumeration,
-  parseEnvelope,
+  readResponse,
   parseIdentifyResponse,
   parseMaxEnvelopeSizeKb,
   parseReceiveResponse,
@@ -37,6 +36,7 @@ import {
   type WSManOption,
 } from '../wsman/index.js';
 import { TransportError } from '../transport/http/errors.js';
+import { assertNever } from '../psrp/events.js';
 
 export interface WSManClientOptions {
   /** `wsman:OperationTimeout` (default 20 s, as pypsrp/pywinrm). */
@@ -121,21 +121,22 @@ export class WSManClient {
       timeoutMs: (o.operationTimeoutMs ?? this.operationTimeoutMs) + this.#margin,
       background: o.background,
     });
-    const ctx = { operation, host: this.host, httpStatus: res.status };
-    const env = parseEnvelope(res.body, ctx);
-    if (messageId !== undefined) checkRelatesTo(env, messageId, ctx);
-    if (env.fault) {
-      if (o.tolerateFault?.(env.fault)) return env;
-      throw new WSManFaultError(env.fault, { operation, httpStatus: res.status, host: this.host });
+    const outcome = readResponse(res.status, res.body, { operation, host: this.host, httpStatus: res.status, sentMessageId: messageId });
+    switch (outcome.type) {
+      case 'message':
+        return outcome.message.envelope;
+      case 'fault':
+        if (o.tolerateFault?.(outcome.message.envelope.fault!)) return outcome.message.envelope;
+        throw outcome.error;
+      case 'httpStatus':
+        throw new TransportError('PSR_TRANSPORT_HTTP_STATUS', `HTTP ${res.status} with a SOAP body that is not a fault`, {
+          operation,
+          host: this.host,
+          status: res.status,
+        });
+      default:
+        return assertNever(outcome, 'response outcome');
     }
-    if (res.status !== 200) {
-      throw new TransportError('PSR_TRANSPORT_HTTP_STATUS', `HTTP ${res.status} with a SOAP body that is not a fault`, {
-        operation,
-        host: this.host,
-        status: res.status,
-      });
-    }
-    return env;
   }
 
   async identify(o: CallOptions = {}): Promise<IdentifyResult> {

@@ -2,6 +2,7 @@
 export * from './namespaces.js';
 export * from './envelope.js';
 export * from './fault.js';
+export * from './reader.js';
 export * from './response.js';
 export * from './envelope-size.js';
 export * from './decode.js';
