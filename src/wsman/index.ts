@@ -7,3 +7,6 @@ export * from './response.js';
 export * from './envelope-size.js';
 export * from './decode.js';
 export * from './config.js';
+export * from './shell-states.js';
+export * from './client-shell.js';
+export * from './server-shell.js';
