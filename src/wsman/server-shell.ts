@@ -53,18 +53,32 @@ export type ServerRequest =
 export interface ServerShellOptions {
   /** MessageIDs of the answers (injected: no randomness in the core). */
   readonly newMessageId: () => string;
+  /**
+   * Where the shell's state is kept, when the server keeps it elsewhere too (the
+   * endpoint's shell table, whose idle timer disconnects shells): one value, not two.
+   */
+  readonly state?: { get(): ServerShellState; set(state: ServerShellState): void };
 }
 
 export class ServerShell {
   readonly shellId: string;
-  #state: ServerShellState = 'Connected';
+  #own: ServerShellState = 'Connected';
   readonly #commands = new Map<string, CommandStatus>();
   readonly #newId: () => string;
+  readonly #store: { get(): ServerShellState; set(state: ServerShellState): void };
 
   /** A shell the server accepted a Create for (the caller chose or checked its id). */
   constructor(shellId: string, options: ServerShellOptions) {
     this.shellId = shellId.toUpperCase();
     this.#newId = options.newMessageId;
+    this.#store = options.state ?? { get: () => this.#own, set: (s) => (this.#own = s) };
+  }
+
+  get #state(): ServerShellState {
+    return this.#store.get();
+  }
+  set #state(s: ServerShellState) {
+    this.#store.set(s);
   }
 
   get state(): ServerShellState {
@@ -88,7 +102,8 @@ export class ServerShell {
         return { operation: op, message: m, commandId: m.commandId };
       case 'Send': {
         this.#guard(op);
-        for (const s of m.streams) this.#guardCommand(op, s.commandId ?? m.commandId);
+        // A stream without CommandId feeds the shell itself (PowerShell: the runspace pool).
+        for (const s of m.streams) if (s.commandId !== undefined) this.#guardCommand(op, s.commandId);
         return { operation: op, message: m, streams: m.streams };
       }
       case 'Receive':
