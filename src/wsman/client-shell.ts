@@ -61,6 +61,8 @@ export interface ClientShellOptions {
   readonly request: (operationTimeoutMs?: number) => ShellRequest;
   /** The shell to connect to (Connect), when this client did not create it. */
   readonly shellId?: string;
+  /** The shell `shellId` was created already (by this client, earlier): Connected from the start. */
+  readonly created?: boolean;
 }
 
 const SHELL_STREAM = '';
@@ -81,6 +83,7 @@ export class ClientShell {
     this.resourceUri = options.resourceUri;
     this.#request = options.request;
     this.#shellId = options.shellId;
+    if (options.created && options.shellId !== undefined) this.#state = 'Connected';
   }
 
   get state(): ShellState {

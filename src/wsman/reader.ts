@@ -279,9 +279,9 @@ export function streamBytes(s: WireStream, ctx: ParseContext = {}): Buffer {
 /** What an HTTP answer to a WS-Management request means, decided in one place. */
 export type ResponseOutcome =
   /** A 200 answer that is no fault. */
-  | { readonly type: 'message'; readonly message: WSManMessage }
+  | { readonly type: 'message'; readonly status: number; readonly message: WSManMessage }
   /** A SOAP fault (Windows sends them with 400 or 500; some servers with 200). */
-  | { readonly type: 'fault'; readonly message: WSManMessage; readonly error: WSManFaultError }
+  | { readonly type: 'fault'; readonly status: number; readonly message: WSManMessage; readonly error: WSManFaultError }
   /** Another status than 200 with a SOAP body that is no fault: the transport's business. */
   | { readonly type: 'httpStatus'; readonly status: number; readonly message: WSManMessage };
 
@@ -301,8 +301,8 @@ export function readResponse(status: number, body: string | Uint8Array, ctx: Res
       ...(status ? { httpStatus: status } : {}),
       ...(ctx.host ? { host: ctx.host } : {}),
     });
-    return { type: 'fault', message, error };
+    return { type: 'fault', status, message, error };
   }
   if (status !== 200) return { type: 'httpStatus', status, message };
-  return { type: 'message', message };
+  return { type: 'message', status, message };
 }
