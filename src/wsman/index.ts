@@ -10,3 +10,4 @@ export * from './config.js';
 export * from './shell-states.js';
 export * from './client-shell.js';
 export * from './server-shell.js';
+export * from './envelope-stream.js';

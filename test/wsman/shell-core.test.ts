@@ -377,3 +377,54 @@ function forcedOpen(c: ClientShell, id: string): ClientShell {
   const fresh = new ClientShell({ resourceUri: c.resourceUri, request: () => ({ to: 'http://127.0.0.1/wsman', resourceUri: c.resourceUri, messageId: 'CCCCCCCC-0000-0000-0000-000000000001' }), shellId: SHELL_ID });
   return forceCommand(forceConnected(fresh), id);
 }
+
+describe('refused transitions: enumerations and the server', () => {
+  test('Enumerate and Pull outside their states', () => {
+    const p = pair();
+    const en = new ClientEnumeration(RESOURCE.shell, () => p.request());
+    expect(() => en.pull()).toThrow('cannot Pull the enumeration in state Idle; expected More');
+    const first = en.enumerate();
+    expect(() => en.enumerate()).toThrow('cannot Enumerate the enumeration in state Enumerating; expected Idle or Ended');
+    expect(() => en.pull()).toThrow('cannot Pull the enumeration in state Enumerating; expected More');
+    en.handle(readEnvelope(p.enumeration.enumerate(readEnvelope(first.xml), ['<a/>', '<b/>'], 1)));
+    expect(() => en.enumerate()).toThrow('cannot Enumerate the enumeration in state More; expected Idle or Ended');
+    en.pull();
+    expect(() => en.pull()).toThrow('cannot Pull the enumeration in state Pulling; expected More');
+    expect(() => en.enumerate()).toThrow('cannot Enumerate the enumeration in state Pulling; expected Idle or Ended');
+  });
+
+  test('the server refuses every request to a deleted shell, and Command and Send to a disconnected one', () => {
+    const p = opened();
+    p.script(() => ({ output: [], stdin: '' }));
+    const id = started(p);
+    p.rt(p.client.disconnect());
+    const rogue = forceCommand(forceConnected(new ClientShell({ resourceUri: RESOURCE.cmdShell, request: p.request, shellId: SHELL_ID })), id);
+    p.serve(rogue.send(id, [{ name: 'stdin', data: Buffer.from('x') }]).xml);
+    expect(p.refusals.splice(0)).toEqual([`cannot Send shell ${SHELL_ID} in state Disconnected; expected Connected`]);
+    p.rt(p.client.delete());
+    const builders: [string, () => OutgoingRequest][] = [
+      ['Command', () => rogue.startCommand({ command: 'x' })],
+      ['Send', () => rogue.send(id, [{ name: 'stdin', data: Buffer.from('x') }])],
+      ['Receive', () => rogue.receive(id)],
+      ['Signal', () => rogue.signal(id, SIGNAL.ctrlC)],
+      ['Delete', () => rogue.delete()],
+    ];
+    for (const [op, build] of builders) {
+      const req = build();
+      expect(readEnvelope(p.serve(req.xml)).envelope.fault?.wsmanCode).toBe(87);
+      rogue.abandon(req);
+      const allowed = op === 'Command' || op === 'Send' ? 'Connected' : 'Connected or Disconnected';
+      expect(p.refusals.splice(0)).toEqual([`cannot ${op} shell ${SHELL_ID} in state Deleted; expected ${allowed}`]);
+    }
+  });
+
+  test('the server refuses a response, or a request for another shell', () => {
+    const p = opened();
+    const shell = p.server.shell!;
+    expect(() => shell.accept(readEnvelope(envelope(ACTION.DeleteResponse, undefined, '', 'X')))).toThrow('cannot accept a response as a request in state Connected; expected a request');
+    const other = new ClientShell({ resourceUri: RESOURCE.cmdShell, request: p.request, shellId: '99999999-0000-0000-0000-000000000000', created: true });
+    expect(() => shell.accept(readEnvelope(other.delete().xml))).toThrow(
+      `cannot Delete shell 99999999-0000-0000-0000-000000000000 in state not this shell; expected shell ${SHELL_ID}`,
+    );
+  });
+});
