@@ -9,7 +9,7 @@
 // when (and what an answer means) is the shell core's (wsman/client-shell.ts);
 // this file adds the I/O, the streams, the retry policy and the caller's API.
 
-import { AbortError, InvalidStateError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, RemoteProtocolError, UsageError } from '../errors.js';
 import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ClientShell, type ClientShellEvent, type ShellInfo, type WSManOption } from '../wsman/index.js';
 import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type Target } from './target.js';
@@ -31,10 +31,10 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
       core,
       core.create(
         {
-        ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
-        ...(options.environment ? { environment: options.environment } : {}),
-        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-        ...(options.lifetimeMs !== undefined ? { lifetimeMs: options.lifetimeMs } : {}),
+          ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+          ...(options.environment ? { environment: options.environment } : {}),
+          ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+          ...(options.lifetimeMs !== undefined ? { lifetimeMs: options.lifetimeMs } : {}),
         },
         winrsCreateOptions({
           codepage: options.codepage ?? 65001,
@@ -56,7 +56,7 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
 /** The event of this type among an answer's (the core returns exactly one for these requests). */
 function only<T extends ClientShellEvent['type']>(events: readonly ClientShellEvent[], type: T): Extract<ClientShellEvent, { type: T }> {
   const e = events.find((x): x is Extract<ClientShellEvent, { type: T }> => x.type === type);
-  if (!e) throw new UsageError(`no ${type} in the answer`);
+  if (!e) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `no ${type} in the answer`);
   return e;
 }
 
