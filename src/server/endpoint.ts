@@ -16,8 +16,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import { totalmem, userInfo } from 'node:os';
 import { childElement } from '../util/xml.js';
 import { ACTION, NS } from '../wsman/namespaces.js';
-import { parseEnvelope, type ParsedEnvelope } from '../wsman/response.js';
+import { readEnvelope, type WSManMessage } from '../wsman/reader.js';
 import type { ScriptHandler } from './scripted-engine.js';
+import type { EndpointOptions, LocalEndpoint } from './endpoint-options.js';
 import { describeRequest, type RequestInfo } from './recording.js';
 import { ACCESS_DENIED_FAULT, FAULTS, envelope, faultEnvelope, identifyResponse } from './responses.js';
 import { demoHandler } from './demo-handler.js';
@@ -35,146 +36,8 @@ import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
 import { readBody, refuseBeforeProcessing } from './request-guard.js';
 
-export interface EndpointOptions {
-  readonly port?: number;
-  readonly host?: string;
-  /**
-   * Users (name → password, `{ password, admin? }` or `{ ntHash, admin? }`); none means no
-   * authentication. Each user sees and touches only their own shells; `admin` users may
-   * enumerate and delete everyone's.
-   */
-  readonly users?: Readonly<Record<string, EndpointUser>>;
-  /** Schemes offered to `users` (default ['basic']); 'ntlm' is NTLM in the Negotiate scheme with message encryption. */
-  readonly auth?: readonly EndpointAuthScheme[];
-  /** Serve https with this certificate and key (PEM). */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** `auth: ['credssp']`: the inner TLS certificate and key (default `tls`; required over http). */
-  readonly credsspTls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
-  /** Receives each CredSSP delegation (the password is secret: never log it). */
-  readonly onDelegatedCredentials?: (user: string, credentials: { readonly domainName: string; readonly userName: string; readonly password: string }) => void;
-  /** NTLM channel binding policy over https, as CbtHardeningLevel (default 'relaxed'). */
-  readonly channelBindingPolicy?: ChannelBindingPolicy;
-  /**
-   * AllowUnencrypted (default false): over http, accept Basic (the password in clear)
-   * and unsealed SOAP from NTLM clients. Without it Basic is refused over http.
-   */
-  readonly allowUnencrypted?: boolean;
-  /** More Host names clients may use (beside the address served and, on loopback, localhost). */
-  readonly allowedHosts?: readonly string[];
-  /**
-   * Connections held at once; more are closed on arrival. Default: as many as can each
-   * hold a request body of the largest size within 1/16 of the machine's memory, 256 to 4096.
-   */
-  readonly maxConnections?: number;
-  /** Time for a client to send the request headers (default 10 s). */
-  readonly headersTimeoutMs?: number;
-  /** Time for a client to send the whole request, body included (default 30 s). */
-  readonly requestTimeoutMs?: number;
-  /** Output held for one command (or shell) before its producer is paused (default 4 MiB). */
-  readonly maxBufferedOutputBytes?: number;
-  /** Service keys for `auth: ['kerberos']` (parseKeytab(...).entries). */
-  readonly keytab?: readonly ServiceKey[];
-  /** Where a forwarded TGT is stored, as an MIT ccache `krb5cc_<client principal>` (mode 0600). */
-  readonly delegationDir?: string;
-  /** The clock Kerberos tickets are checked against (tests). */
-  readonly now?: () => Date;
-  /**
-   * Time for the shells: activity, the idle sweep, expiry of disconnected
-   * shells and how long a Receive is held (default the real clock; tests pass
-   * a ManualClock from util/clock.ts and move it on instead of sleeping).
-   */
-  readonly clock?: Clock;
-  /** Runs PowerShell pipelines (default: the demo handler). */
-  readonly handler?: ScriptHandler;
-  /**
-   * Run PowerShell shells on PowerShell's own engine instead of the scripted one:
-   * the command line of a PSRP server speaking OutOfProc on stdio (`pwsh -s`, or
-   * the test peer's host), started once per shell.
-   */
-  readonly realEngine?: string | readonly string[];
-  /**
-   * More session configurations, by name: each the command line of its PSRP
-   * server, e.g. `['pwsh', '-s', '-NoLogo', '-NoProfile', '-ConfigurationFile', 'Maintenance.pssc']`
-   * (what `serve --configuration NAME=FILE.pssc` builds). When given, a Create
-   * for any other name than these and Microsoft.PowerShell is not found.
-   */
-  readonly configurations?: Readonly<Record<string, string | readonly string[]>>;
-  /** Longest a Receive is held, whatever its OperationTimeout (default 60 s). */
-  readonly maxOperationTimeoutMs?: number;
-  /** MaxEnvelopeSizekb of this server (default 500). */
-  readonly maxEnvelopeSizeKb?: number;
-  /** Largest raw output bytes in one ReceiveResponse (default 96 KiB). */
-  readonly maxReceiveBytes?: number;
-  /**
-   * Drop shells that have had no request and no outstanding Receive for this long,
-   * as Windows disconnects idle shells after about a minute (peers note C4).
-   * Default 0: off. Tests shorten it.
-   */
-  readonly idleDisconnectMs?: number;
-  /** Per-user quotas, with the faults Windows returns when they are exceeded. */
-  readonly quotas?: {
-    /** Shells one user may hold at once (Windows MaxShellsPerUser; default 30). */
-    readonly maxShellsPerUser?: number;
-    /** Commands one shell may hold at once, not yet released (MaxConcurrentOperationsPerUser; default 1500). */
-    readonly maxCommandsPerShell?: number;
-  };
-  /**
-   * PowerShell commands by name: a script whose first word is a registered name
-   * runs that handler; anything else goes to `handler`.
-   */
-  readonly psCommands?: Readonly<Record<string, ScriptHandler>>;
-  /** WinRS commands by name, run instead of the local shell. */
-  readonly cmdCommands?: Readonly<Record<string, CmdHandler>>;
-  /** Append every exchange to this file in psremote's recording format (credentials scrubbed). */
-  readonly recordPath?: string;
-  /** Entries `log` keeps, the latest ones (default 10,000): a long-lived endpoint must not keep every request. */
-  readonly logLimit?: number;
-}
-
 export type { CmdHandler } from './commands.js';
-
-export interface EndpointStats {
-  readonly requests: Record<string, number>;
-  readonly openShells: number;
-  /** Shells the idle timer disconnected (PowerShell) or dropped (cmd). */
-  readonly idleDisconnects: number;
-  /** Disconnected shells removed when their idle timeout ran out. */
-  readonly expired: number;
-  /** Request and response body bytes. */
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** Requests refused before processing (Origin, Host, Content-Type, size), and connections closed over maxConnections. */
-  readonly refused: number;
-  readonly connectionsDropped: number;
-  /** Output bytes held for clients right now, over every shell and command. */
-  readonly bufferedOutputBytes: number;
-  /** Commands not released yet, over all shells (docs/endpoint.md, "What the endpoint holds"). */
-  readonly commandsHeld: number;
-  /** Output waiting for a Receive, plus what the PowerShell engines queue or reassemble. */
-  readonly bufferedBytes: number;
-  /** Receives held (long polls) right now. */
-  readonly pendingReceives: number;
-  /** Pipelines the PowerShell engines track. */
-  readonly enginePipelines: number;
-  /** Released command ids kept to answer a repeated Receive (bounded per shell). */
-  readonly recentlyDone: number;
-  /** Entries in `log` now (at most about 1.25 × logLimit). */
-  readonly logEntries: number;
-}
-
-export interface LocalEndpoint {
-  readonly url: string;
-  readonly stats: EndpointStats;
-  /** The latest requests (at most `logLimit`), in order: operation, shell, command, HTTP status answered. */
-  readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[];
-  /** Fault injection: add rules to drop, delay or fail requests. */
-  readonly faults: FaultInjector;
-  /** The shells the server holds now: id, kind, state, owner, commands. */
-  shells(): { shellId: string; kind: 'powershell' | 'cmd'; state: 'Connected' | 'Disconnected'; owner: string; commands: string[] }[];
-  /** Removes a shell at once, as if an administrator killed it; false if unknown. */
-  killShell(shellId: string): boolean;
-  close(): Promise<void>;
-}
+export type { EndpointOptions, EndpointStats, LocalEndpoint } from './endpoint-options.js';
 
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const requests: Record<string, number> = {};
@@ -268,17 +131,17 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     const messageId = randomUUID();
     // Recorded as plain SOAP, after message encryption was removed.
     const requestText = gated.body.toString('utf8');
-    let env: ParsedEnvelope;
+    let m: WSManMessage;
     let info: RequestInfo;
     try {
-      env = parseEnvelope(gated.body, { operation: 'request' });
-      info = describeRequest(env.root);
+      m = readEnvelope(gated.body, { operation: 'request', role: 'request' });
+      info = describeRequest(m);
     } catch {
       log.push({ operation: 'invalid', status: 400 });
       res.writeHead(400, { 'content-type': 'text/plain' }).end('not a SOAP envelope');
       return;
     }
-    const isIdentify = info.action === undefined && childElement(env.body, NS.identity, 'Identify') !== undefined;
+    const isIdentify = info.action === undefined && childElement(m.envelope.body, NS.identity, 'Identify') !== undefined;
     const op = isIdentify ? 'Identify' : info.operation;
     requests[op] = (requests[op] ?? 0) + 1;
     const injected = faults.match(op, info.shellId, info.commandId);
@@ -293,7 +156,8 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       res.writeHead(injected.status, { 'content-type': injected.contentType ?? 'text/html', 'content-length': Buffer.byteLength(text) }).end(text);
       return;
     }
-    if (injected?.type === 'rewrite' && injected.request) env = parseEnvelope(Buffer.from(injected.request(requestText), 'utf8'), { operation: 'request' });
+    if (injected?.type === 'rewrite' && injected.request) m = readEnvelope(Buffer.from(injected.request(requestText), 'utf8'), { operation: 'request', role: 'request' });
+    const env = m.envelope;
     if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
     if (injected?.type === 'cut') {
       const timer = setTimeout(() => req.socket.destroy(), injected.ms);
@@ -313,37 +177,36 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
         case 'Identify':
           answer = identifyResponse();
           break;
+        // The shell operations answer through the shell's protocol core (wsman/server-shell.ts).
         case 'Create':
-          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(env, info, owner, gated.delegatedUser), messageId);
+          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(m, info, owner, gated.delegatedUser), messageId);
           break;
         case 'Command':
-          answer = envelope(ACTION.CommandResponse, info.messageId, ops.command(env, info), messageId);
+          answer = ops.command(m, info);
           break;
         case 'Send':
-          answer = (await ops.roomToSend(env, info, req)) ? envelope(ACTION.SendResponse, info.messageId, ops.send(env, info), messageId) : new Fault(FAULTS.timedOut);
+          answer = (await ops.roomToSend(env, info, req)) ? ops.send(m, info) : new Fault(FAULTS.timedOut);
           break;
-        case 'Receive': {
-          const r = await ops.receive(env, info, req);
-          answer = typeof r === 'string' ? envelope(ACTION.ReceiveResponse, info.messageId, r, messageId) : r;
+        case 'Receive':
+          answer = await ops.receive(m, info, req);
           break;
-        }
         case 'Signal':
-          answer = envelope(ACTION.SignalResponse, info.messageId, ops.signal(info), messageId);
+          answer = ops.signal(m, info);
           break;
         case 'Delete':
-          answer = envelope(ACTION.DeleteResponse, info.messageId, ops.delete(info), messageId);
+          answer = ops.delete(m, info);
           break;
         case 'Disconnect':
-          answer = envelope(ACTION.DisconnectResponse, info.messageId, ops.disconnect(env, info), messageId);
+          answer = ops.disconnect(m, info);
           break;
         case 'Reconnect':
-          answer = envelope(ACTION.ReconnectResponse, info.messageId, ops.reconnect(info), messageId);
+          answer = ops.reconnect(m, info);
           break;
         case 'Connect':
-          answer = envelope(ACTION.ConnectResponse, info.messageId, await ops.connect(env, info), messageId);
+          answer = await ops.connect(m, info);
           break;
         case 'Enumerate':
-          answer = envelope(ACTION.EnumerateResponse, info.messageId, ops.enumerate(env, info, (s) => admin || s.owner === owner), messageId);
+          answer = ops.enumerate(m, info, (s) => admin || s.owner === owner);
           break;
         case 'Get':
           answer = envelope(ACTION.GetResponse, info.messageId, ops.get(info), messageId);

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PsRemoteError } from '../errors.js';
-import { attribute, childElement, childElements, parseXml, serializeXml, textContent, type XmlElement } from '../util/xml.js';
-import { NS, operationOfAction, type Operation } from '../wsman/namespaces.js';
+import { attribute, childElement, childElements, parseXml, serializeXml, type XmlElement } from '../util/xml.js';
+import { operationOfAction, type Operation } from '../wsman/namespaces.js';
+import { envelopeOf, readEnvelope, type ParsedEnvelope, type WSManMessage } from '../wsman/reader.js';
 import { scrubXmlSecrets } from '../wsman/scrub.js';
 
 export interface RecordedResponse {
@@ -60,46 +61,20 @@ export interface RequestInfo {
   readonly signalCode: string | undefined;
 }
 
-// winrm4j qualifies CommandId with the shell namespace (ns1:CommandId) and Windows accepts it.
-const commandIdOf = (el: XmlElement) => attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
-
-/** Reads operation, ShellId (selector or client-chosen in rsp:Shell) and CommandId from a request. */
-export function describeRequest(xml: string | XmlElement, where = 'request'): RequestInfo {
-  const root = typeof xml === 'string' ? parseXml(xml, { where }) : xml;
-  const header = childElement(root, NS.soap, 'Header');
-  const body = childElement(root, NS.soap, 'Body');
-  const h = (ns: string, local: string) => {
-    const el = header && childElement(header, ns, local);
-    return el ? textContent(el).trim() : undefined;
-  };
-  const action = h(NS.addressing, 'Action');
-  let shellId: string | undefined;
-  const selSet = header && childElement(header, NS.wsman, 'SelectorSet');
-  for (const s of selSet ? childElements(selSet, NS.wsman, 'Selector') : []) {
-    if (attribute(s, 'Name') === 'ShellId') shellId = textContent(s).trim();
-  }
-  let commandId: string | undefined;
-  let signalCode: string | undefined;
-  for (const el of body ? childElements(body) : []) {
-    if (el.ns !== NS.shell) continue;
-    if (el.local === 'Shell') shellId ??= attribute(el, 'ShellId');
-    commandId ??= commandIdOf(el);
-    if (el.local === 'Receive') {
-      const ds = childElement(el, NS.shell, 'DesiredStream');
-      commandId ??= ds && commandIdOf(ds);
-    }
-    if (el.local === 'Send') {
-      for (const st of childElements(el, NS.shell, 'Stream')) commandId ??= commandIdOf(st);
-    }
-    if (el.local === 'Signal') {
-      const c = childElement(el, NS.shell, 'Code');
-      signalCode = c && textContent(c).trim();
-    }
-  }
-  const messageId = h(NS.addressing, 'MessageID')?.replace(/^uuid:/i, '');
+/** Reads operation, ShellId (selector or client-chosen in rsp:Shell) and CommandId from a request (wsman/reader.ts). */
+export function describeRequest(xml: string | XmlElement | ParsedEnvelope | WSManMessage, where = 'request'): RequestInfo {
+  const m = typeof xml === 'object' && 'envelope' in xml ? xml : readEnvelope(typeof xml === 'string' ? xml : 'body' in xml ? xml : envelopeOf(xml, { operation: where, role: 'request' }), { operation: where, role: 'request' });
   // The ids outlive the request (the endpoint's log, its shell table): copied, so
   // that they do not keep the whole request text alive as slices of it.
-  return { operation: operationOfAction(action), action, resourceUri: h(NS.wsman, 'ResourceURI'), messageId, shellId: detach(shellId), commandId: detach(commandId), signalCode };
+  return {
+    operation: operationOfAction(m.envelope.action),
+    action: m.envelope.action,
+    resourceUri: m.resourceUri,
+    messageId: m.envelope.messageId,
+    shellId: detach(m.shellId),
+    commandId: detach(m.commandId),
+    signalCode: m.signalCode,
+  };
 }
 
 /** A copy of `s` that shares no memory with the string it was cut from. */

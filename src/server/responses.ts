@@ -2,19 +2,13 @@
 // same namespaces, prefixes, elements and fault codes), for the local endpoint.
 
 import { escapeXmlAttr as attr, escapeXmlText as text } from '../util/xml.js';
-import { ACTION, ANONYMOUS, NS, COMMAND_STATE_PREFIX } from '../wsman/namespaces.js';
+import { NS } from '../wsman/namespaces.js';
+import { envelope } from '../wsman/server-envelopes.js';
+
+// The envelope builders live with the server shell core; the endpoint's code imports them from here.
+export { envelope, faultEnvelope, commandResponseBody, receiveResponseBody, type FaultSpec, type OutStream } from '../wsman/server-envelopes.js';
+import type { FaultSpec } from '../wsman/server-envelopes.js';
 import { toDuration } from '../wsman/envelope.js';
-
-const ENV_OPEN =
-  `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:x="${NS.transfer}" ` +
-  `xmlns:w="${NS.wsman}" xmlns:rsp="${NS.shell}" xmlns:p="${NS.wsmv}">`;
-
-export function envelope(action: string, relatesTo: string | undefined, body: string, messageId: string): string {
-  return (
-    `${ENV_OPEN}<s:Header><a:Action>${text(action)}</a:Action><a:MessageID>uuid:${messageId.toUpperCase()}</a:MessageID>` +
-    `<a:To>${ANONYMOUS}</a:To>${relatesTo ? `<a:RelatesTo>uuid:${text(relatesTo)}</a:RelatesTo>` : ''}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
-  );
-}
 
 export interface ShellDescription {
   readonly shellId: string;
@@ -76,39 +70,6 @@ export function createResponseBody(endpointUrl: string, s: ShellDescription, kin
     `</a:ReferenceParameters></x:ResourceCreated>${shellXml(s, kind)}`
   );
 }
-export function commandResponseBody(commandId: string): string {
-  return `<rsp:CommandResponse><rsp:CommandId>${text(commandId)}</rsp:CommandId></rsp:CommandResponse>`;
-}
-
-export interface OutStream {
-  readonly name: string;
-  readonly commandId?: string | undefined;
-  readonly data: Uint8Array;
-  readonly end?: boolean;
-}
-
-export function receiveResponseBody(streams: readonly OutStream[], state?: { commandId: string; state: 'Done' | 'Running'; exitCode?: number }): string {
-  let s = '<rsp:ReceiveResponse>';
-  for (const st of streams) {
-    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
-  }
-  if (state) {
-    s += `<rsp:CommandState CommandId="${attr(state.commandId)}" State="${COMMAND_STATE_PREFIX}${state.state}">`;
-    if (state.exitCode !== undefined) s += `<rsp:ExitCode>${state.exitCode}</rsp:ExitCode>`;
-    s += '</rsp:CommandState>';
-  }
-  return `${s}</rsp:ReceiveResponse>`;
-}
-
-export interface FaultSpec {
-  readonly code: 'Sender' | 'Receiver';
-  readonly subcode: string;
-  readonly reason: string;
-  readonly wsmanCode: number;
-  readonly detail?: string;
-  readonly message?: string;
-}
-
 /** Faults as Windows sends them (texts from the recordings). */
 export const FAULTS = {
   timedOut: {
@@ -183,16 +144,6 @@ export const IN_USE_FAULT: FaultSpec = {
   reason: 'The WS-Management service cannot connect to the shell because it is in use by another client. Disconnect it there first, or wait until the server disconnects it. ',
   wsmanCode: 2150859213,
 };
-
-export function faultEnvelope(f: FaultSpec, relatesTo: string | undefined, messageId: string): string {
-  const body =
-    `<s:Fault><s:Code><s:Value>s:${f.code}</s:Value><s:Subcode><s:Value>${f.subcode}</s:Value></s:Subcode></s:Code>` +
-    `<s:Reason><s:Text xml:lang="en-US">${text(f.reason)}</s:Text></s:Reason><s:Detail>` +
-    (f.detail ? `<w:FaultDetail>${f.detail}</w:FaultDetail>` : '') +
-    `<f:WSManFault xmlns:f="${NS.wsmanFault}" Code="${f.wsmanCode}" Machine="127.0.0.1"><f:Message>${text(f.message ?? f.reason)}</f:Message></f:WSManFault>` +
-    `</s:Detail></s:Fault>`;
-  return envelope(ACTION.Fault, relatesTo, body, messageId);
-}
 
 export function identifyResponse(): string {
   return (

@@ -1,11 +1,10 @@
 // The WS-Management operations of the local endpoint on its shells: Create,
 // Command, Send, Receive, Signal, Disconnect, Reconnect, Connect, Enumerate,
-// Get and Delete. Each takes the parsed request and returns the body of its
-// answer, or throws a Fault. WinRS shells run their commands through the local
+// Get and Delete. Each takes the request as wsman/reader.ts read it, checks it
+// against the shell's protocol state (the server shell core, wsman/server-shell.ts,
+// which also builds the answer), and returns its answer, or throws a Fault. WinRS shells run their commands through the local
 // shell (commands.ts); PowerShell shells run on a PowerShellEngine (scripted, or
-// PowerShell's own in real-engine.ts). Receive is a real long-poll: it waits for
-// output until the request's OperationTimeout, then answers with the timeout
-// fault, as Windows does.
+// PowerShell's own in real-engine.ts). Receive is a real long-poll (long-poll.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -13,14 +12,19 @@ import { attribute, childElement, childElements, escapeXmlText, textContent } fr
 import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE, SIGNAL } from '../wsman/namespaces.js';
 import { parseDuration } from '../wsman/envelope.js';
 import type { ParsedEnvelope } from '../wsman/response.js';
+import type { WSManMessage } from '../wsman/reader.js';
+import { ServerEnumeration, ServerShell, type ServerRequest } from '../wsman/server-shell.js';
+import type { OutStream as WireOut } from '../wsman/server-envelopes.js';
 import { ScriptedEngine, type ScriptHandler } from './scripted-engine.js';
-import { UsageError } from '../errors.js';
+import { InvalidStateError, UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
 import type { RequestInfo } from './recording.js';
-import { FAULTS, IN_USE_FAULT, alreadyExistsFault, commandResponseBody, configBody, createResponseBody, receiveResponseBody, shellXml, type OutStream, type ServiceConfigSettings } from './responses.js';
+import { FAULTS, IN_USE_FAULT, alreadyExistsFault, createResponseBody, type ServiceConfigSettings } from './responses.js';
 import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
-import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, takeOut, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
+import { takeOutput, waitForRoom } from './long-poll.js';
+import { enumerateShells, getResource } from './shell-listing.js';
 
 /** The environment variable of a WinRS shell that names CredSSP's delegated user. */
 export const DELEGATED_USER_VARIABLE = 'PSREMOTE_DELEGATED_USER';
@@ -53,11 +57,14 @@ export interface ShellOperationsOptions {
   readonly onEngineFailure: (shellId: string, reason: string) => void;
 }
 
-/** The last ReceiveResponse body of a command (or a shell's own stream), and the SequenceId it answered. */
+/** The last ReceiveResponse of a command (or a shell's own stream), and the SequenceId it answered. */
 interface LastAnswer {
   readonly sequenceId: string;
-  readonly body: string;
+  readonly streams: readonly WireOut[];
+  readonly done: { readonly exitCode: number } | undefined;
 }
+
+
 
 export class ShellOperations {
   /**
@@ -67,11 +74,39 @@ export class ShellOperations {
    * being gone. Keyed by the outbox, so it goes when the command or shell does.
    */
   readonly #lastAnswer = new WeakMap<Outbox, LastAnswer>();
+  /** The protocol state of each shell (wsman/server-shell.ts): which request it takes now. */
+  readonly #cores = new WeakMap<Shell, ServerShell>();
+  readonly #enumeration = new ServerEnumeration({ newMessageId: randomUUID });
 
   constructor(
     readonly table: ShellTable,
     readonly options: ShellOperationsOptions,
   ) {}
+
+  #core(shell: Shell): ServerShell {
+    let core = this.#cores.get(shell);
+    if (!core) {
+      core = new ServerShell(shell.id, { newMessageId: randomUUID, state: { get: () => shell.state, set: (st) => void (st !== 'Deleted' && (shell.state = st)) } });
+      this.#cores.set(shell, core);
+    }
+    return core;
+  }
+
+  /** The request checked against the shell's state; a refusal is answered as Windows would: an unknown command is not found. */
+  #accept(shell: Shell, m: WSManMessage): ServerRequest {
+    try {
+      return this.#core(shell).accept(m);
+    } catch (e) {
+      if (!(e instanceof InvalidStateError)) throw e;
+      if (e.currentState === 'unknown') throw new Fault(FAULTS.shellNotFound);
+      throw new Fault({ ...FAULTS.invalidParameter, reason: `${e.message}. ` });
+    }
+  }
+
+  #release(shell: Shell, cmd: CommandState): void {
+    this.table.release(shell, cmd);
+    this.#core(shell).release(cmd.id);
+  }
 
   /** The engine of a configuration; a name the endpoint does not serve is not found, as on Windows. */
   #engineFor(name: string): string | readonly string[] | undefined {
@@ -83,8 +118,9 @@ export class ShellOperations {
   }
 
   /** `delegatedUser`: CredSSP's delegated user, told to the shell (never the password). */
-  create(env: ParsedEnvelope, info: RequestInfo, user: string, delegatedUser?: string): string {
+  create(m: WSManMessage, info: RequestInfo, user: string, delegatedUser?: string): string {
     const { table, options } = this;
+    const env = m.envelope;
     table.admitShell(user);
     const shellEl = childElement(env.body, NS.shell, 'Shell');
     if (!shellEl || !info.resourceUri) throw new Fault(FAULTS.invalidParameter);
@@ -146,12 +182,14 @@ export class ShellOperations {
       engine.receive(Buffer.from(textContent(cx!).trim(), 'base64'));
     }
     table.add(shell);
+    this.#core(shell);
     return createResponseBody(options.url(), table.describe(shell), shell.kind);
   }
 
-  command(env: ParsedEnvelope, info: RequestInfo): string {
+  command(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
-    const cl = childElement(env.body, NS.shell, 'CommandLine');
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Command' };
+    const cl = childElement(m.envelope.body, NS.shell, 'CommandLine');
     if (!cl) throw new Fault(FAULTS.invalidParameter);
     const id = clientId(attribute(cl, 'CommandId'), 'CommandId');
     if (shell.commands.has(id)) throw new Fault(alreadyExistsFault('CommandId'));
@@ -170,20 +208,20 @@ export class ShellOperations {
       if (own) runHandler(cmd, own[1], text, args);
       else runProcess(cmd, [text, ...args].join(' '), shell.cwd, shell.env);
     }
-    return commandResponseBody(id);
+    return this.#core(shell).commandStarted(req, id);
   }
 
-  send(env: ParsedEnvelope, info: RequestInfo): string {
+  send(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
-    const sendEl = childElement(env.body, NS.shell, 'Send');
-    for (const st of sendEl ? childElements(sendEl, NS.shell, 'Stream') : []) {
-      const data = Buffer.from(textContent(st).trim(), 'base64');
-      const cid = attribute(st, 'CommandId');
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Send' };
+    for (const st of req.streams) {
+      const data = Buffer.from(st.text.trim(), 'base64');
+      const cid = st.commandId;
       if (shell.engine) {
-        if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: attribute(st, 'Name') === 'pr' });
+        if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: st.name === 'pr' });
       } else {
         const c = this.table.commandOf(shell, cid);
-        const end = /^true$/i.test(attribute(st, 'End') ?? '');
+        const end = st.end;
         if (c.stdin) {
           if (data.length > 0) c.stdin.push(data);
           if (end) c.stdin.end();
@@ -193,155 +231,95 @@ export class ShellOperations {
         }
       }
     }
-    return '<rsp:SendResponse/>';
+    return this.#core(shell).answer(req);
   }
 
-  /**
-   * Holds a Send while what it feeds is backed up: the command's output is at its
-   * limit (nobody receives) or its input is not being read (the child or the engine
-   * is itself paused), so that input cannot pile up without bound either. True once
-   * there is room; false when the Send's OperationTimeout passed first.
-   */
-  async roomToSend(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<boolean> {
-    const shell = this.table.shellOf(info);
-    const limit = this.options.maxBufferedOutputBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES;
-    const sendEl = childElement(env.body, NS.shell, 'Send');
-    const cids = (sendEl ? childElements(sendEl, NS.shell, 'Stream') : []).map((st) => attribute(st, 'CommandId')?.toUpperCase());
-    const backed = () =>
-      cids.some((cid) => {
-        const c = cid ? shell.commands.get(cid) : undefined;
-        const out = c?.out ?? shell.poolOut;
-        const input = shell.engine ? (shell.engine.inputBacklog?.() ?? 0) : (c?.child?.stdin?.writableLength ?? 0);
-        return out.bytes >= out.limit || input >= limit;
-      });
-    const opEl = env.header && childElement(env.header, NS.wsman, 'OperationTimeout');
-    const until = Date.now() + Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, this.options.maxOperationTimeoutMs);
-    while (backed()) {
-      if (Date.now() >= until || req.socket.destroyed || !this.table.has(shell.id)) return false;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return true;
+  /** Holds a Send while what it feeds is backed up (long-poll.ts); false when its OperationTimeout passed first. */
+  roomToSend(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<boolean> {
+    const { maxBufferedOutputBytes, maxOperationTimeoutMs } = this.options;
+    return waitForRoom(this.table, this.table.shellOf(info), env, req, { limit: maxBufferedOutputBytes ?? DEFAULT_OUTPUT_BUFFER_BYTES, maxOperationTimeoutMs });
   }
 
-  async receive(env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
-    const { table, options } = this;
+  async receive(m: WSManMessage, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
+    const { table } = this;
+    const env = m.envelope;
     const shell = table.shellOf(info);
     // The cmd plugin has no shell-level output (test_winrs_fail_poll_process).
     if (shell.kind === 'cmd' && !info.commandId) throw new Fault({ ...FAULTS.invalidParameter, detail: 'http://schemas.dmtf.org/wbem/wsman/1/wsman/faultDetail/InvalidValue' });
     // A PowerShell command released after its Done answer (issue 24): its emptied
     // outbox is kept among the shell's last few, so its last answer can be replayed.
     const released = info.commandId && shell.kind === 'powershell' ? shell.recentlyDone.get(info.commandId.toUpperCase()) : undefined;
+    const core = this.#core(shell);
+    // Released already: answered Done again without a state check, as Windows does.
+    const r: ServerRequest & { operation: 'Receive' } = released ? { operation: 'Receive', message: m, commandId: m.commandId, sequenceId: m.sequenceId } : (this.#accept(shell, m) as ServerRequest & { operation: 'Receive' });
     const cmd = info.commandId && !released ? table.commandOf(shell, info.commandId) : undefined;
     const out = released ?? cmd?.out ?? shell.poolOut;
-    const receiveEl = childElement(env.body, NS.shell, 'Receive');
-    const sequenceId = receiveEl ? attribute(receiveEl, 'SequenceId')?.trim() : undefined;
+    const sequenceId = r.sequenceId;
     const last = this.#lastAnswer.get(out);
-    if (sequenceId !== undefined && last?.sequenceId === sequenceId) return last.body;
-    if (released) return receiveResponseBody([], { commandId: info.commandId!.toUpperCase(), state: 'Done', exitCode: 0 });
-    const answer = await this.#receiveOutput(shell, out, env, info, req);
-    if (sequenceId !== undefined && typeof answer === 'string') this.#lastAnswer.set(out, { sequenceId, body: answer });
+    if (sequenceId !== undefined && last?.sequenceId === sequenceId) return core.received(r, last.streams, last.done);
+    if (released) return core.received(r, [], { exitCode: 0 });
+    const answer = await takeOutput(table, shell, out, env, info.commandId, req, this.options);
+    if (answer instanceof Fault) return answer;
+    if (sequenceId !== undefined) this.#lastAnswer.set(out, { sequenceId, ...answer });
+    const xml = core.received(r, answer.streams, answer.done);
     // Windows releases a PowerShell command once its Done was received (clients
     // send no Signal after it); the endpoint forgets it as that answer goes out.
-    if (cmd && shell.kind === 'powershell' && typeof answer === 'string' && out.done && out.chunks.length === 0) table.release(shell, cmd);
-    return answer;
+    if (cmd && shell.kind === 'powershell' && out.done && out.chunks.length === 0) this.#release(shell, cmd);
+    return xml;
   }
 
-  async #receiveOutput(shell: Shell, out: Outbox, env: ParsedEnvelope, info: RequestInfo, req: IncomingMessage): Promise<string | Fault> {
-    const { table, options } = this;
-    const header = env.header;
-    const opEl = header && childElement(header, NS.wsman, 'OperationTimeout');
-    const opMs = Math.min((opEl && parseDuration(textContent(opEl))) || 60_000, options.maxOperationTimeoutMs);
-    if (out.chunks.length === 0 && !out.done) {
-      shell.pendingReceives++;
-      await new Promise<void>((resolve) => {
-        // Every way out removes the others: a keep-alive socket carries many long polls,
-        // and a 'close' listener left behind per poll would pile up on it.
-        const done = () => {
-          table.clock.clearTimeout(timer);
-          req.socket.off('close', done);
-          resolve();
-        };
-        const timer = table.clock.setTimeout(done, opMs);
-        out.waiters.push(done);
-        req.socket.once('close', done);
-      });
-      shell.pendingReceives--;
-      shell.lastActivity = table.now();
-      // A little more output often follows at once: let it join this answer.
-      if (out.chunks.length > 0) await new Promise((r) => setImmediate(r));
-    }
-    if (req.socket.destroyed || table.closed) return new Fault(FAULTS.timedOut);
-    if (out.chunks.length === 0 && !out.done) return new Fault(FAULTS.timedOut);
-    const taken: OutStream[] = [];
-    let bytes = 0;
-    while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= options.maxReceiveBytes)) {
-      const c = takeOut(out);
-      taken.push(c);
-      bytes += c.data.length;
-    }
-    shell.lastActivity = table.now();
-    if (!info.commandId) return receiveResponseBody(taken);
-    const finished = out.done && out.chunks.length === 0;
-    if (finished && shell.kind === 'cmd') {
-      taken.push({ name: 'stdout', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
-      taken.push({ name: 'stderr', commandId: info.commandId.toUpperCase(), data: new Uint8Array(), end: true });
-    }
-    return receiveResponseBody(taken, {
-      commandId: info.commandId.toUpperCase(),
-      state: finished ? 'Done' : 'Running',
-      // Windows reports ExitCode 0 for a finished PowerShell command too.
-      ...(finished ? { exitCode: shell.kind === 'cmd' ? (out.exitCode ?? 0) : 0 } : {}),
-    });
-  }
-
-  signal(info: RequestInfo): string {
+  signal(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
+    const core = this.#core(shell);
     // Already released after its Done: nothing is left to stop or release.
-    if (info.commandId && shell.recentlyDone.has(info.commandId.toUpperCase())) return '<rsp:SignalResponse/>';
+    if (info.commandId && shell.recentlyDone.has(info.commandId.toUpperCase())) return core.answer({ operation: 'Signal', message: m, commandId: info.commandId, code: info.signalCode ?? '' });
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Signal' };
     const cmd = this.table.commandOf(shell, info.commandId);
     const code = (info.signalCode ?? '').toLowerCase();
     if (shell.engine) {
       if (code === SIGNAL.psCtrlC) shell.engine.stop(cmd.id.toLowerCase());
       else {
         shell.engine.release?.(cmd.id.toLowerCase());
-        this.table.release(shell, cmd); // its outbox is cleared: a full one no longer holds the engine
+        this.#release(shell, cmd); // its outbox is cleared: a full one no longer holds the engine
       }
     } else if (code === SIGNAL.terminate || code === SIGNAL.ctrlC || code === SIGNAL.ctrlBreak) {
       const finished = cmd.out.done && cmd.out.chunks.length === 0;
       if (!cmd.out.done) cmd.child?.kill(code === SIGNAL.terminate ? 'SIGKILL' : 'SIGINT');
       if (!cmd.out.done) cmd.abort?.abort();
       // terminate releases the command; so does ctrl_c after Done (pywinrm and pypsrp clean up that way).
-      if (code === SIGNAL.terminate || finished) this.table.release(shell, cmd);
+      if (code === SIGNAL.terminate || finished) this.#release(shell, cmd);
     }
-    return '<rsp:SignalResponse/>';
+    return core.answer(req);
   }
 
   // Disconnect-PSSession: the shell and its commands live on, output is buffered.
-  disconnect(env: ParsedEnvelope, info: RequestInfo): string {
+  disconnect(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
-    const el = childElement(env.body, NS.shell, 'Disconnect');
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Disconnect' };
+    const el = childElement(m.envelope.body, NS.shell, 'Disconnect');
     const idle = el && childElement(el, NS.shell, 'IdleTimeOut');
     const keep = idle ? parseDuration(textContent(idle)) : undefined;
     if (keep !== undefined) shell.keepDisconnectedMs = keep;
-    shell.state = 'Disconnected';
+    const answer = this.#core(shell).answer(req); // Windows answers with an empty body
     shell.disconnectedAt = this.table.now();
     wake(shell.poolOut); // the old client's pool Receive ends
     for (const c of shell.commands.values()) wake(c.out);
-    return ''; // Windows answers with an empty body
+    return answer;
   }
 
-  reconnect(info: RequestInfo): string {
+  reconnect(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
-    shell.state = 'Connected';
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Reconnect' };
     delete shell.disconnectedAt;
-    return ''; // Windows answers with an empty body
+    return this.#core(shell).answer(req); // Windows answers with an empty body
   }
 
   // Connect from another client: SESSION_CAPABILITY + CONNECT_RUNSPACEPOOL in,
   // SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA back in connectResponseXml. The
   // real engine answers through its ExecuteConnect (real-engine.ts), then sends
   // APPLICATION_PRIVATE_DATA on the pool stream for the new client's Receive.
-  async connect(env: ParsedEnvelope, info: RequestInfo): Promise<string> {
+  async connect(m: WSManMessage, info: RequestInfo): Promise<string> {
+    const env = m.envelope;
     const shell = this.table.shellOf(info);
     // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
     if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
@@ -352,7 +330,7 @@ export class ShellOperations {
     if (cid) {
       // A new client numbers its Receives afresh: an answer kept for the old one must not be replayed to it.
       this.#lastAnswer.delete(this.table.commandOf(shell, cid).out);
-      return '<rsp:ConnectResponse/>';
+      return this.#core(shell).answer(this.#accept(shell, m) as ServerRequest & { operation: 'Connect' }, '<rsp:ConnectResponse/>');
     }
     const cx = childElement(el, NS.powershell, 'connectXml');
     if (!cx) throw new Fault(FAULTS.invalidParameter);
@@ -372,48 +350,30 @@ export class ShellOperations {
       shell.engine.receive(connectXml);
       answer = Buffer.concat(clearOut(shell.poolOut).map((c) => Buffer.from(c.data)));
     }
-    shell.state = 'Connected';
     delete shell.disconnectedAt;
-    return (
+    return this.#core(shell).answer(
+      this.#accept(shell, m) as ServerRequest & { operation: 'Connect' },
       `<rsp:ConnectResponse><rsp:InputStreams>${escapeXmlText(shell.inputStreams)}</rsp:InputStreams><rsp:OutputStreams>${escapeXmlText(shell.outputStreams)}</rsp:OutputStreams>` +
       `<connectResponseXml xmlns="${NS.powershell}">${answer.toString('base64')}</connectResponseXml></rsp:ConnectResponse>`
     );
   }
 
-  // Get-PSSession -ComputerName: shells, or one shell's commands with a ShellId selector filter.
-  // `visible` says which shells the user may see (their own; an administrator's, all).
-  enumerate(env: ParsedEnvelope, info: RequestInfo, visible: (s: Shell) => boolean = () => true): string {
-    let items = '';
-    if (info.resourceUri === RESOURCE.shell) {
-      for (const s of [...this.table.all()].filter(visible)) items += shellXml(this.table.describe(s, true), s.kind);
-    } else if (info.resourceUri === RESOURCE.shellCommand) {
-      const en = childElement(env.body, NS.enumeration, 'Enumerate');
-      const filter = en && childElement(en, NS.wsman, 'Filter');
-      const set = filter && childElement(filter, NS.wsman, 'SelectorSet');
-      const sel = set && childElements(set, NS.wsman, 'Selector').find((x) => attribute(x, 'Name') === 'ShellId');
-      const found = sel ? this.table.find(textContent(sel).trim()) : undefined;
-      const shell = found && visible(found) ? found : undefined;
-      for (const c of shell ? shell.commands.values() : []) {
-        items += `<rsp:Command xmlns:rsp="${NS.shell}"><rsp:CommandId>${escapeXmlText(c.id)}</rsp:CommandId></rsp:Command>`;
-      }
-    } else throw new Fault(FAULTS.actionNotSupported);
-    // Windows leaves out Items when there are none.
-    return `<n:EnumerateResponse xmlns:n="${NS.enumeration}"><n:EnumerationContext></n:EnumerationContext>${items ? `<w:Items>${items}</w:Items>` : ''}<w:EndOfSequence/></n:EnumerateResponse>`;
+  // Get-PSSession -ComputerName (shell-listing.ts); `visible` says which shells the user may see.
+  // All at once, with EndOfSequence, as Windows answers (ServerEnumeration leaves out Items when there are none, as Windows does).
+  enumerate(m: WSManMessage, info: RequestInfo, visible: (s: Shell) => boolean = () => true): string {
+    return this.#enumeration.enumerate(m, enumerateShells(this.table, m.envelope, info, visible));
   }
 
   // WS-Transfer Get: the service configuration, or one shell (pypsrp's is_alive).
   get(info: RequestInfo): string {
-    if (info.resourceUri === 'http://schemas.microsoft.com/wbem/wsman/1/config') return configBody(this.options.serviceConfig());
-    if (info.shellId) {
-      const s = this.table.shellOf(info);
-      return shellXml(this.table.describe(s, true), s.kind);
-    }
-    throw new Fault(FAULTS.actionNotSupported);
+    return getResource(this.table, info, this.options.serviceConfig);
   }
 
-  delete(info: RequestInfo): string {
-    this.table.drop(this.table.shellOf(info));
-    return '';
+  delete(m: WSManMessage, info: RequestInfo): string {
+    const shell = this.table.shellOf(info);
+    const req = this.#accept(shell, m) as ServerRequest & { operation: 'Delete' };
+    this.table.drop(shell);
+    return this.#core(shell).answer(req);
   }
 }
 

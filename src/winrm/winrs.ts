@@ -5,62 +5,20 @@
 // off the caller's critical path (exitCode does not wait for it) and not at all
 // when the shell is deleted right after (Delete releases its commands). The
 // transport keeps a pinned connection per concurrent request, so Sends and
-// Signals go out while a Receive long-poll is outstanding.
+// Signals go out while a Receive long-poll is outstanding. Which request may go
+// when (and what an answer means) is the shell core's (wsman/client-shell.ts);
+// this file adds the I/O, the streams, the retry policy and the caller's API.
 
-import { AbortError, InvalidStateError, UsageError } from '../errors.js';
-import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, type WSManOption } from '../wsman/index.js';
+import { AbortError, InvalidStateError, RemoteProtocolError, UsageError } from '../errors.js';
+import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ClientShell, type ClientShellEvent, type ShellInfo, type WSManOption } from '../wsman/index.js';
 import { ByteStream } from './byte-stream.js';
-import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
+import { resolveTarget, type Target } from './target.js';
+import type { OpenShellOptions, RunOptions, StdinSource } from './winrs-options.js';
 import type { WSManClient } from './wsman-client.js';
 import { isNetworkError, retryPause } from './network-retry.js';
 import { closeInBackground } from './exit.js';
 
-export interface OpenShellOptions {
-  readonly workingDirectory?: string;
-  readonly environment?: Readonly<Record<string, string>>;
-  /** Console code page for the shell's output (default 65001, UTF-8). */
-  readonly codepage?: number;
-  readonly noProfile?: boolean;
-  /** Run commands directly instead of through `cmd.exe /c`. */
-  readonly skipCmdShell?: boolean;
-  /** rsp:IdleTimeOut of the shell. */
-  readonly idleTimeoutMs?: number;
-  readonly lifetimeMs?: number;
-  readonly signal?: AbortSignal;
-  /**
-   * How long a command's Receive is retried while the network is down (default
-   * 240 000, as PowerShell's robust connections); 0: the first network error
-   * fails the command. Only Receives are retried, each with its SequenceId, so
-   * an answer lost in flight is sent again by a server that keeps it.
-   */
-  readonly networkRetryMs?: number;
-  /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
-  readonly retryDelayMs?: number;
-  /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
-  readonly connection?: Partial<ConnectionOptions>;
-}
-
-export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
-
-export interface RunOptions {
-  /** Data for the command's stdin; the stream is ended after it. */
-  readonly stdin?: StdinSource;
-  readonly signal?: AbortSignal;
-  /** WINRS_CONSOLEMODE_STDIN: pass stdin as a console (default false: a pipe). */
-  readonly consoleModeStdin?: boolean;
-  /** Per-command WINRS_SKIP_CMD_SHELL. */
-  readonly skipCmdShell?: boolean;
-  /** A Receive failed on the network and is being retried quietly (once per outage). */
-  readonly onNetworkInterrupted?: (error: Error) => void;
-  /** The network came back within the retry window. */
-  readonly onNetworkResumed?: () => void;
-  /**
-   * The shell is closed right after this command: no Signal terminate after
-   * Done, since the Delete releases the command with the shell (one request
-   * fewer; runCommand and `psremote exec` set it).
-   */
-  readonly lastCommand?: boolean;
-}
+export type { OpenShellOptions, RunOptions, StdinSource } from './winrs-options.js';
 
 const CMD = RESOURCE.cmdShell;
 
@@ -68,34 +26,45 @@ const CMD = RESOURCE.cmdShell;
 export async function openShell(target: Target, options: OpenShellOptions = {}): Promise<WinRSShell> {
   const { client, owned } = resolveTarget(target, options.connection);
   try {
-    const info = await client.create(
-      CMD,
-      {
-        ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
-        ...(options.environment ? { environment: options.environment } : {}),
-        ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
-        ...(options.lifetimeMs !== undefined ? { lifetimeMs: options.lifetimeMs } : {}),
-      },
-      {
-        options: winrsCreateOptions({
+    const core = client.shellCore(CMD);
+    const events = await client.shellRequest(
+      core,
+      core.create(
+        {
+          ...(options.workingDirectory !== undefined ? { workingDirectory: options.workingDirectory } : {}),
+          ...(options.environment ? { environment: options.environment } : {}),
+          ...(options.idleTimeoutMs !== undefined ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+          ...(options.lifetimeMs !== undefined ? { lifetimeMs: options.lifetimeMs } : {}),
+        },
+        winrsCreateOptions({
           codepage: options.codepage ?? 65001,
           ...(options.noProfile ? { noProfile: true } : {}),
           ...(options.skipCmdShell ? { skipCmdShell: true } : {}),
         }),
-        signal: options.signal,
-      },
+      ),
+      { signal: options.signal },
     );
+    const info = only(events, 'Created').shell;
     if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
-    return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 });
+    return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 }, core);
   } catch (e) {
     if (owned) await client.close().catch(() => {});
     throw e;
   }
 }
 
+/** The event of this type among an answer's (the core returns exactly one for these requests). */
+function only<T extends ClientShellEvent['type']>(events: readonly ClientShellEvent[], type: T): Extract<ClientShellEvent, { type: T }> {
+  const e = events.find((x): x is Extract<ClientShellEvent, { type: T }> => x.type === type);
+  if (!e) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `no ${type} in the answer`);
+  return e;
+}
+
 export class WinRSShell {
   readonly client: WSManClient;
   readonly info: ShellInfo;
+  /** @internal The protocol state of the shell and its commands. */
+  readonly core: ClientShell;
   readonly #owned: boolean;
   readonly #commands = new Set<WinRSCommand>();
   /** Signal terminate of finished commands still in flight. */
@@ -104,9 +73,16 @@ export class WinRSShell {
   /** Receive retry window of this shell's commands. */
   readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
 
-  constructor(client: WSManClient, info: ShellInfo, owned: boolean, retry: { networkRetryMs: number; retryDelayMs: number } = { networkRetryMs: 240_000, retryDelayMs: 500 }) {
+  constructor(
+    client: WSManClient,
+    info: ShellInfo,
+    owned: boolean,
+    retry: { networkRetryMs: number; retryDelayMs: number } = { networkRetryMs: 240_000, retryDelayMs: 500 },
+    core: ClientShell = client.shellCore(CMD, { shellId: info.shellId, created: true }),
+  ) {
     this.client = client;
     this.info = info;
+    this.core = core;
     this.#owned = owned;
     this.retry = retry;
   }
@@ -134,7 +110,8 @@ export class WinRSShell {
     if (this.#signals.size > 0) await Promise.allSettled([...this.#signals]);
     const opts: WSManOption[] = [{ name: 'WINRS_CONSOLEMODE_STDIN', value: options.consoleModeStdin ? 'TRUE' : 'FALSE' }];
     if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
-    const commandId = await this.client.command(CMD, this.shellId, { command, args }, { options: opts, signal: options.signal });
+    const events = await this.client.shellRequest(this.core, this.core.startCommand({ command, args }, opts), { signal: options.signal });
+    const commandId = only(events, 'CommandStarted').commandId;
     const cmd = new WinRSCommand(this, commandId, options);
     this.#commands.add(cmd);
     void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
@@ -164,7 +141,7 @@ export class WinRSShell {
     // Delete is idempotent: a transport failure is tried once more.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.delete(CMD, this.shellId);
+        await this.client.shellRequest(this.core, this.core.delete());
         return;
       } catch (e) {
         // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
@@ -195,7 +172,6 @@ export class WinRSCommand {
   readonly #loopAbort = new AbortController();
   #done = false;
   #terminated = false;
-  #inputEnded = false;
   #abandonReason: unknown;
   readonly #options: RunOptions;
   #signalDone: (() => void) | undefined;
@@ -220,6 +196,9 @@ export class WinRSCommand {
   get client(): WSManClient {
     return this.shell.client;
   }
+  get #core(): ClientShell {
+    return this.shell.core;
+  }
   get done(): boolean {
     return this.#done;
   }
@@ -241,9 +220,9 @@ export class WinRSCommand {
       for (;;) {
         await Promise.all([this.stdout.drained(), this.stderr.drained()]);
         if (signal.aborted) throw this.#abandonReason ?? new AbortError('the command was abandoned');
-        let r;
+        let events: ClientShellEvent[];
         try {
-          r = await client.receive(CMD, this.shell.shellId, { commandId: this.commandId, streams: 'stdout stderr', keepAlive: false, signal, sequenceId });
+          events = await client.shellRequest(this.#core, this.#core.receive(this.commandId, { streams: 'stdout stderr', keepAlive: false, sequenceId }), { signal });
         } catch (e) {
           if (signal.aborted || !isNetworkError(e)) throw e;
           const now = Date.now();
@@ -260,16 +239,12 @@ export class WinRSCommand {
         if (outageSince !== undefined) this.#options.onNetworkResumed?.();
         outageSince = undefined;
         delay = retryDelayMs;
-        if (r.type === 'timeout') continue;
-        for (const s of r.streams) {
-          if (s.commandId && s.commandId.toUpperCase() !== this.commandId.toUpperCase()) continue;
-          if (s.name === 'stdout') this.stdout.push(s.data);
-          else if (s.name === 'stderr') this.stderr.push(s.data);
+        for (const ev of events) {
+          if (ev.type === 'Output' && ev.stream === 'stdout') this.stdout.push(ev.data);
+          else if (ev.type === 'Output' && ev.stream === 'stderr') this.stderr.push(ev.data);
+          else if (ev.type === 'CommandDone') exit = ev.exitCode;
         }
-        if (r.commandState?.state === 'Done') {
-          exit = r.commandState.exitCode ?? 0;
-          break;
-        }
+        if (exit !== undefined) break;
       }
     } catch (e) {
       const err = signal.aborted && this.#abandonReason !== undefined ? this.#abandonReason : e;
@@ -285,8 +260,8 @@ export class WinRSCommand {
     // The server keeps the command until told it is over (MS-WSMV 3.1.4.14);
     // the exit code is known already, so the caller does not wait for that.
     if (!this.shell.closed && !this.#options.lastCommand) {
-      const sent = client
-        .signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId })
+      const sent = Promise.resolve()
+        .then(() => client.shellRequest(this.#core, this.#core.signal(this.commandId, SIGNAL.terminate)))
         .then(() => undefined, () => undefined)
         .finally(() => this.#signalDone?.());
       this.shell.signalInFlight(sent);
@@ -313,8 +288,7 @@ export class WinRSCommand {
 
   /** Sends bytes to the command's stdin; `end` closes stdin after them. */
   async sendInput(data: string | Uint8Array, options: { end?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-    if (this.#inputEnded) throw new InvalidStateError('send input', 'input ended', ['input open']);
-    if (this.#done) throw new InvalidStateError('send input', 'done', ['running']);
+    // The core refuses input after End or after Done (InvalidStateError naming the command's state).
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     const size = this.#chunkSize();
     let offset = 0;
@@ -322,17 +296,15 @@ export class WinRSCommand {
       const part = bytes.subarray(offset, offset + size);
       offset += part.length;
       const last = offset >= bytes.length;
-      if (last && options.end) this.#inputEnded = true;
-      await this.client.send(CMD, this.shell.shellId, [{ name: 'stdin', commandId: this.commandId, data: part, ...(last && options.end ? { end: true } : {}) }], {
-        signal: options.signal,
-      });
+      const req = this.#core.send(this.commandId, [{ name: 'stdin', data: part, ...(last && options.end ? { end: true } : {}) }]);
+      await this.client.shellRequest(this.#core, req, { signal: options.signal });
     } while (offset < bytes.length);
   }
 
   /** Sends Ctrl+C to the command. */
   async ctrlC(): Promise<void> {
     if (this.#done) return;
-    await this.client.signal(CMD, this.shell.shellId, SIGNAL.ctrlC, { commandId: this.commandId });
+    await this.client.shellRequest(this.#core, this.#core.signal(this.commandId, SIGNAL.ctrlC));
   }
 
   /** Ends the command on the server and stops following it; `exitCode` rejects with AbortError. */
@@ -340,7 +312,7 @@ export class WinRSCommand {
     if (this.#done || this.#terminated) return;
     this.#terminated = true;
     this.abandon(new AbortError('the command was terminated'));
-    await this.client.signal(CMD, this.shell.shellId, SIGNAL.terminate, { commandId: this.commandId }).catch((e: unknown) => {
+    await this.client.shellRequest(this.#core, this.#core.signal(this.commandId, SIGNAL.terminate)).catch((e: unknown) => {
       if (!(e instanceof WSManFaultError)) throw e;
     });
   }

@@ -10,13 +10,16 @@ import type { TransportRequest, WSManTransport } from '../transport/transport.js
 import {
   build,
   buildIdentify,
-  checkRelatesTo,
   ENVELOPE_SIZE_V2,
   parseCommandResponse,
   parseConnectResponse,
   parseCreateResponse,
   parseEnumeration,
-  parseEnvelope,
+  readResponse,
+  ClientShell,
+  type ClientShellEvent,
+  type OutgoingRequest,
+  type ResponseOutcome,
   parseIdentifyResponse,
   parseMaxEnvelopeSizeKb,
   parseReceiveResponse,
@@ -37,6 +40,7 @@ import {
   type WSManOption,
 } from '../wsman/index.js';
 import { TransportError } from '../transport/http/errors.js';
+import { assertNever } from '../psrp/events.js';
 
 export interface WSManClientOptions {
   /** `wsman:OperationTimeout` (default 20 s, as pypsrp/pywinrm). */
@@ -112,6 +116,43 @@ export class WSManClient {
     messageId: string | undefined,
     o: CallOptions & { tolerateFault?: (fault: NonNullable<ParsedEnvelope['fault']>) => boolean } = {},
   ): Promise<ParsedEnvelope> {
+    const outcome = await this.#post(operation, xml, messageId, o);
+    switch (outcome.type) {
+      case 'message':
+        return outcome.message.envelope;
+      case 'fault':
+        if (o.tolerateFault?.(outcome.message.envelope.fault!)) return outcome.message.envelope;
+        throw outcome.error;
+      case 'httpStatus':
+        throw this.#statusError(operation, outcome.status);
+      default:
+        return assertNever(outcome, 'response outcome');
+    }
+  }
+
+  /**
+   * Posts a request a shell core built (wsman/client-shell.ts) and feeds it the
+   * answer: the events it means, or the fault it throws. A request that got no
+   * answer (network, abort, bad status) is abandoned, so it changed nothing.
+   */
+  async shellRequest(core: ClientShell, req: OutgoingRequest, o: CallOptions = {}): Promise<ClientShellEvent[]> {
+    let outcome: ResponseOutcome;
+    try {
+      outcome = await this.#post(req.operation, req.xml, req.messageId, o);
+      if (outcome.type === 'httpStatus') throw this.#statusError(req.operation, outcome.status);
+    } catch (e) {
+      core.abandon(req);
+      throw e;
+    }
+    return core.handle(req, outcome.message, { host: this.host, httpStatus: outcome.status });
+  }
+
+  /** A shell core for `resourceUri` whose requests carry this client's headers. */
+  shellCore(resourceUri: string, o: { shellId?: string; created?: boolean } = {}): ClientShell {
+    return new ClientShell({ resourceUri, request: (t) => this.#request(resourceUri, { operationTimeoutMs: t }), ...o });
+  }
+
+  async #post(operation: string, xml: string, messageId: string | undefined, o: CallOptions): Promise<ResponseOutcome> {
     const res = await this.transport.post({
       operation,
       body: xml,
@@ -119,21 +160,11 @@ export class WSManClient {
       timeoutMs: (o.operationTimeoutMs ?? this.operationTimeoutMs) + this.#margin,
       background: o.background,
     });
-    const ctx = { operation, host: this.host, httpStatus: res.status };
-    const env = parseEnvelope(res.body, ctx);
-    if (messageId !== undefined) checkRelatesTo(env, messageId, ctx);
-    if (env.fault) {
-      if (o.tolerateFault?.(env.fault)) return env;
-      throw new WSManFaultError(env.fault, { operation, httpStatus: res.status, host: this.host });
-    }
-    if (res.status !== 200) {
-      throw new TransportError('PSR_TRANSPORT_HTTP_STATUS', `HTTP ${res.status} with a SOAP body that is not a fault`, {
-        operation,
-        host: this.host,
-        status: res.status,
-      });
-    }
-    return env;
+    return readResponse(res.status, res.body, { operation, host: this.host, httpStatus: res.status, sentMessageId: messageId });
+  }
+
+  #statusError(operation: string, status: number): TransportError {
+    return new TransportError('PSR_TRANSPORT_HTTP_STATUS', `HTTP ${status} with a SOAP body that is not a fault`, { operation, host: this.host, status });
   }
 
   async identify(o: CallOptions = {}): Promise<IdentifyResult> {

@@ -5,11 +5,10 @@
 // streams (WinRS output) and psrp (messages completed in this envelope).
 
 import { RemoteProtocolError } from '../errors.js';
-import { attribute, childElement, childElements, textContent } from '../util/xml.js';
 import { MessageDecoder } from '../psrp/decode.js';
 import { Destination } from '../psrp/message.js';
-import { NS, POWERSHELL_RESOURCE_PREFIX } from './namespaces.js';
-import { decodeBase64Strict, parseEnvelope, type ParsedEnvelope } from './response.js';
+import { POWERSHELL_RESOURCE_PREFIX } from './namespaces.js';
+import { decodeBase64Strict, readEnvelope, type WSManMessage } from './reader.js';
 import { parseValue } from '../psrp/clixml-bridge.js';
 import { toPlain } from '../clixml/index.js';
 
@@ -39,11 +38,6 @@ export interface EnvelopeDecoderOptions {
   readonly clixmlToJson?: (clixml: string) => unknown;
 }
 
-const RESPONSE_ACTION = /Response$|\/fault$/;
-
-// winrm4j qualifies CommandId with the shell namespace (ns1:CommandId) and Windows accepts it.
-const commandIdOf = (el: Parameters<typeof attribute>[0]) => attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
-
 /**
  * Decodes envelopes in wire order. Keeps one PSRP defragmenter per direction and
  * shell across envelopes, so a message is listed where its last fragment arrived.
@@ -63,80 +57,33 @@ export class EnvelopeDecoder {
   decode(xml: string | Uint8Array): DecodedEnvelope {
     const index = this.#index++;
     const where = `envelope ${index}`;
-    let env: ParsedEnvelope;
+    let m: WSManMessage;
     try {
-      env = parseEnvelope(xml, { operation: where });
+      m = readEnvelope(xml, { operation: where });
     } catch (e) {
       throw new RemoteProtocolError('PSR_WSMAN_INVALID', `${where}: ${(e as Error).message}`, { cause: e });
     }
-    const isResponse = env.action !== undefined ? RESPONSE_ACTION.test(env.action) : childElement(env.body, NS.identity, 'IdentifyResponse') !== undefined;
+    const env = m.envelope;
+    const isResponse = m.isResponse;
     // Responses name neither shell nor command in their headers: they answer the request before them.
-    let shellId = selectorShellId(env) ?? (isResponse ? this.#lastRequestShell : undefined);
-    let commandId: string | undefined;
+    const shellId = m.selectorShellId ?? (isResponse ? this.#lastRequestShell : undefined) ?? m.bodyShellId;
+    let commandId = m.commandId;
+    const resourceUri = m.resourceUri;
+    const ps = this.#isPowerShell(shellId, resourceUri);
+    const b64 = (text: string, what: string) => decodeBase64Strict(text, `${where} ${what}`, { operation: where });
     const psrpPayloads: Uint8Array[] = [];
     const streams: DecodedEnvelope['streams'] = [];
-    let exitCode: number | null = null;
-    let commandState: string | null = null;
-    const resourceUri = env.header && textOf(childElement(env.header, NS.wsman, 'ResourceURI'));
-    const b64 = (text: string, what: string) => decodeBase64Strict(text, `${where} ${what}`, { operation: where });
-
-    for (const el of childElements(env.body)) {
-      if (el.ns === NS.shell && el.local === 'Shell') {
-        shellId ??= attribute(el, 'ShellId') ?? textOf(childElement(el, NS.shell, 'ShellId'));
-        const cx = childElement(el, NS.powershell, 'creationXml');
-        if (cx) psrpPayloads.push(b64(textContent(cx), 'creationXml'));
-      }
-      if (el.ns === NS.transfer && el.local === 'ResourceCreated') {
-        for (const sel of childElements(el).flatMap((c) => childElements(c, NS.wsman, 'SelectorSet')).flatMap((s) => childElements(s, NS.wsman, 'Selector'))) {
-          if (attribute(sel, 'Name') === 'ShellId') shellId ??= textContent(sel).trim();
-        }
-      }
-      if (el.ns !== NS.shell && el.ns !== NS.powershell) continue;
-      commandId ??= commandIdOf(el);
-      switch (el.local) {
-        case 'CommandLine':
-          for (const a of childElements(el, NS.shell, 'Arguments')) if (this.#isPowerShell(shellId, resourceUri)) psrpPayloads.push(b64(textContent(a), 'Arguments'));
-          break;
-        case 'CommandResponse':
-          commandId ??= textOf(childElement(el, NS.shell, 'CommandId'));
-          break;
-        case 'Receive': {
-          const ds = childElement(el, NS.shell, 'DesiredStream');
-          commandId ??= ds && commandIdOf(ds);
-          break;
-        }
-        case 'Send':
-        case 'ReceiveResponse':
-          for (const s of childElements(el, NS.shell, 'Stream')) {
-            const data = b64(textContent(s), 'rsp:Stream');
-            const cid = attribute(s, 'CommandId');
-            commandId ??= cid;
-            if (this.#isPowerShell(shellId, resourceUri)) psrpPayloads.push(data);
-            else streams.push({ name: attribute(s, 'Name') ?? '', commandId: cid ?? null, end: /^true$/i.test(attribute(s, 'End') ?? ''), text: data.toString('utf8') });
-          }
-          {
-            const cs = childElement(el, NS.shell, 'CommandState');
-            if (cs) {
-              commandId ??= attribute(cs, 'CommandId');
-              const state = attribute(cs, 'State') ?? '';
-              commandState = state.slice(state.lastIndexOf('/') + 1);
-              const ec = textOf(childElement(cs, NS.shell, 'ExitCode'));
-              exitCode = ec !== undefined && /^-?\d+$/.test(ec) ? Number(ec) : null;
-            }
-          }
-          break;
-        case 'Connect': {
-          const cx = childElement(el, NS.powershell, 'connectXml');
-          if (cx) psrpPayloads.push(b64(textContent(cx), 'connectXml'));
-          break;
-        }
-        case 'ConnectResponse': {
-          const cx = childElement(el, NS.powershell, 'connectResponseXml');
-          if (cx) psrpPayloads.push(b64(textContent(cx), 'connectResponseXml'));
-          break;
-        }
-      }
+    if (m.creationXml !== undefined) psrpPayloads.push(b64(m.creationXml, 'creationXml'));
+    if (ps) for (const a of m.arguments) psrpPayloads.push(b64(a, 'Arguments'));
+    for (const s of m.streams) {
+      const data = b64(s.text, 'rsp:Stream');
+      if (ps) psrpPayloads.push(data);
+      else streams.push({ name: s.name, commandId: s.commandId ?? null, end: s.end, text: data.toString('utf8') });
     }
+    if (m.connectXml !== undefined) psrpPayloads.push(b64(m.connectXml, 'connectXml'));
+    if (m.connectResponseXml !== undefined) psrpPayloads.push(b64(m.connectResponseXml, 'connectResponseXml'));
+    const commandState = m.commandState ? m.commandState.state : null;
+    const exitCode = m.commandState?.exitCode ?? null;
     if (!isResponse) {
       this.#lastRequestShell = shellId;
       this.#lastRequestCommand = commandId;
@@ -190,16 +137,6 @@ export class EnvelopeDecoder {
     if (shellId) return this.#shellKinds.get(shellId.toUpperCase()) === 'powershell';
     return false;
   }
-}
-
-function textOf(el: ReturnType<typeof childElement>): string | undefined {
-  return el ? textContent(el).trim() : undefined;
-}
-
-function selectorShellId(env: ParsedEnvelope): string | undefined {
-  const set = env.header && childElement(env.header, NS.wsman, 'SelectorSet');
-  for (const s of set ? childElements(set, NS.wsman, 'Selector') : []) if (attribute(s, 'Name') === 'ShellId') return textContent(s).trim();
-  return undefined;
 }
 
 /** Splits concatenated envelopes (as captured in wire order) into separate documents. */

@@ -2,83 +2,14 @@
 // becomes a WSManFaultError, except a timed-out Receive, which is a normal
 // event for the layer above (it renews the long-poll).
 
-import { RemoteProtocolError } from '../errors.js';
-import { attribute, childElement, childElements, parseXml, textContent, type XmlElement } from '../util/xml.js';
-import { WSManFaultError, parseFault, type WSManFault } from './fault.js';
-import { COMMAND_STATE_PREFIX, NS } from './namespaces.js';
+import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
+import { WSManFaultError } from './fault.js';
+import { NS } from './namespaces.js';
 import { parseDuration } from './envelope.js';
-import { decodeBase64Checked } from '../util/base64.js';
+import { decodeBase64Strict, invalidEnvelope, parseEnvelope, readEnvelope, streamBytes, type ParseContext, type ParsedEnvelope, type WSManMessage } from './reader.js';
 
-/** Default cap on a response body we agree to parse (MaxEnvelopeSize is far smaller in practice). */
-export const MAX_RESPONSE_CHARS = 64 * 1024 * 1024;
-
-export interface ParsedEnvelope {
-  readonly root: XmlElement;
-  readonly header: XmlElement | undefined;
-  readonly body: XmlElement;
-  readonly action: string | undefined;
-  readonly messageId: string | undefined;
-  readonly relatesTo: string | undefined;
-  /** The fault, when the body is `s:Fault`. */
-  readonly fault: WSManFault | undefined;
-}
-
-export interface ParseContext {
-  /** Operation the response answers, for error messages. */
-  readonly operation?: string;
-  readonly host?: string;
-  readonly httpStatus?: number;
-  readonly maxChars?: number;
-}
-
-function invalid(message: string, ctx: ParseContext, cause?: unknown): RemoteProtocolError {
-  const where = [ctx.operation && `${ctx.operation} response`, ctx.host && `from ${ctx.host}`].filter(Boolean).join(' ');
-  return new RemoteProtocolError('PSR_WSMAN_INVALID', message, {
-    ...(where ? { where } : {}),
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-const stripUuid = (s: string | undefined) => (s === undefined ? undefined : s.trim().replace(/^uuid:/i, ''));
-
-/** Parses any SOAP envelope (request or response). Throws PSR_WSMAN_INVALID for non-SOAP input. */
-export function parseEnvelope(input: string | Uint8Array, ctx: ParseContext = {}): ParsedEnvelope {
-  let root: XmlElement;
-  try {
-    root = parseXml(input, { maxLength: ctx.maxChars ?? MAX_RESPONSE_CHARS, where: ctx.operation ? `${ctx.operation} response` : 'envelope' });
-  } catch (e) {
-    const head = typeof input === 'string' ? input.slice(0, 60) : Buffer.from(input.subarray(0, 60)).toString('utf8');
-    throw invalid(`response is not XML (${(e as Error).message}); it starts with ${JSON.stringify(head)}`, ctx, e);
-  }
-  if (root.ns !== NS.soap || root.local !== 'Envelope') {
-    throw invalid(`response root is {${root.ns}}${root.local}, not a SOAP 1.2 Envelope`, ctx);
-  }
-  const header = childElement(root, NS.soap, 'Header');
-  const body = childElement(root, NS.soap, 'Body');
-  if (!body) throw invalid('SOAP envelope has no Body', ctx);
-  const h = (ns: string, local: string) => {
-    const el = header && childElement(header, ns, local);
-    return el ? textContent(el).trim() : undefined;
-  };
-  const faultEl = childElement(body, NS.soap, 'Fault');
-  return {
-    root,
-    header,
-    body,
-    action: h(NS.addressing, 'Action'),
-    messageId: stripUuid(h(NS.addressing, 'MessageID')),
-    relatesTo: stripUuid(h(NS.addressing, 'RelatesTo')),
-    fault: faultEl ? parseFault(faultEl) : undefined,
-  };
-}
-
-/** Raises a typed error when the response does not answer the request we sent. */
-export function checkRelatesTo(env: ParsedEnvelope, sentMessageId: string, ctx: ParseContext = {}): void {
-  if (env.relatesTo === undefined) return; // Identify responses carry none
-  if (env.relatesTo.toUpperCase() !== sentMessageId.replace(/^uuid:/i, '').toUpperCase()) {
-    throw invalid(`RelatesTo ${env.relatesTo} does not match the MessageID sent (${sentMessageId})`, ctx);
-  }
-}
+// The envelope itself is read in reader.ts; these names stay here for the code that imports them from this file.
+export { MAX_RESPONSE_CHARS, parseEnvelope, checkRelatesTo, decodeBase64Strict, type ParsedEnvelope, type ParseContext } from './reader.js';
 
 /** Parses a response and throws its fault, if any, as WSManFaultError. */
 export function parseResponse(input: string | Uint8Array, ctx: ParseContext = {}): ParsedEnvelope {
@@ -94,7 +25,7 @@ export function parseResponse(input: string | Uint8Array, ctx: ParseContext = {}
 }
 
 function need(el: XmlElement | undefined, what: string, ctx: ParseContext): XmlElement {
-  if (!el) throw invalid(`missing ${what}`, ctx);
+  if (!el) throw invalidEnvelope(`missing ${what}`, ctx);
   return el;
 }
 
@@ -167,7 +98,7 @@ export function parseCreateResponse(env: ParsedEnvelope, ctx: ParseContext = { o
   const shell = childElement(env.body, NS.shell, 'Shell');
   if (shell) return parseShellElement(shell, selectorId);
   if (selectorId) return { shellId: selectorId };
-  throw invalid('CreateResponse has neither rsp:Shell nor a ShellId selector', ctx);
+  throw invalidEnvelope('CreateResponse has neither rsp:Shell nor a ShellId selector', ctx);
 }
 
 export function parseCommandResponse(env: ParsedEnvelope, ctx: ParseContext = { operation: 'Command' }): string {
@@ -194,46 +125,22 @@ export type ReceiveResult =
   | { readonly type: 'data'; readonly streams: readonly ReceivedStream[]; readonly commandState: CommandState | undefined; readonly sequenceId?: string | undefined };
 
 
-export function decodeBase64Strict(s: string, what: string, ctx: ParseContext): Buffer {
-  const t = /\s/.test(s) ? s.replace(/\s+/g, '') : s;
-  const b = decodeBase64Checked(t);
-  if (!b) throw invalid(`${what} is not valid base64`, ctx);
-  return b;
-}
 
-/** ReceiveResponse, or `{ type: 'timeout' }` for a Receive that timed out (not an error). */
+/** ReceiveResponse, or `{ type: 'timeout' }` for a Receive that timed out (not an error). A facade on readEnvelope. */
 export function parseReceiveResponse(input: string | Uint8Array | ParsedEnvelope, ctx: ParseContext = { operation: 'Receive' }): ReceiveResult {
   const env = typeof input === 'object' && 'body' in input ? input : parseEnvelope(input, ctx);
   if (env.fault) {
     if (env.fault.kind === 'OperationTimeout') return { type: 'timeout' };
     throw new WSManFaultError(env.fault, { operation: ctx.operation ?? 'Receive', ...(ctx.httpStatus ? { httpStatus: ctx.httpStatus } : {}), ...(ctx.host ? { host: ctx.host } : {}) });
   }
-  const r = need(childElement(env.body, NS.shell, 'ReceiveResponse'), 'rsp:ReceiveResponse', ctx);
-  const streams: ReceivedStream[] = [];
-  for (const s of childElements(r, NS.shell, 'Stream')) {
-    const name = attribute(s, 'Name');
-    if (!name) throw invalid('rsp:Stream without Name', ctx);
-    const end = attribute(s, 'End');
-    streams.push({
-      name,
-      commandId: attribute(s, 'CommandId'),
-      end: end === 'true' || end === 'True',
-      data: decodeBase64Strict(textContent(s), `rsp:Stream ${name}`, ctx),
-    });
-  }
-  const cs = childElement(r, NS.shell, 'CommandState');
-  let commandState: CommandState | undefined;
-  if (cs) {
-    const stateUri = attribute(cs, 'State') ?? '';
-    const exit = childText(cs, NS.shell, 'ExitCode');
-    if (exit !== undefined && !/^-?\d+$/.test(exit)) throw invalid(`rsp:ExitCode "${exit}" is not an integer`, ctx);
-    commandState = {
-      commandId: attribute(cs, 'CommandId'),
-      state: stateUri.startsWith(COMMAND_STATE_PREFIX) ? stateUri.slice(COMMAND_STATE_PREFIX.length) : stateUri.slice(stateUri.lastIndexOf('/') + 1),
-      exitCode: exit === undefined ? undefined : Number(exit),
-    };
-  }
-  return { type: 'data', streams, commandState, sequenceId: attribute(r, 'SequenceID') };
+  need(childElement(env.body, NS.shell, 'ReceiveResponse'), 'rsp:ReceiveResponse', ctx);
+  return receiveResultOf(readEnvelope(env, ctx), ctx);
+}
+
+/** The Receive result of an envelope already read. */
+export function receiveResultOf(m: WSManMessage, ctx: ParseContext = { operation: 'Receive' }): ReceiveResult & { type: 'data' } {
+  const streams = m.streams.map((s) => ({ name: s.name, commandId: s.commandId, end: s.end, data: streamBytes(s, ctx) }));
+  return { type: 'data', streams, commandState: m.commandState, sequenceId: m.sequenceId };
 }
 
 /** ConnectResponse: the pool connect carries connectResponseXml (SESSION_CAPABILITY + RUNSPACEPOOL_INIT_DATA). */
@@ -252,7 +159,7 @@ export interface EnumerationResult {
 /** EnumerateResponse or PullResponse: items from `wsman:Items` or `wsen:Items`. */
 export function parseEnumeration(env: ParsedEnvelope, ctx: ParseContext = { operation: 'Enumerate' }): EnumerationResult {
   const r = childElement(env.body, NS.enumeration, 'EnumerateResponse') ?? childElement(env.body, NS.enumeration, 'PullResponse');
-  if (!r) throw invalid('missing wsen:EnumerateResponse or wsen:PullResponse', ctx);
+  if (!r) throw invalidEnvelope('missing wsen:EnumerateResponse or wsen:PullResponse', ctx);
   const items = childElement(r, NS.wsman, 'Items') ?? childElement(r, NS.enumeration, 'Items');
   const eos = childElement(r, NS.wsman, 'EndOfSequence') ?? childElement(r, NS.enumeration, 'EndOfSequence');
   return {
