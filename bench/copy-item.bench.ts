@@ -55,20 +55,20 @@ Remove-PSSession $s
   }
 
   // OutOfProc fragments default to 32 KiB (PowerShell's own); 382638 is what a 500 KB WSMan envelope carries
-  for (const [parallel, payloadBudget] of [[1, undefined], [2, undefined], [2, 382_638]] as const) {
+  for (const [i, [parallel, payloadBudget]] of ([[1, undefined], [2, undefined], [2, 382_638]] as const).entries()) {
     const cpu0 = process.cpuUsage();
     const pool = await openSession(`ssh://${sshd.username}@127.0.0.1:${sshd.port}`, {
       maxRunspaces: 2,
       ...(payloadBudget ? { payloadBudget } : {}),
       ssh: { privateKey: sshd.clientKey, hostKeyFingerprint: sshd.hostKeyFingerprint },
     });
-    const remote = join(dir, `ps-remote-${parallel}.bin`);
+    const remote = join(dir, `ps-remote-${i}.bin`);
     const up = await copyToSession(pool, local, remote, { parallel });
-    const down = await copyFromSession(pool, remote, join(dir, `ps-back-${parallel}.bin`), { parallel });
+    const down = await copyFromSession(pool, remote, join(dir, `ps-back-${i}.bin`), { parallel });
     const budget = pool.payloadBudget;
     await pool.close();
     const cpu = process.cpuUsage(cpu0);
-    const ok = up.files[0]?.sha256 === want && (await sha256File(join(dir, `ps-back-${parallel}.bin`))) === want;
+    const ok = up.files[0]?.sha256 === want && (await sha256File(join(dir, `ps-back-${i}.bin`))) === want;
     console.log(
       `| psremote copyToSession / copyFromSession, ${parallel} lane${parallel > 1 ? 's' : ''}, payload ${budget}, chunk ${up.chunkSize}${ok ? '' : ' (file differs!)'} | ${(up.bytes / MB / up.seconds).toFixed(1)} | ${(down.bytes / MB / down.seconds).toFixed(1)} | ${((cpu.user + cpu.system) / 1e6).toFixed(1)} | ${loadavg()[0]!.toFixed(1)} |`,
     );

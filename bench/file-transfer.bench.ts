@@ -6,7 +6,8 @@
 // the CPU per MiB of the three processes (client, endpoint, engine), which,
 // unlike MiB/s, does not depend on how loaded the shared machine is. Then
 // RSS_MB (default 1024; 0 skips) up and down from a generated stream to a
-// discarding sink, sampling the RSS of each process every 100 ms: peak minus idle.
+// discarding sink and to a file, sampling the RSS of each process every 100 ms:
+// peak minus idle. TABLE=0 skips the table, RSS_UP=0 the 1 GiB upload.
 // Needs `npm run build` (dist/) and pwsh (PSREMOTE_PWSH, PATH or ~/.dotnet/tools).
 // Run heavy: `nice -n 10 node --import tsx bench/file-transfer.bench.ts`.
 import { execSync, fork } from 'node:child_process';
@@ -62,8 +63,8 @@ console.log('| envelope (ReceiveResponse) | lanes | chunk | upload MiB/s | CPU m
 console.log('|---|---|---|---|---|---|---|---|');
 try {
   const local = join(dir, 'src.bin');
-  await randomFile(local, SIZE);
-  for (const c of CONFIGS) {
+  if (process.env.TABLE !== '0') await randomFile(local, SIZE);
+  for (const c of process.env.TABLE === '0' ? [] : CONFIGS) {
     const ep = await endpoint(c.envelopeKb, c.receiveKb);
     const kb = await readEnvelopeSizeKb(ep.url);
     const pool = await openSession(ep.url, { maxRunspaces: Math.max(2, c.lanes), ...(kb ? { envelopeSize: { serverConfigKb: kb } } : {}) });
@@ -88,7 +89,7 @@ try {
     await pool.close();
     await ep.close();
   }
-  rmSync(local);
+  rmSync(local, { force: true });
 
   if (RSS > 0) {
     const c = CONFIGS.at(-1)!;
@@ -115,7 +116,9 @@ try {
     const rss = (what: string, r: CopyResult) =>
       console.log(`${what}: ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (envelope ${c.envelopeKb} KB, chunk ${r.chunkSize}, ${r.parallel} lane); RSS ${row('client')}; ${row('endpoint')}; ${row('engine')}; load ${loadavg()[0]!.toFixed(1)}`);
     console.log('');
-    rss(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
+    // RSS_UP=0: the endpoint's file system is this machine's, so write the file directly and measure downloads only
+    if (process.env.RSS_UP === '0') await randomFile(big, RSS);
+    else rss(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
     peak = { ...idle };
     const h = createHash('sha256');
     // a Writable sink: one lane (ranges need a file to write at offsets)
