@@ -9,30 +9,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openSession } from '../../../src/session/open.js';
 import { copyFromSession, copyToSession } from '../../../src/session/copy/index.js';
 import { describeWithPwsh } from '../../helpers/pwsh.js';
-import { copyRig, randomFile, sha256File, type CopyRig } from './harness.js';
+import { copyRig, corruptOnce, randomFile, sha256File, type CopyRig } from './harness.js';
 
 const CHUNK = 65_535; // a multiple of 3, as chunk sizes are
 const temps = (dir: string) => readdirSync(dir).filter((n) => n.includes('psremote-tmp'));
-
-/** Flips one base64 character inside the first large <rsp:Stream> (as copy-failures.test.ts does). */
-function corruptOnce(): { rewrite: (soap: string) => string; done: () => boolean } {
-  let done = false;
-  return {
-    done: () => done,
-    rewrite(soap) {
-      if (done) return soap;
-      return soap.replace(/(<rsp:Stream\b[^>]*>)([^<]{20000,})(<\/rsp:Stream>)/, (all, open: string, b64: string, close: string) => {
-        const psrp = Buffer.from(b64, 'base64');
-        const run = /[A-Za-z0-9+/]{5000,}/.exec(psrp.toString('latin1'));
-        if (!run) return all;
-        const at = run.index + Math.floor(run[0].length / 2);
-        psrp[at] = psrp[at] === 0x41 ? 0x42 : 0x41;
-        done = true;
-        return `${open}${psrp.toString('base64')}${close}`;
-      });
-    },
-  };
-}
 
 describeWithPwsh('one file in ranges on several pipelines, against real pwsh', (pwsh) => {
   let rig: CopyRig;
