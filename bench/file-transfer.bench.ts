@@ -1,43 +1,40 @@
 // File transfer on loopback: copyToSession / copyFromSession of SIZE_MB (default
-// 100) through `psremote serve --engine real` (a separate process, as users run
-// it) with real pwsh behind it; MB/s each way with the envelope, chunk and
-// pipelines used. Then RSS_MB (default 1024; 0 skips) up and down from a
-// generated stream to a discarding sink, sampling the RSS of this client, of the
-// endpoint process and of the pwsh engine every 100 ms: peak minus idle.
+// 100) through the local endpoint in its own process (bench/copy-endpoint.mjs:
+// `psremote serve --engine real` with the envelope limits varied) with real pwsh
+// behind it. For each configuration in CONFIGS (envelope KB / ReceiveResponse KB
+// / lanes, default "500/96/1 500/96/2 2048/1536/2") it prints MiB/s each way and
+// the CPU per MiB of the three processes (client, endpoint, engine), which,
+// unlike MiB/s, does not depend on how loaded the shared machine is. Then
+// RSS_MB (default 1024; 0 skips) up and down from a generated stream to a
+// discarding sink and to a file, sampling the RSS of each process every 100 ms:
+// peak minus idle. TABLE=0 skips the table, RSS_UP=0 the 1 GiB upload.
 // Needs `npm run build` (dist/) and pwsh (PSREMOTE_PWSH, PATH or ~/.dotnet/tools).
 // Run heavy: `nice -n 10 node --import tsx bench/file-transfer.bench.ts`.
-import { execSync, spawn } from 'node:child_process';
+import { execSync, fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { openSession } from '../src/session/open.js';
-import { copyFromSession, copyToSession } from '../src/session/copy/index.js';
-import { findPwsh } from '../test/helpers/pwsh.js';
+import { copyFromSession, copyToSession, readEnvelopeSizeKb, type CopyResult } from '../src/session/copy/index.js';
+import { findPwsh, pwshEngineCommand } from '../test/helpers/pwsh.js';
 import { randomFile } from '../test/session/copy/harness.js';
 
 const pwsh = findPwsh();
-const cli = new URL('../dist/cli/main.js', import.meta.url).pathname;
-if (!pwsh.path || !existsSync(cli)) {
+const endpointScript = new URL('./copy-endpoint.mjs', import.meta.url).pathname;
+if (!pwsh.path || !existsSync(new URL('../dist/server/endpoint.js', import.meta.url).pathname)) {
   console.log(`skipped: ${pwsh.path ? 'dist/ is not built (npm run build)' : pwsh.reason}`);
   process.exit(0);
 }
-const SIZE = Number(process.env.SIZE_MB ?? 100) * 1024 * 1024;
-const RSS = Number(process.env.RSS_MB ?? 1024) * 1024 * 1024;
 const MB = 1024 * 1024;
-
-const server = spawn(process.execPath, [cli, 'serve', '--engine', 'real', '--engine-command', `${pwsh.path} -s -NoLogo -NoProfile`], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  server.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /listening on (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${out}`)));
+const SIZE = Number(process.env.SIZE_MB ?? 100) * MB;
+const RSS = Number(process.env.RSS_MB ?? 1024) * MB;
+const CONFIGS = (process.env.CONFIGS ?? '500/96/1 500/96/2 2048/1536/2').split(/\s+/).map((c) => {
+  const [envelopeKb = 500, receiveKb = 96, lanes = 1] = c.split('/').map(Number);
+  return { envelopeKb, receiveKb, lanes };
 });
-const dir = mkdtempSync(join(tmpdir(), 'psremote-bench-copy-'));
+
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
 /** CPU seconds (user + system) a process has used. */
 const cpuOf = (pid: number) => {
@@ -45,41 +42,69 @@ const cpuOf = (pid: number) => {
   return (Number(f[11]) + Number(f[12])) / 100;
 };
 const kids = (pid: number) => execSync(`ps -o pid= --ppid ${pid}`).toString().trim().split(/\s+/).filter(Boolean).map(Number);
-try {
-  const pool = await openSession(url, { maxRunspaces: 2 });
-  // the engine: serve → pwsh (the dotnet tool's shim) → dotnet pwsh.dll
-  const engines = kids(server.pid!).flatMap((p) => [p, ...kids(p)]);
-  const engine = engines.at(-1)!;
-  const local = join(dir, 'src.bin');
-  await randomFile(local, SIZE);
-  const remote = join(dir, 'remote.bin');
-  const back = join(dir, 'back.bin');
-  console.log(`machine: ${execSync("nproc").toString().trim()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start; Node ${process.version}; pwsh ${pwsh.version}`);
-  console.log(`payload budget ${pool.payloadBudget} bytes (MaxEnvelopeSize 512000 after protocol 2.2+)`);
-  // CPU per MiB does not depend on how loaded the shared machine is, unlike MiB/s.
-  let cpu0 = { client: cpuOf(process.pid), endpoint: cpuOf(server.pid!), engine: cpuOf(engine) };
-  const line = (what: string, r: { seconds: number; bytes: number; chunkSize: number; parallel: number }) => {
-    const cpu = { client: cpuOf(process.pid), endpoint: cpuOf(server.pid!), engine: cpuOf(engine) };
-    const per = (k: keyof typeof cpu) => `${k} ${(((cpu[k] - cpu0[k]) / (r.bytes / MB)) * 1000).toFixed(0)} ms`;
-    console.log(
-      `${what}: ${(r.bytes / MB).toFixed(0)} MiB in ${r.seconds.toFixed(2)} s = ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (chunk ${r.chunkSize} bytes, ${r.parallel} pipeline); CPU per MiB: ${per('client')}, ${per('endpoint')}, ${per('engine')}; load ${loadavg()[0]!.toFixed(1)}`,
-    );
-    cpu0 = cpu;
+
+async function endpoint(envelopeKb: number, receiveKb: number) {
+  const child = fork(endpointScript, [JSON.stringify(pwshEngineCommand(pwsh.path!))], { env: { ...process.env, ENVELOPE_KB: String(envelopeKb), RECEIVE_KB: String(receiveKb) } });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (c) => reject(new Error(`the endpoint exited ${c}`)));
+  });
+  return {
+    url,
+    pid: child.pid!,
+    close: () => new Promise<void>((r) => (child.send('close'), child.once('exit', () => r()))),
   };
-  line('upload', await copyToSession(pool, local, remote));
-  line('download', await copyFromSession(pool, remote, back));
-  rmSync(local);
-  rmSync(back);
-  rmSync(remote);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'psremote-bench-copy-'));
+console.log(`machine: ${execSync('nproc').toString().trim()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start; Node ${process.version}; pwsh ${pwsh.version}; ${SIZE / MB} MiB of random bytes`);
+console.log('');
+console.log('| envelope (ReceiveResponse) | lanes | chunk | upload MiB/s | CPU ms per MiB: client / endpoint / engine | download MiB/s | CPU ms per MiB: client / endpoint / engine | load |');
+console.log('|---|---|---|---|---|---|---|---|');
+try {
+  const local = join(dir, 'src.bin');
+  if (process.env.TABLE !== '0') await randomFile(local, SIZE);
+  for (const c of process.env.TABLE === '0' ? [] : CONFIGS) {
+    const ep = await endpoint(c.envelopeKb, c.receiveKb);
+    const kb = await readEnvelopeSizeKb(ep.url);
+    const pool = await openSession(ep.url, { maxRunspaces: Math.max(2, c.lanes), ...(kb ? { envelopeSize: { serverConfigKb: kb } } : {}) });
+    await pool.invoke('1').result();
+    // the engine: endpoint → pwsh (the dotnet tool's shim) → dotnet pwsh.dll
+    const engine = kids(ep.pid).flatMap((p) => [p, ...kids(p)]).at(-1)!;
+    const pids = [process.pid, ep.pid, engine];
+    let cpu0 = pids.map(cpuOf);
+    const measure = (r: CopyResult) => {
+      const cpu = pids.map(cpuOf);
+      const per = cpu.map((v, i) => (((v - cpu0[i]!) / (r.bytes / MB)) * 1000).toFixed(0)).join(' / ');
+      cpu0 = cpu;
+      return { rate: (r.bytes / MB / r.seconds).toFixed(1), per, chunk: r.chunkSize };
+    };
+    const remote = join(dir, 'remote.bin');
+    const back = join(dir, 'back.bin');
+    const up = measure(await copyToSession(pool, local, remote, { parallel: c.lanes }));
+    const down = measure(await copyFromSession(pool, remote, back, { parallel: c.lanes }));
+    console.log(`| ${c.envelopeKb} KB (${c.receiveKb} KiB) | ${c.lanes} | ${up.chunk} | ${up.rate} | ${up.per} | ${down.rate} | ${down.per} | ${loadavg()[0]!.toFixed(1)} |`);
+    rmSync(remote);
+    rmSync(back);
+    await pool.close();
+    await ep.close();
+  }
+  rmSync(local, { force: true });
 
   if (RSS > 0) {
+    const c = CONFIGS.at(-1)!;
+    const ep = await endpoint(c.envelopeKb, c.receiveKb);
+    const kb = await readEnvelopeSizeKb(ep.url);
+    const pool = await openSession(ep.url, { maxRunspaces: 2, ...(kb ? { envelopeSize: { serverConfigKb: kb } } : {}) });
+    await pool.invoke('1').result();
+    const engine = kids(ep.pid).flatMap((p) => [p, ...kids(p)]).at(-1)!;
     global.gc?.();
     await new Promise((r) => setTimeout(r, 500));
-    const idle = { client: process.memoryUsage().rss, endpoint: rssOf(server.pid!), engine: rssOf(engine) };
-    const peak = { ...idle };
+    const idle = { client: process.memoryUsage().rss, endpoint: rssOf(ep.pid), engine: rssOf(engine) };
+    let peak = { ...idle };
     const timer = setInterval(() => {
       peak.client = Math.max(peak.client, process.memoryUsage().rss);
-      peak.endpoint = Math.max(peak.endpoint, rssOf(server.pid!));
+      peak.endpoint = Math.max(peak.endpoint, rssOf(ep.pid));
       peak.engine = Math.max(peak.engine, rssOf(engine));
     }, 100);
     const block = randomBytes(1 << 20);
@@ -88,17 +113,23 @@ try {
     }
     const big = join(dir, 'big.bin');
     const row = (k: keyof typeof idle) => `${k} idle ${(idle[k] / MB).toFixed(0)} MiB, peak ${(peak[k] / MB).toFixed(0)} MiB (+${((peak[k] - idle[k]) / MB).toFixed(0)} MiB)`;
-    const rss = (what: string) => console.log(`RSS ${what}: ${row('client')}; ${row('endpoint')}; ${row('engine')}`);
-    line(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
-    rss(`during the ${RSS / MB} MiB upload`);
+    const rss = (what: string, r: CopyResult) =>
+      console.log(`${what}: ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (envelope ${c.envelopeKb} KB, chunk ${r.chunkSize}, ${r.parallel} lane); RSS ${row('client')}; ${row('endpoint')}; ${row('engine')}; load ${loadavg()[0]!.toFixed(1)}`);
+    console.log('');
+    // RSS_UP=0: the endpoint's file system is this machine's, so write the file directly and measure downloads only
+    if (process.env.RSS_UP === '0') await randomFile(big, RSS);
+    else rss(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
+    peak = { ...idle };
     const h = createHash('sha256');
-    line(`download ${RSS / MB} MiB to a sink`, await copyFromSession(pool, big, new Writable({ write: (c: Buffer, _e, cb) => (h.update(c), cb()) })));
+    // a Writable sink: one lane (ranges need a file to write at offsets)
+    rss(`download ${RSS / MB} MiB to a sink`, await copyFromSession(pool, big, new Writable({ write: (b: Buffer, _e, cb) => (h.update(b), cb()) })));
+    peak = { ...idle };
+    rss(`download ${RSS / MB} MiB to a file`, await copyFromSession(pool, big, join(dir, 'big-back.bin'), { parallel: 2 }));
     clearInterval(timer);
-    rss(`during the ${RSS / MB} MiB upload and download`);
+    await pool.close();
+    await ep.close();
   }
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the end`);
-  await pool.close();
 } finally {
-  server.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

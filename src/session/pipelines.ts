@@ -118,7 +118,7 @@ export function powerShellFor(pool: ClientRunspacePool, target: InvokeTarget, op
   });
   if (typeof target === 'string') core.addScript(target);
   else {
-    if ('script' in target) core.addScript(target.script);
+    if ('script' in target) core.addScript(target.script, target.useLocalScope !== undefined ? { useLocalScope: target.useLocalScope } : {});
     else core.addCommand(target.command);
     for (const [k, v] of Object.entries(target.parameters ?? {})) core.addParameter(k, v);
     for (const a of target.arguments ?? []) core.addArgument(a);

@@ -62,8 +62,12 @@ export interface InvokeOptions {
 export type InvokeTarget =
   | string
   | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] }
-  /** A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text. */
-  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] };
+  /**
+   * A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text.
+   * `useLocalScope`: run it in a scope of its own (AddScript(script, true)), so that its variables, typed parameters
+   * included, do not stay in the runspace's global scope for the next pipeline.
+   */
+  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[]; readonly useLocalScope?: boolean };
 
 /**
  * What a RunspacePool holds right now (RunspacePool.stats()). Every count is of

@@ -7,9 +7,10 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession } from '../../session/open.js';
+import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
-import { copyFromSession, copyToSession, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
+import { copyFromSession, copyToSession, readEnvelopeSizeKb, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../main.js';
 
@@ -26,6 +27,8 @@ interface CopyFlags extends ConnectionFlags {
 }
 
 const MB = 1_000_000;
+/** PSRP bytes per fragment for copies over OutOfProc targets: what a 500 KB WSMan envelope carries. */
+const OUT_OF_PROC_PAYLOAD = 382_638;
 
 /** The progress bar: one line on stderr redrawn in place, only on a terminal. */
 function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
@@ -63,7 +66,11 @@ async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, 
   }
   if (!target) throw new UsageError('no target given (or --session NAME)');
   const { endpoint: _e, ...connection } = await connectionOptions(target, f, io);
-  const pool = await openSession(target, { connection, maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2) });
+  const kb = await readEnvelopeSizeKb(target, { connection });
+  // OutOfProc (ssh:, exec:, unix:) has no envelope; its 32 KiB default fragments make small
+  // chunks, and each chunk costs the engine about 10 ms (BENCHMARKS.md): send what a 500 KB envelope carries.
+  const oop = parseOutOfProcTarget(target) ? { payloadBudget: OUT_OF_PROC_PAYLOAD } : {};
+  const pool = await openSession(target, { connection, maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2), ...oop, ...(kb !== undefined ? { envelopeSize: { serverConfigKb: kb } } : {}) });
   try {
     return await body(pool);
   } finally {
@@ -144,7 +151,7 @@ function define(program: Command, name: string, description: string, args: strin
     .option('-p, --parents', 'create missing parent folders of the destination')
     .option('--follow-symlinks', 'copy what symlinks point to (default: report and skip them)')
     .option('--no-preserve-times', 'do not keep modification times')
-    .option('--parallel <n>', 'pipelines at once for folders (default 2)')
+    .option('--parallel <n>', 'pipelines at once: files of a folder, or ranges of one large file (default 2)')
     .option('--chunk-size <bytes>', 'raw bytes per chunk (default: what fills the negotiated envelope)')
     .option('--json', 'print one JSON result object per file on stdout');
   return addConnectionFlags(cmd);

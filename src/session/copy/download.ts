@@ -17,6 +17,7 @@ import { LocalFileWriter } from './local.js';
 import { ABORT_GRACE_MS, chunkSizeFor, msFromTicks, relFromB64, type CopiedFile, type CopyDestination, type CopyOptions, type CopyResult } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
+import { downloadRanges, useRanges } from './ranges.js';
 import { DOWNLOAD_SCRIPT } from './scripts.js';
 
 interface Current {
@@ -66,13 +67,21 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
     return into ? join(destination as string, ...parts) : join(destination as string, ...parts.slice(1));
   };
 
-  await prepare(pool, { target: paths[0]!, mode: 'download', name: '', createParents: false, overwrite }, signal);
+  const prepared = await prepare(pool, { target: paths[0]!, mode: 'download', name: '', createParents: false, overwrite }, signal);
   const chunk = chunkSizeFor(pool.payloadBudget, options.chunkSize);
   const meter = new ProgressMeter({
     ...(options.now ? { now: options.now } : {}),
     ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  const lanes = Math.max(1, options.parallel ?? 2);
+  if (paths.length === 1 && typeof destination === 'string' && prepared.size !== undefined && useRanges(prepared.size, chunk, lanes)) {
+    const name = prepared.path.split(prepared.separator).at(-1) || 'file';
+    const local = localFor(name);
+    const file = await downloadRanges(pool, { remote: prepared.path, size: prepared.size, ticks: prepared.ticks ?? '0', local, chunk, lanes, overwrite }, options, meter);
+    meter.finish();
+    return { files: [file], folders: 0, skipped: [], bytes: meter.bytesDone, seconds: meter.seconds, chunkSize: chunk, parallel: lanes };
+  }
 
   let failure: Error | undefined;
   let quit = false;
@@ -116,7 +125,7 @@ export async function copyFromSession(pool: RunspacePool, remotePath: string | r
   let cur: Current | undefined;
   let streamUsed = false;
   const inv = pool.invoke(
-    { script: DOWNLOAD_SCRIPT, parameters: { Paths: paths, Recursive: options.recursive === true, FollowLinks: options.followSymlinks === true, Chunk: chunk } },
+    { script: DOWNLOAD_SCRIPT, useLocalScope: true, parameters: { Paths: paths, Recursive: options.recursive === true, FollowLinks: options.followSymlinks === true, Chunk: chunk } },
     { input: credits(), streamOutput: true },
   );
   signal?.addEventListener('abort', onAbort, { once: true });

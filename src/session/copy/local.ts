@@ -134,6 +134,15 @@ export class LocalFileWriter {
     }
   }
 
+  /** Bytes at an offset (a download in ranges: several lanes write into one file). */
+  async writeAt(b: Uint8Array, position: number): Promise<void> {
+    try {
+      for (let done = 0; done < b.length; ) done += (await this.#fh!.write(b, done, b.length - done, position + done)).bytesWritten;
+    } catch (e) {
+      throw localFailure(e, this.final);
+    }
+  }
+
   /** Puts the file in place; without overwrite, never over a file that appeared meanwhile. */
   async commit(overwrite: boolean, mtimeMs: number | undefined): Promise<void> {
     try {

@@ -13,6 +13,9 @@ export interface Prepared {
   readonly path: string;
   /** The server's directory separator. */
   readonly separator: string;
+  /** Download of one file: its length and modification time (.NET ticks), for a transfer in ranges. */
+  readonly size?: number;
+  readonly ticks?: string;
 }
 
 /** An X record (X<TAB>failure<TAB>path<TAB>message) as the typed error. */
@@ -27,7 +30,7 @@ export async function prepare(
   signal?: AbortSignal,
 ): Promise<Prepared> {
   const inv = pool.invoke(
-    { script: PREPARE_SCRIPT, parameters: { Target: args.target, Mode: args.mode, Name: args.name, CreateParents: args.createParents, Overwrite: args.overwrite } },
+    { script: PREPARE_SCRIPT, useLocalScope: true, parameters: { Target: args.target, Mode: args.mode, Name: args.name, CreateParents: args.createParents, Overwrite: args.overwrite } },
     signal ? { signal } : {},
   );
   let output: readonly unknown[];
@@ -42,8 +45,8 @@ export async function prepare(
   }
   const line = String(toPlain(output[0] as never) ?? '');
   if (line.startsWith('P\t')) {
-    const [, path = args.target, separator = '\\'] = line.split('\t');
-    return { path, separator };
+    const [, path = args.target, separator = '\\', size, ticks] = line.split('\t');
+    return { path, separator, ...(size ? { size: Number(size), ticks: ticks ?? '0' } : {}) };
   }
   if (line.startsWith('RESTRICTED\t')) {
     throw new FileTransferError('Restricted', 'remote', args.target, `the endpoint runs in ${line.split('\t')[1]} mode; the copy script needs FullLanguage`);

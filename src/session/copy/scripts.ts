@@ -17,7 +17,7 @@
 //   followed), Z (nothing more).
 
 /** Shared helpers: the failure an exception means, a relative path under a base. */
-const HELPERS = String.raw`
+export const HELPERS = String.raw`
 $ErrorActionPreference = 'Stop'
 $utf8 = New-Object System.Text.UTF8Encoding($false)
 $sep = [string][System.IO.Path]::DirectorySeparatorChar
@@ -49,7 +49,7 @@ function Join-Rel([string]$base, [string]$relB64) {
 `;
 
 /** `<T>` in the scripts below is a tab inside a double-quoted PowerShell string. */
-const tabs = (s: string): string => s.replaceAll('<T>', '`t');
+export const tabs = (s: string): string => s.replaceAll('<T>', '`t');
 
 /**
  * PREPARE: the language-mode probe and the target's resolution, before any
@@ -62,7 +62,11 @@ ${HELPERS}
 $path = $Target
 try {
   $path = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($Target)
-  if ($Mode -eq 'download') { "P<T>$path<T>$sep"; return }
+  if ($Mode -eq 'download') {
+    # a single file's length and time, for a download in ranges
+    if ([System.IO.File]::Exists($path)) { $i = [System.IO.FileInfo]::new($path); "P<T>$path<T>$sep<T>$($i.Length)<T>$($i.LastWriteTimeUtc.Ticks)"; return }
+    "P<T>$path<T>$sep"; return
+  }
   $final = $path
   if (($Mode -eq 'file' -or $Mode -eq 'tree') -and [System.IO.Directory]::Exists($path)) { $final = [System.IO.Path]::Combine($path, $Name) }
   $parent = [System.IO.Path]::GetDirectoryName($final)

@@ -18,6 +18,7 @@ import { readChunks, walkLocal, type LocalEntry } from './local.js';
 import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
+import { uploadRanges, useRanges } from './ranges.js';
 import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
 
 /** Chunks up to this size travel base64 in the packed record strings; larger ones as byte[] objects. */
@@ -100,7 +101,14 @@ export async function copyToSession(pool: RunspacePool, source: CopySource, remo
 
   const target = await prepare(pool, { target: remotePath, mode, name, createParents: options.createParents === true, overwrite: options.overwrite === true }, signal);
   const chunk = chunkSizeFor(pool.payloadBudget, options.chunkSize);
-  const parallel = mode === 'tree' ? Math.max(1, Math.min(options.parallel ?? 2, fileCount || 1)) : 1;
+  const one = entries[0]!;
+  const lanes = Math.max(1, options.parallel ?? 2);
+  if (mode === 'file' && typeof one.source === 'string' && useRanges(one.size, chunk, lanes)) {
+    const file = await uploadRanges(pool, { source: one.source, size: one.size, mtimeMs: one.mtimeMs, final: target.path, chunk, lanes }, options, meter);
+    meter.finish();
+    return { files: [file], folders: 0, skipped, bytes: meter.bytesDone, seconds: meter.seconds, chunkSize: chunk, parallel: lanes };
+  }
+  const parallel = mode === 'tree' ? Math.max(1, Math.min(lanes, fileCount || 1)) : 1;
   const run = new UploadRun(entries);
   let hard: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -121,7 +129,7 @@ export async function copyToSession(pool: RunspacePool, source: CopySource, remo
   if (times && mode === 'tree') {
     const remote = (rel: string) => (rel ? `${target.path}${target.separator}${rel.split('/').join(target.separator)}` : target.path);
     const input = [...folders.map((f) => `${remote(f.rel)}\t${ticksFromMs(f.mtimeMs)}`).reverse(), `${target.path}\t${ticksFromMs(rootMtime!)}`];
-    await pool.invoke({ script: TIMES_SCRIPT }, { input }).result();
+    await pool.invoke({ script: TIMES_SCRIPT, useLocalScope: true }, { input }).result();
   }
   meter.finish();
   const files = run.files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : 1));
@@ -193,7 +201,7 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
   }
 
   const inv = pool.invoke(
-    { script: UPLOAD_SCRIPT, parameters: { Base: base, Overwrite: options.overwrite === true, Times: options.preserveTimes !== false } },
+    { script: UPLOAD_SCRIPT, useLocalScope: true, parameters: { Base: base, Overwrite: options.overwrite === true, Times: options.preserveTimes !== false } },
     { input: input(), streamOutput: true },
   );
   run.invocations.push(inv);

@@ -9,28 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openSession } from '../../../src/session/open.js';
 import { copyFromSession, copyToSession } from '../../../src/session/copy/index.js';
 import { describeWithPwsh } from '../../helpers/pwsh.js';
-import { copyRig, randomFile, type CopyRig } from './harness.js';
-
-/** Flips one base64 character in the middle of the first long base64 run inside the first big <rsp:Stream> of a SOAP body. */
-function corruptOnce(): { rewrite: (soap: string) => string; done: () => boolean } {
-  let done = false;
-  return {
-    done: () => done,
-    rewrite(soap) {
-      if (done) return soap;
-      return soap.replace(/(<rsp:Stream\b[^>]*>)([^<]{20000,})(<\/rsp:Stream>)/, (all, open: string, b64: string, close: string) => {
-        const psrp = Buffer.from(b64, 'base64');
-        const text = psrp.toString('latin1');
-        const run = /[A-Za-z0-9+/]{5000,}/.exec(text);
-        if (!run || done) return all;
-        const at = run.index + Math.floor(run[0].length / 2);
-        psrp[at] = psrp[at] === 0x41 ? 0x42 : 0x41; // 'A' ↔ 'B': still base64, other bytes
-        done = true;
-        return `${open}${psrp.toString('base64')}${close}`;
-      });
-    },
-  };
-}
+import { copyRig, corruptOnce, randomFile, type CopyRig } from './harness.js';
 
 const temps = (dir: string) => readdirSync(dir).filter((n) => n.includes('psremote-tmp'));
 

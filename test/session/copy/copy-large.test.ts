@@ -1,6 +1,6 @@
 // 100 MB of random bytes up and down through real pwsh behind the endpoint:
-// one long-lived pipeline each way, envelope-sized chunks, hashes compared by
-// the test. (How fast it goes is bench/file-transfer.bench.ts's business.)
+// one long-lived pipeline per range (two by default) each way, envelope-sized
+// chunks, hashes compared by the test. (How fast it goes is bench/file-transfer.bench.ts's business.)
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -28,9 +28,11 @@ describeWithPwsh('100 MB against real pwsh behind the endpoint', (pwsh) => {
     const commandsBefore = rig.ep.stats.requests.Command ?? 0;
     const up = await copyToSession(rig.pool, local, remote);
     expect(up.files[0]).toMatchObject({ bytes: SIZE, sha256: want });
-    // one pipeline for the data (and one for the target's check), one Send per envelope-sized chunk
-    expect((rig.ep.stats.requests.Command ?? 0) - commandsBefore).toBe(2);
-    expect((rig.ep.stats.requests.Send ?? 0) - sendsBefore).toBeLessThanOrEqual(Math.ceil(SIZE / up.chunkSize) + 3);
+    // two ranges on two pipelines (default parallel 2), with the target's check, the temporary
+    // file's creation and the whole-file hash + rename: one Send per envelope-sized chunk
+    expect(up.parallel).toBe(2);
+    expect((rig.ep.stats.requests.Command ?? 0) - commandsBefore).toBe(5);
+    expect((rig.ep.stats.requests.Send ?? 0) - sendsBefore).toBeLessThanOrEqual(Math.ceil(SIZE / up.chunkSize) + 6);
     expect(await sha256File(remote)).toBe(want);
     rmSync(local);
     const back = join(rig.dir, 'back-big.bin');

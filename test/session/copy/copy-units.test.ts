@@ -98,3 +98,34 @@ it('a non-retaining record stream hands each record to its reader once and keeps
   expect(got).toEqual([1, 2, 3]);
   expect(s.items).toEqual([]);
 });
+
+it('splits a file into one range per lane, whole chunks each but the last, covering every byte once', async () => {
+  const { splitRanges, useRanges } = await import('../../../src/session/copy/ranges.js');
+  expect(splitRanges(100, 10, 2)).toEqual([
+    [0, 50],
+    [50, 50],
+  ]);
+  expect(splitRanges(101, 10, 2)).toEqual([
+    [0, 60],
+    [60, 41],
+  ]);
+  expect(splitRanges(25, 10, 4)).toEqual([
+    [0, 10],
+    [10, 10],
+    [20, 5],
+  ]);
+  for (const [size, chunk, lanes] of [
+    [5_242_887, 65_536, 3],
+    [1, 3, 2],
+    [286_881 * 9 + 1, 286_881, 2],
+  ] as const) {
+    const r = splitRanges(size, chunk, lanes);
+    expect(r.length).toBeLessThanOrEqual(lanes);
+    expect(r.reduce((n, [o, l]) => (expect(o).toBe(n), n + l), 0)).toBe(size);
+    for (const [o] of r) expect(o % chunk).toBe(0);
+  }
+  // small files, and one lane, go in one piece
+  expect(useRanges(10 * 65_536, 65_536, 1)).toBe(false);
+  expect(useRanges(7 * 65_536, 65_536, 2)).toBe(false);
+  expect(useRanges(8 * 65_536, 65_536, 2)).toBe(true);
+});

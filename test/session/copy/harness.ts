@@ -54,3 +54,27 @@ export async function randomFile(path: string, size: number): Promise<void> {
   }
   await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
 }
+
+/**
+ * A fault for the endpoint's `rewrite` action: flips one base64 character in the
+ * middle of the first long base64 run inside the first big <rsp:Stream> of a SOAP
+ * body ('A' <-> 'B': still base64, other bytes), which no layer below the copy notices.
+ */
+export function corruptOnce(): { rewrite: (soap: string) => string; done: () => boolean } {
+  let done = false;
+  return {
+    done: () => done,
+    rewrite(soap) {
+      if (done) return soap;
+      return soap.replace(/(<rsp:Stream\b[^>]*>)([^<]{20000,})(<\/rsp:Stream>)/, (all, open: string, b64: string, close: string) => {
+        const psrp = Buffer.from(b64, 'base64');
+        const run = /[A-Za-z0-9+/]{5000,}/.exec(psrp.toString('latin1'));
+        if (!run || done) return all;
+        const at = run.index + Math.floor(run[0].length / 2);
+        psrp[at] = psrp[at] === 0x41 ? 0x42 : 0x41;
+        done = true;
+        return `${open}${psrp.toString('base64')}${close}`;
+      });
+    },
+  };
+}
