@@ -13,7 +13,8 @@ import * as invoke from './commands/invoke.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
-import { visibleText } from './terminal-text.js';
+import { colourWanted, paint } from './colour.js';
+import { errorDetail, errorLine } from './error-line.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
@@ -67,11 +68,10 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
   } catch (e) {
     // Commander's own errors are usage errors (unknown option, missing argument); --help and --version exit 0.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    // Messages quote what servers and files said: escape controls (terminal-text.ts).
-    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${visibleText(e.message)} (${e.code})\n`);
-    else io.stderr.write(`psremote: ${visibleText(String((e as Error)?.message ?? e))}\n`);
-    if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    // Stack traces only when asked for: --debug (a command's flag) or the global --verbose.
+    const verbose = program.opts<{ verbose?: boolean }>().verbose === true || argv.includes('--debug');
+    io.stderr.write(`${paint(errorLine(e), 'error', colourWanted(io.stderr))}\n`);
+    if (verbose) io.stderr.write(errorDetail(e));
     return e instanceof PsRemoteError ? exitCodeFor(e.code) : EXIT.remote;
   }
 }
