@@ -23,6 +23,8 @@ import * as recording from './commands/recording.js';
 import * as kerberos from './commands/kerberos.js';
 import * as copy from './commands/copy.js';
 import * as shell from './commands/shell.js';
+import * as config from './commands/config.js';
+import { installNamedHosts } from './named-hosts.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -34,7 +36,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos];
+const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos, config];
 
 function version(): string {
   try {
@@ -56,6 +58,7 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   for (const c of COMMANDS) c.register(program, io);
+  installNamedHosts(program);
   return program;
 }
 
