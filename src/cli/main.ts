@@ -25,6 +25,7 @@ import * as copy from './commands/copy.js';
 import * as shell from './commands/shell.js';
 import * as config from './commands/config.js';
 import { installNamedHosts } from './named-hosts.js';
+import { addExamples } from './help-examples.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -59,6 +60,7 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride();
   for (const c of COMMANDS) c.register(program, io);
   installNamedHosts(program);
+  addExamples(program);
   return program;
 }
 
