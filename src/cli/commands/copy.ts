@@ -28,7 +28,7 @@ interface CopyFlags extends ConnectionFlags {
 const MB = 1_000_000;
 
 /** The progress bar: one line on stderr redrawn in place, only on a terminal. */
-function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
+export function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
   const tty = stream as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   if (!tty.isTTY) return { update: () => undefined, end: () => undefined };
   let shown = false;

@@ -15,6 +15,7 @@ import { loadHistory, saveHistory } from './history.js';
 import { complete, formatted, formatterOf, isIncomplete, location, readlineCompletion, renderingScript } from './remote.js';
 import { Terminal } from './terminal.js';
 import { LocalView } from '../format-view.js';
+import { parseTransfer, runTransfer } from './transfer.js';
 import { TerminalHost } from './terminal-host.js';
 
 export interface ShellOptions {
@@ -45,7 +46,9 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
     term.onHistoryChange((h) => saveHistory(file, h));
   }
   const host = new TerminalHost(term, io.stderr);
+  let copying: AbortController | undefined;
   term.onInterrupt(() => {
+    if (copying) return copying.abort(new Error('interrupted'));
     if (!running) return term.cancelLine();
     if (term.reading) {
       // Ctrl+C at a Read-Host prompt stops the pipeline that asked, as in PowerShell.
@@ -74,6 +77,15 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
       if (first === null) break;
       if (first.trim() === '') continue;
       if (/^\s*exit\s*$/i.test(first)) break;
+      const transfer = parseTransfer(first);
+      if (transfer) {
+        if (transfer instanceof Error) io.stderr.write(`${transfer.message}\n`);
+        else {
+          copying = new AbortController();
+          await runTransfer(pool, transfer, io, copying.signal).finally(() => (copying = undefined));
+        }
+        continue;
+      }
       let input = first;
       let ended = false;
       while (await isIncomplete(pool, input)) {
