@@ -46,13 +46,18 @@ export function cellText(v: PSMember | undefined): string {
   if (v instanceof PSPropertySet) return `{${[...v.properties.keys()].join(', ')}}`;
   if (v instanceof PSObject && (v.list !== undefined || v.dict !== undefined)) {
     const items = v.list ?? (v.dict ?? []).map(([k, x]) => `[${toDisplayString(k)}, ${toDisplayString(x)}]`);
-    const shown = items.slice(0, FORMAT_ENUMERATION_LIMIT).map((x) => (typeof x === 'string' ? x : toDisplayString(x)));
+    const shown = items.slice(0, FORMAT_ENUMERATION_LIMIT).map((x) => (typeof x === 'string' ? x : text(x)));
     return `{${shown.join(', ')}${items.length > FORMAT_ENUMERATION_LIMIT ? '…' : ''}}`;
   }
-  return oneLine(toDisplayString(v as PSValue));
+  return oneLine(text(v as PSValue));
 }
 
 const oneLine = (s: string) => s.replace(/\r?\n/g, ' ');
+
+/** A scalar as PowerShell prints it (booleans are True/False). */
+function text(v: PSValue): string {
+  return typeof v === 'boolean' ? (v ? 'True' : 'False') : toDisplayString(v);
+}
 
 /** The properties an object is shown with (extended first, as PowerShell lists note properties of a PSCustomObject; adapted after). */
 function properties(o: PSObject): [string, PSMember][] {
@@ -94,7 +99,9 @@ export class LocalView {
     const shape = shapeOf(v);
     const out: string[] = [];
     if (!shape || shape.key !== this.#table?.shape.key) out.push(...this.#endTable());
-    if (!shape) return [...out, ...toDisplayString(v).split(/\r?\n/)];
+    // $null prints nothing, as in PowerShell.
+    if (v === null || v === undefined) return out;
+    if (!shape) return [...out, ...text(v).split(/\r?\n/)];
     const o = v as PSObject;
     if (o.dict !== undefined) {
       this.#table ??= { shape, rows: [] };
