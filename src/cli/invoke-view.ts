@@ -31,9 +31,14 @@ export async function outputView(pool: RunspacePool, script: string, mode: Outpu
     const wrapped = formatter === 'width' ? formattedScript(script, width) : formattedScript(script, width).replace(/ -Width \d+$/, '');
     return { script: wrapped, write: (o) => line(formatOutput(o, 'text')), end: () => undefined };
   }
+  return { ...localOutputView(io, prefix, width), script };
+}
+
+/** Objects laid out here (format-view.ts), each line after `prefix`. */
+export function localOutputView(io: CliIO, prefix = '', width = outputWidth(io.stdout)): OutputView {
   const view = new LocalView(width);
   const print = (lines: string[]) => {
-    for (const l of lines) line(visibleText(l));
+    for (const l of lines) io.stdout.write(`${prefix}${visibleText(l)}\n`);
   };
-  return { script, write: (o) => print(view.push(o)), end: () => print(view.end()) };
+  return { script: '', write: (o) => print(view.push(o)), end: () => print(view.end()) };
 }

@@ -12,7 +12,7 @@ import { visibleText } from './terminal-text.js';
 import { formatOutput, type OutputMode } from './output-format.js';
 import { colourWanted, paint, type Style } from './colour.js';
 import { errorView } from './error-view.js';
-import type { OutputView } from './invoke-view.js';
+import { localOutputView, type OutputView } from './invoke-view.js';
 
 /**
  * The non-output streams to stderr, each line after `prefix` (`[host] ` when fanning out):
@@ -42,8 +42,9 @@ export async function printStreams(inv: PowerShellInvocation, io: CliIO, prefix 
 
 /** Prints an invocation's output and streams; resolves to whether it wrote errors. */
 export async function printInvocation(inv: PowerShellInvocation, io: CliIO, json: boolean | OutputMode | OutputView): Promise<boolean> {
-  const view = typeof json === 'object' ? json : undefined;
   const mode: OutputMode = json === true ? 'json' : json === false ? 'text' : typeof json === 'string' ? json : 'text';
+  // Text without a view of the caller's (session receive/connect: output that was not formatted remotely): the local default view.
+  const view = typeof json === 'object' ? json : mode === 'text' ? localOutputView(io) : undefined;
   const streams = printStreams(inv, io);
   try {
     for await (const o of inv) {
