@@ -13,6 +13,7 @@ import { credsspAuth } from '../transport/http/credssp-auth.js';
 import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
 import type { ConnectionOptions } from '../winrm/target.js';
 import type { CliIO } from './main.js';
+import { runCredentialHelper } from './credential-helper.js';
 
 export interface ConnectionFlags {
   user?: string;
@@ -42,6 +43,9 @@ export interface ConnectionFlags {
   userAgent?: string;
   record?: string;
   scrubHosts?: boolean;
+  /** From a named host in the config file (config.ts): the command that gives the password, and for which target. */
+  credentialHelper?: string;
+  credentialTarget?: string;
 }
 
 export function addConnectionFlags(cmd: Command): Command {
@@ -99,6 +103,7 @@ export async function promptPassword(prompt: string, io: CliIO): Promise<string>
 }
 
 async function readPassword(f: ConnectionFlags, io: CliIO): Promise<string> {
+  if (!f.passwordEnv && f.credentialHelper) return (await runCredentialHelper(f.credentialHelper, { target: f.credentialTarget ?? '', username: f.user })).password;
   if (!f.passwordEnv) return promptPassword(`password for ${f.user}: `, io);
   const password = process.env[f.passwordEnv];
   if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);

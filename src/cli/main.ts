@@ -14,7 +14,8 @@ import * as worker from './commands/worker.js';
 import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
-import { visibleText } from './terminal-text.js';
+import { colourWanted, paint } from './colour.js';
+import { errorDetail, errorLine } from './error-line.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
@@ -23,6 +24,9 @@ import * as recording from './commands/recording.js';
 import * as kerberos from './commands/kerberos.js';
 import * as copy from './commands/copy.js';
 import * as shell from './commands/shell.js';
+import * as config from './commands/config.js';
+import { installNamedHosts } from './named-hosts.js';
+import { addExamples } from './help-examples.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -34,7 +38,7 @@ export interface CommandModule {
   register(program: Command, io: CliIO): void;
 }
 
-const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos, worker];
+const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos, config, worker];
 
 function version(): string {
   try {
@@ -56,6 +60,8 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   for (const c of COMMANDS) c.register(program, io);
+  installNamedHosts(program);
+  addExamples(program);
   return program;
 }
 
@@ -68,11 +74,10 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
   } catch (e) {
     // Commander's own errors are usage errors (unknown option, missing argument); --help and --version exit 0.
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const verbose = program.opts<{ verbose?: boolean }>().verbose === true;
-    // Messages quote what servers and files said: escape controls (terminal-text.ts).
-    if (e instanceof PsRemoteError) io.stderr.write(`psremote: ${visibleText(e.message)} (${e.code})\n`);
-    else io.stderr.write(`psremote: ${visibleText(String((e as Error)?.message ?? e))}\n`);
-    if (verbose && e instanceof Error && e.stack) io.stderr.write(`${e.stack}\n`);
+    // Stack traces only when asked for: --debug (a command's flag) or the global --verbose.
+    const verbose = program.opts<{ verbose?: boolean }>().verbose === true || argv.includes('--debug');
+    io.stderr.write(`${paint(errorLine(e), 'error', colourWanted(io.stderr))}\n`);
+    if (verbose) io.stderr.write(errorDetail(e));
     return e instanceof PsRemoteError ? exitCodeFor(e.code) : EXIT.remote;
   }
 }

@@ -15,6 +15,7 @@ import {
 } from '../psrp/index.js';
 import { describeError } from '../session/powershell.js';
 import { RecordStream } from '../session/stream.js';
+import { unwrapShellInput } from './script-wrappers.js';
 
 export interface ScriptContext {
   readonly request: ServerPipelineRequest;
@@ -167,7 +168,7 @@ export class ScriptedEngine {
     };
     const ctx: ScriptContext = {
       request: sp.request,
-      commandText: first?.command ?? '',
+      commandText: unwrapShellInput(first?.command ?? ''),
       parameters: (first?.parameters ?? []).map((p) => ({ name: p.name, value: p.value })),
       output: (v) => write(() => sp.writeOutput(v)),
       error: (v) => write(() => sp.writeError(v)),

@@ -46,7 +46,7 @@ describeWithRealEngine('psremote invoke --record against the real engine, then s
     const replay = await serve(['--replay', file]);
     const again = await runCli(['invoke', replay.url, '-c', SCRIPT, '--json']);
     expect(again).toEqual(recorded);
-    const changed = await runCli(['invoke', replay.url, '-c', "'something else'"]);
+    const changed = await runCli(['invoke', replay.url, '-c', "'something else'", '--json']);
     expect(changed.code).toBe(1);
     expect(changed.stderr).toContain('CREATE_PIPELINE command text: sent "\'something else\'", recorded "1..3 | ForEach-Object');
     const { stdout, stderr } = await replay.stop();

@@ -14,14 +14,14 @@ const CLEAR = `${PYPSRP_DIR}/test_psrp_clear_commands.yml`;
 
 describe('psremote replay-check', () => {
   test('a client that asks what was recorded: every exchange used, exit 0', async () => {
-    const r = await runCli(['replay-check', CLEAR, '--', process.execPath, CLI, 'invoke', '{url}', '-c', 'echo new']);
-    expect(r.stdout).toContain('new\n');
+    const r = await runCli(['replay-check', CLEAR, '--', process.execPath, CLI, 'invoke', '{url}', '-c', 'echo new', '--json']);
+    expect(r.stdout).toContain('"new"\n');
     expect(r.stdout).toContain('6 used, 0 unused, 0 mismatched of 6 recorded exchanges; 0 requests unmatched; client exited 0');
     expect(r.code).toBe(0);
   });
 
   test('a changed script: the Command is reported mismatched with the difference, exit 1', async () => {
-    const r = await runCli(['replay-check', CLEAR, '--', process.execPath, CLI, 'invoke', '{url}', '-c', 'echo old']);
+    const r = await runCli(['replay-check', CLEAR, '--', process.execPath, CLI, 'invoke', '{url}', '-c', 'echo old', '--json']);
     expect(r.stdout).toContain('  #3 Command: mismatched: CREATE_PIPELINE command text: sent "echo old", recorded "echo new"\n');
     expect(r.stdout).toContain('  #4 Receive: unused\n');
     expect(r.code).toBe(1);

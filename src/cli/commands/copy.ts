@@ -31,7 +31,7 @@ const MB = 1_000_000;
 const OUT_OF_PROC_PAYLOAD = 382_638;
 
 /** The progress bar: one line on stderr redrawn in place, only on a terminal. */
-function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
+export function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: CopyProgress): void; end(): void } {
   const tty = stream as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   if (!tty.isTTY) return { update: () => undefined, end: () => undefined };
   let shown = false;

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { PSValue } from '../../clixml/values.js';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { closeInBackground } from '../../winrm/exit.js';
@@ -14,7 +15,8 @@ import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import { toPlain } from '../../clixml/plain.js';
-import { formatOutput, outputMode } from '../output-format.js';
+import { outputMode } from '../output-format.js';
+import { outputView } from '../invoke-view.js';
 import type { CliIO } from '../main.js';
 import { visibleText } from '../terminal-text.js';
 import { runOnQueue } from './invoke-queue.js';
@@ -75,12 +77,12 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
   pool.on('networkInterrupted', (e) => io.stderr.write(`${prefix}psremote: ${(e as Error).message}; retrying for up to 4 minutes\n`));
   pool.on('networkResumed', () => io.stderr.write(`${prefix}psremote: the connection is back\n`));
   try {
-    const inv = pool.invoke(script);
-    const streams = printStreams(inv, io, prefix);
+    const view = await outputView(pool, script, outputMode(f), io, prefix, (o) => JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o)));
+    const inv = pool.invoke(view.script);
+    const streams = printStreams(inv, io, prefix, { debug: f.debug });
     try {
-      for await (const o of inv) {
-        io.stdout.write(f.json && !f.clixml ? `${JSON.stringify(prefix ? { host, value: toPlain(o) } : toPlain(o))}\n` : `${prefix}${formatOutput(o, outputMode(f))}\n`);
-      }
+      for await (const o of inv) view.write(o as PSValue);
+      view.end();
     } finally {
       await streams;
     }
@@ -98,7 +100,9 @@ async function runInSession(name: string, script: string, f: InvokeFlags, io: Cl
   // The session remembers its user (never the password): only the secret is asked for.
   const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
   const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
-  const inv = pool.invoke(script, f.disconnected ? { holdOutput: true } : {});
+  // A disconnected pipeline's output is collected later by `session receive`, which formats nothing remotely.
+  const view = await outputView(pool, script, f.disconnected ? 'json' : outputMode(f), io);
+  const inv = pool.invoke(view.script, f.disconnected ? { holdOutput: true } : {});
   if (f.disconnected) {
     await inv.started;
     await pool.disconnect();
@@ -106,7 +110,7 @@ async function runInSession(name: string, script: string, f: InvokeFlags, io: Cl
     return 0;
   }
   try {
-    return (await printInvocation(inv, io, outputMode(f))) ? 1 : 0;
+    return (await printInvocation(inv, io, view)) ? 1 : 0;
   } finally {
     await pool.disconnect().catch(() => undefined);
   }

@@ -16,6 +16,7 @@ import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../
 import { CONFIGURATION_NAME_OPTION, HOST_ARGUMENT } from '../command-options.js';
 import type { CliIO } from '../main.js';
 import { printInvocation } from '../print.js';
+import { openedWith } from '../named-hosts.js';
 import { visibleText } from '../terminal-text.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
@@ -67,6 +68,7 @@ export function register(program: Command, io: CliIO): void {
       runspacePoolId: pool.runspacePoolId,
       configurationName: f.configurationName,
       ...(f.user ? { user: f.user } : {}),
+      ...openedWith(f as unknown as Record<string, unknown>),
       createdAt: new Date().toISOString(),
     });
     io.stdout.write(`session ${f.name} created on ${host}: ShellId ${pool.runspacePoolId.toUpperCase()}, Disconnected\n`);

@@ -37,9 +37,9 @@ export function promptLabel(target: string): string {
   return target.replace(/^\[([^\]]*)\].*$/, '$1').replace(/:\d+$/, '');
 }
 
-export function colourWanted(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  return (stream as NodeJS.WriteStream).isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
-}
+/** One rule for colours (colour.ts), shared with the other commands. */
+export { colourWanted } from '../colour.js';
+import { colourWanted } from '../colour.js';
 
 export function register(program: Command, io: CliIO): void {
   const cmd = program

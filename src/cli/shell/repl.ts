@@ -14,6 +14,8 @@ import { printStreams } from '../print.js';
 import { loadHistory, saveHistory } from './history.js';
 import { complete, formatted, formatterOf, isIncomplete, location, readlineCompletion, renderingScript } from './remote.js';
 import { Terminal } from './terminal.js';
+import { LocalView } from '../format-view.js';
+import { parseTransfer, runTransfer } from './transfer.js';
 import { TerminalHost } from './terminal-host.js';
 
 export interface ShellOptions {
@@ -44,7 +46,9 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
     term.onHistoryChange((h) => saveHistory(file, h));
   }
   const host = new TerminalHost(term, io.stderr);
+  let copying: AbortController | undefined;
   term.onInterrupt(() => {
+    if (copying) return copying.abort(new Error('interrupted'));
     if (!running) return term.cancelLine();
     if (term.reading) {
       // Ctrl+C at a Read-Host prompt stops the pipeline that asked, as in PowerShell.
@@ -73,6 +77,15 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
       if (first === null) break;
       if (first.trim() === '') continue;
       if (/^\s*exit\s*$/i.test(first)) break;
+      const transfer = parseTransfer(first);
+      if (transfer) {
+        if (transfer instanceof Error) io.stderr.write(`${transfer.message}\n`);
+        else {
+          copying = new AbortController();
+          await runTransfer(pool, transfer, io, copying.signal).finally(() => (copying = undefined));
+        }
+        continue;
+      }
       let input = first;
       let ended = false;
       while (await isIncomplete(pool, input)) {
@@ -86,12 +99,19 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
         input += `\n${more}`;
       }
       if (ended) break;
-      const inv = pool.invoke(formatted(input, Math.max(20, term.columns - 1), formatter), { host, addToHistory: true });
+      const width = Math.max(20, term.columns - 1);
+      const inv = pool.invoke(formatted(input, width, formatter), { host, addToHistory: true });
+      // Objects that come back unformatted are laid out here (format-view.ts).
+      const view = formatter === 'none' ? new LocalView(width) : undefined;
       running = inv;
       stopping = false;
       const streams = printStreams(inv, io);
       try {
-        for await (const line of inv) term.write(`${toDisplayString(line as PSValue)}\n`);
+        for await (const line of inv) {
+          if (view) for (const l of view.push(line as PSValue)) term.write(`${l}\n`);
+          else term.write(`${toDisplayString(line as PSValue)}\n`);
+        }
+        for (const l of view?.end() ?? []) term.write(`${l}\n`);
         await inv.result();
       } catch (e) {
         const message = e instanceof PipelineFailedError ? describeError(e.errorRecord) : ((e as Error)?.message ?? String(e));
