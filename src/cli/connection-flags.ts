@@ -12,7 +12,7 @@ import { ntlmAuth } from '../transport/http/ntlm-auth.js';
 import { credsspAuth } from '../transport/http/credssp-auth.js';
 import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
 import type { ConnectionOptions } from '../winrm/target.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 
 export interface ConnectionFlags {
   user?: string;

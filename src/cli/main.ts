@@ -14,6 +14,7 @@ import * as exec from './commands/exec.js';
 import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import { visibleText } from './terminal-text.js';
+import type { CliIO } from './io.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
@@ -23,11 +24,7 @@ import * as kerberos from './commands/kerberos.js';
 import * as copy from './commands/copy.js';
 import * as shell from './commands/shell.js';
 
-export interface CliIO {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  readonly stdin: NodeJS.ReadableStream;
-}
+export type { CliIO } from './io.js';
 
 export interface CommandModule {
   register(program: Command, io: CliIO): void;

@@ -11,7 +11,7 @@ import { SessionStore } from '../../session/store.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 import { copyFromSession, copyToSession, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 interface CopyFlags extends ConnectionFlags {
   session?: string;

@@ -12,7 +12,7 @@ import { discoverCommands } from '../../session/import/import-session.js';
 import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 interface ExportFlags extends ConnectionFlags {

@@ -14,7 +14,7 @@ import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { toPlain } from '../../clixml/plain.js';
 import { formatOutput, outputMode } from '../output-format.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 interface InvokeFlags extends ConnectionFlags {

@@ -13,7 +13,7 @@ import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-
 import { SessionStore } from '../../session/store.js';
 import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { printInvocation } from '../print.js';
 import { visibleText } from '../terminal-text.js';
 

@@ -9,7 +9,7 @@ import { connectSession, openSession, type SessionOptions } from '../../session/
 import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { SessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { historyPath } from '../shell/history.js';
 import { runShell } from '../shell/repl.js';
 import { sshSessionOptions } from './invoke.js';

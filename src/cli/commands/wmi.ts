@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { resolveTarget } from '../../winrm/target.js';
 import { wmiQuery, type WmiValue } from '../../winrm/wmi.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 function text(v: WmiValue): string {
