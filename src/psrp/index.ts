@@ -13,13 +13,14 @@ export {
   type PoolCallKind,
   type RsaKeyPair,
 } from './client-pool.js';
+export { ClientPipelineBase } from './client-pipeline.js';
 export {
-  ClientPipelineBase,
   ClientPowerShell,
   ClientGetCommandMetadata,
   type ClientPowerShellOptions,
   type ClientGetCommandMetadataOptions,
-} from './client-pipeline.js';
+} from './client-powershell.js';
+export type { PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
 export { ServerRunspacePool, type ServerRunspacePoolOptions } from './server-pool.js';
 export { ServerPipeline, type ServerPipelineRequest } from './server-pipeline.js';
 export { MessageDecoder, type DecodedMessage, type MessageDecoderOptions } from './decode.js';

@@ -15,6 +15,7 @@ import {
   ClientRunspacePool,
   PSInvocationState,
   RunspacePoolState,
+  runspacePoolStateName,
   type PsrpEvent,
   type PSValue,
 } from '../psrp/index.js';
@@ -54,7 +55,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
     super();
     this.#carrier = carrier;
-    this.#pipelines = new Pipelines(carrier);
+    this.#pipelines = new Pipelines(carrier, ({ core, host }, e) =>
+      this.#hostCall(core, host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId }),
+    );
     this.#host = options.host ?? new NonInteractiveHost();
     this.#core = new ClientRunspacePool({
       runspacePoolId: options.runspacePoolId ?? randomUUID(),
@@ -237,7 +240,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
 
   /** 'Opened', 'Broken', 'Closed', … */
   get state(): string {
-    return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
+    return runspacePoolStateName(this.#core.state);
   }
 
   /** The protocol version the server reported (e.g. '2.3'). */
@@ -373,13 +376,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       case 'RunspacePoolHostCall':
         this.#hostCall(undefined, this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: undefined });
         return;
-      case 'PipelineHostCall': {
-        const entry = e.pipelineId ? this.#pipelines.get(e.pipelineId) : undefined;
-        this.#hostCall(entry?.core, entry?.host ?? this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId });
-        return;
-      }
       default:
-        this.#pipelines.route(e);
+        // Pipeline events reached their invocation already: the PSRP pipeline delivers them to its sink (pipelines.ts).
         return;
     }
   }
