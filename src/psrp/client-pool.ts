@@ -14,16 +14,16 @@ import {
 } from './key-exchange.js';
 import type { MessageTypeName } from './message.js';
 import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSValue } from './message-types.js';
-import { PoolCore, type PoolCoreOptions, type StreamType } from './pool-core.js';
+import { PoolCore, type StreamType } from './pool-core.js';
 import {
   CLIENT_POOL_ACTIONS,
   InvalidProtocolVersionError,
-  PS_VERSION,
   RunspacePoolState,
   featureSupported,
   guardPool,
   parseVersion,
   runspacePoolStateName,
+  serverCapabilityProblem,
   type FeatureName,
 } from './states.js';
 import type { ClientPipelineBase } from './client-pipeline.js';
@@ -85,12 +85,6 @@ export class ClientRunspacePool extends PoolCore {
 
   #guard(action: keyof typeof CLIENT_POOL_ACTIONS): void {
     guardPool(CLIENT_POOL_ACTIONS, action, this._state);
-  }
-
-  #requireFeature(action: string, feature: FeatureName): void {
-    if (!featureSupported(feature, this.protocolVersion)) {
-      throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
-    }
   }
 
   // -------------------------------------------------------------------------
@@ -220,7 +214,7 @@ export class ClientRunspacePool extends PoolCore {
   /** Queue RESET_RUNSPACE_STATE (protocol 2.3+). */
   resetRunspaceState(): bigint {
     this.#guard('resetRunspaceState');
-    this.#requireFeature('reset the runspace state', 'ResetRunspaceState');
+    this.requireFeature('reset the runspace state', 'ResetRunspaceState');
     const ci = this.#callId('ResetRunspaceState');
     this.queue('ResetRunspaceState', { ci });
     return ci;
@@ -233,7 +227,7 @@ export class ClientRunspacePool extends PoolCore {
    */
   exchangeKey(keyPair?: RsaKeyPair): void {
     this.#guard('exchangeKey');
-    this.#requireFeature('exchange a session key', 'SessionKeyExchange');
+    this.requireFeature('exchange a session key', 'SessionKeyExchange');
     if (keyPair !== undefined) this.#keyPair = keyPair;
     if (this._cipher !== undefined || this.#publicKeySent) return;
     if (this.#keyPair === undefined) throw new UsageError('exchangeKey needs an RSA key pair (option keyPair)');
@@ -288,7 +282,7 @@ export class ClientRunspacePool extends PoolCore {
 
   /** @internal */
   _requireFeature(action: string, feature: FeatureName): void {
-    this.#requireFeature(action, feature);
+    this.requireFeature(action, feature);
   }
 
   /** @internal */
@@ -410,17 +404,7 @@ export class ClientRunspacePool extends PoolCore {
       throw this.protocolError(`SESSION_CAPABILITY in state ${runspacePoolStateName(this._state)}`);
     }
     if (this._theirCapability !== undefined) throw this.protocolError('a second SESSION_CAPABILITY arrived');
-    // C7 / clientremotesession.cs: PSVersion must match; any 2.x protocol is accepted and the lower one is used.
-    const proto = parseVersion(event.protocolVersion);
-    const ser = parseVersion(event.serializationVersion);
-    const problem =
-      proto === undefined || proto[0] !== 2
-        ? `protocol version ${event.protocolVersion}`
-        : event.psVersion !== PS_VERSION
-          ? `PSVersion ${event.psVersion}`
-          : ser === undefined || ser[0] !== 1
-            ? `SerializationVersion ${event.serializationVersion}`
-            : undefined;
+    const problem = serverCapabilityProblem(event);
     if (problem !== undefined) {
       this._state = RunspacePoolState.Broken;
       throw new RemoteProtocolError('PSR_PSRP_NEGOTIATION', `server capability not supported: ${problem}`, {

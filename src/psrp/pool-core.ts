@@ -28,11 +28,14 @@ import type { PsrpEvent } from './events.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import {
   DEFAULT_PROTOCOL_VERSION,
+  InvalidProtocolVersionError,
   PS_VERSION,
   RunspacePoolState,
   SERIALIZATION_VERSION,
   compareVersions,
   parseVersion,
+  featureSupported,
+  type FeatureName,
 } from './states.js';
 
 export type StreamType = 'default' | 'promptResponse';
@@ -358,6 +361,11 @@ export abstract class PoolCore {
 
   /** Role-specific state changes for a received event; throws RemoteProtocolError for rule violations. */
   protected abstract processEvent(event: PsrpEvent): void;
+
+  /** A UsageError naming `action` when the negotiated protocol lacks `feature`. */
+  protected requireFeature(action: string, feature: FeatureName): void {
+    if (!featureSupported(feature, this.protocolVersion)) throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
+  }
 
   /** A rule violation by the peer. */
   protected protocolError(message: string): RemoteProtocolError {

@@ -3,7 +3,7 @@
 // result() for those who want everything at the end.
 
 import { PsRemoteError } from '../errors.js';
-import { PSInvocationState, psInvocationStateName, type ClientPipelineBase, type PSValue } from '../psrp/index.js';
+import { psInvocationStateName, type ClientPipelineBase, type PSValue } from '../psrp/index.js';
 import { RecordStream } from './stream.js';
 
 export type InvocationStateName = 'NotStarted' | 'Running' | 'Stopping' | 'Stopped' | 'Completed' | 'Failed' | 'Disconnected';
