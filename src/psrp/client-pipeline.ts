@@ -9,8 +9,17 @@ import { normalizeGuid } from '../util/guid.js';
 import { assertNever } from './events.js';
 import { HostCallTable, type PendingHostCall } from './host-call-table.js';
 import type { PSValue } from './message-types.js';
-import type { ClientPipelinePool, PipelineEvent, PipelineEventSink } from './pipeline-link.js';
+import type { ClientPipelinePool, PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
 import { CLIENT_PIPELINE_ACTIONS, PSInvocationState, guardPipeline, isTerminalPipelineState } from './states.js';
+
+const RECORD_STREAMS = {
+  ErrorRecord: 'error',
+  DebugRecord: 'debug',
+  VerboseRecord: 'verbose',
+  WarningRecord: 'warning',
+  ProgressRecord: 'progress',
+  InformationRecord: 'information',
+} as const satisfies Record<string, RecordStreamName>;
 
 export abstract class ClientPipelineBase {
   readonly pool: ClientPipelinePool;
@@ -126,22 +135,12 @@ export abstract class ClientPipelineBase {
         sink?.output(event.value);
         return;
       case 'ErrorRecord':
-        sink?.record('error', event.record);
-        return;
       case 'DebugRecord':
-        sink?.record('debug', event.record);
-        return;
       case 'VerboseRecord':
-        sink?.record('verbose', event.record);
-        return;
       case 'WarningRecord':
-        sink?.record('warning', event.record);
-        return;
       case 'ProgressRecord':
-        sink?.record('progress', event.record);
-        return;
       case 'InformationRecord':
-        sink?.record('information', event.record);
+        sink?.record(RECORD_STREAMS[event.type], event.record);
         return;
       default:
         assertNever(event, 'pipeline event');
