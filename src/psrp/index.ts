@@ -1,5 +1,6 @@
 // Public surface of the sans-I/O PSRP core (docs/psrp.md).
 export * from './fragment.js';
+export * from './fragmenter.js';
 export * from './message.js';
 export * from './message-types.js';
 export * from './messages.js';

@@ -11,7 +11,8 @@
 
 import { LimitError, PsRemoteError, RemoteProtocolError, UsageError } from '../errors.js';
 import { ZERO_GUID, normalizeGuid } from '../util/guid.js';
-import { Defragmenter, Fragmenter, ObjectIdCounter, type DefragmentedMessage } from './fragment.js';
+import { Defragmenter, type DefragmentedMessage } from './fragment.js';
+import { Fragmenter, ObjectIdCounter } from './fragmenter.js';
 import {
   Destination,
   MessageType,

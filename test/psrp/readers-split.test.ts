@@ -13,7 +13,8 @@
 import { describe, expect, test } from 'vitest';
 import { PsRemoteError } from '../../src/errors.js';
 import { MessageDecoder } from '../../src/psrp/decode.js';
-import { DEFAULT_MAX_FRAGMENTS_PER_MESSAGE, Defragmenter, FRAGMENT_HEADER_LENGTH, decodeFragments, fragmentMessage } from '../../src/psrp/fragment.js';
+import { DEFAULT_MAX_FRAGMENTS_PER_MESSAGE, Defragmenter, FRAGMENT_HEADER_LENGTH, decodeFragments } from '../../src/psrp/fragment.js';
+import { fragmentMessage } from '../../src/psrp/fragmenter.js';
 import { recordedPayloads, recordingFiles, type RecordedPayload } from './helpers/recordings.js';
 
 /** One recorded stream: the payloads of one shell in one direction, in recorded order. */
