@@ -1,6 +1,7 @@
 // PSRP fragmenting/reassembly and a full client<->server pipeline round trip in memory.
 import { Bench } from 'tinybench';
-import { Defragmenter, Fragmenter } from '../src/psrp/fragment.js';
+import { Defragmenter } from '../src/psrp/fragment.js';
+import { Fragmenter } from '../src/psrp/fragmenter.js';
 import { ClientPowerShell, ClientRunspacePool, ServerRunspacePool } from '../src/psrp/index.js';
 
 const big = new Uint8Array(1024 * 1024).fill(0x41);

@@ -4,7 +4,7 @@ import type { FuzzTarget } from '../engine.js';
 import { psrpMessages, psrpPayloads } from '../seeds.js';
 import { MessageDecoder } from '../../src/psrp/decode.js';
 import { decodeMessage, messageText } from '../../src/psrp/message.js';
-import { fragmentMessage } from '../../src/psrp/fragment.js';
+import { fragmentMessage } from '../../src/psrp/fragmenter.js';
 
 export default {
   name: 'psrp-message',

@@ -3,8 +3,6 @@
 // the command line), TLS material and the proxy.
 
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
@@ -12,41 +10,14 @@ import { ntlmAuth } from '../transport/http/ntlm-auth.js';
 import { credsspAuth } from '../transport/http/credssp-auth.js';
 import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
 import type { ConnectionOptions } from '../winrm/target.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
+import type { ConnectionFlags } from './flag-types.js';
+import { promptPassword } from './password-prompt.js';
 import { runCredentialHelper } from './credential-helper.js';
 
-export interface ConnectionFlags {
-  user?: string;
-  passwordEnv?: string;
-  ntHashEnv?: string;
-  auth?: string;
-  messageEncryption?: string;
-  spnego?: boolean;
-  ssl?: boolean;
-  insecureAllowUnencrypted?: boolean;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  servername?: string;
-  insecureSkipVerify?: boolean;
-  proxy?: string;
-  noProxy?: boolean;
-  keytab?: string;
-  ccache?: string;
-  kdc?: string;
-  krb5Config?: string;
-  spn?: string;
-  spnService?: string;
-  delegate?: boolean;
-  debug?: boolean;
-  operationTimeout?: string;
-  userAgent?: string;
-  record?: string;
-  scrubHosts?: boolean;
-  /** From a named host in the config file (config.ts): the command that gives the password, and for which target. */
-  credentialHelper?: string;
-  credentialTarget?: string;
-}
+export { promptPassword } from './password-prompt.js';
+
+export type { ConnectionFlags } from './flag-types.js';
 
 export function addConnectionFlags(cmd: Command): Command {
   return cmd
@@ -84,21 +55,6 @@ function readPem(path: string, what: string): Buffer {
     return readFileSync(path);
   } catch (e) {
     throw new UsageError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-/** Reads a password from the terminal without echoing it. */
-export async function promptPassword(prompt: string, io: CliIO): Promise<string> {
-  const input = io.stdin as NodeJS.ReadStream;
-  if (!input.isTTY) throw new UsageError('--user needs a password: set --password-env VAR (stdin is not a terminal, so there is no prompt)');
-  io.stderr.write(prompt);
-  const muted = new Writable({ write: (_c, _e, cb) => cb() });
-  const rl = createInterface({ input, output: muted, terminal: true });
-  try {
-    return await new Promise<string>((resolve) => rl.question('', resolve));
-  } finally {
-    rl.close();
-    io.stderr.write('\n');
   }
 }
 

@@ -6,7 +6,7 @@
 
 import type { PSValue } from '../clixml/values.js';
 import type { RunspacePool } from '../session/runspace-pool.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { formatOutput, type OutputMode } from './output-format.js';
 import { formattedScript, LocalView, outputWidth } from './format-view.js';
 import { formatterOf } from './shell/remote.js';

@@ -12,9 +12,9 @@ import { defaultCcachePath, kdcTicketSource } from '../transport/http/kerberos-t
 import { parseCcache } from '../auth/kerberos/ccache.js';
 import { configuredRealms, defaultRealm } from '../auth/kerberos/krb5-conf.js';
 import { loadKrb5Conf } from '../transport/kerberos/config.js';
-import type { CliIO } from './main.js';
-import type { ConnectionFlags } from './connection-flags.js';
-import { promptPassword } from './connection-flags.js';
+import type { CliIO } from './io.js';
+import type { ConnectionFlags } from './flag-types.js';
+import { promptPassword } from './password-prompt.js';
 
 function ccacheFile(f: ConnectionFlags): string | undefined {
   try {

@@ -16,6 +16,8 @@ import * as identify from './commands/identify.js';
 import * as wmi from './commands/wmi.js';
 import { colourWanted, paint } from './colour.js';
 import { errorDetail, errorLine } from './error-line.js';
+import { visibleText } from './terminal-text.js';
+import type { CliIO } from './io.js';
 import * as demo from './commands/demo.js';
 import * as session from './commands/session.js';
 import * as exportSession from './commands/export-session.js';
@@ -28,11 +30,7 @@ import * as config from './commands/config.js';
 import { installNamedHosts } from './named-hosts.js';
 import { addExamples } from './help-examples.js';
 
-export interface CliIO {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  readonly stdin: NodeJS.ReadableStream;
-}
+export type { CliIO } from './io.js';
 
 export interface CommandModule {
   register(program: Command, io: CliIO): void;

@@ -6,7 +6,7 @@
 import { recordMessage } from '../clixml/display.js';
 import type { PSValue } from '../clixml/values.js';
 import type { PowerShellInvocation } from '../session/powershell.js';
-import type { CliIO } from './main.js';
+import type { CliIO } from './io.js';
 import { drawProgress } from './progress.js';
 import { visibleText } from './terminal-text.js';
 import { formatOutput, type OutputMode } from './output-format.js';

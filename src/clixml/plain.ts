@@ -21,7 +21,30 @@ import { LimitError } from '../errors.js';
 import { formatBase64 } from './numbers.js';
 import { PSSecureString, jsonNumber } from './primitives.js';
 import { PSDateTime, PSDuration } from './time.js';
-import { PSObject, PSProgressRecord, PSPropertySet, type PSMember } from './values.js';
+
+/**
+ * What a class of the value model (values.ts) implements to give its own plain
+ * view; the walker calls it, so this file needs no import of values.ts, which
+ * imports it for toJSON (one direction, no cycle).
+ */
+export interface PlainViewable {
+  plainView(walk: PlainWalk, depth: number): unknown;
+}
+
+/** The walker as a value's plainView sees it: budgets, nesting and cycles are its business. */
+export interface PlainWalk {
+  readonly maxDepth: number;
+  plain(v: unknown, depth: number): unknown;
+  /** Counts a string's characters against the budget. */
+  text<T extends string | null>(s: T): T;
+  /** A record of the members of the maps in order (a later map wins a name clash). */
+  record(depth: number, ...maps: Iterable<readonly [string, unknown]>[]): Record<string, unknown>;
+  dict(entries: Iterable<readonly [unknown, unknown]>, depth: number): Record<string, unknown>;
+  /** Runs `body` with `o` among the ancestors; null when `o` already is one (a cycle). */
+  enter<T>(o: object, body: () => T): T | null;
+}
+
+const isViewable = (v: object): v is PlainViewable => typeof (v as Partial<PlainViewable>).plainView === 'function';
 
 export interface PlainOptions {
   /** Nesting beyond this becomes the object's ToString text (or null). Default 100. */
@@ -34,7 +57,7 @@ export interface PlainOptions {
 
 export const DEFAULT_PLAIN_MAX_CHARS = 128 * 1024 * 1024;
 
-class PlainBuilder {
+class PlainBuilder implements PlainWalk {
   nodes = 0;
   chars = 0;
   readonly ancestors = new Set<object>();
@@ -71,26 +94,13 @@ class PlainBuilder {
       default:
         return null;
     }
-    if (v instanceof PSObject) return this.object(v, depth);
+    if (isViewable(v)) return v.plainView(this, depth);
     if (v instanceof Uint8Array) {
       if ((this.chars += Math.ceil(v.byteLength / 3) * 4) > this.maxChars) throw new LimitError('plain view characters', this.maxChars, this.chars);
       return formatBase64(v);
     }
     if (v instanceof PSDateTime || v instanceof PSDuration) return v.toString();
     if (v instanceof PSSecureString) return '[SecureString]';
-    if (v instanceof PSProgressRecord) {
-      return {
-        Activity: this.text(v.activity),
-        ActivityId: v.activityId,
-        CurrentOperation: this.text(v.currentOperation),
-        ParentActivityId: v.parentActivityId,
-        PercentComplete: v.percentComplete,
-        RecordType: v.recordType,
-        SecondsRemaining: v.secondsRemaining,
-        StatusDescription: this.text(v.statusDescription),
-      };
-    }
-    if (v instanceof PSPropertySet) return this.record(v.properties, depth);
     if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
     // Every primitive wrapper's toJSON is its plain view.
     if (typeof (v as { tag?: unknown }).tag === 'string' && typeof (v as { toJSON?: unknown }).toJSON === 'function') {
@@ -99,27 +109,19 @@ class PlainBuilder {
     return this.container(v, depth);
   }
 
-  object(o: PSObject, depth: number): unknown {
-    if (depth >= this.maxDepth) return this.text(o.toStringText ?? null);
+  enter<T>(o: object, body: () => T): T | null {
     if (this.ancestors.has(o)) return null;
     this.ancestors.add(o);
     try {
-      if (o.list !== undefined) return o.list.map((x) => this.plain(x, depth + 1));
-      if (o.dict !== undefined) return this.dict(o.dict, depth);
-      if (o.value !== undefined) return this.plain(o.value, depth + 1);
-      if (o.adapted.size === 0 && o.extended.size === 0) return o.toStringText === undefined ? {} : this.text(o.toStringText);
-      const out: Record<string, unknown> = {};
-      for (const [k, x] of o.adapted) this.define(out, k, this.plain(x, depth + 1));
-      for (const [k, x] of o.extended) this.define(out, k, this.plain(x, depth + 1));
-      return out;
+      return body();
     } finally {
       this.ancestors.delete(o);
     }
   }
 
-  record(m: Map<string, PSMember>, depth: number): Record<string, unknown> {
+  record(depth: number, ...maps: Iterable<readonly [string, unknown]>[]): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of m) this.define(out, k, this.plain(x, depth + 1));
+    for (const m of maps) for (const [k, x] of m) this.define(out, k, this.plain(x, depth + 1));
     return out;
   }
 

@@ -27,6 +27,27 @@ function isInt(v: number, min: number, max: number): boolean {
   return Number.isInteger(v) && v >= min && v <= max;
 }
 
+/** What the number wrappers share: the number, its text and its plain view. */
+abstract class NumberValue {
+  constructor(readonly value: number) {}
+  valueOf(): number {
+    return this.value;
+  }
+  toString(): string {
+    return String(this.value);
+  }
+  /** Plain data (docs/clixml.md, "Plain view"). */
+  toJSON(): number | string {
+    return jsonNumber(this.value);
+  }
+}
+
+/** `v` when it is an integer in min..max, else a UsageError naming the type. */
+function integer(v: number, min: number, max: number, what: string): number {
+  check(isInt(v, min, max), what, v);
+  return v;
+}
+
 /** <C>: one UTF-16 code unit (System.Char), kept as its number 0..65535. */
 export class PSChar {
   readonly tag = 'C' as const;
@@ -48,92 +69,42 @@ export class PSChar {
 }
 
 /** <By>: System.Byte 0..255. */
-export class PSByte {
+export class PSByte extends NumberValue {
   readonly tag = 'By' as const;
-  constructor(readonly value: number) {
-    check(isInt(value, 0, 255), 'Byte', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+  constructor(value: number) {
+    super(integer(value, 0, 255, 'Byte'));
   }
 }
 
 /** <SB>: System.SByte -128..127. */
-export class PSSByte {
+export class PSSByte extends NumberValue {
   readonly tag = 'SB' as const;
-  constructor(readonly value: number) {
-    check(isInt(value, -128, 127), 'SByte', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+  constructor(value: number) {
+    super(integer(value, -128, 127, 'SByte'));
   }
 }
 
 /** <I16>: System.Int16. */
-export class PSInt16 {
+export class PSInt16 extends NumberValue {
   readonly tag = 'I16' as const;
-  constructor(readonly value: number) {
-    check(isInt(value, -32768, 32767), 'Int16', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+  constructor(value: number) {
+    super(integer(value, -32768, 32767, 'Int16'));
   }
 }
 
 /** <U16>: System.UInt16. */
-export class PSUInt16 {
+export class PSUInt16 extends NumberValue {
   readonly tag = 'U16' as const;
-  constructor(readonly value: number) {
-    check(isInt(value, 0, 65535), 'UInt16', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+  constructor(value: number) {
+    super(integer(value, 0, 65535, 'UInt16'));
   }
 }
 
 /** <U32>: System.UInt32. (<I32> is a plain JavaScript number.) */
-export class PSUInt32 {
+export class PSUInt32 extends NumberValue {
   readonly tag = 'U32' as const;
-  constructor(readonly value: number) {
-    check(isInt(value, 0, 4294967295), 'UInt32', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+  constructor(value: number) {
+    super(integer(value, 0, 4294967295, 'UInt32'));
   }
 }
 
@@ -141,13 +112,12 @@ export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;
 export const UINT64_MAX = 2n ** 64n - 1n;
 
-/** <I64>: System.Int64 as a bigint. */
-export class PSInt64 {
-  readonly tag = 'I64' as const;
+/** What the 64-bit integer wrappers share: a bigint (a safe integer number is taken too). */
+abstract class BigIntValue {
   readonly value: bigint;
-  constructor(value: bigint | number) {
+  constructor(value: bigint | number, inRange: (b: bigint) => boolean, what: string) {
     const b = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
-    check(typeof b === 'bigint' && b >= INT64_MIN && b <= INT64_MAX, 'Int64', value);
+    check(typeof b === 'bigint' && inRange(b), what, value);
     this.value = b as bigint;
   }
   valueOf(): bigint {
@@ -156,49 +126,41 @@ export class PSInt64 {
   toString(): string {
     return this.value.toString();
   }
+  /** A number when it is a safe integer, else its decimal text. */
   toJSON(): number | string {
     const n = Number(this.value);
     return Number.isSafeInteger(n) ? n : this.value.toString();
+  }
+}
+
+/** <I64>: System.Int64 as a bigint. */
+export class PSInt64 extends BigIntValue {
+  readonly tag = 'I64' as const;
+  constructor(value: bigint | number) {
+    super(value, (b) => b >= INT64_MIN && b <= INT64_MAX, 'Int64');
   }
 }
 
 /** <U64>: System.UInt64 as a bigint. */
-export class PSUInt64 {
+export class PSUInt64 extends BigIntValue {
   readonly tag = 'U64' as const;
-  readonly value: bigint;
   constructor(value: bigint | number) {
-    const b = typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
-    check(typeof b === 'bigint' && b >= 0n && b <= UINT64_MAX, 'UInt64', value);
-    this.value = b as bigint;
-  }
-  valueOf(): bigint {
-    return this.value;
-  }
-  toString(): string {
-    return this.value.toString();
-  }
-  toJSON(): number | string {
-    const n = Number(this.value);
-    return Number.isSafeInteger(n) ? n : this.value.toString();
+    super(value, (b) => b >= 0n && b <= UINT64_MAX, 'UInt64');
   }
 }
 
 /** <Sg>: System.Single; the number is rounded to float32 on construction. */
-export class PSSingle {
+export class PSSingle extends NumberValue {
   readonly tag = 'Sg' as const;
-  readonly value: number;
   constructor(value: number) {
     check(typeof value === 'number', 'Single', value);
-    this.value = Math.fround(value);
+    super(Math.fround(value));
   }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
+  override toString(): string {
     return formatSingle(this.value);
   }
   /** Plain data (docs/clixml.md, "Plain view"): the shortest decimal that is this float32 (as .NET prints it). */
-  toJSON(): number | string {
+  override toJSON(): number | string {
     return Number.isFinite(this.value) ? Number(formatSingle(this.value)) : jsonNumber(this.value);
   }
 }
@@ -208,20 +170,11 @@ export class PSSingle {
  * an Int32 on the way back (a plain JavaScript number is written as <I32>
  * when it is a 32-bit integer and as <Db> otherwise).
  */
-export class PSDouble {
+export class PSDouble extends NumberValue {
   readonly tag = 'Db' as const;
-  constructor(readonly value: number) {
+  constructor(value: number) {
     check(typeof value === 'number', 'Double', value);
-  }
-  valueOf(): number {
-    return this.value;
-  }
-  toString(): string {
-    return String(this.value);
-  }
-  /** Plain data (docs/clixml.md, "Plain view"). */
-  toJSON(): number | string {
-    return jsonNumber(this.value);
+    super(value);
   }
 }
 
@@ -249,13 +202,9 @@ export class PSDecimal {
   }
 }
 
-/** <G>: System.Guid, lower-case 8-4-4-4-12 text. */
-export class PSGuid {
-  readonly tag = 'G' as const;
-  readonly value: string;
-  constructor(value: string) {
-    this.value = normalizeGuid(value);
-  }
+/** What the text wrappers share: the text is their value, text and plain view. */
+abstract class TextValue {
+  constructor(readonly value: string) {}
   valueOf(): string {
     return this.value;
   }
@@ -263,38 +212,41 @@ export class PSGuid {
     return this.value;
   }
   toJSON(): string {
-    return this.toString();
+    return this.value;
+  }
+}
+
+/** <G>: System.Guid, lower-case 8-4-4-4-12 text. */
+export class PSGuid extends TextValue {
+  readonly tag = 'G' as const;
+  constructor(value: string) {
+    super(normalizeGuid(value));
   }
 }
 
 /** <URI>: System.Uri, as text. */
-export class PSUri {
+export class PSUri extends TextValue {
   readonly tag = 'URI' as const;
-  constructor(readonly value: string) {
+  constructor(value: string) {
     check(typeof value === 'string', 'Uri', value);
-  }
-  valueOf(): string {
-    return this.value;
-  }
-  toString(): string {
-    return this.value;
-  }
-  toJSON(): string {
-    return this.toString();
+    super(value);
   }
 }
 
 const VERSION_RE = /^(\d+)\.(\d+)(?:\.(\d+)(?:\.(\d+))?)?$/;
 
+function versionText(value: string): string {
+  const m = VERSION_RE.exec(typeof value === 'string' ? value.trim() : '');
+  const parts = m ? m.slice(1).filter((p) => p !== undefined).map(Number) : [];
+  if (!m || parts.some((p) => p > 2147483647)) throw new UsageError(`Version: ${JSON.stringify(String(value).slice(0, 60))} is not a version`);
+  return parts.join('.');
+}
+
 /** <Version>: System.Version, major.minor[.build[.revision]], each 0..2147483647. */
-export class PSVersion {
+export class PSVersion extends TextValue {
   readonly tag = 'Version' as const;
-  readonly value: string;
   constructor(value: string) {
-    const m = VERSION_RE.exec(typeof value === 'string' ? value.trim() : '');
-    const parts = m ? m.slice(1).filter((p) => p !== undefined).map(Number) : [];
-    if (!m || parts.some((p) => p > 2147483647)) throw new UsageError(`Version: ${JSON.stringify(String(value).slice(0, 60))} is not a version`);
-    this.value = parts.join('.');
+    super(versionText(value));
   }
   get major(): number {
     return Number(this.value.split('.')[0]);
@@ -310,48 +262,23 @@ export class PSVersion {
   get revision(): number {
     return Number(this.value.split('.')[3] ?? -1);
   }
-  valueOf(): string {
-    return this.value;
-  }
-  toString(): string {
-    return this.value;
-  }
-  toJSON(): string {
-    return this.toString();
-  }
 }
 
 /** <XD>: System.Xml.XmlDocument, as its markup text. */
-export class PSXmlDocument {
+export class PSXmlDocument extends TextValue {
   readonly tag = 'XD' as const;
-  constructor(readonly value: string) {
+  constructor(value: string) {
     check(typeof value === 'string', 'XmlDocument', value);
-  }
-  valueOf(): string {
-    return this.value;
-  }
-  toString(): string {
-    return this.value;
-  }
-  toJSON(): string {
-    return this.toString();
+    super(value);
   }
 }
 
 /** <SBK>: System.Management.Automation.ScriptBlock, as its source text. */
-export class PSScriptBlock {
+export class PSScriptBlock extends TextValue {
   readonly tag = 'SBK' as const;
-  constructor(readonly value: string) {
+  constructor(value: string) {
     check(typeof value === 'string', 'ScriptBlock', value);
-  }
-  valueOf(): string {
-    return this.value;
-  }
-  toString(): string {
-    return this.value;
-  }
-  toJSON(): string {
-    return this.toString();
+    super(value);
   }
 }
 

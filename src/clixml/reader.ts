@@ -7,12 +7,11 @@
 
 import { LimitError } from '../errors.js';
 import { decodeClixmlString } from './escape.js';
-import { INT64_MAX, INT64_MIN, PSByte, PSChar, PSDecimal, PSDouble, PSGuid, PSInt16, PSInt64, PSScriptBlock, PSSByte, PSSecureString, PSSingle, PSUInt16, PSUInt32, PSUInt64, PSUri, PSVersion, PSXmlDocument, UINT64_MAX, type SecureStringCipher } from './primitives.js';
-import { parseBase64, parseBigInt, parseDecimalText, parseFloatText, parseSmallInt, trimXml } from './numbers.js';
+import type { SecureStringCipher } from './primitives.js';
+import { trimXml } from './numbers.js';
+import { readPrimitive, readString } from './primitive-reader.js';
 import { Scanner, clip } from './scanner.js';
-import { PSDateTime, PSDuration } from './time.js';
-import { BARE, PSObject, PSProgressRecord, PSPropertySet, type PSMember, type PSPrimitive, type PSValue } from './values.js';
-import { isGuid } from '../util/guid.js';
+import { BARE, PSObject, PSPropertySet, type PSMember, type PSValue } from './values.js';
 
 export interface ClixmlReadOptions {
   /** Decrypts <SS>; without one a SecureString keeps its ciphertext. */
@@ -40,10 +39,6 @@ export const CLIXML_READ_LIMITS = {
 const DECODED_NAMES = new Map<string, string>();
 
 const COLLECTION_TAGS = new Set(['LST', 'IE', 'STK', 'QUE']);
-const STRUCTURE_TAGS = new Map([
-  ['TN', '<Obj>'], ['TNRef', '<Obj>'], ['ToString', '<Obj>'], ['Props', '<Obj>'], ['MS', '<Obj> or <MS>'], ['LST', '<Obj>'],
-  ['IE', '<Obj>'], ['STK', '<Obj>'], ['QUE', '<Obj>'], ['DCT', '<Obj>'], ['En', '<DCT>'], ['T', '<TN>'], ['Objs', 'nothing: it is the document root'],
-]);
 
 export class ClixmlReader {
   readonly sc: Scanner;
@@ -53,6 +48,8 @@ export class ClixmlReader {
   readonly #refs = new Map<number | string, PSObject>();
   readonly #tns = new Map<number | string, readonly string[]>();
   #count = 0;
+  // <PR> reads its current operation as a value; made once, not per primitive.
+  readonly #nextValue = (): PSValue => this.value(0);
 
   constructor(text: string, options: ClixmlReadOptions = {}) {
     const where = options.where ?? 'CLIXML';
@@ -90,133 +87,10 @@ export class ClixmlReader {
     const t = sc.tag;
     if (++this.#count > this.#maxObjects) throw new LimitError('CLIXML value count', this.#maxObjects, this.#count, sc.at(t.at));
     const name = t.name;
-    if (name === 'S') return t.selfClosing ? '' : this.#str('S', t.at);
+    if (name === 'S') return t.selfClosing ? '' : readString(sc, 'S', t.at);
     if (name === 'Obj') return this.#obj(depth + 1);
     if (name === 'Ref') return this.#ref();
-    return this.#primitive(name);
-  }
-
-  #str(name: string, at: number): string {
-    const v = decodeClixmlString(this.sc.readText(name));
-    if (v === undefined) throw this.sc.clixmlError(`an _xHHHHHHHH_ escape in <${name}> names no Unicode character`, at);
-    return v;
-  }
-
-  #text(name: string, selfClosing: boolean): string {
-    return selfClosing ? '' : this.sc.readText(name);
-  }
-
-  #primitive(name: string): PSPrimitive {
-    const sc = this.sc;
-    const t = sc.tag;
-    const at = t.at;
-        const sel = t.selfClosing;
-    switch (name) {
-      case 'S':
-        return sel ? '' : this.#str('S', at);
-      case 'I32': {
-        const fast = sel ? undefined : sc.tryReadInt('I32', -2147483648, 2147483647);
-        if (fast !== undefined) return fast;
-        const s = this.#text(name, sel);
-        const v = parseSmallInt(s, -2147483648, 2147483647);
-        return v === undefined ? this.#bad('Int32', s, name, at) : v;
-      }
-      case 'B': {
-        const fast = sel ? undefined : sc.tryReadBool();
-        if (fast !== undefined) return fast;
-        const s = trimXml(this.#text(name, sel));
-        if (s === 'true' || s === '1') return true;
-        if (s === 'false' || s === '0') return false;
-        return this.#bad('Boolean', s, name, at);
-      }
-      case 'Nil': {
-        const s = this.#text(name, sel);
-        if (trimXml(s) !== '') this.#bad('Nil (it must be empty)', s, name, at);
-        return null;
-      }
-      case 'I64': {
-        const fast = sel ? undefined : sc.tryReadInt('I64', -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-        if (fast !== undefined) return new PSInt64(BigInt(fast));
-        const s = this.#text(name, sel);
-        const v = parseBigInt(s, INT64_MIN, INT64_MAX);
-        return v === undefined ? this.#bad('Int64', s, name, at) : new PSInt64(v);
-      }
-      case 'U64': {
-        const s = this.#text(name, sel);
-        const v = parseBigInt(s, 0n, UINT64_MAX);
-        return v === undefined ? this.#bad('UInt64', s, name, at) : new PSUInt64(v);
-      }
-      case 'U32':
-      case 'I16':
-      case 'U16':
-      case 'By':
-      case 'SB':
-      case 'C': {
-        const [min, max, make, what] = SMALL_INTS[name];
-        const fast = sel ? undefined : sc.tryReadInt(name, min, max);
-        if (fast !== undefined) return make(fast);
-        const s = this.#text(name, sel);
-        const v = parseSmallInt(s, min, max);
-        return v === undefined ? this.#bad(what, s, name, at) : make(v);
-      }
-      case 'Db':
-      case 'Sg': {
-        const s = this.#text(name, sel);
-        const v = parseFloatText(s);
-        if (v === undefined) this.#bad(name === 'Db' ? 'Double' : 'Single', s, name, at);
-        return name === 'Db' ? new PSDouble(v!) : new PSSingle(v!);
-      }
-      case 'D': {
-        const s = this.#text(name, sel);
-        const v = parseDecimalText(s);
-        return v === undefined ? this.#bad('Decimal', s, name, at) : new PSDecimal(v);
-      }
-      case 'DT': {
-        const s = this.#text(name, sel);
-        return PSDateTime.parse(trimXml(s)) ?? this.#bad('DateTime', s, name, at);
-      }
-      case 'TS': {
-        const s = this.#text(name, sel);
-        return PSDuration.parse(trimXml(s)) ?? this.#bad('TimeSpan (xs:duration)', s, name, at);
-      }
-      case 'G': {
-        const s = trimXml(this.#text(name, sel));
-        const g = s.length === 38 && s.charCodeAt(0) === 0x7b && s.charCodeAt(37) === 0x7d ? s.slice(1, 37) : s;
-        return isGuid(g) ? new PSGuid(g) : this.#bad('Guid', s, name, at);
-      }
-      case 'BA': {
-        const s = this.#text(name, sel);
-        return parseBase64(s) ?? this.#bad('base64 in a byte array', s, name, at);
-      }
-      case 'Version': {
-        const s = this.#text(name, sel);
-        try {
-          return new PSVersion(s);
-        } catch {
-          return this.#bad('Version', s, name, at);
-        }
-      }
-      case 'URI':
-        return new PSUri(sel ? '' : this.#str(name, at));
-      case 'XD':
-        return new PSXmlDocument(sel ? '' : this.#str(name, at));
-      case 'SBK':
-        return new PSScriptBlock(sel ? '' : this.#str(name, at));
-      case 'SS': {
-        const s = trimXml(this.#text(name, sel));
-        if (parseBase64(s) === undefined) this.#bad('SecureString (not base64)', s, name, at);
-        return this.#cipher === undefined ? PSSecureString.fromEncrypted(s) : PSSecureString.fromPlaintext(this.#cipher.decryptFromBase64(s));
-      }
-      case 'PR':
-        return this.#progressRecord(at);
-    }
-    if (STRUCTURE_TAGS.has(name)) throw sc.clixmlError(`<${name}> where a value belongs (it goes directly inside ${STRUCTURE_TAGS.get(name)})`, at);
-    throw sc.clixmlError(`unknown CLIXML element <${clip(name)}>`, at);
-  }
-
-  #bad(what: string, text: string, name: string, at: number): never {
-    const n = this.sc.tag.at === at ? this.sc.tag.n : undefined;
-    throw this.sc.clixmlError(`invalid ${what} ${JSON.stringify(clip(text))} in <${name}${n === undefined ? '' : ` N="${clip(n)}"`}>`, at);
+    return readPrimitive(sc, name, this.#cipher, this.#nextValue);
   }
 
   #ref(): PSObject {
@@ -255,7 +129,7 @@ export class ClixmlReader {
         case 'ToString':
           if (sawToString) throw sc.clixmlError('<Obj> has two <ToString>', c.at);
           sawToString = true;
-          o.toStringText = c.selfClosing ? '' : this.#str('ToString', c.at);
+          o.toStringText = c.selfClosing ? '' : readString(sc, 'ToString', c.at);
           break;
         case 'Props':
           if (sawProps) throw sc.clixmlError('<Obj> has two <Props>', c.at);
@@ -290,7 +164,7 @@ export class ClixmlReader {
             if (body !== undefined) throw sc.clixmlError(`<Obj> has two bodies (<${body}> and <${clip(name)}>)`, c.at);
             body = name;
             if (++this.#count > this.#maxObjects) throw new LimitError('CLIXML value count', this.#maxObjects, this.#count, sc.at(c.at));
-            o.value = this.#primitive(name);
+            o.value = readPrimitive(sc, name, this.#cipher, this.#nextValue);
           }
       }
     }
@@ -305,7 +179,7 @@ export class ClixmlReader {
       while (sc.nextChild('TN')) {
         const t = sc.tag;
         if (t.name !== 'T') throw sc.clixmlError(`<${clip(t.name)}> inside <TN>, which holds only <T>`, t.at);
-        names.push(t.selfClosing ? '' : this.#str('T', t.at));
+        names.push(t.selfClosing ? '' : readString(sc, 'T', t.at));
       }
     }
     const frozen = Object.freeze(names);
@@ -389,48 +263,4 @@ export class ClixmlReader {
     }
     return entries;
   }
-
-  // <PR>: AV, AI, CurrentOperation (<Nil/> or <S>), PI, PC, T, SR, SD in this order (serialization.cs).
-  #progressRecord(at: number): PSProgressRecord {
-    const sc = this.sc;
-    if (sc.tag.selfClosing) throw sc.clixmlError('<PR> is empty', at);
-    const want = (tag: string): string => {
-      if (!sc.nextChild('PR')) throw sc.clixmlError(`<PR> ends before <${tag}>`, at);
-      const t = sc.tag;
-      if (t.name !== tag) throw sc.clixmlError(`<${clip(t.name)}> in <PR> where <${tag}> belongs`, t.at);
-      return t.selfClosing ? '' : this.#str(tag, t.at);
-    };
-    const int = (tag: string): number => {
-      const s = want(tag);
-      const v = parseSmallInt(s, -2147483648, 2147483647);
-      if (v === undefined) throw sc.clixmlError(`invalid Int32 ${JSON.stringify(clip(s))} in <${tag}> of <PR>`, at);
-      return v;
-    };
-    const activity = want('AV');
-    const activityId = int('AI');
-    if (!sc.nextChild('PR')) throw sc.clixmlError('<PR> ends before its current operation', at);
-    if (sc.tag.name !== 'S' && sc.tag.name !== 'Nil') throw sc.clixmlError(`<${clip(sc.tag.name)}> as the current operation of <PR> (expected <S> or <Nil>)`, sc.tag.at);
-    const op = this.value(0) as string | null;
-    const r = new PSProgressRecord({
-      activity,
-      activityId,
-      currentOperation: op,
-      parentActivityId: int('PI'),
-      percentComplete: int('PC'),
-      recordType: want('T'),
-      secondsRemaining: int('SR'),
-      statusDescription: want('SD'),
-    });
-    if (sc.nextChild('PR')) throw sc.clixmlError(`unexpected <${clip(sc.tag.name)}> at the end of <PR>`, sc.tag.at);
-    return r;
-  }
 }
-
-const SMALL_INTS: Record<'U32' | 'I16' | 'U16' | 'By' | 'SB' | 'C', [number, number, (v: number) => PSPrimitive, string]> = {
-  U32: [0, 4294967295, (v) => new PSUInt32(v), 'UInt32'],
-  I16: [-32768, 32767, (v) => new PSInt16(v), 'Int16'],
-  U16: [0, 65535, (v) => new PSUInt16(v), 'UInt16'],
-  By: [0, 255, (v) => new PSByte(v), 'Byte'],
-  SB: [-128, 127, (v) => new PSSByte(v), 'SByte'],
-  C: [0, 65535, (v) => new PSChar(v), 'Char'],
-};

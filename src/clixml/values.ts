@@ -12,8 +12,7 @@
 // (Ref/RefId), so graphs, shared objects and cycles survive a round trip.
 
 import { UsageError } from '../errors.js';
-// Circular with plain.ts, used only inside toJSON (at call time), which ES modules allow.
-import { toPlain } from './plain.js';
+import { toPlain, type PlainViewable, type PlainWalk } from './plain.js';
 import type {
   PSByte,
   PSChar,
@@ -72,10 +71,14 @@ export type PSMember = PSValue | PSPropertySet;
 export type CollectionKind = 'LST' | 'IE' | 'STK' | 'QUE';
 
 /** A named set of extended properties (2.2.5.2.9: a nested <MS N="...">). */
-export class PSPropertySet {
+export class PSPropertySet implements PlainViewable {
   readonly properties: Map<string, PSMember>;
   constructor(properties?: Iterable<readonly [string, PSMember]> | Record<string, PSMember>) {
     this.properties = toMap(properties);
+  }
+
+  plainView(w: PlainWalk, depth: number): unknown {
+    return w.record(depth, this.properties);
   }
 
   toJSON(): unknown {
@@ -88,7 +91,7 @@ export class PSPropertySet {
  * (<PR>, written by powershell.exe -OutputFormat xml and Export-Clixml).
  * PSRP progress messages use an ordinary object instead (2.2.5.1.25).
  */
-export class PSProgressRecord {
+export class PSProgressRecord implements PlainViewable {
   readonly tag = 'PR' as const;
   activity: string;
   activityId: number;
@@ -113,6 +116,19 @@ export class PSProgressRecord {
   /** Plain data: the properties under their PowerShell names. */
   toJSON(): unknown {
     return toPlain(this);
+  }
+
+  plainView(w: PlainWalk): unknown {
+    return {
+      Activity: w.text(this.activity),
+      ActivityId: this.activityId,
+      CurrentOperation: w.text(this.currentOperation),
+      ParentActivityId: this.parentActivityId,
+      PercentComplete: this.percentComplete,
+      RecordType: this.recordType,
+      SecondsRemaining: this.secondsRemaining,
+      StatusDescription: w.text(this.statusDescription),
+    };
   }
 }
 
@@ -165,7 +181,7 @@ export const TYPE_NAMES = {
 } as const;
 
 /** An <Obj>. Fields are plain and mutable, so building one is just setting them. */
-export class PSObject {
+export class PSObject implements PlainViewable {
   /** <TN> type names, most specific first; undefined when the object has none. */
   typeNames: readonly string[] | undefined;
   /** <ToString>. */
@@ -269,6 +285,17 @@ export class PSObject {
   /** Plain data (plain.ts, docs/clixml.md "Plain view"), so JSON.stringify works on values. */
   toJSON(): unknown {
     return toPlain(this);
+  }
+
+  plainView(w: PlainWalk, depth: number): unknown {
+    if (depth >= w.maxDepth) return w.text(this.toStringText ?? null);
+    return w.enter(this, () => {
+      if (this.list !== undefined) return this.list.map((x) => w.plain(x, depth + 1));
+      if (this.dict !== undefined) return w.dict(this.dict, depth);
+      if (this.value !== undefined) return w.plain(this.value, depth + 1);
+      if (this.adapted.size === 0 && this.extended.size === 0) return this.toStringText === undefined ? {} : w.text(this.toStringText);
+      return w.record(depth, this.adapted, this.extended);
+    });
   }
 }
 

@@ -3,11 +3,10 @@
 // receiveData(). Pipelines (client-pipeline.ts) register themselves here and
 // receive the events addressed to them.
 
-import type { KeyObject } from 'node:crypto';
-import { LimitError, RemoteProtocolError, UsageError } from '../errors.js';
-
-const MAX_PENDING_HOST_CALLS = 4096;
+import { RemoteProtocolError, UsageError } from '../errors.js';
+import { checkRunspaceCounts, type ClientRunspacePoolOptions, type PendingCall, type PoolCallKind, type RsaKeyPair } from './client-pool-options.js';
 import { assertNever, type PsrpEvent } from './events.js';
+import { HostCallTable, type PendingHostCall } from './host-call-table.js';
 import {
   SessionKeyCipher,
   decryptSessionKeyBlob,
@@ -15,58 +14,22 @@ import {
 } from './key-exchange.js';
 import type { MessageTypeName } from './message.js';
 import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSValue } from './message-types.js';
-import { PoolCore, type PoolCoreOptions, type StreamType } from './pool-core.js';
+import { PoolCore, type StreamType } from './pool-core.js';
 import {
   CLIENT_POOL_ACTIONS,
   InvalidProtocolVersionError,
-  PS_VERSION,
   RunspacePoolState,
   featureSupported,
   guardPool,
   parseVersion,
   runspacePoolStateName,
+  serverCapabilityProblem,
   type FeatureName,
 } from './states.js';
 import type { ClientPipelineBase } from './client-pipeline.js';
-import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
+import type { PipelineEvent } from './pipeline-link.js';
 
-export interface RsaKeyPair {
-  readonly publicKey: KeyObject;
-  readonly privateKey: KeyObject;
-}
-
-export interface ClientRunspacePoolOptions extends PoolCoreOptions {
-  runspacePoolId: string;
-  minRunspaces?: number;
-  maxRunspaces?: number;
-  /** PSThreadOptions (default 0, Default). */
-  threadOptions?: number;
-  /** ApartmentState (default 2, Unknown; what pypsrp sends). */
-  apartmentState?: number;
-  hostInfo?: HostInfo;
-  /** Primitive dictionary (PSPrimitiveDictionary) or null. */
-  applicationArguments?: PSValue;
-  /**
-   * RSA-2048 key pair for the SecureString key exchange (protocol 2.2/2.3).
-   * With it the pool answers PUBLIC_KEY_REQUEST by itself.
-   */
-  keyPair?: RsaKeyPair;
-  /** First call id ("ci") used for SET_*_RUNSPACES, GET_AVAILABLE_RUNSPACES and RESET (default 1; pypsrp used 0). */
-  firstCallId?: bigint;
-}
-
-/** What a pending call id was for. */
-export type PoolCallKind = 'SetMaxRunspaces' | 'SetMinRunspaces' | 'GetAvailableRunspaces' | 'ResetRunspaceState';
-
-interface PendingCall {
-  readonly kind: PoolCallKind;
-  readonly value: number | undefined;
-}
-
-interface PendingHostCall {
-  readonly methodId: number;
-  readonly methodName: string;
-}
+export type { ClientRunspacePoolOptions, PoolCallKind, RsaKeyPair } from './client-pool-options.js';
 
 export class ClientRunspacePool extends PoolCore {
   readonly role = 'client' as const;
@@ -81,7 +44,7 @@ export class ClientRunspacePool extends PoolCore {
   #applicationPrivateData: PSValue = null;
   #nextCallId = 1n;
   readonly #calls = new Map<bigint, PendingCall>();
-  readonly #hostCalls = new Map<bigint, PendingHostCall>();
+  readonly #hostCalls = new HostCallTable();
   readonly #pipelines = new Map<string, ClientPipelineBase>();
 
   constructor(options: ClientRunspacePoolOptions) {
@@ -117,17 +80,11 @@ export class ClientRunspacePool extends PoolCore {
   }
   /** Host calls (pool level) received and not answered yet. */
   get pendingHostCalls(): ReadonlyMap<bigint, PendingHostCall> {
-    return this.#hostCalls;
+    return this.#hostCalls.pending;
   }
 
   #guard(action: keyof typeof CLIENT_POOL_ACTIONS): void {
     guardPool(CLIENT_POOL_ACTIONS, action, this._state);
-  }
-
-  #requireFeature(action: string, feature: FeatureName): void {
-    if (!featureSupported(feature, this.protocolVersion)) {
-      throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
-    }
   }
 
   // -------------------------------------------------------------------------
@@ -257,7 +214,7 @@ export class ClientRunspacePool extends PoolCore {
   /** Queue RESET_RUNSPACE_STATE (protocol 2.3+). */
   resetRunspaceState(): bigint {
     this.#guard('resetRunspaceState');
-    this.#requireFeature('reset the runspace state', 'ResetRunspaceState');
+    this.requireFeature('reset the runspace state', 'ResetRunspaceState');
     const ci = this.#callId('ResetRunspaceState');
     this.queue('ResetRunspaceState', { ci });
     return ci;
@@ -270,7 +227,7 @@ export class ClientRunspacePool extends PoolCore {
    */
   exchangeKey(keyPair?: RsaKeyPair): void {
     this.#guard('exchangeKey');
-    this.#requireFeature('exchange a session key', 'SessionKeyExchange');
+    this.requireFeature('exchange a session key', 'SessionKeyExchange');
     if (keyPair !== undefined) this.#keyPair = keyPair;
     if (this._cipher !== undefined || this.#publicKeySent) return;
     if (this.#keyPair === undefined) throw new UsageError('exchangeKey needs an RSA key pair (option keyPair)');
@@ -295,11 +252,7 @@ export class ClientRunspacePool extends PoolCore {
    */
   hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
     this.#guard('hostResponse');
-    const call = this.#hostCalls.get(ci);
-    if (call === undefined) {
-      throw new UsageError(`no pool host call with ci ${ci} is waiting for a response (void methods take none)`);
-    }
-    this.#hostCalls.delete(ci);
+    const call = this.#hostCalls.take(ci, 'pool');
     this.queue(
       'RunspacePoolHostResponse',
       { ci, methodId: call.methodId, methodName: call.methodName, result: answer.result, error: answer.error },
@@ -329,7 +282,7 @@ export class ClientRunspacePool extends PoolCore {
 
   /** @internal */
   _requireFeature(action: string, feature: FeatureName): void {
-    this.#requireFeature(action, feature);
+    this.requireFeature(action, feature);
   }
 
   /** @internal */
@@ -397,13 +350,7 @@ export class ClientRunspacePool extends PoolCore {
         if (this.#keyPair !== undefined && !this.#publicKeySent && this._cipher === undefined) this.#sendPublicKey();
         return;
       case 'RunspacePoolHostCall':
-        // Void methods (ci -100 on Windows) must not be answered (2.2.3.17).
-        if (hostMethodReturnsValue(event.methodId) && event.ci !== NO_RESPONSE_CALL_ID) {
-          if (this.#hostCalls.size >= MAX_PENDING_HOST_CALLS) {
-            throw new LimitError('unanswered host calls', MAX_PENDING_HOST_CALLS, this.#hostCalls.size + 1, 'client host calls');
-          }
-          this.#hostCalls.set(event.ci, { methodId: event.methodId, methodName: event.methodName });
-        }
+        this.#hostCalls.received(event);
         return;
       case 'UserEvent':
       case 'UnknownMessage':
@@ -442,13 +389,14 @@ export class ClientRunspacePool extends PoolCore {
     }
   }
 
-  #route(event: PsrpEvent): void {
+  /** Each pipeline event goes to its pipeline once; that pipeline applies it and hands it to its sink. */
+  #route(event: PipelineEvent): void {
     if (event.pipelineId === undefined) {
       throw this.protocolError(`${event.type} without a pipeline id`);
     }
     const p = this.#pipelines.get(event.pipelineId);
     // A pipeline closed locally may still get late messages; they are returned but change nothing.
-    if (p !== undefined) p._process(event);
+    if (p !== undefined) p._deliver(event);
   }
 
   #onSessionCapability(event: MessageBodies['SessionCapability']): void {
@@ -456,17 +404,7 @@ export class ClientRunspacePool extends PoolCore {
       throw this.protocolError(`SESSION_CAPABILITY in state ${runspacePoolStateName(this._state)}`);
     }
     if (this._theirCapability !== undefined) throw this.protocolError('a second SESSION_CAPABILITY arrived');
-    // C7 / clientremotesession.cs: PSVersion must match; any 2.x protocol is accepted and the lower one is used.
-    const proto = parseVersion(event.protocolVersion);
-    const ser = parseVersion(event.serializationVersion);
-    const problem =
-      proto === undefined || proto[0] !== 2
-        ? `protocol version ${event.protocolVersion}`
-        : event.psVersion !== PS_VERSION
-          ? `PSVersion ${event.psVersion}`
-          : ser === undefined || ser[0] !== 1
-            ? `SerializationVersion ${event.serializationVersion}`
-            : undefined;
+    const problem = serverCapabilityProblem(event);
     if (problem !== undefined) {
       this._state = RunspacePoolState.Broken;
       throw new RemoteProtocolError('PSR_PSRP_NEGOTIATION', `server capability not supported: ${problem}`, {
@@ -477,10 +415,3 @@ export class ClientRunspacePool extends PoolCore {
     if (this._state === RunspacePoolState.NegotiationSent) this._state = RunspacePoolState.NegotiationSucceeded;
   }
 }
-
-function checkRunspaceCounts(min: number, max: number): void {
-  if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < 1 || min > max || max > 0x7fffffff) {
-    throw new UsageError(`invalid runspace counts: min ${min}, max ${max}`);
-  }
-}
-

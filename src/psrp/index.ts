@@ -1,5 +1,6 @@
 // Public surface of the sans-I/O PSRP core (docs/psrp.md).
 export * from './fragment.js';
+export * from './fragmenter.js';
 export * from './message.js';
 export * from './message-types.js';
 export * from './messages.js';
@@ -13,13 +14,14 @@ export {
   type PoolCallKind,
   type RsaKeyPair,
 } from './client-pool.js';
+export { ClientPipelineBase } from './client-pipeline.js';
 export {
-  ClientPipelineBase,
   ClientPowerShell,
   ClientGetCommandMetadata,
   type ClientPowerShellOptions,
   type ClientGetCommandMetadataOptions,
-} from './client-pipeline.js';
+} from './client-powershell.js';
+export type { PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
 export { ServerRunspacePool, type ServerRunspacePoolOptions } from './server-pool.js';
 export { ServerPipeline, type ServerPipelineRequest } from './server-pipeline.js';
 export { MessageDecoder, type DecodedMessage, type MessageDecoderOptions } from './decode.js';

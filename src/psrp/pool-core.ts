@@ -11,7 +11,8 @@
 
 import { LimitError, PsRemoteError, RemoteProtocolError, UsageError } from '../errors.js';
 import { ZERO_GUID, normalizeGuid } from '../util/guid.js';
-import { Defragmenter, Fragmenter, ObjectIdCounter, type DefragmentedMessage } from './fragment.js';
+import { Defragmenter, type DefragmentedMessage } from './fragment.js';
+import { Fragmenter, ObjectIdCounter } from './fragmenter.js';
 import {
   Destination,
   MessageType,
@@ -28,11 +29,14 @@ import type { PsrpEvent } from './events.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import {
   DEFAULT_PROTOCOL_VERSION,
+  InvalidProtocolVersionError,
   PS_VERSION,
   RunspacePoolState,
   SERIALIZATION_VERSION,
   compareVersions,
   parseVersion,
+  featureSupported,
+  type FeatureName,
 } from './states.js';
 
 export type StreamType = 'default' | 'promptResponse';
@@ -358,6 +362,11 @@ export abstract class PoolCore {
 
   /** Role-specific state changes for a received event; throws RemoteProtocolError for rule violations. */
   protected abstract processEvent(event: PsrpEvent): void;
+
+  /** A UsageError naming `action` when the negotiated protocol lacks `feature`. */
+  protected requireFeature(action: string, feature: FeatureName): void {
+    if (!featureSupported(feature, this.protocolVersion)) throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
+  }
 
   /** A rule violation by the peer. */
   protected protocolError(message: string): RemoteProtocolError {

@@ -7,7 +7,7 @@
 import { RemoteProtocolError, UsageError } from '../errors.js';
 import type { MessageEvent, PsrpEvent } from './events.js';
 import type { CreatePipelineBody, GetCommandMetadataBody, PSValue } from './message-types.js';
-import type { ServerRunspacePool } from './server-pool.js';
+import type { ServerPipelinePool } from './pipeline-link.js';
 import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 import { InvalidProtocolVersionError, PSInvocationState, SERVER_PIPELINE_ACTIONS, guardPipeline } from './states.js';
 
@@ -16,7 +16,7 @@ export type ServerPipelineRequest =
   | ({ readonly kind: 'GetCommandMetadata' } & GetCommandMetadataBody);
 
 export class ServerPipeline {
-  readonly pool: ServerRunspacePool;
+  readonly pool: ServerPipelinePool;
   readonly pipelineId: string;
   /** What the client asked for. */
   readonly request: ServerPipelineRequest;
@@ -27,7 +27,7 @@ export class ServerPipeline {
 
   /** @internal created by ServerRunspacePool */
   constructor(
-    pool: ServerRunspacePool,
+    pool: ServerPipelinePool,
     pipelineId: string,
     event: MessageEvent<'CreatePipeline'> | MessageEvent<'GetCommandMetadata'>,
   ) {

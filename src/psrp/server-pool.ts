@@ -17,7 +17,6 @@ import type { HostInfo, MessageBodies, PSValue } from './message-types.js';
 import type { MessageTypeName } from './message.js';
 import { PoolCore, type PoolCoreOptions } from './pool-core.js';
 import {
-  InvalidProtocolVersionError,
   PS_VERSION,
   RunspacePoolState,
   SERVER_POOL_ACTIONS,
@@ -98,12 +97,6 @@ export class ServerRunspacePool extends PoolCore {
     guardPool(SERVER_POOL_ACTIONS, action, this._state);
   }
 
-  #requireFeature(action: string, feature: FeatureName): void {
-    if (!featureSupported(feature, this.protocolVersion)) {
-      throw new InvalidProtocolVersionError(action, feature, this.protocolVersion);
-    }
-  }
-
   #changeState(state: RunspacePoolState, error?: PSValue): void {
     this._state = state;
     this.queue('RunspacePoolState', { state, error });
@@ -150,7 +143,7 @@ export class ServerRunspacePool extends PoolCore {
   /** Ask the client for its public key (PUBLIC_KEY_REQUEST, protocol < 2.4). */
   requestPublicKey(): void {
     this.#guard('requestPublicKey');
-    this.#requireFeature('request the public key', 'SessionKeyExchange');
+    this.requireFeature('request the public key', 'SessionKeyExchange');
     this.queue('PublicKeyRequest', {});
   }
 

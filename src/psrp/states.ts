@@ -47,6 +47,20 @@ export function isTerminalPipelineState(s: number): boolean {
 // ---------------------------------------------------------------------------
 // Protocol versions
 
+/**
+ * Why a client cannot work with a server's SESSION_CAPABILITY, or undefined.
+ * C7 / clientremotesession.cs: PSVersion must match; any 2.x protocol is
+ * accepted (the lower one is used), and any 1.x serialization.
+ */
+export function serverCapabilityProblem(cap: { readonly protocolVersion: string; readonly psVersion: string; readonly serializationVersion: string }): string | undefined {
+  const proto = parseVersion(cap.protocolVersion);
+  const ser = parseVersion(cap.serializationVersion);
+  if (proto === undefined || proto[0] !== 2) return `protocol version ${cap.protocolVersion}`;
+  if (cap.psVersion !== PS_VERSION) return `PSVersion ${cap.psVersion}`;
+  if (ser === undefined || ser[0] !== 1) return `SerializationVersion ${cap.serializationVersion}`;
+  return undefined;
+}
+
 /** What each protocol version added (EncodeAndDecode.cs; psrpcore ProtocolVersion). */
 export const ProtocolVersion = {
   /** Windows 7 RC. */

@@ -68,33 +68,8 @@ export interface AuthGateOptions {
   readonly onCredSsp?: (accepted: CredSspAccepted, user: string) => void;
 }
 
-export type GateReply = { readonly kind: 'reply'; readonly status: number; readonly headers: Record<string, string | number | string[]>; readonly body: string; readonly reason: string };
-
-/** What the headers decide: answer now (the body is never kept), or read the body and finish. */
-export type GateStep =
-  | GateReply
-  | {
-      readonly kind: 'read';
-      /** The authenticated user (its configured name), if any. */
-      readonly user: string | undefined;
-      /** CredSSP: the user whose credentials were delegated, as the client named it (never the password). */
-      readonly delegatedUser?: string | undefined;
-      finish(body: Buffer): GateResult | Promise<GateResult>;
-    };
-
-/** What to do with a request: answer it now, or go on with its (unsealed) body. */
-export type GateResult =
-  | GateReply
-  | {
-      readonly kind: 'pass';
-      readonly body: Buffer;
-      readonly user: string | undefined;
-      readonly delegatedUser?: string | undefined;
-      /** Headers for the response (SPNEGO's final NegTokenResp in WWW-Authenticate), also included by seal(). */
-      readonly headers?: Record<string, string>;
-      seal(status: number, body: string): Sealed | Promise<Sealed> };
-
-export type Sealed = { status: number; headers: Record<string, string | number>; body: Buffer };
+export type { GateReply, GateResult, GateStep, Sealed } from './gate-types.js';
+import type { GateReply, GateResult, GateStep } from './gate-types.js';
 
 interface SocketAuth {
   acceptor?: NtlmAcceptor;

@@ -17,7 +17,7 @@ import { NtlmAcceptor } from '../auth/ntlm/acceptor.js';
 import { encryptedProtocolOf } from '../auth/winrm-encryption.js';
 import { TlsTunnel } from '../transport/http/credssp-tls.js';
 import { X509Certificate } from 'node:crypto';
-import type { GateReply, GateResult, GateStep } from './auth-gate.js';
+import type { GateReply, GateResult, GateStep } from './gate-types.js';
 
 export interface CredSspGateOptions {
   /** The inner TLS certificate and key (PEM): the endpoint's https ones, or given for http. */

@@ -1,23 +1,23 @@
 // The pipelines running on a pool, by id: each one's invocation (what the
-// caller holds), its PSRP core and the host that answers its calls. Routes the
-// PSRP core's pipeline events (output, records, end) to the invocation, and
-// builds the PSRP pipeline an invoke() asks for.
+// caller holds), its PSRP core and the host that answers its calls. Each PSRP
+// pipeline core delivers its events (output, records, host calls, end) to the
+// sink made here for its invocation, once; and this file builds the PSRP
+// pipeline an invoke() asks for.
 
 import { randomUUID } from 'node:crypto';
 import {
   ClientPowerShell,
-  PSInvocationState,
+  isTerminalPipelineState,
   type ClientPipelineBase,
   type ClientRunspacePool,
-  type PsrpEvent,
+  type MessageEvent,
+  type PipelineEventSink,
 } from '../psrp/index.js';
 import type { PsrpCarrier } from './carriers/carrier.js';
 import type { PSHost } from './host/host.js';
 import type { InvokeOptions, InvokeTarget } from './pool-options.js';
 import type { PowerShellInvocation } from './powershell.js';
 import { hostInfoFor } from './host/raw-ui.js';
-
-const TERMINAL = new Set<number>([PSInvocationState.Completed, PSInvocationState.Failed, PSInvocationState.Stopped]);
 
 export interface PipelineEntry {
   readonly inv: PowerShellInvocation;
@@ -28,13 +28,18 @@ export interface PipelineEntry {
 export class Pipelines {
   readonly #entries = new Map<string, PipelineEntry>();
   readonly #carrier: PsrpCarrier;
+  readonly #hostCall: (entry: PipelineEntry, call: MessageEvent<'PipelineHostCall'>) => void;
 
-  constructor(carrier: PsrpCarrier) {
+  /** `hostCall` answers a pipeline's host call with that pipeline's host. */
+  constructor(carrier: PsrpCarrier, hostCall: (entry: PipelineEntry, call: MessageEvent<'PipelineHostCall'>) => void) {
     this.#carrier = carrier;
+    this.#hostCall = hostCall;
   }
 
+  /** Follows a pipeline: from now on its core delivers what it receives to `entry.inv`. */
   add(pipelineId: string, entry: PipelineEntry): void {
     this.#entries.set(pipelineId, entry);
+    entry.core.sink = this.#sinkFor(pipelineId, entry);
   }
 
   get(pipelineId: string): PipelineEntry | undefined {
@@ -56,7 +61,7 @@ export class Pipelines {
     if (!entry) return;
     this.#entries.delete(pipelineId);
     entry.inv._finish(error);
-    if (TERMINAL.has(entry.core.state)) entry.core.close();
+    if (isTerminalPipelineState(entry.core.state)) entry.core.close();
     this.#carrier.pipelineFinished(pipelineId);
   }
 
@@ -64,40 +69,15 @@ export class Pipelines {
     for (const id of [...this.#entries.keys()]) this.finish(id, error);
   }
 
-  /** Hands a pipeline event to its invocation; other events are left alone. */
-  route(e: PsrpEvent): void {
-    switch (e.type) {
-      case 'PipelineOutput':
-        this.#inv(e.pipelineId)?.output.push(e.value);
-        return;
-      case 'ErrorRecord':
-        this.#inv(e.pipelineId)?.streams.error.push(e.record);
-        return;
-      case 'WarningRecord':
-        this.#inv(e.pipelineId)?.streams.warning.push(e.record);
-        return;
-      case 'VerboseRecord':
-        this.#inv(e.pipelineId)?.streams.verbose.push(e.record);
-        return;
-      case 'DebugRecord':
-        this.#inv(e.pipelineId)?.streams.debug.push(e.record);
-        return;
-      case 'InformationRecord':
-        this.#inv(e.pipelineId)?.streams.information.push(e.record);
-        return;
-      case 'ProgressRecord':
-        this.#inv(e.pipelineId)?.streams.progress.push(e.record);
-        return;
-      case 'PipelineState':
-        if (e.pipelineId && TERMINAL.has(e.state)) this.finish(e.pipelineId);
-        return;
-      default:
-        return;
-    }
-  }
-
-  #inv(pipelineId: string | undefined): PowerShellInvocation | undefined {
-    return pipelineId ? this.#entries.get(pipelineId)?.inv : undefined;
+  // Late events of a pipeline already finished here (its core may live on) change nothing.
+  #sinkFor(pipelineId: string, entry: PipelineEntry): PipelineEventSink {
+    const live = () => this.#entries.get(pipelineId) === entry;
+    return {
+      output: (value) => live() && entry.inv.output.push(value),
+      record: (stream, record) => live() && entry.inv.streams[stream].push(record),
+      hostCall: (call) => live() && this.#hostCall(entry, call),
+      state: (state) => live() && isTerminalPipelineState(state) && this.finish(pipelineId),
+    };
   }
 }
 

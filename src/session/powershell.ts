@@ -3,14 +3,11 @@
 // result() for those who want everything at the end.
 
 import { PsRemoteError } from '../errors.js';
-import { PSInvocationState, type ClientPipelineBase, type PSValue } from '../psrp/index.js';
+import { psInvocationStateName, type ClientPipelineBase, type PSValue } from '../psrp/index.js';
 import { RecordStream } from './stream.js';
 
 export type InvocationStateName = 'NotStarted' | 'Running' | 'Stopping' | 'Stopped' | 'Completed' | 'Failed' | 'Disconnected';
 
-const STATE_NAMES = new Map<number, InvocationStateName>(
-  Object.entries(PSInvocationState).map(([k, v]) => [v, k as InvocationStateName]),
-);
 
 /** The remote pipeline failed; `errorRecord` is the ErrorRecord the server sent. */
 export class PipelineFailedError extends PsRemoteError {
@@ -108,7 +105,7 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
   }
 
   get state(): InvocationStateName {
-    return STATE_NAMES.get(this.#core.state) ?? 'NotStarted';
+    return psInvocationStateName(this.#core.state) as InvocationStateName;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<PSValue> {

@@ -4,7 +4,7 @@
 // in the core, then `#flush` hands the queued payloads to the carrier in order;
 // whatever the carrier receives goes back into the core and out as events.
 // Parts of its work live beside it: session-key.ts, host-calls.ts, pool-calls.ts,
-// pipelines.ts, pipeline-input.ts, process-hold.ts.
+// pipelines.ts, pipeline-input.ts, process-hold.ts, send-chain.ts.
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -15,6 +15,7 @@ import {
   ClientRunspacePool,
   PSInvocationState,
   RunspacePoolState,
+  runspacePoolStateName,
   type PsrpEvent,
   type PSValue,
 } from '../psrp/index.js';
@@ -33,6 +34,7 @@ import { Pipelines, powerShellFor } from './pipelines.js';
 import { PoolCalls } from './pool-calls.js';
 import { poolStats } from './pool-stats.js';
 import { ProcessHold } from './process-hold.js';
+import { SendChain } from './send-chain.js';
 import { SessionKey } from './session-key.js';
 import { handleFor, originOf, type SessionHandle } from './handle.js';
 
@@ -41,8 +43,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   readonly #carrier: PsrpCarrier;
   readonly #host: PSHost;
   readonly #pipelines: Pipelines;
-  #sendChain: Promise<void> = Promise.resolve();
+  readonly #sends: SendChain;
   #opened!: { resolve: () => void; reject: (e: unknown) => void };
+  #openedPromise!: Promise<void>;
   #failure: Error | undefined;
   #closed = false;
   readonly #calls = new PoolCalls();
@@ -55,7 +58,10 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   private constructor(carrier: PsrpCarrier, options: RunspacePoolOptions) {
     super();
     this.#carrier = carrier;
-    this.#pipelines = new Pipelines(carrier);
+    this.#sends = new SendChain(() => this.#core, carrier, () => this.#failure);
+    this.#pipelines = new Pipelines(carrier, ({ core, host }, e) =>
+      this.#hostCall(core, host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId }),
+    );
     this.#host = options.host ?? new NonInteractiveHost();
     this.#core = new ClientRunspacePool({
       runspacePoolId: options.runspacePoolId ?? randomUUID(),
@@ -78,31 +84,22 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   /** Opens a pool over `carrier`: resolves once the server reports it Opened. */
   static async open(carrier: PsrpCarrier, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     const pool = new RunspacePool(carrier, options);
-    const opened = pool.#process.hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
-    // A carrier may fail the pool while openPool is still pending; that rejection is thrown there.
-    opened.catch(() => undefined);
     const signal = options.signal;
-    const onAbort = () => pool.#fail(new AbortError('opening the runspace pool was aborted', { cause: signal?.reason }));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      if (signal?.aborted) throw new AbortError('opening the runspace pool was aborted');
-      pool.#core.open();
-      const first = pool.#core.dataToSend(carrier.payloadBudget());
-      if (!first) throw new UsageError('the PSRP core queued nothing to open the pool');
-      await carrier.openPool(first, pool.#sink(), signal);
-      await pool.#flush(signal);
-      await opened;
-      carrier.established?.();
-      if (options.closeOnExit !== false) closeOnExit(pool);
-      return pool;
-    } catch (e) {
-      // Settles `opened`, whose hold would otherwise keep the process alive for ever.
-      pool.#fail(e instanceof Error ? e : new Error(String(e)));
-      await carrier.closePool().catch(() => undefined);
-      throw e;
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
+    return RunspacePool.#establish(pool, options, async () => {
+      const onAbort = () => pool.#fail(new AbortError('opening the runspace pool was aborted', { cause: signal?.reason }));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (signal?.aborted) throw new AbortError('opening the runspace pool was aborted');
+        pool.#core.open();
+        const first = pool.#core.dataToSend(carrier.payloadBudget());
+        if (!first) throw new UsageError('the PSRP core queued nothing to open the pool');
+        await carrier.openPool(first, pool.#sink(), signal);
+        await pool.#flush(signal);
+        await pool.#openedPromise;
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    });
   }
 
   /**
@@ -113,19 +110,27 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   static async connect(carrier: PsrpCarrier, shellId: string, options: RunspacePoolOptions = {}): Promise<RunspacePool> {
     if (!carrier.connectPool) throw new UsageError('this carrier cannot connect to an existing pool');
     const pool = new RunspacePool(carrier, { runspacePoolId: shellId.toLowerCase(), ...options });
-    const opened = pool.#process.hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
-    try {
+    return RunspacePool.#establish(pool, options, async () => {
       pool.#core.connect();
       const first = pool.#core.dataToSend(carrier.payloadBudget());
       if (!first || pool.#core.hasDataToSend) throw new UsageError('the connect request does not fit in one message');
-      await carrier.connectPool(shellId, first, pool.#sink(), options.signal);
-      await opened;
-      carrier.established?.();
+      await carrier.connectPool!(shellId, first, pool.#sink(), options.signal);
+      await pool.#openedPromise;
+    });
+  }
+
+  /** What open() and connect() share: `start` resolves once the pool is Opened; on failure the carrier is closed. */
+  static async #establish(pool: RunspacePool, options: RunspacePoolOptions, start: () => Promise<void>): Promise<RunspacePool> {
+    pool.#openedPromise = pool.#process.hold(new Promise<void>((resolve, reject) => (pool.#opened = { resolve, reject })));
+    pool.#openedPromise.catch(() => undefined); // a failure while openPool is pending is thrown there
+    try {
+      await start();
+      pool.#carrier.established?.();
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
       pool.#fail(e instanceof Error ? e : new Error(String(e)));
-      await carrier.closePool().catch(() => undefined);
+      await pool.#carrier.closePool().catch(() => undefined);
       throw e;
     }
   }
@@ -242,7 +247,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   /** Disconnect-PSSession: the pool stays on the server; pipelines keep running there. */
   async disconnect(options: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop'; signal?: AbortSignal } = {}): Promise<void> {
     if (!this.#carrier.disconnect) throw new UsageError('this carrier cannot disconnect a pool');
-    await this.#sendChain;
+    await this.#sends.settled;
     const { signal, ...o } = options;
     await this.#carrier.disconnect(o, signal);
     this.#core.markDisconnected();
@@ -269,7 +274,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
 
   /** 'Opened', 'Broken', 'Closed', … */
   get state(): string {
-    return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
+    return runspacePoolStateName(this.#core.state);
   }
 
   /** The protocol version the server reported (e.g. '2.3'). */
@@ -356,16 +361,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
 
   /** Sends everything the core has queued, in order, one payload at a time. */
   #flush(signal?: AbortSignal): Promise<void> {
-    const next = this.#sendChain.then(async () => {
-      for (;;) {
-        if (this.#failure) throw this.#failure;
-        const p = this.#core.dataToSend(this.#carrier.payloadBudget());
-        if (!p) return;
-        await this.#carrier.send(p, signal);
-      }
-    });
-    this.#sendChain = next.catch(() => undefined);
-    return next;
+    return this.#sends.flush(signal);
   }
 
   #receive(data: Uint8Array): void {
@@ -405,13 +401,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       case 'RunspacePoolHostCall':
         this.#hostCall(undefined, this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: undefined });
         return;
-      case 'PipelineHostCall': {
-        const entry = e.pipelineId ? this.#pipelines.get(e.pipelineId) : undefined;
-        this.#hostCall(entry?.core, entry?.host ?? this.#host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId });
-        return;
-      }
       default:
-        this.#pipelines.route(e);
+        // Pipeline events reached their invocation already: the PSRP pipeline delivers them to its sink (pipelines.ts).
         return;
     }
   }
@@ -442,7 +433,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     } catch {
       // already broken: nothing to tell the server at the PSRP level
     }
-    await this.#sendChain;
+    await this.#sends.settled;
     await this.#carrier.closePool(signal);
     try {
       this.#core.markClosed();

@@ -69,7 +69,8 @@ describe('psremote recording convert', () => {
 describe('scrubbing names (--scrub-hosts)', () => {
   test('host, user (also as DOMAIN\\user) and addresses are replaced in SOAP text and inside PSRP fragments; loopback is kept', async () => {
     const { encodeMessage } = await import('../../src/psrp/message.js');
-    const { fragmentMessage, decodeFragments } = await import('../../src/psrp/fragment.js');
+    const { decodeFragments } = await import('../../src/psrp/fragment.js');
+    const { fragmentMessage } = await import('../../src/psrp/fragmenter.js');
     const clixml = '<Obj><S N="ComputerName">winhost01.corp.example</S><S N="User">CORP\\alice</S><S>10.1.2.3</S></Obj>';
     const msg = encodeMessage({ destination: 1, messageType: 0x00041004, runspacePoolId: '11111111-2222-3333-4444-555555555555', data: clixml });
     const b64 = Buffer.concat(fragmentMessage(msg, 1n, 32_000)).toString('base64');

@@ -3,15 +3,8 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import {
-  Defragmenter,
-  FRAGMENT_HEADER_LENGTH,
-  Fragmenter,
-  ObjectIdCounter,
-  decodeFragments,
-  encodeFragment,
-  fragmentMessage,
-} from '../../src/psrp/fragment.js';
+import { Defragmenter, FRAGMENT_HEADER_LENGTH, decodeFragments, encodeFragment } from '../../src/psrp/fragment.js';
+import { Fragmenter, ObjectIdCounter, fragmentMessage } from '../../src/psrp/fragmenter.js';
 import { decodeMessage, messageTypeSpecName } from '../../src/psrp/message.js';
 import { LimitError, PsRemoteError, RemoteProtocolError, UsageError } from '../../src/errors.js';
 import { recordedPayloads } from './helpers/recordings.js';

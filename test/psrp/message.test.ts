@@ -96,7 +96,8 @@ test('property: encode/decode round trip', () => {
 });
 
 test('property: random messages survive random fragmentation across payloads', async () => {
-  const { Fragmenter, Defragmenter } = await import('../../src/psrp/fragment.js');
+  const { Defragmenter } = await import('../../src/psrp/fragment.js');
+  const { Fragmenter } = await import('../../src/psrp/fragmenter.js');
   const types = Object.values(MessageType);
   const msg = fc.record({
     destination: fc.constantFrom(1 as const, 2 as const),

@@ -10,7 +10,7 @@ import { checkHost } from '../../session/check/check-host.js';
 import { compareExpectations, configurationsIn, formatExpectations, junitReport, parseExpectations } from '../../session/check/expect.js';
 import { formatReport } from '../../session/check/report.js';
 import { promptPassword } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 interface CheckFlags {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { loadConfig, maskedHost } from '../config.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 export function register(program: Command, io: CliIO): void {
   const config = program

@@ -12,7 +12,7 @@ import { FileSessionStore } from '../../session/store.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 import { copyFromSession, copyToSession, readEnvelopeSizeKb, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 interface CopyFlags extends ConnectionFlags {
   session?: string;

@@ -8,7 +8,7 @@ import { parseRecording } from '../../server/recording.js';
 import { EnvelopeDecoder, splitEnvelopes } from '../../wsman/decode.js';
 import { MessageDecoder } from '../../psrp/decode.js';
 import { parseClixmlDocument, toPlain } from '../../clixml/index.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 async function readInput(file: string, io: CliIO): Promise<string> {
   if (file !== '-') {

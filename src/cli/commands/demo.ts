@@ -8,7 +8,7 @@ import { openSession } from '../../session/open.js';
 import { runCommand } from '../../winrm/winrs.js';
 import { recordMessage, toDisplayString } from '../../clixml/display.js';
 import type { PSValue } from '../../clixml/values.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 export function register(program: Command, io: CliIO): void {
   program

@@ -4,7 +4,7 @@ import { UsageError } from '../../errors.js';
 import { openShell } from '../../winrm/winrs.js';
 import { closeInBackground } from '../../winrm/exit.js';
 import type { ConnectionOptions } from '../../winrm/target.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 export interface ExecRunFlags {
   stdin?: boolean;

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { runOnShell, type ExecRunFlags } from './exec-run.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 interface ExecFlags extends ConnectionFlags, ExecRunFlags {}
 

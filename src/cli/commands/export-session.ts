@@ -13,7 +13,7 @@ import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 interface ExportFlags extends ConnectionFlags {

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 export function register(program: Command, io: CliIO): void {

@@ -8,7 +8,7 @@ import { parseClixml } from '../../clixml/index.js';
 import { toPlain } from '../../clixml/plain.js';
 import { UsageError } from '../../errors.js';
 import { redisOptions, runOnFleet, type FleetResult } from '../../fleet/index.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { formatOutput, type OutputMode } from '../output-format.js';
 import { visibleText } from '../terminal-text.js';
 

@@ -17,7 +17,7 @@ import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import { toPlain } from '../../clixml/plain.js';
 import { outputMode } from '../output-format.js';
 import { outputView } from '../invoke-view.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 import { runOnQueue } from './invoke-queue.js';
 

@@ -11,7 +11,7 @@ import { UsageError } from '../../errors.js';
 import { ccachePath } from '../../transport/kerberos/config.js';
 import { kinit, listCcache } from '../../transport/kerberos/credentials.js';
 import { promptPassword } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 interface KinitFlags {
   passwordEnv?: string;

@@ -12,7 +12,7 @@ import { UsageError } from '../../errors.js';
 import { loadRecording } from '../../server/recording.js';
 import { formatForPath, writeRecordingAs, type WritableFormat } from '../../server/recording-convert.js';
 import { startReplayServer } from '../../server/replay.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 export function register(program: Command, io: CliIO): void {
   const recording = program.command('recording').description('recording files: convert between formats');

@@ -19,7 +19,7 @@ import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCommandLine } from '../../transport/outofproc/connection.js';
 import { parseKeytab } from '../../auth/kerberos/keytab.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 
 interface ServeFlags {
   replay?: string;

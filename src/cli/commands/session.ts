@@ -14,7 +14,7 @@ import { FileSessionStore, type NamedSession } from '../../session/store.js';
 import { resolveTarget } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION, HOST_ARGUMENT } from '../command-options.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { printInvocation } from '../print.js';
 import { openedWith } from '../named-hosts.js';
 import { visibleText } from '../terminal-text.js';

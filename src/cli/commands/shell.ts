@@ -10,7 +10,7 @@ import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { historyPath } from '../shell/history.js';
 import { runShell } from '../shell/repl.js';
 import { sshSessionOptions } from './invoke.js';

@@ -6,7 +6,7 @@ import { resolveTarget } from '../../winrm/target.js';
 import { wmiQuery, type WmiValue } from '../../winrm/wmi.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { HOST_ARGUMENT } from '../command-options.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 function text(v: WmiValue): string {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_QUEUE, redisOptions, startFleetWorker } from '../../fleet/index.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 import { untilSignal } from './serve.js';
 

@@ -9,7 +9,7 @@ import type { PowerShellInvocation } from '../../session/powershell.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 import { toDisplayString } from '../../clixml/display.js';
 import type { PSValue } from '../../clixml/values.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { printStreams } from '../print.js';
 import { loadHistory, saveHistory } from './history.js';
 import { complete, formatted, formatterOf, isIncomplete, location, readlineCompletion, renderingScript } from './remote.js';

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { copyFromSession, copyToSession, type CopyResult } from '../../session/copy/index.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
 import { progressBar } from '../commands/copy.js';
-import type { CliIO } from '../main.js';
+import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
 export interface Transfer {

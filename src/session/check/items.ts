@@ -5,12 +5,12 @@
 import { isIP } from 'node:net';
 import { WEAK_SIGNATURES } from './network.js';
 import type { CheckItem, HostFacts } from './report.js';
-import type { CheckOptions } from './check-host.js';
 
 /** Kerberos refuses clocks further apart than this (MIT's and Windows' default skew). */
 const MAX_SKEW_S = 300;
 
-export function itemsFor(f: HostFacts, errors: Readonly<Record<string, string>>, o: CheckOptions): CheckItem[] {
+/** `o`: the part of checkHost's options the advice depends on. */
+export function itemsFor(f: HostFacts, errors: Readonly<Record<string, string>>, o: { readonly credential?: { readonly username: string } | undefined }): CheckItem[] {
   const items: CheckItem[] = [];
   const add = (i: CheckItem) => items.push(i);
   const url = new URL(f.url);
