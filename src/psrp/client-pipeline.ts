@@ -19,6 +19,7 @@ import {
   type CommandSpec,
   type HostInfo,
   type PipelineSpec,
+  type PSInput,
   type PSValue,
 } from './message-types.js';
 import {
@@ -40,7 +41,7 @@ export abstract class ClientPipelineBase {
   readonly pipelineId: string;
   protected _state: PSInvocationState = PSInvocationState.NotStarted;
   /** ErrorRecord from the final PIPELINE_STATE, if any. */
-  protected _error: PSValue = undefined;
+  protected _error: PSValue | undefined = undefined;
   readonly #hostCalls = new Map<bigint, PendingHostCall>();
 
   constructor(pool: ClientRunspacePool, pipelineId: string) {
@@ -54,7 +55,7 @@ export abstract class ClientPipelineBase {
   }
 
   /** The ErrorRecord that came with a Failed/Stopped state. */
-  get error(): PSValue {
+  get error(): PSValue | undefined {
     return this._error;
   }
 
@@ -99,7 +100,7 @@ export abstract class ClientPipelineBase {
   }
 
   /** Answer a PIPELINE_HOST_CALL (3.1.5.4.28) on the prompt-response stream. */
-  hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
+  hostResponse(ci: bigint, answer: { result?: PSInput; error?: PSInput }): void {
     this.guard('hostResponse');
     const call = this.#hostCalls.get(ci);
     if (call === undefined) {
@@ -277,7 +278,7 @@ export class ClientPowerShell extends ClientPipelineBase {
   }
 
   /** Add a named parameter to the last command. Pass `true` for a switch. */
-  addParameter(name: string, value: PSValue = true): this {
+  addParameter(name: string, value: PSInput = true): this {
     this.guard('modify');
     const c = this.#last('addParameter');
     const p: CommandParameter = { name, value };
@@ -285,13 +286,13 @@ export class ClientPowerShell extends ClientPipelineBase {
     return this;
   }
 
-  addParameters(parameters: Record<string, PSValue>): this {
+  addParameters(parameters: Readonly<Record<string, PSInput>>): this {
     for (const [k, v] of Object.entries(parameters)) this.addParameter(k, v);
     return this;
   }
 
   /** Add a positional argument to the last command. */
-  addArgument(value: PSValue): this {
+  addArgument(value: PSInput): this {
     this.guard('modify');
     const c = this.#last('addArgument');
     this.#replaceLast({ ...c, parameters: [...c.parameters, { name: null, value }] });
@@ -358,7 +359,7 @@ export class ClientPowerShell extends ClientPipelineBase {
   }
 
   /** Queue one PIPELINE_INPUT object (3.1.5.4.17). Needs noInput: false. */
-  sendInput(value: PSValue): void {
+  sendInput(value: PSInput): void {
     this.guard('sendInput');
     if (this.#options.noInput) throw new UsageError('the pipeline was created with noInput: true');
     this.pool._queue('PipelineInput', { value }, this.pipelineId);
@@ -379,7 +380,7 @@ export interface ClientGetCommandMetadataOptions {
   /** CommandTypes flags (default Alias|Function|Filter|Cmdlet = 15). */
   commandType?: number;
   namespace?: readonly string[] | null;
-  argumentList?: readonly PSValue[] | null;
+  argumentList?: readonly PSInput[] | null;
 }
 
 /**

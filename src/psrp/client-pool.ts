@@ -14,7 +14,7 @@ import {
   exportPublicKeyBlob,
 } from './key-exchange.js';
 import type { MessageTypeName } from './message.js';
-import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSValue } from './message-types.js';
+import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSInput, type PSValue } from './message-types.js';
 import { PoolCore, type PoolCoreOptions, type StreamType } from './pool-core.js';
 import {
   CLIENT_POOL_ACTIONS,
@@ -45,7 +45,7 @@ export interface ClientRunspacePoolOptions extends PoolCoreOptions {
   apartmentState?: number;
   hostInfo?: HostInfo;
   /** Primitive dictionary (PSPrimitiveDictionary) or null. */
-  applicationArguments?: PSValue;
+  applicationArguments?: PSInput;
   /**
    * RSA-2048 key pair for the SecureString key exchange (protocol 2.2/2.3).
    * With it the pool answers PUBLIC_KEY_REQUEST by itself.
@@ -75,7 +75,7 @@ export class ClientRunspacePool extends PoolCore {
   readonly #threadOptions: number;
   readonly #apartmentState: number;
   readonly hostInfo: HostInfo;
-  readonly #applicationArguments: PSValue;
+  readonly #applicationArguments: PSInput;
   #keyPair: RsaKeyPair | undefined;
   #publicKeySent = false;
   #applicationPrivateData: PSValue = null;
@@ -293,7 +293,7 @@ export class ClientRunspacePool extends PoolCore {
    * with a return value or `error` (an ErrorRecord) when the host failed.
    * Travels on the prompt-response stream ("pr").
    */
-  hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
+  hostResponse(ci: bigint, answer: { result?: PSInput; error?: PSInput }): void {
     this.#guard('hostResponse');
     const call = this.#hostCalls.get(ci);
     if (call === undefined) {

@@ -46,7 +46,7 @@ export interface InvocationResult {
 }
 
 /** A human-readable reason from whatever the server sent as the failure. */
-export function describeError(error: PSValue): string {
+export function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
   const seen = new Set<unknown>();
   const find = (v: unknown, depth: number): string | undefined => {
@@ -133,7 +133,8 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     const all = [this.output, ...Object.values(this.streams)];
     let failure: unknown = error;
     if (failure === undefined && state === 'Failed') {
-      failure = new PipelineFailedError(this.pipelineId, this.#core.error, describeError(this.#core.error));
+      const record = this.#core.error ?? null;
+      failure = new PipelineFailedError(this.pipelineId, record, describeError(record));
     }
     for (const s of all) s.end(s === this.output ? failure : undefined);
     if (failure !== undefined) {

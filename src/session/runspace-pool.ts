@@ -18,6 +18,7 @@ import {
   type PsrpEvent,
   type PSValue,
 } from '../psrp/index.js';
+import type { PSInput } from '../clixml/index.js';
 import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
 import { hostInfoFor } from './host/raw-ui.js';
@@ -295,7 +296,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
    * (default Alias|Function|Filter|Cmdlet), namespace module names.
    */
   async getCommandMetadata(
-    options: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSValue[]; pipelineId?: string; signal?: AbortSignal } = {},
+    options: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSInput[]; pipelineId?: string; signal?: AbortSignal } = {},
   ): Promise<CommandMetadata[]> {
     if (this.#failure) throw this.#failure;
     if (this.#closed || this.#core.state !== RunspacePoolState.Opened) throw new InvalidStateError('get command metadata', this.state, ['Opened']);

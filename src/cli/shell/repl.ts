@@ -91,7 +91,7 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
       stopping = false;
       const streams = printStreams(inv, io);
       try {
-        for await (const line of inv) term.write(`${toDisplayString(line as PSValue)}\n`);
+        for await (const line of inv) term.write(`${toDisplayString(line)}\n`);
         await inv.result();
       } catch (e) {
         const message = e instanceof PipelineFailedError ? describeError(e.errorRecord) : ((e as Error)?.message ?? String(e));

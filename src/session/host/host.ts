@@ -2,7 +2,7 @@
 // methods). The application implements what it can answer; anything else gets
 // a clear error back instead of a pipeline that hangs waiting for input.
 
-import type { PSValue } from '../../psrp/index.js';
+import type { PSInput, PSValue } from '../../clixml/index.js';
 import { PSObject, PSSecureString } from '../../clixml/index.js';
 import type { RawUIDefaults } from './raw-ui.js';
 
@@ -29,7 +29,7 @@ export interface PSHost {
    * Answers a host call. Return the method's result (undefined for void methods);
    * throw to send an error back to the remote pipeline.
    */
-  call(call: HostCall): PSValue | undefined | Promise<PSValue | undefined>;
+  call(call: HostCall): PSInput | undefined | Promise<PSInput | undefined>;
 }
 
 /** Host methods that produce output only; a non-interactive host can accept them. */
