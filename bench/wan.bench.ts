@@ -11,7 +11,7 @@ import { startEndpoint } from '../src/server/endpoint.js';
 import { basicAuth } from '../src/transport/http/auth.js';
 import { flushPendingCloses } from '../src/winrm/exit.js';
 import { invokeCommand } from '../src/session/invoke.js';
-import { openSession, wsmanCarrier } from '../src/session/open.js';
+import { openSession } from '../src/session/open.js';
 import { openShell, runCommand } from '../src/winrm/winrs.js';
 
 const RTTS = (process.env.WAN_RTTS ?? '1,20,100').split(',').map(Number);
@@ -133,13 +133,13 @@ for (const rtt of RTTS) {
   const url = `http://127.0.0.1:${proxy.port}/wsman`;
   const runs = rtt >= 100 ? Math.min(RUNS, 3) : RUNS;
   {
-    const m = await measure(async () => void (await runCommand(url, 'greet', [], { connection })), runs);
+    const m = await measure(async () => void (await runCommand({ endpoint: url, ...connection }, 'greet', [])), runs);
     const py = await pyCase(url, 'one', runs);
     rows.push({ rtt, task: 'WinRS: open + command + close (runCommand)', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
   {
     const m = await measure(async () => {
-      const shell = await openShell(url, { connection });
+      const shell = await openShell({ endpoint: url, ...connection });
       for (let i = 0; i < 100; i++) {
         const c = await shell.run('greet', [], i === 99 ? { lastCommand: true } : {});
         await c.exitCode;
@@ -150,11 +150,11 @@ for (const rtt of RTTS) {
     rows.push({ rtt, task: 'WinRS: 100 commands on one shell', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
   {
-    const m = await measure(async () => void (await invokeCommand(wsmanCarrier(url, { connection }), 'Write-Output 1')), runs);
+    const m = await measure(async () => void (await invokeCommand({ endpoint: url, ...connection }, 'Write-Output 1')), runs);
     rows.push({ rtt, task: 'PowerShell: open + one command + close (invokeCommand)', ...m });
   }
   {
-    const pool = await openSession(url, { connection });
+    const pool = await openSession({ endpoint: url, ...connection });
     await pool.invoke('Write-Output 0').result();
     const m = await measure(async () => void (await pool.invoke('Write-Output 1').result()), runs);
     await pool.close();
@@ -162,7 +162,7 @@ for (const rtt of RTTS) {
   }
   if (rtt === RTTS[0]) {
     const m = await measure(async () => {
-      const r = await runCommand(url, 'big', [], { connection });
+      const r = await runCommand({ endpoint: url, ...connection }, 'big', []);
       if (r.stdoutBytes.length !== BIG) throw new Error(`got ${r.stdoutBytes.length} bytes`);
     }, 1);
     const py = await pyCase(url, 'big', 1);

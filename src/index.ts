@@ -9,9 +9,11 @@ export * from './errors.js';
 export * from './clixml/index.js';
 
 // PowerShell sessions
-export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
-export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
-export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget, type RunspacePoolStats } from './session/runspace-pool.js';
+export { openSession, connectSession, type SessionOptions } from './session/open.js';
+export type { Target, ConnectionOptions, ConnectOptions, Credential } from './winrm/target.js';
+export { getRemoteSessions, type GetRemoteSessionsOptions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
+export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type ScriptOrCommand, type RunspacePoolStats } from './session/runspace-pool.js';
+export type { RunspacePoolStateName } from './psrp/states.js';
 export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';
 export {
   PowerShellInvocation,

@@ -49,9 +49,9 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /**
    * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
-   * Receive is made for this pipeline; disconnect, and collect it later with attach().
+   * Receive is made for this pipeline; disconnect, and collect it later with receive().
    */
-  readonly holdOutput?: boolean;
+  readonly inDisconnectedSession?: boolean;
   /**
    * Hand each output object to the one reader that iterates the invocation and
    * keep none (result().output is then empty): memory stays flat however long
@@ -60,7 +60,7 @@ export interface InvokeOptions {
   readonly streamOutput?: boolean;
 }
 
-export type InvokeTarget =
+export type ScriptOrCommand =
   | string
   | { readonly command: string; readonly parameters?: Readonly<Record<string, PSInput>>; readonly arguments?: readonly PSInput[] }
   /** A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text. */

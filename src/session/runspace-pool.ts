@@ -15,7 +15,9 @@ import {
   ClientRunspacePool,
   PSInvocationState,
   RunspacePoolState,
+  runspacePoolStateName,
   type PsrpEvent,
+  type RunspacePoolStateName,
   type PSValue,
 } from '../psrp/index.js';
 import type { PSInput } from '../clixml/index.js';
@@ -23,9 +25,9 @@ import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
 import { hostInfoFor } from './host/raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
-import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
+import type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 
-export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
+export type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from '../winrm/exit.js';
 import { commandMetadataPipeline, readCommandMetadata, type CommandMetadata } from './command-metadata.js';
 import { answerHostCall } from './host/host-calls.js';
@@ -156,10 +158,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /**
-   * Receive-PSSession: attach to a pipeline that kept running on the server while
-   * the pool was disconnected, and receive the rest of its output.
+   * Receive-PSSession: take up a pipeline that kept running on the server while
+   * the pool was disconnected (or was started inDisconnectedSession), and
+   * receive the rest of its output.
    */
-  async attach(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
+  async receive(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
     if (!this.#carrier.attachPipeline) throw new UsageError('this carrier cannot attach to a running pipeline');
     const id = pipelineId.toLowerCase();
     const core = new ClientPowerShell(this.#core, { pipelineId: id });
@@ -236,9 +239,9 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return this.#carrier.payloadBudget();
   }
 
-  /** 'Opened', 'Broken', 'Closed', … */
-  get state(): string {
-    return Object.entries(RunspacePoolState).find(([, v]) => v === this.#core.state)?.[0] ?? String(this.#core.state);
+  /** 'Opened', 'Broken', 'Closed', … (the names of psrp/states.ts). */
+  get state(): RunspacePoolStateName {
+    return runspacePoolStateName(this.#core.state);
   }
 
   /** The protocol version the server reported (e.g. '2.3'). */
@@ -261,7 +264,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /** Runs a script or a command on the pool. Output streams while it runs. */
-  invoke(target: InvokeTarget, options: InvokeOptions = {}): PowerShellInvocation {
+  invoke(target: ScriptOrCommand, options: InvokeOptions = {}): PowerShellInvocation {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new InvalidStateError('invoke', 'Closed', ['Opened']);
     if (this.#core.state === RunspacePoolState.Disconnected) {
@@ -271,8 +274,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true });
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
-    if (!options.holdOutput) void this.#process.hold(inv.result().catch(() => undefined));
-    if (options.holdOutput) {
+    if (!options.inDisconnectedSession) void this.#process.hold(inv.result().catch(() => undefined));
+    if (options.inDisconnectedSession) {
       if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
       this.#carrier.holdOutput(core.pipelineId);
     }

@@ -10,12 +10,12 @@
 import { AbortError, InvalidStateError, UsageError } from '../errors.js';
 import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, type WSManOption } from '../wsman/index.js';
 import { ByteStream } from './byte-stream.js';
-import { resolveTarget, type ConnectionOptions, type Target } from './target.js';
+import { resolveTarget, type ConnectOptions, type Target } from './target.js';
 import type { WSManClient } from './wsman-client.js';
 import { isNetworkError, retryPause } from './network-retry.js';
 import { closeInBackground } from './exit.js';
 
-export interface OpenShellOptions {
+export interface OpenShellOptions extends ConnectOptions {
   readonly workingDirectory?: string;
   readonly environment?: Readonly<Record<string, string>>;
   /** Console code page for the shell's output (default 65001, UTF-8). */
@@ -36,8 +36,6 @@ export interface OpenShellOptions {
   readonly networkRetryMs?: number;
   /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
   readonly retryDelayMs?: number;
-  /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
-  readonly connection?: Partial<ConnectionOptions>;
 }
 
 export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
@@ -66,7 +64,7 @@ const CMD = RESOURCE.cmdShell;
 
 /** Opens a cmd shell (WS-Transfer Create of the cmd resource). */
 export async function openShell(target: Target, options: OpenShellOptions = {}): Promise<WinRSShell> {
-  const { client, owned } = resolveTarget(target, options.connection);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const info = await client.create(
       CMD,

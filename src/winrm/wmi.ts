@@ -7,7 +7,7 @@
 import { UsageError } from '../errors.js';
 import { attribute, childElements, escapeXmlAttr, escapeXmlText, textContent, type XmlElement } from '../util/xml.js';
 import { NS, RESOURCE, type Selector } from '../wsman/index.js';
-import { resolveTarget, type Target } from './target.js';
+import { resolveTarget, type ConnectOptions, type Target } from './target.js';
 import type { CallOptions } from './wsman-client.js';
 
 export type WmiValue = string | null | WmiValue[] | { readonly [name: string]: WmiValue };
@@ -18,7 +18,7 @@ export interface WmiRecord {
   readonly properties: Readonly<Record<string, WmiValue>>;
 }
 
-export interface WmiOptions extends CallOptions {
+export interface WmiOptions extends CallOptions, ConnectOptions {
   /** WMI namespace (default `root/cimv2`); backslashes are accepted. */
   readonly namespace?: string;
 }
@@ -68,7 +68,7 @@ function namespaceOf(o: WmiOptions): string {
 /** Runs a WQL query; yields records as Pull responses arrive. */
 export async function* wmiQuery(target: Target, wql: string, options: WmiQueryOptions = {}): AsyncGenerator<WmiRecord> {
   if (!wql.trim()) throw new UsageError('empty WQL query');
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const resourceUri = RESOURCE.wmi(namespaceOf(options), '*');
     const call = { ...(options.signal ? { signal: options.signal } : {}), ...(options.operationTimeoutMs ? { operationTimeoutMs: options.operationTimeoutMs } : {}) };
@@ -82,7 +82,7 @@ export async function* wmiQuery(target: Target, wql: string, options: WmiQueryOp
 
 /** Gets one instance by its key properties (`{ Name: 'WinRM' }` for Win32_Service). */
 export async function wmiGet(target: Target, className: string, keys: Readonly<Record<string, string>>, options: WmiOptions = {}): Promise<WmiRecord> {
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const env = await client.get(RESOURCE.wmi(namespaceOf(options), className), selectorsOf(keys), options);
     const inst = childElements(env.body)[0];
@@ -107,7 +107,7 @@ export async function wmiInvoke(
   options: WmiOptions = {},
 ): Promise<Readonly<Record<string, WmiValue>>> {
   if (!/^\w+$/.test(method)) throw new UsageError(`invalid WMI method name "${method}"`);
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const resourceUri = RESOURCE.wmi(namespaceOf(options), className);
     let input = `<p:${method}_INPUT xmlns:p="${escapeXmlAttr(resourceUri)}">`;

@@ -37,7 +37,7 @@ async function endpoint(o: EndpointOptions = {}): Promise<LocalEndpoint> {
   });
   return ep;
 }
-const conn = (password = 'Alice-pw-1') => ({ connection: { auth: credsspAuth({ username: 'WORKGROUP\\alice', password }) } });
+const conn = (password = 'Alice-pw-1') => ({ auth: credsspAuth({ username: 'WORKGROUP\\alice', password }) });
 
 describe('CredSSP against psremote serve', () => {
   test('http: cmd with encryption, nothing readable on the wire, the credentials delegated', async () => {

@@ -19,7 +19,7 @@ afterEach(async () => {
   await ep?.close();
   ep = undefined;
 });
-const as = (user: string) => ({ connection: { auth: basicAuth(user, 'pw'), allowUnencrypted: true } });
+const as = (user: string) => ({ auth: basicAuth(user, 'pw'), allowUnencrypted: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('quotas', () => {
@@ -172,7 +172,7 @@ describe('https and recording', () => {
   test('serves https with the given certificate; a client trusting the CA runs a command', async () => {
     ep = await startEndpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     expect(ep.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wsman$/);
-    const r = await runCommand(ep.url, 'echo', ['over tls'], { connection: { tls: { ca: pki.caCert } } });
+    const r = await runCommand(ep.url, 'echo', ['over tls'], { tls: { ca: pki.caCert } });
     expect(r.stdout.trim()).toBe('over tls');
     await expect(runCommand(ep.url, 'echo', ['x'])).rejects.toMatchObject({ code: 'PSR_TRANSPORT_TLS' });
   });

@@ -138,7 +138,7 @@ describe('answers have the shape of Windows answers', () => {
   test('Basic authentication when users are configured', async () => {
     ep = await startEndpoint({ users: { alice: 's3cret' }, allowUnencrypted: true });
     await expect(runCommand(ep.url, 'echo', ['x'])).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
-    const r = await runCommand(ep.url, 'echo', ['x'], { connection: { auth: basicAuth('alice', 's3cret'), allowUnencrypted: true } });
+    const r = await runCommand(ep.url, 'echo', ['x'], { auth: basicAuth('alice', 's3cret'), allowUnencrypted: true });
     expect(r.stdout).toBe('x\n');
   });
 

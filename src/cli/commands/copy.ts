@@ -53,8 +53,7 @@ function progressBar(stream: NodeJS.WritableStream, verb: string): { update(p: C
 async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, body: (pool: RunspacePool) => Promise<T>): Promise<T> {
   if (f.session) {
     const h = new SessionStore().get(f.session);
-    const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
-    const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    const pool = await connectSession(await connectionOptions(h.endpoint, f, io), h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
     try {
       return await body(pool);
     } finally {
@@ -62,8 +61,7 @@ async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, 
     }
   }
   if (!target) throw new UsageError('no target given (or --session NAME)');
-  const { endpoint: _e, ...connection } = await connectionOptions(target, f, io);
-  const pool = await openSession(target, { connection, maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2) });
+  const pool = await openSession(await connectionOptions(target, f, io), { maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2) });
   try {
     return await body(pool);
   } finally {

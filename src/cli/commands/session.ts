@@ -19,10 +19,8 @@ import { visibleText } from '../terminal-text.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
-async function connection(host: string, f: ConnectionFlags, io: CliIO) {
-  const { endpoint: _e, ...rest } = await connectionOptions(host, f, io);
-  return rest;
-}
+/** The target object for `host`, as the connection flags describe it. */
+const connection = (host: string, f: ConnectionFlags, io: CliIO) => connectionOptions(host, f, io);
 
 function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): void {
   if (json) {
@@ -55,7 +53,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--configuration-name <name>', 'session configuration', 'Microsoft.PowerShell')
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session', '7200');
   addConnectionFlags(newCmd).action(async (host: string, f: ConnectionFlags & { name: string; configurationName: string; idleTimeout: string }) => {
-    const pool = await openSession(host, { connection: await connection(host, f, io), configurationName: f.configurationName });
+    const pool = await openSession(await connection(host, f, io), { configurationName: f.configurationName });
     await pool.disconnect({ idleTimeoutMs: Number(f.idleTimeout) * 1000 });
     store().add({
       name: f.name,
@@ -76,7 +74,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--json', 'print one JSON object per session');
   addConnectionFlags(list).action(async (f: ConnectionFlags & { remote?: string; json?: boolean }) => {
     if (f.remote) {
-      printRemote(await getRemoteSessions({ endpoint: f.remote, ...(await connection(f.remote, f, io)) }), io, f.json === true);
+      printRemote(await getRemoteSessions(await connection(f.remote, f, io)), io, f.json === true);
       return;
     }
     for (const h of store().list()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
@@ -90,12 +88,12 @@ export function register(program: Command, io: CliIO): void {
   addConnectionFlags(receive).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
     const h = store().get(name);
     const conn = await connection(h.endpoint, f, io);
-    const remote = (await getRemoteSessions({ endpoint: h.endpoint, ...conn })).find((s) => s.shellId === h.shellId);
+    const remote = (await getRemoteSessions(conn)).find((s) => s.shellId === h.shellId);
     if (!remote) throw new UsageError(`session ${name} (ShellId ${h.shellId}) no longer exists on ${h.endpoint}; it expired or was removed`);
-    const pool = await connectSession(h.endpoint, h.shellId, { connection: conn, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    const pool = await connectSession(conn, h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
     let hadErrors = false;
     for (const c of remote.commands) {
-      const inv = await pool.attach(c.commandId);
+      const inv = await pool.receive(c.commandId);
       hadErrors = (await printInvocation(inv, io, f.json === true)) || hadErrors;
     }
     await pool.disconnect();
@@ -112,7 +110,7 @@ export function register(program: Command, io: CliIO): void {
   addConnectionFlags(remove).action(async (name: string | undefined, f: ConnectionFlags & { remote?: string; state?: string; idleLongerThan?: string }) => {
     if (name) {
       const h = store().get(name);
-      const { client } = resolveTarget({ endpoint: h.endpoint, ...(await connection(h.endpoint, f, io)) });
+      const { client } = resolveTarget(await connection(h.endpoint, f, io));
       try {
         await client.delete(RESOURCE.powershell(h.configurationName), h.shellId);
       } finally {
@@ -125,10 +123,10 @@ export function register(program: Command, io: CliIO): void {
     if (!f.remote) throw new UsageError('give a session name, or --remote HOST with filters');
     const conn = await connection(f.remote, f, io);
     const minIdle = f.idleLongerThan ? parseAge(f.idleLongerThan) : undefined;
-    const targets = (await getRemoteSessions({ endpoint: f.remote, ...conn }, { includeCommands: false })).filter(
+    const targets = (await getRemoteSessions(conn, { includeCommands: false })).filter(
       (s) => (!f.state || s.state?.toLowerCase() === f.state.toLowerCase()) && (minIdle === undefined || (s.shellInactivityMs ?? 0) > minIdle),
     );
-    const { client } = resolveTarget({ endpoint: f.remote, ...conn });
+    const { client } = resolveTarget(conn);
     const local = store();
     try {
       for (const s of targets) {
@@ -150,8 +148,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--json', 'print each output object as one JSON line');
   addConnectionFlags(connect).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
     const h = store().get(name);
-    const pool = await connectSession(h.endpoint, h.shellId, {
-      connection: await connection(h.endpoint, f, io),
+    const pool = await connectSession(await connection(h.endpoint, f, io), h.shellId, {
       runspacePoolId: h.runspacePoolId,
       configurationName: h.configurationName,
       closeOnExit: false,
@@ -196,8 +193,7 @@ export function register(program: Command, io: CliIO): void {
     if (mode !== undefined && mode !== 'block' && mode !== 'drop') throw new UsageError(`invalid --buffer-mode ${f.bufferMode}: Block or Drop`);
     const idle = f.idleTimeout === undefined ? undefined : Number(f.idleTimeout);
     if (idle !== undefined && !(Number.isInteger(idle) && idle > 0)) throw new UsageError(`invalid --idle-timeout ${f.idleTimeout}: seconds > 0`);
-    const pool = await connectSession(h.endpoint, h.shellId, {
-      connection: await connection(h.endpoint, f, io),
+    const pool = await connectSession(await connection(h.endpoint, f, io), h.shellId, {
       runspacePoolId: h.runspacePoolId,
       configurationName: h.configurationName,
       closeOnExit: false,
