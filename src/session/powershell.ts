@@ -32,10 +32,11 @@ export interface InvocationStreams {
   readonly progress: RecordStream<PSValue>;
 }
 
+/** Everything a pipeline produced, one field per stream, named as `streams` names them. */
 export interface InvocationResult {
   readonly output: readonly PSValue[];
-  readonly errors: readonly PSValue[];
-  readonly warnings: readonly PSValue[];
+  readonly error: readonly PSValue[];
+  readonly warning: readonly PSValue[];
   readonly verbose: readonly PSValue[];
   readonly debug: readonly PSValue[];
   readonly information: readonly PSValue[];
@@ -143,8 +144,8 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     }
     this.#resolve({
       output: this.output.items,
-      errors: this.streams.error.items,
-      warnings: this.streams.warning.items,
+      error: this.streams.error.items,
+      warning: this.streams.warning.items,
       verbose: this.streams.verbose.items,
       debug: this.streams.debug.items,
       information: this.streams.information.items,

@@ -104,7 +104,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     const pool = await openSession(byName(ep!.url), { ...conn(), operationTimeoutMs: 5_000 });
     const r = await pool.invoke('Write-Output 1 two; Write-Warning careful').result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     await pool.close();
     expect(ep!.log.some((l) => l.user === 'alice@PSREMOTE.TEST')).toBe(true);
   });

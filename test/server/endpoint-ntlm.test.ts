@@ -93,7 +93,7 @@ describe('NTLM with message encryption over http', () => {
     const pool = await openSession(ep!.url, { credential: { authentication: 'ntlm', username: 'bob', ntHash: USERS.bob.ntHash }, operationTimeoutMs: 5_000 });
     const r = await pool.invoke("Write-Output 1 two; Write-Warning careful").result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     await pool.close();
     expect(ep!.stats.openShells).toBe(0);
   });

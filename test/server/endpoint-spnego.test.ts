@@ -63,7 +63,7 @@ describe('SPNEGO-wrapped NTLM with message encryption over http', () => {
     const pool = await openSession(ep.url, { credential: { authentication: 'negotiate', username: 'alice', password: 'Alice-pw-1', spnego: true }, operationTimeoutMs: 5_000 });
     const r = await pool.invoke('Write-Output 1 two; Write-Warning careful').result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     expect((await pool.invoke('Write-Output again').result()).output).toEqual(['again']);
 
     const raw = await runCommand(ep.url, 'echo', ['raw'], conn());

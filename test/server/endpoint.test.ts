@@ -21,8 +21,8 @@ describe('PowerShell shells on the scripted engine', () => {
     const pool = await openSession(ep.url, { operationTimeoutMs: 5_000 });
     const r = await pool.invoke("Write-Output 1 two 'three four'; Write-Warning careful; Write-Error oops").result();
     expect(r.output).toEqual([1, 'two', 'three four']);
-    expect(r.warnings).toEqual(['careful']);
-    expect(r.errors).toEqual(['oops']);
+    expect(r.warning).toEqual(['careful']);
+    expect(r.error).toEqual(['oops']);
     const err = await pool.invoke('Get-ChildItem').result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineFailedError);
     expect((err as Error).message).toMatch(/scripted engine does not run "Get-ChildItem"/);

@@ -55,7 +55,7 @@ describe('RunspacePool over the in-memory carrier', () => {
     expect(pool.state).toBe('Opened');
     expect(pool.serverProtocolVersion).toBe('2.3');
     const r = await pool.invoke('hello').result();
-    expect(r).toMatchObject({ output: ['hello'], errors: [], hadErrors: false, state: 'Completed' });
+    expect(r).toMatchObject({ output: ['hello'], error: [], hadErrors: false, state: 'Completed' });
     await pool.close();
     expect(carrier.requestCounts).toEqual({ Create: 1, Command: 1, Delete: 1 });
     expect(() => pool.invoke('again')).toThrow(/Closed/);
@@ -68,8 +68,8 @@ describe('RunspacePool over the in-memory carrier', () => {
     for await (const o of inv) seen.push(o);
     expect(seen).toEqual(['o1', 2]);
     const r = await inv.result();
-    expect(r.errors).toEqual(['e1']);
-    expect(r.warnings).toEqual(['w1']);
+    expect(r.error).toEqual(['e1']);
+    expect(r.warning).toEqual(['w1']);
     expect(r.verbose).toEqual(['v1']);
     expect(r.debug).toEqual(['d1']);
     expect(r.information).toEqual(['i1']);
