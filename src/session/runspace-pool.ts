@@ -8,7 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, SessionError, UsageError } from '../errors.js';
 import {
   ClientPowerShell,
   type ClientPipelineBase,
@@ -362,7 +362,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       case 'RunspacePoolState':
         if (this.#core.state === RunspacePoolState.Opened) this.#opened?.resolve();
         else if (this.#core.state === RunspacePoolState.Broken || this.#core.state === RunspacePoolState.Closed) {
-          this.#fail(new PsRemoteError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`));
+          this.#fail(new SessionError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`, { shellId: this.runspacePoolId.toUpperCase() }));
         }
         return;
       case 'EncryptedSessionKey':
