@@ -59,6 +59,8 @@ export type ErrorCode =
   | 'PSR_SESSION_DISCONNECTED'
   | 'PSR_SESSION_NOT_FOUND'
   | 'PSR_SESSION_IN_USE'
+  // the local store of named sessions (session/store.ts)
+  | 'PSR_SESSION_STORE'
   | 'PSR_PIPELINE_FAILED'
   // host calls the client's host cannot answer (session/host)
   | 'PSR_HOST_CALL_NOT_SUPPORTED'

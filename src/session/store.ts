@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { PsRemoteError, UsageError } from '../errors.js';
+import { PsRemoteError, SessionError, UsageError } from '../errors.js';
 
 export interface SessionHandle {
   readonly name: string;
@@ -25,6 +25,15 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'psremote', 'sessions.json');
 }
 
+/** The local store of named sessions cannot be read or is not valid JSON (PSR_SESSION_STORE). */
+export class SessionStoreError extends PsRemoteError {
+  readonly path: string;
+  constructor(path: string, message: string, cause?: unknown) {
+    super('PSR_SESSION_STORE', message, cause === undefined ? undefined : { cause });
+    this.path = path;
+  }
+}
+
 export class SessionStore {
   constructor(readonly path = defaultStorePath()) {}
 
@@ -34,19 +43,19 @@ export class SessionStore {
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new PsRemoteError('PSR_USAGE', `cannot read the session store ${this.path}: ${(e as Error).message}`);
+      throw new SessionStoreError(this.path, `cannot read the session store ${this.path}: ${(e as Error).message}`, e);
     }
     try {
       const data = JSON.parse(text) as { sessions?: SessionHandle[] };
       return Array.isArray(data.sessions) ? data.sessions : [];
     } catch {
-      throw new PsRemoteError('PSR_USAGE', `the session store ${this.path} is not valid JSON`);
+      throw new SessionStoreError(this.path, `the session store ${this.path} is not valid JSON`);
     }
   }
 
   get(name: string): SessionHandle {
     const h = this.list().find((s) => s.name === name);
-    if (!h) throw new PsRemoteError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
+    if (!h) throw new SessionError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
     return h;
   }
 
