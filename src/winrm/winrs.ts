@@ -7,7 +7,7 @@
 // transport keeps a pinned connection per concurrent request, so Sends and
 // Signals go out while a Receive long-poll is outstanding.
 
-import { AbortError, InvalidStateError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, RemoteProtocolError, UsageError } from '../errors.js';
 import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ShellInfo, type WSManOption } from '../wsman/index.js';
 import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type ConnectOptions, type Target } from './target.js';
@@ -83,7 +83,7 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
         signal: options.signal,
       },
     );
-    if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
+    if (!info.shellId) throw new RemoteProtocolError('PSR_WSMAN_INVALID', 'the server created a shell without a ShellId', { where: 'CreateResponse' });
     return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 });
   } catch (e) {
     if (owned) await client.close().catch(() => {});

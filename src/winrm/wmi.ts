@@ -4,7 +4,7 @@
 // Records come back as plain objects: properties by name, `null` for xsi:nil,
 // arrays for repeated elements, nested objects for embedded instances.
 
-import { UsageError } from '../errors.js';
+import { RemoteProtocolError, UsageError } from '../errors.js';
 import { attribute, childElements, escapeXmlAttr, escapeXmlText, textContent, type XmlElement } from '../util/xml.js';
 import { NS, RESOURCE, type Selector } from '../wsman/index.js';
 import { resolveTarget, type ConnectOptions, type Target } from './target.js';
@@ -86,7 +86,8 @@ export async function wmiGet(target: Target, className: string, keys: Readonly<R
   try {
     const env = await client.get(RESOURCE.wmi(namespaceOf(options), className), selectorsOf(keys), options);
     const inst = childElements(env.body)[0];
-    if (!inst) throw new UsageError(`Get of ${className} returned an empty body`);
+    // The server's answer, not the caller's request, is wrong here.
+    if (!inst) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `Get of ${className} returned an empty body`, { where: 'Body' });
     return wmiRecord(inst);
   } finally {
     if (owned) await client.close();
@@ -118,7 +119,7 @@ export async function wmiInvoke(
     input += `</p:${method}_INPUT>`;
     const env = await client.invoke(resourceUri, method, selectorsOf(keys), input, options);
     const out = childElements(env.body)[0];
-    if (!out) throw new UsageError(`${className}.${method} returned an empty body`);
+    if (!out) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `${className}.${method} returned an empty body`, { where: 'Body' });
     return propertiesOf(out, 0);
   } finally {
     if (owned) await client.close();
