@@ -49,7 +49,7 @@ report('plain view (toPlain)', plain, bytes / MiB, doc.outputs, 'output objects'
 // One object per document, as PSRP delivers output.
 const msgs = generateMessages(8 * MiB);
 const msgBytes = msgs.docs.reduce((n, d) => n + Buffer.byteLength(d), 0);
-let values: unknown[] = [];
+let values: ReturnType<Lib['parseClixml']>[] = [];
 const bench = new Bench({ time: 2000, warmupTime: 300 });
 bench
   .add(`deserialize ${msgs.docs.length} one-object documents (${(msgBytes / MiB).toFixed(1)} MiB)`, () => {

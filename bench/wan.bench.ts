@@ -17,7 +17,7 @@ import { ntlmAuth } from '../src/transport/http/ntlm-auth.js';
 import { closeIdleConnections } from '../src/transport/http/connection-reuse.js';
 import { flushPendingCloses } from '../src/winrm/exit.js';
 import { invokeCommand } from '../src/session/invoke.js';
-import { openSession, wsmanCarrier } from '../src/session/open.js';
+import { openSession } from '../src/session/open.js';
 import { openShell, runCommand } from '../src/winrm/winrs.js';
 
 const RTTS = (process.env.WAN_RTTS ?? '1,20,100').split(',').map(Number);
@@ -143,13 +143,13 @@ for (const rtt of RTTS) {
   const url = `http://127.0.0.1:${proxy.port}/wsman`;
   const runs = rtt >= 100 ? Math.min(RUNS, 3) : RUNS;
   if (CASES.has('winrs')) {
-    const m = await measure(async () => void (await runCommand(url, 'greet', [], { connection })), runs);
+    const m = await measure(async () => void (await runCommand({ endpoint: url, ...connection }, 'greet', [])), runs);
     const py = await pyCase(url, 'one', runs);
     rows.push({ rtt, task: 'WinRS: open + command + close (runCommand)', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
   if (CASES.has('winrs')) {
     const m = await measure(async () => {
-      const shell = await openShell(url, { connection });
+      const shell = await openShell({ endpoint: url, ...connection });
       for (let i = 0; i < 100; i++) {
         const c = await shell.run('greet', [], i === 99 ? { lastCommand: true } : {});
         await c.exitCode;
@@ -160,11 +160,11 @@ for (const rtt of RTTS) {
     rows.push({ rtt, task: 'WinRS: 100 commands on one shell', ...m, ...(py ? { pyMs: py.ms, pyRequests: py.requests } : {}) });
   }
   if (CASES.has('powershell')) {
-    const m = await measure(async () => void (await invokeCommand(wsmanCarrier(url, { connection }), 'Write-Output 1')), runs);
+    const m = await measure(async () => void (await invokeCommand({ endpoint: url, ...connection }, 'Write-Output 1')), runs);
     rows.push({ rtt, task: 'PowerShell: open + one command + close (invokeCommand)', ...m });
   }
   if (CASES.has('powershell')) {
-    const pool = await openSession(url, { connection });
+    const pool = await openSession({ endpoint: url, ...connection });
     await pool.invoke('Write-Output 0').result();
     const m = await measure(async () => void (await pool.invoke('Write-Output 1').result()), runs);
     await pool.close();
@@ -176,7 +176,7 @@ for (const rtt of RTTS) {
       const t0 = performance.now();
       for (let i = 0; i < SESSIONS; i++) {
         // A new ntlmAuth per session, as separate callers build them: the identity is the key.
-        const pool = await openSession(url, { connection: { auth: ntlmAuth({ username: 'alice', password: 'pw-1' }), reuseConnections: reuse } });
+        const pool = await openSession(url, { auth: ntlmAuth({ username: 'alice', password: 'pw-1' }), reuseConnections: reuse });
         await pool.invoke('Write-Output 1').result();
         await pool.close();
       }
@@ -188,7 +188,7 @@ for (const rtt of RTTS) {
   }
   if (CASES.has('winrs') && rtt === RTTS[0]) {
     const m = await measure(async () => {
-      const r = await runCommand(url, 'big', [], { connection });
+      const r = await runCommand({ endpoint: url, ...connection }, 'big', []);
       if (r.stdoutBytes.length !== BIG) throw new Error(`got ${r.stdoutBytes.length} bytes`);
     }, 1);
     const py = await pyCase(url, 'big', 1);

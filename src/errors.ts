@@ -59,7 +59,11 @@ export type ErrorCode =
   | 'PSR_SESSION_DISCONNECTED'
   | 'PSR_SESSION_NOT_FOUND'
   | 'PSR_SESSION_IN_USE'
+  // the local store of named sessions (session/store.ts)
+  | 'PSR_SESSION_STORE'
   | 'PSR_PIPELINE_FAILED'
+  // host calls the client's host cannot answer (session/host)
+  | 'PSR_HOST_CALL_NOT_SUPPORTED'
   // Import-PSSession proxies
   | 'PSR_PARAMETER_BINDING'
   | 'PSR_COMMAND_NOT_FOUND'
@@ -142,5 +146,23 @@ export class TimeoutError extends PsRemoteError {
 export class AbortError extends PsRemoteError {
   constructor(message = 'the operation was aborted', options?: PsRemoteErrorOptions) {
     super('PSR_ABORTED', message, options);
+  }
+}
+
+export type SessionErrorCode = Extract<ErrorCode, 'PSR_SESSION_BROKEN' | 'PSR_SESSION_DISCONNECTED' | 'PSR_SESSION_NOT_FOUND' | 'PSR_SESSION_IN_USE'>;
+
+/**
+ * A PowerShell session failed as a whole: broken by the server, disconnected by
+ * the network, gone (expired, removed, another configuration) or in use by
+ * another client. `shellId` (and `pipelineId` when one pipeline was concerned)
+ * say which, as Get-PSSession shows them.
+ */
+export class SessionError extends PsRemoteError {
+  readonly shellId: string | undefined;
+  readonly pipelineId: string | undefined;
+  constructor(code: SessionErrorCode, message: string, ids: { shellId?: string | undefined; pipelineId?: string | undefined } = {}, options?: PsRemoteErrorOptions) {
+    super(code, message, options);
+    this.shellId = ids.shellId;
+    this.pipelineId = ids.pipelineId;
   }
 }

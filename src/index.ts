@@ -9,11 +9,13 @@ export * from './errors.js';
 export * from './clixml/index.js';
 
 // PowerShell sessions
-export { openSession, connectSession, wsmanCarrier, type SessionOptions, type Credential } from './session/open.js';
+export { openSession, connectSession, type SessionOptions } from './session/open.js';
+export type { Target, ConnectionOptions, ConnectOptions, Credential } from './winrm/target.js';
+export { getRemoteSessions, type GetRemoteSessionsOptions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
+export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type ScriptOrCommand, type RunspacePoolStats } from './session/runspace-pool.js';
+export type { RunspacePoolStateName } from './psrp/states.js';
 export { parseSessionHandle, type SessionHandle, type SessionStore } from './session/handle.js';
 export { FileSessionStore, type NamedSession } from './session/store.js';
-export { getRemoteSessions, type RemoteSessionInfo, type RemoteCommandInfo } from './session/remote-sessions.js';
-export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type InvokeTarget, type RunspacePoolStats } from './session/runspace-pool.js';
 export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';
 export {
   PowerShellInvocation,
@@ -24,7 +26,7 @@ export {
 } from './session/powershell.js';
 export * from './session/import/index.js';
 export * from './session/check/index.js';
-export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination } from './session/copy/index.js';
+export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination, readEnvelopeSizeKb } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host/host.js';
 export {

@@ -13,7 +13,8 @@ const CONNECTION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 export function exitCodeFor(code: ErrorCode): number {
-  if (code === 'PSR_USAGE') return EXIT.usage;
+  // A session store that cannot be read is the user's file to fix, as a bad flag is.
+  if (code === 'PSR_USAGE' || code === 'PSR_SESSION_STORE') return EXIT.usage;
   if (code === 'PSR_TIMEOUT') return EXIT.timeout;
   if (CONNECTION.has(code)) return EXIT.connection;
   return EXIT.remote;

@@ -15,8 +15,7 @@ export function outputMode(f: { json?: boolean; clixml?: boolean }): OutputMode 
   return f.clixml ? 'clixml' : f.json ? 'json' : 'text';
 }
 
-export function formatOutput(o: unknown, mode: OutputMode): string {
-  const v = o as PSValue;
+export function formatOutput(v: PSValue, mode: OutputMode): string {
   if (mode === 'json') return JSON.stringify(toPlain(v));
   if (mode === 'clixml') return serializeClixmlDocument([{ value: v }]).replace(/\r?\n/g, '');
   // Text for a terminal: controls in what the server sent are shown as escapes (terminal-text.ts).

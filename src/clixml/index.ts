@@ -4,7 +4,7 @@
 import { xmlInputToString } from '../util/xml.js';
 import { ClixmlReader, type ClixmlReadOptions } from './reader.js';
 import { ClixmlWriter, objsOpen, type ClixmlWriteOptions } from './writer.js';
-import type { PSValue } from './values.js';
+import type { PSInput, PSValue } from './values.js';
 
 export {
   PSObject,
@@ -19,6 +19,7 @@ export {
   type PSObjectInit,
   type PSPrimitive,
   type PSValue,
+  type PSInput,
 } from './values.js';
 export {
   PSByte,
@@ -52,8 +53,8 @@ export type { ClixmlWriteOptions } from './writer.js';
 export { PS_NAMESPACE } from './scanner.js';
 
 /** One top-level item of a CLIXML document, with its stream name (<Obj S="progress">) if any. */
-export interface ClixmlItem {
-  readonly value: PSValue;
+export interface ClixmlItem<V extends PSInput = PSValue> {
+  readonly value: V;
   readonly stream?: string | undefined;
 }
 
@@ -108,7 +109,7 @@ export function parseClixmlDocument(input: string | Uint8Array, options: ClixmlR
 }
 
 /** Writes one value as a CLIXML document (no XML declaration, as PSRP sends it). */
-export function serializeClixml(value: unknown, options: ClixmlWriteOptions = {}): string {
+export function serializeClixml(value: PSInput, options: ClixmlWriteOptions = {}): string {
   const w = new ClixmlWriter(options);
   w.write(value, '', 0);
   return w.result();
@@ -116,7 +117,7 @@ export function serializeClixml(value: unknown, options: ClixmlWriteOptions = {}
 
 /** Writes items as an <Objs> document (each item's stream name, if any, as its S attribute). */
 export function serializeClixmlDocument(
-  items: Iterable<ClixmlItem>,
+  items: Iterable<ClixmlItem<PSInput>>,
   options: ClixmlWriteOptions & { readonly version?: string } = {},
 ): string {
   const w = new ClixmlWriter(options);

@@ -62,8 +62,23 @@ export type PSPrimitive =
   | PSSecureString
   | PSProgressRecord;
 
-/** Any CLIXML value. */
+/** Any CLIXML value: what the reader produces and what the session API yields. */
 export type PSValue = PSPrimitive | PSObject;
+
+/**
+ * What the writer accepts (parameters, arguments, pipeline input): any PSValue,
+ * or plain JavaScript that PowerShell would receive as the matching .NET value
+ * (undefined as $null, bigint as Int64/UInt64, Date as DateTime, arrays as
+ * Object[], Maps and plain objects as Hashtable).
+ */
+export type PSInput =
+  | PSValue
+  | undefined
+  | bigint
+  | Date
+  | readonly PSInput[]
+  | ReadonlyMap<PSInput, PSInput>
+  | { readonly [key: string]: PSInput };
 
 /** What an extended (<MS>) property holds: a value, or a nested property set (<MS N="...">). */
 export type PSMember = PSValue | PSPropertySet;

@@ -51,8 +51,8 @@ function resultOf(job: FleetJob, jobId: string, ctx: JobContext, claim: FleetCla
     ok: r.state === 'Completed',
     state: r.state,
     output: r.output.map((o) => serializeClixml(o)),
-    errors: messages(r.errors),
-    warnings: messages(r.warnings),
+    errors: messages(r.error),
+    warnings: messages(r.warning),
     verbose: messages(r.verbose),
     information: messages(r.information),
     hadErrors: r.hadErrors,
@@ -95,7 +95,7 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
     });
     try {
       // Invoke-Command -InDisconnectedSession: the output stays on the host.
-      const inv = pool.invoke(job.script, { pipelineId: claim.pipelineId, holdOutput: true });
+      const inv = pool.invoke(job.script, { pipelineId: claim.pipelineId, inDisconnectedSession: true });
       await inv.started;
       await pool.disconnect(ctx.idleTimeoutMs !== undefined ? { idleTimeoutMs: ctx.idleTimeoutMs } : {});
       handle = pool.handle();
@@ -180,7 +180,7 @@ async function evidence(handle: SessionHandle, options: SessionOptions, e: unkno
   const out = [`Connect to ShellId ${handle.shellId}: ${(e as Error).message}`];
   if (claim.phase === 'starting') out.push(`the worker ${claim.previousOwners?.at(-1) ?? claim.owner} died while starting the pipeline: it may never have reached the host; it is not run again`);
   try {
-    const sessions = await getRemoteSessions({ endpoint: handle.target, ...(options.connection ?? {}) });
+    const sessions = await getRemoteSessions(handle.target, options);
     const same = sessions.find((s) => s.shellId.toUpperCase() === handle.shellId);
     out.push(same ? `the host lists ShellId ${handle.shellId} in state ${same.state ?? '?'} with commands ${same.commands.map((c) => c.commandId).join(',') || 'none'}` : `the host lists ${sessions.length} PowerShell sessions for this user, none with ShellId ${handle.shellId}`);
   } catch (le) {

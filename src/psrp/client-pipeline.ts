@@ -8,7 +8,7 @@ import { RemoteProtocolError } from '../errors.js';
 import { normalizeGuid } from '../util/guid.js';
 import { assertNever } from './events.js';
 import { HostCallTable, type PendingHostCall } from './host-call-table.js';
-import type { PSValue } from './message-types.js';
+import type { PSInput, PSValue } from './message-types.js';
 import type { ClientPipelinePool, PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
 import { CLIENT_PIPELINE_ACTIONS, PSInvocationState, guardPipeline, isTerminalPipelineState } from './states.js';
 
@@ -27,7 +27,7 @@ export abstract class ClientPipelineBase {
   readonly pipelineId: string;
   protected _state: PSInvocationState = PSInvocationState.NotStarted;
   /** ErrorRecord from the final PIPELINE_STATE, if any. */
-  protected _error: PSValue = undefined;
+  protected _error: PSValue | undefined = undefined;
   readonly #hostCalls = new HostCallTable();
   /** Where received events go once applied here (the layer above sets it; none: they are only applied). */
   sink: PipelineEventSink | undefined;
@@ -43,7 +43,7 @@ export abstract class ClientPipelineBase {
   }
 
   /** The ErrorRecord that came with a Failed/Stopped state. */
-  get error(): PSValue {
+  get error(): PSValue | undefined {
     return this._error;
   }
 
@@ -88,7 +88,7 @@ export abstract class ClientPipelineBase {
   }
 
   /** Answer a PIPELINE_HOST_CALL (3.1.5.4.28) on the prompt-response stream. */
-  hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
+  hostResponse(ci: bigint, answer: { result?: PSInput; error?: PSInput }): void {
     this.guard('hostResponse');
     const call = this.#hostCalls.take(ci, 'pipeline');
     this.pool._queue(

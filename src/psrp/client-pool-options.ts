@@ -2,7 +2,7 @@
 
 import type { KeyObject } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import type { HostInfo, PSValue } from './message-types.js';
+import type { HostInfo, PSInput } from './message-types.js';
 import type { PoolCoreOptions } from './pool-core.js';
 
 export interface RsaKeyPair {
@@ -20,7 +20,7 @@ export interface ClientRunspacePoolOptions extends PoolCoreOptions {
   apartmentState?: number;
   hostInfo?: HostInfo;
   /** Primitive dictionary (PSPrimitiveDictionary) or null. */
-  applicationArguments?: PSValue;
+  applicationArguments?: PSInput;
   /**
    * RSA-2048 key pair for the SecureString key exchange (protocol 2.2/2.3).
    * With it the pool answers PUBLIC_KEY_REQUEST by itself.

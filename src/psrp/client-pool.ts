@@ -13,7 +13,7 @@ import {
   exportPublicKeyBlob,
 } from './key-exchange.js';
 import type { MessageTypeName } from './message.js';
-import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSValue } from './message-types.js';
+import { NULL_HOST_INFO, type HostInfo, type MessageBodies, type PSInput, type PSValue } from './message-types.js';
 import { PoolCore, type StreamType } from './pool-core.js';
 import {
   CLIENT_POOL_ACTIONS,
@@ -38,7 +38,7 @@ export class ClientRunspacePool extends PoolCore {
   readonly #threadOptions: number;
   readonly #apartmentState: number;
   readonly hostInfo: HostInfo;
-  readonly #applicationArguments: PSValue;
+  readonly #applicationArguments: PSInput;
   #keyPair: RsaKeyPair | undefined;
   #publicKeySent = false;
   #applicationPrivateData: PSValue = null;
@@ -250,7 +250,7 @@ export class ClientRunspacePool extends PoolCore {
    * with a return value or `error` (an ErrorRecord) when the host failed.
    * Travels on the prompt-response stream ("pr").
    */
-  hostResponse(ci: bigint, answer: { result?: PSValue; error?: PSValue }): void {
+  hostResponse(ci: bigint, answer: { result?: PSInput; error?: PSInput }): void {
     this.#guard('hostResponse');
     const call = this.#hostCalls.take(ci, 'pool');
     this.queue(

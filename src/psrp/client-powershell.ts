@@ -14,6 +14,7 @@ import {
   type CommandSpec,
   type HostInfo,
   type PipelineSpec,
+  type PSInput,
   type PSValue,
 } from './message-types.js';
 import { featureSupported } from './states.js';
@@ -123,7 +124,7 @@ export class ClientPowerShell extends ClientPipelineBase {
   }
 
   /** Add a named parameter to the last command. Pass `true` for a switch. */
-  addParameter(name: string, value: PSValue = true): this {
+  addParameter(name: string, value: PSInput = true): this {
     this.guard('modify');
     const c = this.#last('addParameter');
     const p: CommandParameter = { name, value };
@@ -131,13 +132,13 @@ export class ClientPowerShell extends ClientPipelineBase {
     return this;
   }
 
-  addParameters(parameters: Record<string, PSValue>): this {
+  addParameters(parameters: Readonly<Record<string, PSInput>>): this {
     for (const [k, v] of Object.entries(parameters)) this.addParameter(k, v);
     return this;
   }
 
   /** Add a positional argument to the last command. */
-  addArgument(value: PSValue): this {
+  addArgument(value: PSInput): this {
     this.guard('modify');
     const c = this.#last('addArgument');
     this.#replaceLast({ ...c, parameters: [...c.parameters, { name: null, value }] });
@@ -204,7 +205,7 @@ export class ClientPowerShell extends ClientPipelineBase {
   }
 
   /** Queue one PIPELINE_INPUT object (3.1.5.4.17). Needs noInput: false. */
-  sendInput(value: PSValue): void {
+  sendInput(value: PSInput): void {
     this.guard('sendInput');
     if (this.#options.noInput) throw new UsageError('the pipeline was created with noInput: true');
     this.pool._queue('PipelineInput', { value }, this.pipelineId);
@@ -225,7 +226,7 @@ export interface ClientGetCommandMetadataOptions {
   /** CommandTypes flags (default Alias|Function|Filter|Cmdlet = 15). */
   commandType?: number;
   namespace?: readonly string[] | null;
-  argumentList?: readonly PSValue[] | null;
+  argumentList?: readonly PSInput[] | null;
 }
 
 /**

@@ -1,12 +1,14 @@
 // Typed bodies of every MS-PSRP 2.2.2 message. These are what the state
 // machines queue and what events carry; messages.ts turns them into CLIXML and
 // back. Values the protocol does not interpret (output objects, records,
-// application data, host call arguments) stay clixml values (`PSValue`).
+// application data, host call arguments) stay clixml values: `PSValue` where
+// the client reads them, `PSInput` (anything the writer accepts) where the
+// client's caller supplies them (parameters, arguments, input, host answers).
 
 import type { MessageTypeName } from './message.js';
-import type { PSValue } from './clixml-bridge.js';
+import type { PSInput, PSValue } from './clixml-bridge.js';
 
-export type { PSValue };
+export type { PSInput, PSValue };
 
 export interface SessionCapabilityBody {
   readonly protocolVersion: string;
@@ -42,7 +44,7 @@ export interface InitRunspacePoolBody {
   readonly apartmentState: number;
   readonly hostInfo: HostInfo;
   /** Primitive dictionary or null. */
-  readonly applicationArguments: PSValue;
+  readonly applicationArguments: PSInput;
 }
 
 export interface PublicKeyBody {
@@ -102,7 +104,7 @@ export const RemoteStreamOptions = {
 export interface CommandParameter {
   /** Null for a positional argument. */
   readonly name: string | null;
-  readonly value: PSValue;
+  readonly value: PSInput;
 }
 
 /** MS-PSRP 2.2.3.12. */
@@ -179,7 +181,7 @@ export interface GetCommandMetadataBody {
   readonly name: readonly string[] | null;
   readonly commandType: number;
   readonly namespace: readonly string[] | null;
-  readonly argumentList: readonly PSValue[] | null;
+  readonly argumentList: readonly PSInput[] | null;
 }
 
 export interface HostCallBody {
@@ -196,13 +198,17 @@ export interface HostResponseBody {
   readonly methodId: number;
   readonly methodName: string;
   /** Return value ("mr"), when the method returned one. */
-  readonly result?: PSValue | undefined;
+  readonly result?: PSInput | undefined;
   /** ErrorRecord ("me"), when the host failed. */
-  readonly error?: PSValue | undefined;
+  readonly error?: PSInput | undefined;
 }
 
 export interface ValueBody {
   readonly value: PSValue;
+}
+/** PIPELINE_INPUT: what the caller streams in. */
+export interface InputBody {
+  readonly value: PSInput;
 }
 export type EndOfPipelineInputBody = Record<string, never>;
 
@@ -251,7 +257,7 @@ export interface MessageBodies {
   GetCommandMetadata: GetCommandMetadataBody;
   RunspacePoolHostCall: HostCallBody;
   RunspacePoolHostResponse: HostResponseBody;
-  PipelineInput: ValueBody;
+  PipelineInput: InputBody;
   EndOfPipelineInput: EndOfPipelineInputBody;
   PipelineOutput: ValueBody;
   ErrorRecord: RecordBody;

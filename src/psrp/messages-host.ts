@@ -3,7 +3,7 @@
 // (2.2.2.15/16, 2.2.2.27/28).
 
 import * as X from './clixml-bridge.js';
-import type { HostCallBody, HostInfo, HostResponseBody, PSValue } from './message-types.js';
+import type { HostCallBody, HostInfo, HostResponseBody, PSInput, PSValue } from './message-types.js';
 import { T_ENUM, type Reader } from './messages-reader.js';
 
 const T_HOST_METHOD_ID = ['System.Management.Automation.Remoting.RemoteHostMethodId', ...T_ENUM];
@@ -93,7 +93,7 @@ export function hostCallFromValue(r: Reader): HostCallBody {
 }
 
 export function hostResponseToValue(b: HostResponseBody): PSValue {
-  const props: [string, PSValue][] = [];
+  const props: [string, PSInput][] = [];
   if (b.result !== undefined) props.push(['mr', b.result]);
   props.push(['ci', X.makeInt64(b.ci)]);
   props.push(['mi', X.makeEnum(T_HOST_METHOD_ID, b.methodName || HOST_METHOD_NAMES[b.methodId] || String(b.methodId), b.methodId)]);

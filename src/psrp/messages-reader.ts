@@ -32,49 +32,51 @@ export class Reader {
     return new RemoteProtocolError('PSR_PSRP_MESSAGE_INVALID', message, { where: this.where });
   }
 
-  has(name: string, from: PSValue = this.root): boolean {
+  has(name: string, from: unknown = this.root): boolean {
     return X.getProperty(from, name) !== undefined;
   }
 
-  raw(name: string, from: PSValue = this.root): PSValue {
-    const v = X.getProperty(from, name);
+  raw(name: string, from: unknown = this.root): PSValue {
+    const v = this.opt(name, from);
     if (v === undefined) throw this.fail(`property ${name} is missing`);
     return v;
   }
 
-  opt(name: string, from: PSValue = this.root): PSValue | undefined {
-    return X.getProperty(from, name);
+  opt(name: string, from: unknown = this.root): PSValue | undefined {
+    const v = X.getProperty(from, name);
+    if (X.isPropertySet(v)) throw this.fail(`property ${name} is a property set, not a value`);
+    return v;
   }
 
-  int(name: string, from: PSValue = this.root): number {
+  int(name: string, from: unknown = this.root): number {
     const v = X.readInt(this.raw(name, from));
     if (v === undefined) throw this.fail(`property ${name} is not an integer`);
     return v;
   }
 
-  long(name: string, from: PSValue = this.root): bigint {
+  long(name: string, from: unknown = this.root): bigint {
     const v = X.readInt64(this.raw(name, from));
     if (v === undefined) throw this.fail(`property ${name} is not an integer`);
     return v;
   }
 
-  bool(name: string, from: PSValue = this.root): boolean {
+  bool(name: string, from: unknown = this.root): boolean {
     const v = X.readBool(this.raw(name, from));
     if (v === undefined) throw this.fail(`property ${name} is not a boolean`);
     return v;
   }
 
-  boolOr(name: string, dflt: boolean, from: PSValue = this.root): boolean {
+  boolOr(name: string, dflt: boolean, from: unknown = this.root): boolean {
     return this.has(name, from) ? this.bool(name, from) : dflt;
   }
 
-  str(name: string, from: PSValue = this.root): string {
+  str(name: string, from: unknown = this.root): string {
     const v = X.readString(this.raw(name, from));
     if (v === undefined) throw this.fail(`property ${name} is not a string`);
     return v;
   }
 
-  strOrNull(name: string, from: PSValue = this.root): string | null {
+  strOrNull(name: string, from: unknown = this.root): string | null {
     const v = this.opt(name, from);
     if (v === undefined || v === null) return null;
     const s = X.readString(v);
@@ -88,7 +90,7 @@ export class Reader {
     return v;
   }
 
-  list(name: string, from: PSValue = this.root): PSValue[] | null {
+  list(name: string, from: unknown = this.root): PSValue[] | null {
     const v = this.opt(name, from);
     if (v === undefined || v === null) return null;
     const l = X.readList(v);

@@ -14,7 +14,7 @@ import { RemoteProtocolError } from '../errors.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import { MessageType, messageTypeSpecName, type MessageTypeName, type MessageTypeValue } from './message.js';
-import type { HostCallBody, HostResponseBody, MessageBodies, PSValue } from './message-types.js';
+import type { HostCallBody, HostResponseBody, MessageBodies, PSInput, PSValue } from './message-types.js';
 import { hostCallFromValue, hostCallToValue, hostResponseFromValue, hostResponseToValue } from './messages-host.js';
 import * as Pipeline from './messages-pipeline.js';
 import * as Pool from './messages-pool.js';
@@ -206,6 +206,6 @@ export function decodeValue(xml: string, ctx: BodyCodecContext = {}, where = 'PS
 }
 
 /** Serialize any clixml value (for tools and tests). */
-export function encodeValue(value: PSValue, ctx: BodyCodecContext = {}): string {
+export function encodeValue(value: PSInput, ctx: BodyCodecContext = {}): string {
   return X.serializeValue(value, ctx);
 }

@@ -38,7 +38,7 @@ export interface PipelineEventSink {
   record(stream: RecordStreamName, record: PSValue): void;
   hostCall(call: MessageEvent<'PipelineHostCall'>): void;
   /** Every PIPELINE_STATE, also one the pipeline ignores because it already ended. */
-  state(state: PSInvocationState, error: PSValue): void;
+  state(state: PSInvocationState, error: PSValue | undefined): void;
 }
 
 /** What a client pipeline needs of its pool (client-pool.ts). */

@@ -6,8 +6,15 @@
 
 import { RemoteProtocolError, UsageError } from '../errors.js';
 import type { MessageEvent, PsrpEvent } from './events.js';
-import type { CreatePipelineBody, GetCommandMetadataBody, PSValue } from './message-types.js';
+import type { CreatePipelineBody, GetCommandMetadataBody, PSInput, PSValue } from './message-types.js';
 import type { ServerPipelinePool } from './pipeline-link.js';
+
+/**
+ * What the server writes is any PSInput; the bodies are typed as the client
+ * decodes them (PSValue). A queued body is only ever serialized, and the writer
+ * takes any PSInput, so this is where the two meet.
+ */
+const sent = (v: PSInput): PSValue => v as PSValue;
 import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
 import { InvalidProtocolVersionError, PSInvocationState, SERVER_PIPELINE_ACTIONS, guardPipeline } from './states.js';
 
@@ -60,37 +67,37 @@ export class ServerPipeline {
     this.#state = PSInvocationState.Running;
   }
 
-  writeOutput(value: PSValue): void {
+  writeOutput(value: PSInput): void {
     this.#guard('write');
-    this.pool._queue('PipelineOutput', { value }, this.pipelineId);
+    this.pool._queue('PipelineOutput', { value: sent(value) }, this.pipelineId);
   }
-  writeError(record: PSValue): void {
+  writeError(record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('ErrorRecord', { record }, this.pipelineId);
+    this.pool._queue('ErrorRecord', { record: sent(record) }, this.pipelineId);
   }
-  writeDebug(record: PSValue): void {
+  writeDebug(record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('DebugRecord', { record }, this.pipelineId);
+    this.pool._queue('DebugRecord', { record: sent(record) }, this.pipelineId);
   }
-  writeVerbose(record: PSValue): void {
+  writeVerbose(record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('VerboseRecord', { record }, this.pipelineId);
+    this.pool._queue('VerboseRecord', { record: sent(record) }, this.pipelineId);
   }
-  writeWarning(record: PSValue): void {
+  writeWarning(record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('WarningRecord', { record }, this.pipelineId);
+    this.pool._queue('WarningRecord', { record: sent(record) }, this.pipelineId);
   }
-  writeProgress(record: PSValue): void {
+  writeProgress(record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('ProgressRecord', { record }, this.pipelineId);
+    this.pool._queue('ProgressRecord', { record: sent(record) }, this.pipelineId);
   }
   /** INFORMATION_RECORD exists from protocol 2.3 on. */
-  writeInformation(record: PSValue): void {
+  writeInformation(record: PSInput): void {
     this.#guard('write');
     if (!this.pool._featureSupported('InformationStream')) {
       throw new InvalidProtocolVersionError('write an information record', 'InformationStream', this.pool.protocolVersion);
     }
-    this.pool._queue('InformationRecord', { record }, this.pipelineId);
+    this.pool._queue('InformationRecord', { record: sent(record) }, this.pipelineId);
   }
 
   /** Call a method on the client's host for this pipeline; returns the call id. */

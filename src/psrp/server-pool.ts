@@ -13,7 +13,7 @@ import { LimitError, UsageError } from '../errors.js';
 const MAX_PENDING_CALLS = 4096;
 import { assertNever, type PsrpEvent } from './events.js';
 import { SessionKeyCipher, encryptSessionKeyBlob, importPublicKeyBlob } from './key-exchange.js';
-import type { HostInfo, MessageBodies, PSValue } from './message-types.js';
+import type { HostInfo, MessageBodies, PSInput, PSValue } from './message-types.js';
 import type { MessageTypeName } from './message.js';
 import { PoolCore, type PoolCoreOptions } from './pool-core.js';
 import {
@@ -49,7 +49,7 @@ export class ServerRunspacePool extends PoolCore {
   #threadOptions = 0;
   #apartmentState = 2;
   #hostInfo: HostInfo | undefined;
-  #applicationArguments: PSValue = null;
+  #applicationArguments: PSInput = null;
   readonly #applicationPrivateData: PSValue;
   readonly #sessionKey: Uint8Array | undefined;
   #clientPublicKey: string | undefined;
@@ -82,7 +82,7 @@ export class ServerRunspacePool extends PoolCore {
   get hostInfo(): HostInfo | undefined {
     return this.#hostInfo;
   }
-  get applicationArguments(): PSValue {
+  get applicationArguments(): PSInput {
     return this.#applicationArguments;
   }
   get pipelines(): ReadonlyMap<string, ServerPipeline> {

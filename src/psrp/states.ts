@@ -30,12 +30,19 @@ export const PSInvocationState = {
 } as const;
 export type PSInvocationState = (typeof PSInvocationState)[keyof typeof PSInvocationState];
 
-const POOL_NAMES = new Map<number, string>(Object.entries(RunspacePoolState).map(([k, v]) => [v, k]));
-const PIPE_NAMES = new Map<number, string>(Object.entries(PSInvocationState).map(([k, v]) => [v, k]));
+/** A RunspacePoolState by name: 'Opened', 'Broken', … */
+export type RunspacePoolStateName = keyof typeof RunspacePoolState;
+/** A PSInvocationState by name: 'Running', 'Completed', … */
+export type PSInvocationStateName = keyof typeof PSInvocationState;
 
+const POOL_NAMES = new Map<number, RunspacePoolStateName>(Object.entries(RunspacePoolState).map(([k, v]) => [v, k as RunspacePoolStateName]));
+const PIPE_NAMES = new Map<number, PSInvocationStateName>(Object.entries(PSInvocationState).map(([k, v]) => [v, k as PSInvocationStateName]));
+
+export function runspacePoolStateName<S extends number>(s: S): S extends RunspacePoolState ? RunspacePoolStateName : string;
 export function runspacePoolStateName(s: number): string {
   return POOL_NAMES.get(s) ?? `Unknown(${s})`;
 }
+export function psInvocationStateName<S extends number>(s: S): S extends PSInvocationState ? PSInvocationStateName : string;
 export function psInvocationStateName(s: number): string {
   return PIPE_NAMES.get(s) ?? `Unknown(${s})`;
 }

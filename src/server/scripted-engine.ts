@@ -9,6 +9,7 @@ import {
   ServerRunspacePool,
   type OutgoingPayload,
   type PsrpEvent,
+  type PSInput,
   type PSValue,
   type ServerPipeline,
   type ServerPipelineRequest,
@@ -22,18 +23,18 @@ export interface ScriptContext {
   /** The first command's text (the script, for invoke('…')). */
   readonly commandText: string;
   /** Named parameters and positional arguments of the first command. */
-  readonly parameters: readonly { name: string | null; value: PSValue }[];
-  output(value: PSValue): void;
-  error(record: PSValue): void;
-  warning(record: PSValue): void;
-  verbose(record: PSValue): void;
-  debug(record: PSValue): void;
-  information(record: PSValue): void;
-  progress(record: PSValue): void;
+  readonly parameters: readonly { name: string | null; value: PSInput }[];
+  output(value: PSInput): void;
+  error(record: PSInput): void;
+  warning(record: PSInput): void;
+  verbose(record: PSInput): void;
+  debug(record: PSInput): void;
+  information(record: PSInput): void;
+  progress(record: PSInput): void;
   /** Calls the client's host and waits for its answer (rejects with the host's error). */
-  hostCall(methodId: number, methodName: string, parameters?: readonly PSValue[]): Promise<PSValue | undefined>;
+  hostCall(methodId: number, methodName: string, parameters?: readonly PSValue[]): Promise<PSInput | undefined>;
   /** Pipeline input as it arrives. */
-  readonly input: AsyncIterable<PSValue>;
+  readonly input: AsyncIterable<PSInput>;
   /** Aborted when the client stops the pipeline. */
   readonly signal: AbortSignal;
   /** Who is connected, as `$PSSenderInfo` tells a PowerShell session. */
@@ -60,8 +61,8 @@ export interface ScriptedEngineOptions {
 
 interface Running {
   readonly abort: AbortController;
-  readonly input: RecordStream<PSValue>;
-  readonly hostWaiters: Map<bigint, { resolve: (v: PSValue | undefined) => void; reject: (e: Error) => void }>;
+  readonly input: RecordStream<PSInput>;
+  readonly hostWaiters: Map<bigint, { resolve: (v: PSInput | undefined) => void; reject: (e: Error) => void }>;
 }
 
 export class ScriptedEngine {
@@ -154,7 +155,7 @@ export class ScriptedEngine {
 
   #run(sp: ServerPipeline): void {
     const abort = new AbortController();
-    const input = new RecordStream<PSValue>();
+    const input = new RecordStream<PSInput>();
     const hostWaiters: Running['hostWaiters'] = new Map();
     this.#running.set(sp.pipelineId, { abort, input, hostWaiters });
     if (sp.request.kind !== 'CreatePipeline' || sp.request.noInput) input.end();

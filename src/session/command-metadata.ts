@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { RemoteProtocolError } from '../errors.js';
 import { ClientGetCommandMetadata, type ClientRunspacePool, type PSValue } from '../psrp/index.js';
+import type { PSInput } from '../clixml/index.js';
 import { toPlain } from '../clixml/plain.js';
 
 export interface ParameterMetadata {
@@ -81,7 +82,7 @@ export function readCommandMetadata(outputs: readonly PSValue[], where: string):
 /** The GET_COMMAND_METADATA pipeline for RunspacePool.getCommandMetadata(query). */
 export function commandMetadataPipeline(
   pool: ClientRunspacePool,
-  query: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSValue[]; pipelineId?: string },
+  query: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSInput[]; pipelineId?: string },
 ): ClientGetCommandMetadata {
   return new ClientGetCommandMetadata(pool, {
     pipelineId: query.pipelineId ?? randomUUID(),

@@ -3,28 +3,34 @@
 // each host's result as it finishes (Invoke-Command -ComputerName a,b,c
 // -ThrottleLimit 32). A failing host is reported, never stops the others.
 
-import type { PSValue } from '../psrp/index.js';
 import type { PsrpCarrier } from './carriers/carrier.js';
 import type { InvocationResult } from './powershell.js';
 import { closeInBackground } from '../winrm/exit.js';
-import { RunspacePool, type InvokeOptions, type InvokeTarget, type RunspacePoolOptions } from './runspace-pool.js';
+import type { Target } from '../winrm/target.js';
+import { openSession, type SessionOptions } from './open.js';
+import { RunspacePool, type InvokeOptions, type ScriptOrCommand } from './runspace-pool.js';
 
-export interface InvokeCommandOptions extends RunspacePoolOptions, Omit<InvokeOptions, 'signal' | 'host'> {
+export interface InvokeCommandOptions extends SessionOptions, Omit<InvokeOptions, 'signal' | 'host'> {
   /** Wait for the pool's Delete before resolving (default false: it goes on in the background). */
   readonly awaitClose?: boolean;
+  /**
+   * How to reach a target (default: as openSession does). Tests and callers
+   * with their own carriers (an in-memory server, a pooled transport) give one.
+   */
+  readonly connect?: (target: Target) => PsrpCarrier | Promise<PsrpCarrier>;
 }
 
 /**
- * Opens a pool over `carrier`, runs `target`, closes the pool. The result comes
- * after Create, Receive (Opened), Command and Receive (Completed); the Delete
- * goes on in the background unless `awaitClose`, and the process does not
- * exit before it is answered (exit.ts).
+ * Invoke-Command -ComputerName x: opens a pool on `target`, runs `command`,
+ * closes the pool. The result comes after Create, Receive (Opened), Command
+ * and Receive (Completed); the Delete goes on in the background unless
+ * `awaitClose`, and the process does not exit before it is answered (exit.ts).
  */
-export async function invokeCommand(carrier: PsrpCarrier, target: InvokeTarget, options: InvokeCommandOptions = {}): Promise<InvocationResult> {
-  const pool = await RunspacePool.open(carrier, options);
+export async function invokeCommand(target: Target, command: ScriptOrCommand, options: InvokeCommandOptions = {}): Promise<InvocationResult> {
+  const pool = options.connect ? await RunspacePool.open(await options.connect(target), options) : await openSession(target, options);
   let result: InvocationResult;
   try {
-    result = await pool.invoke(target, options).result();
+    result = await pool.invoke(command, options).result();
   } catch (e) {
     await pool.close().catch(() => undefined);
     throw e;
@@ -34,7 +40,7 @@ export async function invokeCommand(carrier: PsrpCarrier, target: InvokeTarget, 
   return result;
 }
 
-export type HostResult<H> =
+export type HostResult<H extends Target = Target> =
   | { readonly host: H; readonly ok: true; readonly result: InvocationResult }
   | { readonly host: H; readonly ok: false; readonly error: Error };
 
@@ -44,15 +50,11 @@ export interface FanOutOptions extends InvokeCommandOptions {
 }
 
 /**
- * Runs `target` on every host, at most `throttleLimit` at a time, yielding each
- * host's result as soon as it is known (success or failure).
+ * Invoke-Command -ComputerName a,b,c -ThrottleLimit n: runs `command` on every
+ * target, at most `throttleLimit` at a time, yielding each host's result as
+ * soon as it is known (success or failure).
  */
-export async function* invokeOnHosts<H>(
-  hosts: Iterable<H>,
-  connect: (host: H) => PsrpCarrier | Promise<PsrpCarrier>,
-  target: InvokeTarget,
-  options: FanOutOptions = {},
-): AsyncGenerator<HostResult<H>> {
+export async function* invokeOnHosts<H extends Target>(hosts: Iterable<H>, command: ScriptOrCommand, options: FanOutOptions = {}): AsyncGenerator<HostResult<H>> {
   const limit = Math.max(1, options.throttleLimit ?? 32);
   const queue = [...hosts];
   const done: HostResult<H>[] = [];
@@ -63,7 +65,7 @@ export async function* invokeOnHosts<H>(
     (async () => {
       try {
         // A host's slot is free once its pool is deleted: the throttle limit bounds open shells.
-        const result = await invokeCommand(await connect(host), target, { ...options, awaitClose: options.awaitClose ?? true });
+        const result = await invokeCommand(host, command, { ...options, awaitClose: options.awaitClose ?? true });
         done.push({ host, ok: true, result });
       } catch (e) {
         done.push({ host, ok: false, error: e instanceof Error ? e : new Error(String(e)) });
@@ -84,4 +86,3 @@ export async function* invokeOnHosts<H>(
   }
 }
 
-export type { PSValue };

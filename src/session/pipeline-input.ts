@@ -1,6 +1,7 @@
 // Streaming a caller's input objects into a running pipeline ($input).
 
-import { PSInvocationState, type ClientPowerShell, type PSValue } from '../psrp/index.js';
+import type { PSInput } from '../clixml/index.js';
+import { PSInvocationState, type ClientPowerShell } from '../psrp/index.js';
 
 /**
  * Once `started` resolves, queues each input object in `core` and `flush`es it,
@@ -9,7 +10,7 @@ import { PSInvocationState, type ClientPowerShell, type PSValue } from '../psrp/
  */
 export async function pumpInput(
   core: ClientPowerShell,
-  input: AsyncIterable<PSValue> | Iterable<PSValue>,
+  input: AsyncIterable<PSInput> | Iterable<PSInput>,
   started: Promise<void>,
   flush: (signal?: AbortSignal) => Promise<void>,
   failed: (e: unknown) => void,
@@ -21,7 +22,7 @@ export async function pumpInput(
       // All of it is here already: queue it with its end and send it as PowerShell's
       // client does, packed into as few payloads as the budget allows (golden traces,
       // spec-notes/real-engine.md), not one acknowledged round trip per object.
-      for (const item of input as readonly PSValue[]) {
+      for (const item of input as readonly PSInput[]) {
         if (core.state !== PSInvocationState.Running) return;
         core.sendInput(item);
       }
@@ -29,7 +30,7 @@ export async function pumpInput(
       await flush(signal);
       return;
     }
-    for await (const item of input as AsyncIterable<PSValue>) {
+    for await (const item of input as AsyncIterable<PSInput>) {
       if (core.state !== PSInvocationState.Running) return;
       core.sendInput(item);
       await flush(signal);

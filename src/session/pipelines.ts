@@ -15,7 +15,7 @@ import {
 } from '../psrp/index.js';
 import type { PsrpCarrier } from './carriers/carrier.js';
 import type { PSHost } from './host/host.js';
-import type { InvokeOptions, InvokeTarget } from './pool-options.js';
+import type { InvokeOptions, ScriptOrCommand } from './pool-options.js';
 import type { PowerShellInvocation } from './powershell.js';
 import { hostInfoFor } from './host/raw-ui.js';
 
@@ -82,7 +82,7 @@ export class Pipelines {
 }
 
 /** The PSRP pipeline for RunspacePool.invoke(target, options), its host `host`. */
-export function powerShellFor(pool: ClientRunspacePool, target: InvokeTarget, options: InvokeOptions, host: PSHost): ClientPowerShell {
+export function powerShellFor(pool: ClientRunspacePool, target: ScriptOrCommand, options: InvokeOptions, host: PSHost): ClientPowerShell {
   const core = new ClientPowerShell(pool, {
     pipelineId: options.pipelineId ?? randomUUID(),
     noInput: options.input === undefined,

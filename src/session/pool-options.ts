@@ -1,6 +1,7 @@
 // The options and events of a RunspacePool and of one invocation on it.
 
-import type { PSValue, RsaKeyPair } from '../psrp/index.js';
+import type { PSInput } from '../clixml/index.js';
+import type { RsaKeyPair } from '../psrp/index.js';
 import type { PSHost } from './host/host.js';
 
 export interface RunspacePoolOptions {
@@ -10,7 +11,7 @@ export interface RunspacePoolOptions {
   readonly maxRunspaces?: number;
   /** PSRP version we advertise (default 2.3, as PowerShell 5.1 and 7 clients do). */
   readonly protocolVersion?: string;
-  readonly applicationArguments?: PSValue;
+  readonly applicationArguments?: PSInput;
   /** First call id for runspace-pool calls (pypsrp starts at 0; replaying its recordings needs that). */
   readonly firstCallId?: bigint;
   /** Answers host calls (Read-Host, prompts); default: NonInteractiveHost. */
@@ -32,7 +33,7 @@ export interface RunspacePoolOptions {
 
 export interface InvokeOptions {
   /** Objects streamed into the pipeline's input ($input). */
-  readonly input?: AsyncIterable<PSValue> | Iterable<PSValue>;
+  readonly input?: AsyncIterable<PSInput> | Iterable<PSInput>;
   /** Host for this pipeline's host calls (default: the pool's). */
   readonly host?: PSHost;
   /** Pipeline id (default random). */
@@ -48,9 +49,9 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /**
    * Leave the output on the server (Invoke-Command -InDisconnectedSession): no
-   * Receive is made for this pipeline; disconnect, and collect it later with attach().
+   * Receive is made for this pipeline; disconnect, and collect it later with receive().
    */
-  readonly holdOutput?: boolean;
+  readonly inDisconnectedSession?: boolean;
   /**
    * Hand each output object to the one reader that iterates the invocation and
    * keep none (result().output is then empty): memory stays flat however long
@@ -59,15 +60,15 @@ export interface InvokeOptions {
   readonly streamOutput?: boolean;
 }
 
-export type InvokeTarget =
+export type ScriptOrCommand =
   | string
-  | { readonly command: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[] }
+  | { readonly command: string; readonly parameters?: Readonly<Record<string, PSInput>>; readonly arguments?: readonly PSInput[] }
   /**
    * A script with a param() block, given its parameters as values (AddScript + AddParameter), not spliced into its text.
    * `useLocalScope`: run it in a scope of its own (AddScript(script, true)), so that its variables, typed parameters
    * included, do not stay in the runspace's global scope for the next pipeline.
    */
-  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSValue>>; readonly arguments?: readonly PSValue[]; readonly useLocalScope?: boolean };
+  | { readonly script: string; readonly parameters?: Readonly<Record<string, PSInput>>; readonly arguments?: readonly PSInput[]; readonly useLocalScope?: boolean };
 
 /**
  * What a RunspacePool holds right now (RunspacePool.stats()). Every count is of

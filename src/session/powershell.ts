@@ -29,10 +29,11 @@ export interface InvocationStreams {
   readonly progress: RecordStream<PSValue>;
 }
 
+/** Everything a pipeline produced, one field per stream, named as `streams` names them. */
 export interface InvocationResult {
   readonly output: readonly PSValue[];
-  readonly errors: readonly PSValue[];
-  readonly warnings: readonly PSValue[];
+  readonly error: readonly PSValue[];
+  readonly warning: readonly PSValue[];
   readonly verbose: readonly PSValue[];
   readonly debug: readonly PSValue[];
   readonly information: readonly PSValue[];
@@ -43,7 +44,7 @@ export interface InvocationResult {
 }
 
 /** A human-readable reason from whatever the server sent as the failure. */
-export function describeError(error: PSValue): string {
+export function describeError(error: unknown): string {
   if (typeof error === 'string') return error;
   const seen = new Set<unknown>();
   const find = (v: unknown, depth: number): string | undefined => {
@@ -130,7 +131,8 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     const all = [this.output, ...Object.values(this.streams)];
     let failure: unknown = error;
     if (failure === undefined && state === 'Failed') {
-      failure = new PipelineFailedError(this.pipelineId, this.#core.error, describeError(this.#core.error));
+      const record = this.#core.error ?? null;
+      failure = new PipelineFailedError(this.pipelineId, record, describeError(record));
     }
     for (const s of all) s.end(s === this.output ? failure : undefined);
     if (failure !== undefined) {
@@ -139,8 +141,8 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     }
     this.#resolve({
       output: this.output.items,
-      errors: this.streams.error.items,
-      warnings: this.streams.warning.items,
+      error: this.streams.error.items,
+      warning: this.streams.warning.items,
       verbose: this.streams.verbose.items,
       debug: this.streams.debug.items,
       information: this.streams.information.items,

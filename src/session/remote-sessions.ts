@@ -6,7 +6,7 @@
 import { attribute, childElement, textContent, type XmlElement } from '../util/xml.js';
 import { NS, POWERSHELL_RESOURCE_PREFIX, RESOURCE } from '../wsman/namespaces.js';
 import { parseShellElement, type ShellInfo } from '../wsman/response.js';
-import { resolveTarget, type Target } from '../winrm/target.js';
+import { resolveTarget, type ConnectOptions, type Target } from '../winrm/target.js';
 import type { CallOptions } from '../winrm/wsman-client.js';
 
 export interface RemoteCommandInfo {
@@ -30,9 +30,14 @@ function commandOf(el: XmlElement): RemoteCommandInfo | undefined {
   return { commandId, commandLine: cl ? textContent(cl).trim() : undefined };
 }
 
+export interface GetRemoteSessionsOptions extends CallOptions, ConnectOptions {
+  /** Enumerate each shell's commands too (default true). */
+  readonly includeCommands?: boolean;
+}
+
 /** Lists the PowerShell sessions (shells) on a host, with their running commands. */
-export async function getRemoteSessions(target: Target, options: CallOptions & { includeCommands?: boolean } = {}): Promise<RemoteSessionInfo[]> {
-  const { client, owned } = resolveTarget(target);
+export async function getRemoteSessions(target: Target, options: GetRemoteSessionsOptions = {}): Promise<RemoteSessionInfo[]> {
+  const { client, owned } = resolveTarget(target, options);
   try {
     const shells: ShellInfo[] = [];
     for await (const el of client.enumerateAll(RESOURCE.shell, { optimize: true, maxElements: 32000 }, { ...options, maxElements: 32000 })) {

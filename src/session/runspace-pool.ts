@@ -8,7 +8,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { AbortError, InvalidStateError, PsRemoteError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, SessionError, UsageError } from '../errors.js';
 import {
   ClientPowerShell,
   type ClientPipelineBase,
@@ -17,15 +17,17 @@ import {
   RunspacePoolState,
   runspacePoolStateName,
   type PsrpEvent,
+  type RunspacePoolStateName,
   type PSValue,
 } from '../psrp/index.js';
+import type { PSInput } from '../clixml/index.js';
 import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
 import { hostInfoFor } from './host/raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
-import type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
+import type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 
-export type { InvokeOptions, InvokeTarget, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
+export type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from '../winrm/exit.js';
 import { commandMetadataPipeline, readCommandMetadata, type CommandMetadata } from './command-metadata.js';
 import { answerHostCall } from './host/host-calls.js';
@@ -161,10 +163,11 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /**
-   * Receive-PSSession: attach to a pipeline that kept running on the server while
-   * the pool was disconnected, and receive the rest of its output.
+   * Receive-PSSession: take up a pipeline that kept running on the server while
+   * the pool was disconnected (or was started inDisconnectedSession), and
+   * receive the rest of its output.
    */
-  async attach(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
+  async receive(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
     if (!this.#carrier.attachPipeline) throw new UsageError('this carrier cannot attach to a running pipeline');
     const id = pipelineId.toLowerCase();
     const core = new ClientPowerShell(this.#core, { pipelineId: id });
@@ -174,11 +177,6 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     void this.#process.hold(inv.result().catch(() => undefined));
     await this.#carrier.attachPipeline(id, options.signal);
     return inv;
-  }
-
-  /** Receive-PSSession under its new name (the public-api rename of attach). */
-  receive(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
-    return this.attach(pipelineId, options);
   }
 
   /**
@@ -272,8 +270,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     return this.#carrier.payloadBudget();
   }
 
-  /** 'Opened', 'Broken', 'Closed', … */
-  get state(): string {
+  /** 'Opened', 'Broken', 'Closed', … (the names of psrp/states.ts). */
+  get state(): RunspacePoolStateName {
     return runspacePoolStateName(this.#core.state);
   }
 
@@ -297,7 +295,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /** Runs a script or a command on the pool. Output streams while it runs. */
-  invoke(target: InvokeTarget, options: InvokeOptions = {}): PowerShellInvocation {
+  invoke(target: ScriptOrCommand, options: InvokeOptions = {}): PowerShellInvocation {
     if (this.#failure) throw this.#failure;
     if (this.#closed) throw new InvalidStateError('invoke', 'Closed', ['Opened']);
     if (this.#core.state === RunspacePoolState.Disconnected) {
@@ -307,8 +305,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true });
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
-    if (!options.holdOutput) void this.#process.hold(inv.result().catch(() => undefined));
-    if (options.holdOutput) {
+    if (!options.inDisconnectedSession) void this.#process.hold(inv.result().catch(() => undefined));
+    if (options.inDisconnectedSession) {
       if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
       this.#carrier.holdOutput(core.pipelineId);
     }
@@ -332,7 +330,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
    * (default Alias|Function|Filter|Cmdlet), namespace module names.
    */
   async getCommandMetadata(
-    options: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSValue[]; pipelineId?: string; signal?: AbortSignal } = {},
+    options: { name?: readonly string[]; commandType?: number; namespace?: readonly string[]; argumentList?: readonly PSInput[]; pipelineId?: string; signal?: AbortSignal } = {},
   ): Promise<CommandMetadata[]> {
     if (this.#failure) throw this.#failure;
     if (this.#closed || this.#core.state !== RunspacePoolState.Opened) throw new InvalidStateError('get command metadata', this.state, ['Opened']);
@@ -386,7 +384,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       case 'RunspacePoolState':
         if (this.#core.state === RunspacePoolState.Opened) this.#opened?.resolve();
         else if (this.#core.state === RunspacePoolState.Broken || this.#core.state === RunspacePoolState.Closed) {
-          this.#fail(new PsRemoteError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`));
+          this.#fail(new SessionError('PSR_SESSION_BROKEN', `the server reports the runspace pool ${this.state}`, { shellId: this.runspacePoolId.toUpperCase() }));
         }
         return;
       case 'EncryptedSessionKey':

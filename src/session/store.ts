@@ -12,7 +12,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statS
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PsRemoteError, TimeoutError, UsageError } from '../errors.js';
+import { PsRemoteError, SessionError, TimeoutError, UsageError } from '../errors.js';
 import { canonicalJson, type SessionStore } from './handle.js';
 
 export interface NamedSession {
@@ -35,6 +35,15 @@ export function defaultStorePath(env: NodeJS.ProcessEnv = process.env): string {
 const NAME = /^[\w.-]{1,64}$/;
 /** A lock older than this was left by a process that died holding it. */
 const STALE_LOCK_MS = 10_000;
+
+/** The local store of named sessions cannot be read or is not valid JSON (PSR_SESSION_STORE). */
+export class SessionStoreError extends PsRemoteError {
+  readonly path: string;
+  constructor(path: string, message: string, cause?: unknown) {
+    super('PSR_SESSION_STORE', message, cause === undefined ? undefined : { cause });
+    this.path = path;
+  }
+}
 
 export class FileSessionStore<T extends { readonly name: string } = NamedSession> implements SessionStore<T> {
   constructor(readonly path = defaultStorePath()) {}
@@ -86,7 +95,7 @@ export class FileSessionStore<T extends { readonly name: string } = NamedSession
   /** The entry named `name`, or PSR_SESSION_NOT_FOUND. */
   named(name: string): T {
     const h = this.#read().find((s) => s.name === name);
-    if (!h) throw new PsRemoteError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
+    if (!h) throw new SessionError('PSR_SESSION_NOT_FOUND', `no session named "${name}" in ${this.path}`);
     return h;
   }
 
@@ -113,13 +122,13 @@ export class FileSessionStore<T extends { readonly name: string } = NamedSession
       text = readFileSync(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new PsRemoteError('PSR_USAGE', `cannot read the session store ${this.path}: ${(e as Error).message}`);
+      throw new SessionStoreError(this.path, `cannot read the session store ${this.path}: ${(e as Error).message}`, e);
     }
     try {
       const data = JSON.parse(text) as { sessions?: T[] };
       return Array.isArray(data.sessions) ? data.sessions.filter((s) => s !== null && typeof s === 'object' && typeof s.name === 'string') : [];
     } catch {
-      throw new PsRemoteError('PSR_USAGE', `the session store ${this.path} is not valid JSON`);
+      throw new SessionStoreError(this.path, `the session store ${this.path} is not valid JSON`);
     }
   }
 
@@ -140,7 +149,7 @@ export class FileSessionStore<T extends { readonly name: string } = NamedSession
         closeSync(openSync(lock, 'wx', 0o600));
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new PsRemoteError('PSR_USAGE', `cannot lock the session store ${lock}: ${(e as Error).message}`);
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new SessionStoreError(this.path, `cannot lock the session store ${lock}: ${(e as Error).message}`, e);
         try {
           if (Date.now() - statSync(lock).mtimeMs > STALE_LOCK_MS) rmSync(lock, { force: true });
         } catch {

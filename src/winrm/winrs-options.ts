@@ -1,8 +1,8 @@
 // The options of the WinRS API (winrs.ts): opening a shell and running a command on it.
 
-import type { ConnectionOptions } from './target.js';
+import type { ConnectOptions } from './target.js';
 
-export interface OpenShellOptions {
+export interface OpenShellOptions extends ConnectOptions {
   readonly workingDirectory?: string;
   readonly environment?: Readonly<Record<string, string>>;
   /** Console code page for the shell's output (default 65001, UTF-8). */
@@ -23,8 +23,6 @@ export interface OpenShellOptions {
   readonly networkRetryMs?: number;
   /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
   readonly retryDelayMs?: number;
-  /** Used when the target is a host string: connection defaults (auth, TLS, timeouts). */
-  readonly connection?: Partial<ConnectionOptions>;
 }
 
 export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;

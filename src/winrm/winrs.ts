@@ -24,7 +24,7 @@ const CMD = RESOURCE.cmdShell;
 
 /** Opens a cmd shell (WS-Transfer Create of the cmd resource). */
 export async function openShell(target: Target, options: OpenShellOptions = {}): Promise<WinRSShell> {
-  const { client, owned } = resolveTarget(target, options.connection);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const core = client.shellCore(CMD);
     const events = await client.shellRequest(
@@ -45,7 +45,7 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
       { signal: options.signal },
     );
     const info = only(events, 'Created').shell;
-    if (!info.shellId) throw new UsageError('the server created a shell without a ShellId');
+    if (!info.shellId) throw new RemoteProtocolError('PSR_WSMAN_INVALID', 'the server created a shell without a ShellId', { where: 'CreateResponse' });
     return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 }, core);
   } catch (e) {
     if (owned) await client.close().catch(() => {});

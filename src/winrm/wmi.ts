@@ -4,10 +4,10 @@
 // Records come back as plain objects: properties by name, `null` for xsi:nil,
 // arrays for repeated elements, nested objects for embedded instances.
 
-import { UsageError } from '../errors.js';
+import { RemoteProtocolError, UsageError } from '../errors.js';
 import { attribute, childElements, escapeXmlAttr, escapeXmlText, textContent, type XmlElement } from '../util/xml.js';
 import { NS, RESOURCE, type Selector } from '../wsman/index.js';
-import { resolveTarget, type Target } from './target.js';
+import { resolveTarget, type ConnectOptions, type Target } from './target.js';
 import type { CallOptions } from './wsman-client.js';
 
 export type WmiValue = string | null | WmiValue[] | { readonly [name: string]: WmiValue };
@@ -18,7 +18,7 @@ export interface WmiRecord {
   readonly properties: Readonly<Record<string, WmiValue>>;
 }
 
-export interface WmiOptions extends CallOptions {
+export interface WmiOptions extends CallOptions, ConnectOptions {
   /** WMI namespace (default `root/cimv2`); backslashes are accepted. */
   readonly namespace?: string;
 }
@@ -68,7 +68,7 @@ function namespaceOf(o: WmiOptions): string {
 /** Runs a WQL query; yields records as Pull responses arrive. */
 export async function* wmiQuery(target: Target, wql: string, options: WmiQueryOptions = {}): AsyncGenerator<WmiRecord> {
   if (!wql.trim()) throw new UsageError('empty WQL query');
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const resourceUri = RESOURCE.wmi(namespaceOf(options), '*');
     const call = { ...(options.signal ? { signal: options.signal } : {}), ...(options.operationTimeoutMs ? { operationTimeoutMs: options.operationTimeoutMs } : {}) };
@@ -82,11 +82,12 @@ export async function* wmiQuery(target: Target, wql: string, options: WmiQueryOp
 
 /** Gets one instance by its key properties (`{ Name: 'WinRM' }` for Win32_Service). */
 export async function wmiGet(target: Target, className: string, keys: Readonly<Record<string, string>>, options: WmiOptions = {}): Promise<WmiRecord> {
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const env = await client.get(RESOURCE.wmi(namespaceOf(options), className), selectorsOf(keys), options);
     const inst = childElements(env.body)[0];
-    if (!inst) throw new UsageError(`Get of ${className} returned an empty body`);
+    // The server's answer, not the caller's request, is wrong here.
+    if (!inst) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `Get of ${className} returned an empty body`, { where: 'Body' });
     return wmiRecord(inst);
   } finally {
     if (owned) await client.close();
@@ -107,7 +108,7 @@ export async function wmiInvoke(
   options: WmiOptions = {},
 ): Promise<Readonly<Record<string, WmiValue>>> {
   if (!/^\w+$/.test(method)) throw new UsageError(`invalid WMI method name "${method}"`);
-  const { client, owned } = resolveTarget(target);
+  const { client, owned } = resolveTarget(target, options);
   try {
     const resourceUri = RESOURCE.wmi(namespaceOf(options), className);
     let input = `<p:${method}_INPUT xmlns:p="${escapeXmlAttr(resourceUri)}">`;
@@ -118,7 +119,7 @@ export async function wmiInvoke(
     input += `</p:${method}_INPUT>`;
     const env = await client.invoke(resourceUri, method, selectorsOf(keys), input, options);
     const out = childElements(env.body)[0];
-    if (!out) throw new UsageError(`${className}.${method} returned an empty body`);
+    if (!out) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `${className}.${method} returned an empty body`, { where: 'Body' });
     return propertiesOf(out, 0);
   } finally {
     if (owned) await client.close();

@@ -76,11 +76,11 @@ describe('warnings and --allow-unencrypted', () => {
 
     const mixed = await serve(['--users', join(dir, 'users'), '--auth', 'basic,ntlm']);
     expect(mixed.stderr).toContain('warning: Basic is refused over http without --allow-unencrypted');
-    await expect(runCommand(mixed.url!, 'echo', ['x'], { connection: { auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true } })).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
+    await expect(runCommand(mixed.url!, 'echo', ['x'], { auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true })).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
 
     const allowed = await serve(['--users', join(dir, 'users'), '--allow-unencrypted']);
     expect(allowed.stderr).toBe('warning: --allow-unencrypted: Basic passwords and unsealed SOAP may cross the network in clear\n');
-    const r = await runCommand(allowed.url!, 'echo', ['x'], { connection: { auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true } });
+    const r = await runCommand(allowed.url!, 'echo', ['x'], { auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true });
     expect(r.stdout).toBe('x\n');
   });
 

@@ -18,6 +18,7 @@ import {
   serializeClixml,
   serializeClixmlDocument,
   toPlain,
+  type PSInput,
   type PSValue,
 } from '../../src/clixml/index.js';
 import { Defragmenter } from '../../src/psrp/fragment.js';
@@ -181,7 +182,7 @@ describe('references, sharing and cycles', () => {
     const xml = serializeClixml(PSObject.list([shared, shared, [shared] as never]));
     expect(xml.match(/<Obj /g)).toHaveLength(3);
     expect(xml.match(/<Ref RefId="1" \/>/g)).toHaveLength(2);
-    const arr: unknown[] = [1];
+    const arr: PSInput[] = [1];
     arr.push(arr);
     const l = obj(parseClixml(serializeClixml(arr)));
     expect(l.list![1]).toBe(l);
@@ -202,8 +203,8 @@ describe('building values', () => {
     const o = PSObject.custom({ Name: 'x', Version: new PSVersion('1.2') });
     expect(serializeClixml(o)).toBe('<Obj RefId="0"><TN RefId="0"><T>System.Management.Automation.PSCustomObject</T><T>System.Object</T></TN><MS><S N="Name">x</S><Version N="Version">1.2</Version></MS></Obj>');
     expect(parseClixml(serializeClixml(o))).toEqual(o);
-    expect(typedError(() => serializeClixml(new (class Foo {})())).message).toContain('cannot serialize a Foo');
-    expect(typedError(() => serializeClixml(() => 1)).code).toBe('PSR_USAGE');
+    expect(typedError(() => serializeClixml(new (class Foo {})() as never)).message).toContain('cannot serialize a Foo');
+    expect(typedError(() => serializeClixml((() => 1) as never)).code).toBe('PSR_USAGE');
     expect(typedError(() => serializeClixml({ tag: 'I64', value: 1n })).message).toContain('not a PSInt64');
   });
 

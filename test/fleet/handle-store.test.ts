@@ -40,7 +40,7 @@ const credential = { username: 'alice', password: 'pa55-word' } as const;
 
 test('pool.handle() → JSON → connectSession(handle) → pool.receive(pipelineId): the output written while nobody listened, once', async () => {
   const pool = await openSession(ep.url, { credential, allowUnencrypted: true, closeOnExit: false });
-  const inv = pool.invoke('tick', { holdOutput: true });
+  const inv = pool.invoke('tick', { inDisconnectedSession: true });
   await inv.started;
   await pool.disconnect();
   const json = JSON.stringify(pool.handle());

@@ -69,7 +69,7 @@ test('runs once, writes the result once; a second delivery returns it without a 
 test('the host lost the session (reboot): SessionGone with evidence, not run again', async () => {
   runs = [];
   const pool = await openSession(ep.url, { closeOnExit: false });
-  const inv = pool.invoke('b', { holdOutput: true });
+  const inv = pool.invoke('b', { inDisconnectedSession: true });
   await inv.started;
   await pool.disconnect();
   const handle = pool.handle();

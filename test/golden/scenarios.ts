@@ -142,8 +142,8 @@ export function recordPsremote(host: string, scenario: Scenario, dir: string, op
 function summarize(r: InvocationResult): string[] {
   return [
     ...r.output.map((o) => `output ${String(toPlain(o))}`),
-    ...r.errors.map(() => 'error'),
-    ...r.warnings.map(() => 'warning'),
+    ...r.error.map(() => 'error'),
+    ...r.warning.map(() => 'warning'),
     ...r.verbose.map(() => 'verbose'),
     ...r.debug.map(() => 'debug'),
     ...r.information.map(() => 'information'),

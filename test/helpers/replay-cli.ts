@@ -102,7 +102,7 @@ export function recordedPipelines(rec: Recording): RecordedPipeline[] {
       const p = m.pid ? byPid.get(m.pid) : undefined;
       if (!p) continue;
       if (m.type === 'PIPELINE_OUTPUT') p.output.push(JSON.stringify(toPlain(value(m.data))));
-      if (m.type === 'ERROR_RECORD') p.errors.push(recordMessage(value(m.data) as PSValue));
+      if (m.type === 'ERROR_RECORD') p.errors.push(recordMessage(value(m.data)));
       if (m.type === 'PIPELINE_STATE') p.state = STATE_NAMES[Number(/<I32 N="PipelineState">(\d+)</.exec(m.data as string)?.[1])] ?? '?';
     }
   }

@@ -41,7 +41,7 @@ describeWithRealEngine('Connect from another client with the real engine', (host
     try {
       expect(b.runspacePoolId).toBe(a.runspacePoolId);
       expect(ep.shells()[0]?.state).toBe('Connected');
-      const rest = await b.attach(inv.pipelineId);
+      const rest = await b.receive(inv.pipelineId);
       const seenB: unknown[] = [];
       for await (const x of rest) seenB.push(x);
       expect((await rest.result()).state).toBe('Completed');

@@ -78,7 +78,7 @@ describeWithRealEngine('real PowerShell engine: control flow', (host) => {
   it('the default non-interactive host refuses Read-Host with a clear error record', async () => {
     const r = await pool.invoke('Read-Host; "after"').result();
     expect(r.output).toEqual(['after']);
-    expect(r.errors.map((e) => recordMessage(e as never))).toEqual([
+    expect(r.error.map((e) => recordMessage(e))).toEqual([
       'the host is non-interactive and cannot answer ReadLine; pass a host that implements it',
     ]);
   });
@@ -180,7 +180,7 @@ describeWithRealEngine('real PowerShell engine over a Unix socket', (host) => {
       try {
         const r = await pool.invoke(`1..3 | ForEach-Object { $_ * ${n} }; Write-Warning 'over a socket'`).result();
         expect(r.output).toEqual([n, 2 * n, 3 * n]);
-        expect(r.warnings.map((w) => recordMessage(w as never))).toEqual(['over a socket']);
+        expect(r.warning.map((w) => recordMessage(w))).toEqual(['over a socket']);
       } finally {
         await pool.close(AbortSignal.timeout(30_000));
       }

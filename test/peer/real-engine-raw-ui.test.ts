@@ -101,7 +101,7 @@ describeWithRealEngine('real PowerShell engine: raw UI host', (host) => {
         "'done'",
       ].join('; ');
       const r = await pool.invoke(script).result();
-      expect([r.output, r.errors]).toEqual([['done'], []]);
+      expect([r.output, r.error]).toEqual([['done'], []]);
       const cell = (c: string) => ({ character: c, foregroundColor: 12, backgroundColor: 0, bufferCellType: 0 });
       expect(h.take()).toEqual([
         ['FlushInputBuffer', 47, []],

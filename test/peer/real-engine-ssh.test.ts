@@ -40,7 +40,7 @@ describeWithPeers('real PowerShell engine over SSH (loopback sshd)', ['realEngin
       expect(pool.state).toBe('Opened');
       const r = await pool.invoke("1..3 | ForEach-Object { $_ * 2 }; Write-Warning 'via ssh'").result();
       expect(r.output).toEqual([2, 4, 6]);
-      expect(r.warnings.map((w) => recordMessage(w as never))).toEqual(['via ssh']);
+      expect(r.warning.map((w) => recordMessage(w))).toEqual(['via ssh']);
       const inv = pool.invoke("'sleeping'; Start-Sleep -Seconds 120");
       await inv[Symbol.asyncIterator]().next();
       await inv.stop();

@@ -27,9 +27,9 @@ describeWithRealEngine('real PowerShell engine behind the WinRM endpoint', (host
       expect((await pool.invoke('1..3 | ForEach-Object { $_ * 2 }').result()).output).toEqual([2, 4, 6]);
       const r = await pool.invoke('Write-Warning w1; Write-Verbose v1 -Verbose; Write-Error e1; "out"').result();
       expect(r.output).toEqual(['out']);
-      expect(r.warnings).toHaveLength(1);
+      expect(r.warning).toHaveLength(1);
       expect(r.verbose).toHaveLength(1);
-      expect(r.errors).toHaveLength(1);
+      expect(r.error).toHaveLength(1);
       expect((await pool.invoke('$x = Read-Host; "got $x"').result()).output).toEqual(['got typed over wsman']);
       const sleeper = pool.invoke('Start-Sleep -Seconds 30; "never"');
       await sleeper.started;

@@ -67,17 +67,17 @@ describeWithRealEngine('real PowerShell engine over stdio', (host) => {
     expect(r.output).toEqual(['out', 'last']);
     expect(r.hadErrors).toBe(true);
 
-    expect(r.errors).toHaveLength(1);
-    const err = r.errors[0];
+    expect(r.error).toHaveLength(1);
+    const err = r.error[0];
     expect(recordMessage(err as never)).toBe('an error');
     expect(readString(prop(err, 'FullyQualifiedErrorId'))).toBe('Test.Id,PsrpTestKit.WriteErrorCommand');
     expect(readString(prop(err, 'ErrorCategory_Reason'))).toBe('InvalidOperationException');
     expect(readString(prop(err, 'TargetObject'))).toBe('tgt');
     expect(toPlain(prop(err, 'ErrorCategory_Category'))).toBe(6); // ErrorCategory.InvalidData
 
-    expect(r.warnings.map((w) => recordMessage(w as never))).toEqual(['a warning']);
-    expect(r.verbose.map((w) => recordMessage(w as never))).toEqual(['a verbose line']);
-    expect(r.debug.map((w) => recordMessage(w as never))).toEqual(['a debug line']);
+    expect(r.warning.map((w) => recordMessage(w))).toEqual(['a warning']);
+    expect(r.verbose.map((w) => recordMessage(w))).toEqual(['a verbose line']);
+    expect(r.debug.map((w) => recordMessage(w))).toEqual(['a debug line']);
 
     expect(r.information).toHaveLength(2);
     const [info, hostInfo] = r.information;
@@ -128,7 +128,7 @@ describeWithRealEngine('real PowerShell engine over stdio', (host) => {
   it('statement errors are written and the script goes on, as with Invoke-Command', async () => {
     const r = await pool.invoke('Get-NoSuchThing; "after"; 1/0; "after 2"').result();
     expect(r.output).toEqual(['after', 'after 2']);
-    expect(r.errors.map((e) => readString(prop(e, 'FullyQualifiedErrorId')))).toEqual(['CommandNotFoundException', 'RuntimeException']);
+    expect(r.error.map((e) => readString(prop(e, 'FullyQualifiedErrorId')))).toEqual(['CommandNotFoundException', 'RuntimeException']);
     expect(r.state).toBe('Completed');
   });
 

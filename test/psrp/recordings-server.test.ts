@@ -15,6 +15,7 @@ import {
   decodeMessage,
   messageText,
   type PsrpEvent,
+  type PSValue,
 } from '../../src/psrp/index.js';
 import { recordedPayloads, recordingFiles } from './helpers/recordings.js';
 import { SESSION_KEY_VECTORS } from './helpers/keys.js';
@@ -71,12 +72,12 @@ function replayServer(file: string): { servers: ServerRunspacePool[]; events: Ps
             break;
           }
           case MessageType.PipelineHostCall: {
-            const b = decodeBody(msg.messageType, text) as { ci: bigint; methodId: number; methodName: string; parameters: unknown[] };
+            const b = decodeBody(msg.messageType, text) as { ci: bigint; methodId: number; methodName: string; parameters: PSValue[] };
             expect(pipe!.hostCall(b.methodId, b.methodName, b.parameters)).toBe(b.ci);
             break;
           }
           case MessageType.PipelineState: {
-            const b = decodeBody(msg.messageType, text) as { state: number; error?: unknown };
+            const b = decodeBody(msg.messageType, text) as { state: number; error?: PSValue };
             if (pipe === undefined) break;
             if (b.state === PSInvocationState.Completed) pipe.complete();
             else if (b.state === PSInvocationState.Failed) pipe.fail(b.error);

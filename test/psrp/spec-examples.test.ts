@@ -16,6 +16,7 @@ import {
   messageText,
   messageTypeSpecName,
   type MessageTypeValue,
+  type PSValue,
 } from '../../src/psrp/index.js';
 
 const EXAMPLES = (
@@ -113,7 +114,7 @@ describe('PowerShell 7.4.11 creationXml (ironPosh fixture)', () => {
     expect(decodeBody(MessageType.SessionCapability, messageText(msgs[0]!))).toEqual({ protocolVersion: '2.3', psVersion: '2.0', serializationVersion: '1.1.0.1' });
     const init = decodeBody(MessageType.InitRunspacePool, messageText(msgs[1]!)) as {
       minRunspaces: number; maxRunspaces: number; threadOptions: number; apartmentState: number;
-      hostInfo: { isHostNull: boolean; hostDefaultData?: unknown }; applicationArguments: unknown;
+      hostInfo: { isHostNull: boolean; hostDefaultData?: unknown }; applicationArguments: PSValue;
     };
     expect(init).toMatchObject({ minRunspaces: 1, maxRunspaces: 1, threadOptions: 0, apartmentState: 2 });
     expect(init.hostInfo).toMatchObject({ isHostNull: false, isHostUINull: false, isHostRawUINull: false, useRunspaceHost: false });

@@ -38,7 +38,7 @@ async function endpoint(o: EndpointOptions = {}): Promise<LocalEndpoint> {
   });
   return ep;
 }
-const conn = (password = 'Alice-pw-1') => ({ connection: { auth: credsspAuth({ username: 'WORKGROUP\\alice', password }) } });
+const conn = (password = 'Alice-pw-1') => ({ auth: credsspAuth({ username: 'WORKGROUP\\alice', password }) });
 
 describe('CredSSP against psremote serve', () => {
   test('http: cmd with encryption, nothing readable on the wire, the credentials delegated', async () => {
@@ -103,7 +103,7 @@ describe('the delegated user, seen by the shell', () => {
     await endpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     const tls = { tls: { ca: pki.caCert } };
     const auth = credsspAuth({ username: 'WORKGROUP\\alice', password: 'Alice-pw-1' });
-    const r = await runCommand(ep!.url, 'printf', ["'[%s]'", '"$PSREMOTE_DELEGATED_USER"'], { connection: { auth, ...tls }, environment: { PSREMOTE_DELEGATED_USER: 'mallory' } });
+    const r = await runCommand(ep!.url, 'printf', ["'[%s]'", '"$PSREMOTE_DELEGATED_USER"'], { auth, ...tls, environment: { PSREMOTE_DELEGATED_USER: 'mallory' } });
     expect(r.stdout.toString().trim()).toBe('[WORKGROUP\\alice]');
     const pool = await openSession(ep!.url, { ...pwsh, ...tls });
     expect((await pool.invoke('$PSSenderInfo.DelegatedUser').result()).output).toEqual(['WORKGROUP\\alice']);
@@ -112,7 +112,7 @@ describe('the delegated user, seen by the shell', () => {
 
   test('without CredSSP there is no delegated user, whatever the client puts in the environment', async () => {
     await endpoint({ auth: ['basic'], allowUnencrypted: true });
-    const basic = { connection: { auth: basicAuth('alice', 'Alice-pw-1'), allowUnencrypted: true } };
+    const basic = { auth: basicAuth('alice', 'Alice-pw-1'), allowUnencrypted: true };
     const r = await runCommand(ep!.url, 'echo', ['"[${PSREMOTE_DELEGATED_USER-unset}]"'], { ...basic, environment: { PSREMOTE_DELEGATED_USER: 'mallory' } });
     expect(r.stdout.toString().trim()).toBe('[unset]');
     const pool = await openSession(ep!.url, { credential: { authentication: 'basic', username: 'alice', password: 'Alice-pw-1' }, allowUnencrypted: true, operationTimeoutMs: 5_000 });

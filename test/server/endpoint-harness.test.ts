@@ -21,7 +21,7 @@ afterEach(async () => {
   await ep?.close();
   ep = undefined;
 });
-const as = (user: string) => ({ connection: { auth: basicAuth(user, 'pw'), allowUnencrypted: true } });
+const as = (user: string) => ({ auth: basicAuth(user, 'pw'), allowUnencrypted: true });
 
 describe('quotas', () => {
   test('MaxShellsPerUser: the next Create is a QuotaLimit fault naming the limit; other users are not affected', async () => {
@@ -185,7 +185,7 @@ describe('https and recording', () => {
   test('serves https with the given certificate; a client trusting the CA runs a command', async () => {
     ep = await startEndpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     expect(ep.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/wsman$/);
-    const r = await runCommand(ep.url, 'echo', ['over tls'], { connection: { tls: { ca: pki.caCert } } });
+    const r = await runCommand(ep.url, 'echo', ['over tls'], { tls: { ca: pki.caCert } });
     expect(r.stdout.trim()).toBe('over tls');
     await expect(runCommand(ep.url, 'echo', ['x'])).rejects.toMatchObject({ code: 'PSR_TRANSPORT_TLS' });
   });

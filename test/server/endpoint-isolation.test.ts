@@ -109,7 +109,7 @@ describe('two users on one endpoint', () => {
     ep = await startEndpoint({ users: USERS, allowUnencrypted: true });
     const a = await as('alice').create(RESOURCE.cmdShell, {});
     const b = await as('bob').create(RESOURCE.cmdShell, {});
-    const pool = await openSession(ep.url, { connection: { auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true }, closeOnExit: false });
+    const pool = await openSession({ endpoint: ep.url, auth: basicAuth('alice', 'a-pw'), allowUnencrypted: true }, { closeOnExit: false });
     const carol = as('carol');
     expect(await shellIds(carol)).toEqual([a.shellId, b.shellId, pool.runspacePoolId.toUpperCase()].sort());
     expect(await shellIds(as('alice'))).toEqual([a.shellId, pool.runspacePoolId.toUpperCase()].sort());

@@ -59,7 +59,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     return ep;
   }
   const byName = (url: string) => url.replace('127.0.0.1', 'localhost');
-  const conn = (o: Partial<KerberosAuthOptions> = {}) => ({ connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache), ...o }) } });
+  const conn = (o: Partial<KerberosAuthOptions> = {}) => ({ auth: kerberosAuth({ tickets: ccacheTicketSource(ccache), ...o }) });
 
   it.each(['negotiate', 'kerberos'] as const)('cmd over http, %s scheme: every SOAP body sealed with the Kerberos session', async (scheme) => {
     await endpoint();
@@ -83,7 +83,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     if (kind === 'password') opts = { ...base, password: 'Secret-1' };
     else if (kind === 'keytab') opts = { ...base, keytab: await realm.exportKeytab('alice', `${realm.dir}/alice.keytab`) };
     else opts = { ...base, ccache: await realm.kinit('alice', { password: 'Secret-1' }) };
-    const auth = () => ({ connection: { auth: kerberosAuth({ tickets: kdcTicketSource(opts), scheme: 'negotiate' }) } });
+    const auth = () => ({ auth: kerberosAuth({ tickets: kdcTicketSource(opts), scheme: 'negotiate' }) });
     const r = await runCommand(byName(ep!.url), 'echo', ['via', kind.replace(' ', '-')], auth());
     expect(Buffer.from(r.stdout).toString()).toMatch(new RegExp(`via ${kind.replace(' ', '-')}`));
     const pool = await openSession(byName(ep!.url), { ...auth(), operationTimeoutMs: 5_000 });
@@ -96,7 +96,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     proxy = await startTcpProxy(Number(new URL(ep!.url).port));
     const url = `http://localhost:${proxy.port}/wsman`;
     const tickets = ccacheTicketSource(ccache);
-    const same = () => ({ connection: { auth: kerberosAuth({ tickets }) } });
+    const same = () => ({ auth: kerberosAuth({ tickets }) });
     // AP-REQs on the wire (the Kerberos scheme's tokens start with the GSS header 0x60, base64 "YI").
     const apReqs = () => (Buffer.concat(proxy!.upstream).toString('latin1').match(/\r\nauthorization: Kerberos YI/gi) ?? []).length;
     expect((await runCommand(url, 'echo', ['one'], { ...same(), awaitClose: true })).exitCode).toBe(0);
@@ -116,7 +116,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
   it('an SPN the KDC does not know is a typed error naming it', async () => {
     await endpoint();
     const tickets = kdcTicketSource({ principal: 'alice@PSREMOTE.TEST', password: 'Secret-1', krb5Config: realm.krb5Conf, env: realm.env });
-    const e = await runCommand(byName(ep!.url), 'echo', ['x'], { connection: { auth: kerberosAuth({ tickets, spn: 'HTTP/nowhere.localhost' }) } }).catch((x: unknown) => x);
+    const e = await runCommand(byName(ep!.url), 'echo', ['x'], { auth: kerberosAuth({ tickets, spn: 'HTTP/nowhere.localhost' }) }).catch((x: unknown) => x);
     expect((e as { code?: string }).code).toMatch(/^PSR_KRB_/);
     expect((e as Error).message).toMatch(/HTTP\/nowhere\.localhost/);
     expect((e as Error).message).not.toContain('Secret-1');
@@ -127,7 +127,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     const pool = await openSession(byName(ep!.url), { ...conn(), operationTimeoutMs: 5_000 });
     const r = await pool.invoke('Write-Output 1 two; Write-Warning careful').result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     await pool.close();
     expect(ep!.log.some((l) => l.user === 'alice@PSREMOTE.TEST')).toBe(true);
   });
@@ -135,12 +135,12 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
   it('https with channel bindings (and no message encryption)', async () => {
     await endpoint({ tls: { cert: pki.serverCert, key: pki.serverKey } });
     const url = byName(ep!.url);
-    const r = await runCommand(url, 'echo', ['over', 'tls'], { connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache) }), tls: { ca: pki.caCert } } }).catch((e: unknown) => {
+    const r = await runCommand(url, 'echo', ['over', 'tls'], { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache) }), tls: { ca: pki.caCert } }).catch((e: unknown) => {
       throw new Error(`${String(e)}; server: ${ep!.log.map((l) => l.reason).join(' | ')}`);
     });
     expect(Buffer.from(r.stdout).toString()).toMatch(/over tls/);
     // without bindings the https endpoint refuses
-    const e = await runCommand(url, 'echo', ['x'], { connection: { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache), channelBinding: false }), tls: { ca: pki.caCert } } }).catch((x: unknown) => x);
+    const e = await runCommand(url, 'echo', ['x'], { auth: kerberosAuth({ tickets: ccacheTicketSource(ccache), channelBinding: false }), tls: { ca: pki.caCert } }).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
     expect(ep!.log.at(-1)!.reason).toMatch(/PSR_AUTH_CHANNEL_BINDING: alice@PSREMOTE.TEST sent no channel bindings/);
   });
@@ -159,7 +159,7 @@ describeWithPeers('endpoint with Kerberos (MIT realm)', ['mitKerberos'], () => {
     const k = await runCommand(byName(ep!.url), 'echo', ['krb'], conn({ scheme: 'negotiate' }));
     expect(Buffer.from(k.stdout).toString()).toMatch(/krb/);
     for (const spnego of [false, true]) {
-      const n = await runCommand(byName(ep!.url), 'echo', ['ntlm'], { connection: { auth: ntlmAuth({ username: 'bob', password: 'Bob-pw-1', scheme: 'negotiate', spnego }) } });
+      const n = await runCommand(byName(ep!.url), 'echo', ['ntlm'], { auth: ntlmAuth({ username: 'bob', password: 'Bob-pw-1', scheme: 'negotiate', spnego }) });
       expect(Buffer.from(n.stdout).toString()).toMatch(/ntlm/);
     }
     const users = ep!.log.filter((l) => l.operation === 'Create').map((l) => l.user);

@@ -42,7 +42,7 @@ test('disconnect, list from another client, connect, receive the rest exactly on
   // Connect-PSSession + Receive-PSSession
   const b = await connectSession(ep.url, sessions[0]!.shellId);
   expect(b.state).toBe('Opened');
-  const rest = await b.attach(sessions[0]!.commands[0]!.commandId);
+  const rest = await b.receive(sessions[0]!.commands[0]!.commandId);
   const seenByB: unknown[] = [];
   for await (const o of rest) seenByB.push(o);
   expect((await rest.result()).state).toBe('Completed');

@@ -30,7 +30,7 @@ async function endpoint(o: EndpointOptions = {}): Promise<LocalEndpoint> {
   return ep;
 }
 const port = (url: string) => Number(new URL(url).port);
-const conn = (o: Partial<NtlmAuthOptions> = {}) => ({ connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', ...o }) } });
+const conn = (o: Partial<NtlmAuthOptions> = {}) => ({ auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', ...o }) });
 const wire = (chunks: Buffer[]) => Buffer.concat(chunks).toString('latin1');
 const challenges = () => ep!.log.filter((l) => l.reason === 'NTLM challenge').length;
 
@@ -95,7 +95,7 @@ describe('NTLM with message encryption over http', () => {
     const pool = await openSession(ep!.url, { credential: { authentication: 'ntlm', username: 'bob', ntHash: USERS.bob.ntHash }, operationTimeoutMs: 5_000 });
     const r = await pool.invoke("Write-Output 1 two; Write-Warning careful").result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     await pool.close();
     expect(ep!.stats.openShells).toBe(0);
   });
@@ -110,14 +110,14 @@ describe('NTLM with message encryption over http', () => {
 
   test('unencrypted SOAP on an NTLM socket over http is refused (AllowUnencrypted=false), and accepted when allowed', async () => {
     await endpoint();
-    const plain = { connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', encryption: 'never' }), allowUnencrypted: true } };
+    const plain = { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', encryption: 'never' }), allowUnencrypted: true };
     await expect(runCommand(ep!.url, 'echo', ['x'], plain)).rejects.toMatchObject({ code: 'PSR_TRANSPORT_HTTP_STATUS', status: 400 });
     expect(ep!.log.at(-1)!.reason).toMatch(/requires message encryption/);
     await ep!.close();
     await endpoint({ allowUnencrypted: true });
     expect((await runCommand(ep!.url, 'echo', ['plain'], plain)).stdout).toBe('plain\n');
     // and the client refuses to send plain SOAP over http unless told so
-    await expect(runCommand(ep!.url, 'echo', [], { connection: { auth: ntlmAuth({ username: 'a', password: 'b', encryption: 'never' }) } })).rejects.toThrow(/refusing unencrypted NTLM/);
+    await expect(runCommand(ep!.url, 'echo', [], { auth: ntlmAuth({ username: 'a', password: 'b', encryption: 'never' }) })).rejects.toThrow(/refusing unencrypted NTLM/);
   });
 
   test('a tampered sealed response is PSR_AUTH_INTEGRITY; the next request authenticates afresh', async () => {
@@ -242,7 +242,7 @@ describe('NTLM with channel binding over https', () => {
   test('cmd and PowerShell with CbtHardeningLevel=Strict; bodies are plain SOAP inside TLS', async () => {
     await endpoint({ tls: tls(), channelBindingPolicy: 'strict' });
     expect(ep!.url.startsWith('https://')).toBe(true);
-    const r = await runCommand(ep!.url, 'echo', ['over-tls'], { connection: { ...conn().connection, tls: { ca: pki.caCert } } });
+    const r = await runCommand(ep!.url, 'echo', ['over-tls'], { ...conn(), tls: { ca: pki.caCert } });
     expect(r).toMatchObject({ stdout: 'over-tls\n', exitCode: 0 });
     const pool = await openSession(ep!.url, { credential: { authentication: 'negotiate', username: 'alice', password: 'Alice-pw-1' }, tls: { ca: pki.caCert } });
     expect((await pool.invoke('Write-Output 42').result()).output).toEqual([42]);
@@ -252,16 +252,16 @@ describe('NTLM with channel binding over https', () => {
 
   test('a server that requires channel binding rejects a client that sends none', async () => {
     await endpoint({ tls: tls(), channelBindingPolicy: 'strict' });
-    const e = await runCommand(ep!.url, 'echo', ['x'], { connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', channelBinding: false }), tls: { ca: pki.caCert } } }).catch((x: unknown) => x);
+    const e = await runCommand(ep!.url, 'echo', ['x'], { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', channelBinding: false }), tls: { ca: pki.caCert } }).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
     expect(ep!.log.at(-1)!.reason).toMatch(/^PSR_AUTH_CHANNEL_BINDING: alice sent no channel bindings/);
   });
 
   test('relaxed accepts a client without bindings; sealing over https when asked', async () => {
     await endpoint({ tls: tls(), channelBindingPolicy: 'relaxed' });
-    const r = await runCommand(ep!.url, 'echo', ['relaxed'], { connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', channelBinding: false }), tls: { ca: pki.caCert } } });
+    const r = await runCommand(ep!.url, 'echo', ['relaxed'], { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', channelBinding: false }), tls: { ca: pki.caCert } });
     expect(r.stdout).toBe('relaxed\n');
-    const s = await runCommand(ep!.url, 'echo', ['sealed-in-tls'], { connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', encryption: 'always' }), tls: { ca: pki.caCert } } });
+    const s = await runCommand(ep!.url, 'echo', ['sealed-in-tls'], { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', encryption: 'always' }), tls: { ca: pki.caCert } });
     expect(s.stdout).toBe('sealed-in-tls\n');
   });
 });
@@ -272,7 +272,7 @@ describe('both schemes', () => {
     const e = await runCommand(ep!.url, 'echo', ['x']).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED', offered: ['Negotiate', 'Basic'] });
     const { basicAuth } = await import('../../src/transport/http/auth.js');
-    const basic = (u: string, p: string) => ({ connection: { auth: basicAuth(u, p), allowUnencrypted: true } });
+    const basic = (u: string, p: string) => ({ auth: basicAuth(u, p), allowUnencrypted: true });
     expect((await runCommand(ep!.url, 'echo', ['basic'], basic('alice', 'Alice-pw-1'))).stdout).toBe('basic\n');
     expect((await runCommand(ep!.url, 'echo', ['hash-user'], basic('bob', 'Bob-pw-2'))).stdout).toBe('hash-user\n');
     await expect(runCommand(ep!.url, 'echo', ['x'], basic('bob', 'nope'))).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });

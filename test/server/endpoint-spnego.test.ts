@@ -25,7 +25,7 @@ afterEach(async () => {
   ep = proxy = undefined;
 });
 const port = (url: string) => Number(new URL(url).port);
-const conn = (o: Partial<NtlmAuthOptions> = {}) => ({ connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', ...o }) } });
+const conn = (o: Partial<NtlmAuthOptions> = {}) => ({ auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1', ...o }) });
 const tokensOf = (text: string, header: string) => [...text.matchAll(new RegExp(`^${header}: Negotiate (\\S+)\\r$`, 'gim'))].map((m) => new Uint8Array(Buffer.from(m[1]!, 'base64')));
 
 describe('SPNEGO-wrapped NTLM with message encryption over http', () => {
@@ -63,7 +63,7 @@ describe('SPNEGO-wrapped NTLM with message encryption over http', () => {
     const pool = await openSession(ep.url, { credential: { authentication: 'negotiate', username: 'alice', password: 'Alice-pw-1', spnego: true }, operationTimeoutMs: 5_000 });
     const r = await pool.invoke('Write-Output 1 two; Write-Warning careful').result();
     expect(r.output).toEqual([1, 'two']);
-    expect(r.warnings).toEqual(['careful']);
+    expect(r.warning).toEqual(['careful']);
     expect((await pool.invoke('Write-Output again').result()).output).toEqual(['again']);
 
     const raw = await runCommand(ep.url, 'echo', ['raw'], conn());
@@ -116,10 +116,10 @@ describe('SPNEGO-wrapped NTLM over https with channel binding', () => {
   test('CbtHardeningLevel=Strict: accepted with bindings, refused without', async () => {
     ep = await startEndpoint({ users: USERS, auth: ['ntlm'], tls: { cert: pki.serverCert, key: pki.serverKey }, channelBindingPolicy: 'strict' });
     const tls = { ca: pki.caCert };
-    const r = await runCommand(ep.url, 'echo', ['spnego-tls'], { connection: { ...conn({ spnego: true }).connection, tls } });
+    const r = await runCommand(ep.url, 'echo', ['spnego-tls'], { ...conn({ spnego: true }), tls });
     expect(r).toMatchObject({ stdout: 'spnego-tls\n', exitCode: 0 });
     expect(ep.log.some((l) => l.reason === 'SPNEGO NTLM challenge')).toBe(true);
-    const e = await runCommand(ep.url, 'echo', ['x'], { connection: { ...conn({ spnego: true, channelBinding: false }).connection, tls } }).catch((x: unknown) => x);
+    const e = await runCommand(ep.url, 'echo', ['x'], { ...conn({ spnego: true, channelBinding: false }), tls }).catch((x: unknown) => x);
     expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
     expect(ep.log.at(-1)!.reason).toMatch(/^PSR_AUTH_CHANNEL_BINDING: alice sent no channel bindings/);
   });

@@ -34,8 +34,8 @@ describe('PowerShell shells on the scripted engine', () => {
     const pool = await openSession(ep.url, { operationTimeoutMs: 5_000 });
     const r = await pool.invoke("Write-Output 1 two 'three four'; Write-Warning careful; Write-Error oops").result();
     expect(r.output).toEqual([1, 'two', 'three four']);
-    expect(r.warnings).toEqual(['careful']);
-    expect(r.errors).toEqual(['oops']);
+    expect(r.warning).toEqual(['careful']);
+    expect(r.error).toEqual(['oops']);
     const err = await pool.invoke('Get-ChildItem').result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PipelineFailedError);
     expect((err as Error).message).toMatch(/scripted engine does not run "Get-ChildItem"/);
@@ -159,7 +159,7 @@ describe('answers have the shape of Windows answers', () => {
   test('Basic authentication when users are configured', async () => {
     ep = await startEndpoint({ users: { alice: 's3cret' }, allowUnencrypted: true });
     await expect(runCommand(ep.url, 'echo', ['x'])).rejects.toMatchObject({ code: 'PSR_AUTH_REJECTED' });
-    const r = await runCommand(ep.url, 'echo', ['x'], { connection: { auth: basicAuth('alice', 's3cret'), allowUnencrypted: true } });
+    const r = await runCommand(ep.url, 'echo', ['x'], { auth: basicAuth('alice', 's3cret'), allowUnencrypted: true });
     expect(r.stdout).toBe('x\n');
   });
 

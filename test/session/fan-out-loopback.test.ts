@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { invokeOnHosts } from '../../src/session/invoke.js';
-import { wsmanCarrier } from '../../src/session/open.js';
 
 const endpoints: LocalEndpoint[] = [];
 let maxActive = 0;
@@ -32,7 +31,7 @@ test('200 hosts, throttle 32: every result, the host that is down reported, the 
   const down = endpoints[77]!.url;
   await endpoints[77]!.close(); // this host refuses connections
   const results = [];
-  for await (const r of invokeOnHosts(endpoints.map((e) => e.url), (url) => wsmanCarrier(url, { operationTimeoutMs: 5_000 }), 'hostname', { throttleLimit: 32 })) {
+  for await (const r of invokeOnHosts(endpoints.map((e) => e.url), 'hostname', { throttleLimit: 32, operationTimeoutMs: 5_000 })) {
     results.push(r);
   }
   expect(results).toHaveLength(200);

@@ -123,9 +123,8 @@ interface Armed {
 
 /** Opens a pool whose transport can duplicate a request or kill the shell just before one. */
 async function openPool(e: LocalEndpoint, fault: Fault, step: Step, armNow: boolean, onArmed: (a: Armed) => void): Promise<{ pool: RunspacePool; armed: Armed }> {
-  const carrier = wsmanCarrier(e.url, {
+  const carrier = wsmanCarrier({ endpoint: e.url, readTimeoutMarginMs: READ_MARGIN_MS }, {
     operationTimeoutMs: OP_TIMEOUT_MS,
-    connection: { readTimeoutMarginMs: READ_MARGIN_MS },
     networkRetryMs: 15_000,
     retryDelayMs: 20,
   });

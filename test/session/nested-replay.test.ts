@@ -20,7 +20,7 @@ test('test_psrp_nested_command: Get-Variable as a nested pipeline while a loop r
   const ids = recordingIds(rec);
   server = await startReplayServer({ match: 'lenient', recording: rec, holdExhaustedReceiveMs: 100 });
   const pool = await openSession(server.url, { runspacePoolId: ids.runspacePoolId!, shellId: ids.shellId! });
-  const loop = pool.invoke('$i = 0; while ($true) { $i++ }', { pipelineId: ids.pipelineIds[0]!, holdOutput: true });
+  const loop = pool.invoke('$i = 0; while ($true) { $i++ }', { pipelineId: ids.pipelineIds[0]!, inDisconnectedSession: true });
   await loop.started;
   const r = await pool.invoke({ command: 'Get-Variable', parameters: { Name: 'i' } }, { pipelineId: ids.pipelineIds[1]!, nested: true }).result();
   expect(toPlain(r.output[0])).toMatchObject({ Name: 'i', Value: 376241, Visibility: 'Public' });

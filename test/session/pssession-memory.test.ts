@@ -55,7 +55,7 @@ describe('RunspacePool over the in-memory carrier', () => {
     expect(pool.state).toBe('Opened');
     expect(pool.serverProtocolVersion).toBe('2.3');
     const r = await pool.invoke('hello').result();
-    expect(r).toMatchObject({ output: ['hello'], errors: [], hadErrors: false, state: 'Completed' });
+    expect(r).toMatchObject({ output: ['hello'], error: [], hadErrors: false, state: 'Completed' });
     await pool.close();
     expect(carrier.requestCounts).toEqual({ Create: 1, Command: 1, Delete: 1 });
     expect(() => pool.invoke('again')).toThrow(/Closed/);
@@ -68,8 +68,8 @@ describe('RunspacePool over the in-memory carrier', () => {
     for await (const o of inv) seen.push(o);
     expect(seen).toEqual(['o1', 2]);
     const r = await inv.result();
-    expect(r.errors).toEqual(['e1']);
-    expect(r.warnings).toEqual(['w1']);
+    expect(r.error).toEqual(['e1']);
+    expect(r.warning).toEqual(['w1']);
     expect(r.verbose).toEqual(['v1']);
     expect(r.debug).toEqual(['d1']);
     expect(r.information).toEqual(['i1']);
@@ -190,7 +190,7 @@ describe('RunspacePool over the in-memory carrier', () => {
 
   test('invokeCommand opens, runs and closes', async () => {
     const carrier = new MemoryCarrier({ handler: echo });
-    const r = await invokeCommand(carrier, 'one-shot');
+    const r = await invokeCommand('memory', 'one-shot', { connect: () => carrier });
     expect(r.output).toEqual(['one-shot']);
     expect(carrier.requestCounts).toEqual({ Create: 1, Command: 1, Delete: 1 });
   });
@@ -214,23 +214,21 @@ describe('fan-out over many hosts', () => {
     let maxActive = 0;
     const hosts = Array.from({ length: 200 }, (_, i) => `host${i}`);
     const results = [];
-    for await (const r of invokeOnHosts(
-      hosts,
-      (h) => {
+    for await (const r of invokeOnHosts(hosts, 'hostname', {
+      throttleLimit: 32,
+      connect: (h) => {
         if (h === 'host13') return new MemoryCarrier({ handler: echo, openError: new Error('host13 is unreachable') });
         return new MemoryCarrier({
           handler: async (ctx) => {
             active++;
             maxActive = Math.max(maxActive, active);
             await new Promise((r) => setTimeout(r, 2));
-            ctx.output(h);
+            ctx.output(h as string);
             active--;
           },
         });
       },
-      'hostname',
-      { throttleLimit: 32 },
-    )) {
+    })) {
       results.push(r);
     }
     expect(results).toHaveLength(200);

@@ -52,8 +52,8 @@ describe('PowerShell recordings through the public API', () => {
     const { ids, pool, server } = await replay('test_psrp_stream_no_output_invocation.yml');
     const r = await pool.invoke('streams', { pipelineId: ids.pipelineIds[0]! }).result();
     expect(r.output).toEqual(['output stream']);
-    expect(r.errors).toHaveLength(1);
-    expect(r.warnings).toHaveLength(1);
+    expect(r.error).toHaveLength(1);
+    expect(r.warning).toHaveLength(1);
     expect(r.verbose).toHaveLength(1);
     expect(r.debug).toHaveLength(1);
     expect(r.information).toHaveLength(1);

@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect, test } from 'vitest
 import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js';
 import { flushPendingCloses } from '../../src/winrm/exit.js';
 import { invokeCommand } from '../../src/session/invoke.js';
-import { openSession, wsmanCarrier } from '../../src/session/open.js';
+import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/winrm/winrs.js';
 
 const dist = resolve(__dirname, '../../dist/index.js');
@@ -51,7 +51,7 @@ test('runCommand with awaitClose: the Delete is answered before it resolves', as
 });
 
 test('invokeCommand: open + one command in 4 requests (Create, Receive, Command, Receive), the Delete after, no shell left', async () => {
-  const result = await invokeCommand(wsmanCarrier(ep.url), 'Write-Output 1');
+  const result = await invokeCommand(ep.url, 'Write-Output 1');
   expect(result.output.length).toBeGreaterThan(0);
   const critical = ops();
   expect(critical).toEqual(['Create', 'Receive', 'Command', 'Receive']);
@@ -78,7 +78,7 @@ test('a command on an open pool: Command and Receive', async () => {
 });
 
 function runProgram(body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const src = `import { runCommand, invokeCommand, wsmanCarrier } from ${JSON.stringify(dist)};\nconst url = ${JSON.stringify(ep.url)};\n${body}`;
+  const src = `import { runCommand, invokeCommand } from ${JSON.stringify(dist)};\nconst url = ${JSON.stringify(ep.url)};\n${body}`;
   return new Promise((done) => {
     execFile(process.execPath, ['--input-type=module', '-e', src], { timeout: 20_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       done({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr });
@@ -96,7 +96,7 @@ test('a program that ends right after runCommand still deletes its shell', async
 });
 
 test('a program that ends right after invokeCommand still deletes its pool', async () => {
-  const r = await runProgram(`const r = await invokeCommand(wsmanCarrier(url), 'Write-Output 1'); console.log(r.output.length > 0);`);
+  const r = await runProgram(`const r = await invokeCommand(url, 'Write-Output 1'); console.log(r.output.length > 0);`);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe('true');

@@ -49,7 +49,7 @@ test('an NTLM-sealed conversation is recorded as plain SOAP with no credential, 
   const file = join(mkdtempSync(join(tmpdir(), 'psr-ntlm-rec-')), 'ntlm.jsonl');
   randoms.length = 0;
   const auth = ntlmAuth({ username: 'alice', password: PASSWORD });
-  const r = await runCommand(ep.url, 'echo', ['sealed', 'hello'], { connection: { auth, record: file } });
+  const r = await runCommand(ep.url, 'echo', ['sealed', 'hello'], { auth, record: file });
   expect(r.stdout).toBe('sealed hello\n');
   const pool = await openSession(ep.url, { credential: { authentication: 'ntlm', username: 'alice', password: PASSWORD }, record: file });
   expect((await pool.invoke("Write-Output 'ps over ntlm'").result()).output).toEqual(['ps over ntlm']);

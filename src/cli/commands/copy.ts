@@ -56,8 +56,7 @@ export function progressBar(stream: NodeJS.WritableStream, verb: string): { upda
 async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, body: (pool: RunspacePool) => Promise<T>): Promise<T> {
   if (f.session) {
     const h = new FileSessionStore().named(f.session);
-    const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, f, io);
-    const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    const pool = await connectSession(await connectionOptions(h.endpoint, f, io), h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
     try {
       return await body(pool);
     } finally {
@@ -65,12 +64,12 @@ async function withPool<T>(target: string | undefined, f: CopyFlags, io: CliIO, 
     }
   }
   if (!target) throw new UsageError('no target given (or --session NAME)');
-  const { endpoint: _e, ...connection } = await connectionOptions(target, f, io);
-  const kb = await readEnvelopeSizeKb(target, { connection });
+  const conn = await connectionOptions(target, f, io);
+  const kb = await readEnvelopeSizeKb(conn);
   // OutOfProc (ssh:, exec:, unix:) has no envelope; its 32 KiB default fragments make small
   // chunks, and each chunk costs the engine about 10 ms (BENCHMARKS.md): send what a 500 KB envelope carries.
   const oop = parseOutOfProcTarget(target) ? { payloadBudget: OUT_OF_PROC_PAYLOAD } : {};
-  const pool = await openSession(target, { connection, maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2), ...oop, ...(kb !== undefined ? { envelopeSize: { serverConfigKb: kb } } : {}) });
+  const pool = await openSession(conn, { maxRunspaces: Math.max(2, Number(f.parallel ?? 2) || 2), ...oop, ...(kb !== undefined ? { envelopeSize: { serverConfigKb: kb } } : {}) });
   try {
     return await body(pool);
   } finally {

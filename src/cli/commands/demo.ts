@@ -24,8 +24,8 @@ export function register(program: Command, io: CliIO): void {
         const pool = await openSession(ep.url);
         out(`  runspace pool ${pool.runspacePoolId} ${pool.state}, server protocol ${pool.serverProtocolVersion}`);
         const inv = pool.invoke(script);
-        for await (const o of inv) out(`  output: ${toDisplayString(o as PSValue)}`);
-        for (const w of (await inv.result()).warnings) out(`  WARNING: ${recordMessage(w as PSValue)}`);
+        for await (const o of inv) out(`  output: ${toDisplayString(o)}`);
+        for (const w of (await inv.result()).warning) out(`  WARNING: ${recordMessage(w)}`);
         await pool.close();
         out(`  closed; requests per operation: ${JSON.stringify(ep.stats.requests)}`);
         out('\n> winrs: echo hello from a WinRS shell');

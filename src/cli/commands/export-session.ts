@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openSession, type SessionOptions } from '../../session/open.js';
-import { parseOutOfProcTarget } from '../../winrm/target.js';
+import { parseOutOfProcTarget, type Target } from '../../winrm/target.js';
 import { discoverCommands } from '../../session/import/import-session.js';
 import { generateModule } from '../../session/import/codegen.js';
 import { UsageError } from '../../errors.js';
@@ -55,13 +55,14 @@ export function register(program: Command, io: CliIO): void {
     .addHelpText('after', '\nExamples:\n  psremote export-session http://server:5985/wsman -u admin --out ./remote --commands Get-Service Restart-Service\n  psremote export-session "exec:pwsh -s -NoLogo" --out ./local --commands Get-ChildItem Test-Path\n');
   addConnectionFlags(cmd).action(async (target: string, f: ExportFlags) => {
     let options: SessionOptions = {};
+    let to: Target = target;
     if (!parseOutOfProcTarget(target)) {
-      const { endpoint: _e, ...connection } = await connectionOptions(target, f, io);
-      options = { connection, configurationName: f.configurationName };
+      to = await connectionOptions(target, f, io);
+      options = { configurationName: f.configurationName };
     }
     const commandType = f.commandType !== undefined ? Number(f.commandType) : undefined;
     if (commandType !== undefined && (!Number.isInteger(commandType) || commandType <= 0)) throw new UsageError(`--command-type takes CommandTypes flags as a number, not '${f.commandType}'`);
-    const pool = await openSession(target, options);
+    const pool = await openSession(to, options);
     try {
       const discovery = await discoverCommands(pool, {
         ...(f.commands ? { commands: f.commands } : {}),

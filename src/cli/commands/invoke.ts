@@ -9,7 +9,7 @@ import type { PSValue } from '../../clixml/values.js';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
 import { closeInBackground } from '../../winrm/exit.js';
-import { parseOutOfProcTarget } from '../../winrm/target.js';
+import { parseOutOfProcTarget, type Target } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import { printInvocation, printStreams } from '../print.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
@@ -67,12 +67,13 @@ export function sshSessionOptions(f: Pick<InvokeFlags, 'passwordEnv' | 'insecure
 
 async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, prefix: string): Promise<number> {
   let options: SessionOptions;
+  let target: Target = host;
   if (parseOutOfProcTarget(host)?.kind === 'ssh') options = sshSessionOptions(f, io);
   else {
-    const { endpoint: _endpoint, ...connection } = await connectionOptions(host, f, io);
-    options = { connection, ...(f.configurationName ? { configurationName: f.configurationName } : {}) };
+    target = await connectionOptions(host, f, io);
+    options = f.configurationName ? { configurationName: f.configurationName } : {};
   }
-  const pool = await openSession(host, options);
+  const pool = await openSession(target, options);
   // A quiet retry must not look like a hang: say what is going on.
   pool.on('networkInterrupted', (e) => io.stderr.write(`${prefix}psremote: ${(e as Error).message}; retrying for up to 4 minutes\n`));
   pool.on('networkResumed', () => io.stderr.write(`${prefix}psremote: the connection is back\n`));
@@ -98,11 +99,11 @@ async function runOn(host: string, script: string, f: InvokeFlags, io: CliIO, pr
 async function runInSession(name: string, script: string, f: InvokeFlags, io: CliIO): Promise<number> {
   const h = new FileSessionStore().named(name);
   // The session remembers its user (never the password): only the secret is asked for.
-  const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
-  const pool = await connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+  const conn = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
+  const pool = await connectSession(conn, h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
   // A disconnected pipeline's output is collected later by `session receive`, which formats nothing remotely.
   const view = await outputView(pool, script, f.disconnected ? 'json' : outputMode(f), io);
-  const inv = pool.invoke(view.script, f.disconnected ? { holdOutput: true } : {});
+  const inv = pool.invoke(view.script, f.disconnected ? { inDisconnectedSession: true } : {});
   if (f.disconnected) {
     await inv.started;
     await pool.disconnect();

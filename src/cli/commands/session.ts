@@ -21,10 +21,8 @@ import { visibleText } from '../terminal-text.js';
 
 const secs = (ms: number | undefined) => (ms === undefined ? '-' : `${Math.round(ms / 1000)}s`);
 
-async function connection(host: string, f: ConnectionFlags, io: CliIO) {
-  const { endpoint: _e, ...rest } = await connectionOptions(host, f, io);
-  return rest;
-}
+/** The target object for `host`, as the connection flags describe it. */
+const connection = (host: string, f: ConnectionFlags, io: CliIO) => connectionOptions(host, f, io);
 
 function printRemote(sessions: RemoteSessionInfo[], io: CliIO, json: boolean): void {
   if (json) {
@@ -51,7 +49,7 @@ export function register(program: Command, io: CliIO): void {
   const sub = (name: string, description: string) => session.command(name).description(description);
   // Connect-PSSession to a stored handle, leaving it on the server when the process ends.
   const reconnect = async (h: NamedSession, f: ConnectionFlags) =>
-    connectSession(h.endpoint, h.shellId, { connection: await connection(h.endpoint, f, io), runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, closeOnExit: false });
+    connectSession(await connection(h.endpoint, f, io), h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, closeOnExit: false });
 
   const newCmd = sub('new', 'create a named session on a host and leave it disconnected (New-PSSession | Disconnect-PSSession)')
     .argument(...HOST_ARGUMENT)
@@ -59,7 +57,7 @@ export function register(program: Command, io: CliIO): void {
     .option(...CONFIGURATION_NAME_OPTION)
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session', '7200');
   addConnectionFlags(newCmd).action(async (host: string, f: ConnectionFlags & { name: string; configurationName: string; idleTimeout: string }) => {
-    const pool = await openSession(host, { connection: await connection(host, f, io), configurationName: f.configurationName });
+    const pool = await openSession(await connection(host, f, io), { configurationName: f.configurationName });
     await pool.disconnect({ idleTimeoutMs: Number(f.idleTimeout) * 1000 });
     store().add({
       name: f.name,
@@ -79,7 +77,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--json', 'print one JSON object per session');
   addConnectionFlags(list).action(async (f: ConnectionFlags & { remote?: string; json?: boolean }) => {
     if (f.remote) {
-      printRemote(await getRemoteSessions({ endpoint: f.remote, ...(await connection(f.remote, f, io)) }), io, f.json === true);
+      printRemote(await getRemoteSessions(await connection(f.remote, f, io)), io, f.json === true);
       return;
     }
     for (const h of store().all()) io.stdout.write(f.json ? `${JSON.stringify(h)}\n` : `${h.name}\t${h.endpoint}\t${h.shellId}\t${h.configurationName}\n`);
@@ -91,12 +89,12 @@ export function register(program: Command, io: CliIO): void {
   addConnectionFlags(receive).action(async (name: string, f: ConnectionFlags & { json?: boolean }) => {
     const h = store().named(name);
     const conn = await connection(h.endpoint, f, io);
-    const remote = (await getRemoteSessions({ endpoint: h.endpoint, ...conn })).find((s) => s.shellId === h.shellId);
+    const remote = (await getRemoteSessions(conn)).find((s) => s.shellId === h.shellId);
     if (!remote) throw new UsageError(`session ${name} (ShellId ${h.shellId}) no longer exists on ${h.endpoint}; it expired or was removed`);
-    const pool = await connectSession(h.endpoint, h.shellId, { connection: conn, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
+    const pool = await connectSession(conn, h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName });
     let hadErrors = false;
     for (const c of remote.commands) {
-      const inv = await pool.attach(c.commandId);
+      const inv = await pool.receive(c.commandId);
       hadErrors = (await printInvocation(inv, io, f.json === true)) || hadErrors;
     }
     await pool.disconnect();
@@ -111,7 +109,7 @@ export function register(program: Command, io: CliIO): void {
   addConnectionFlags(remove).action(async (name: string | undefined, f: ConnectionFlags & { remote?: string; state?: string; idleLongerThan?: string }) => {
     if (name) {
       const h = store().named(name);
-      const { client } = resolveTarget({ endpoint: h.endpoint, ...(await connection(h.endpoint, f, io)) });
+      const { client } = resolveTarget(await connection(h.endpoint, f, io));
       try {
         await client.delete(RESOURCE.powershell(h.configurationName), h.shellId);
       } finally {
@@ -124,10 +122,10 @@ export function register(program: Command, io: CliIO): void {
     if (!f.remote) throw new UsageError('give a session name, or --remote HOST with filters');
     const conn = await connection(f.remote, f, io);
     const minIdle = f.idleLongerThan ? parseAge(f.idleLongerThan) : undefined;
-    const targets = (await getRemoteSessions({ endpoint: f.remote, ...conn }, { includeCommands: false })).filter(
+    const targets = (await getRemoteSessions(conn, { includeCommands: false })).filter(
       (s) => (!f.state || s.state?.toLowerCase() === f.state.toLowerCase()) && (minIdle === undefined || (s.shellInactivityMs ?? 0) > minIdle),
     );
-    const { client } = resolveTarget({ endpoint: f.remote, ...conn });
+    const { client } = resolveTarget(conn);
     const local = store();
     try {
       for (const s of targets) {

@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { connectSession, openSession, type SessionOptions } from '../../session/open.js';
-import { parseOutOfProcTarget } from '../../winrm/target.js';
+import { parseOutOfProcTarget, type Target } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
@@ -70,9 +70,9 @@ Ctrl+C stops the running command, Ctrl+D or exit leaves.`,
     if (f.session) {
       if (target) throw new UsageError('give a target or --session NAME, not both');
       const h = new FileSessionStore().named(f.session);
-      const { endpoint: _e, ...connection } = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
+      const conn = await connectionOptions(h.endpoint, { ...f, ...(h.user && !f.user ? { user: h.user } : {}) }, io);
       process.exitCode = await runShell(
-        (host) => connectSession(h.endpoint, h.shellId, { connection, runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, host, closeOnExit: false }),
+        (host) => connectSession(conn, h.shellId, { runspacePoolId: h.runspacePoolId, configurationName: h.configurationName, host, closeOnExit: false }),
         io,
         {
           label: f.session,
@@ -86,13 +86,14 @@ Ctrl+C stops the running command, Ctrl+D or exit leaves.`,
     }
     if (!target) throw new UsageError('no target given (a host, or --session NAME)');
     let options: SessionOptions;
+    let to: Target = target;
     if (parseOutOfProcTarget(target)?.kind === 'ssh') options = sshSessionOptions(f, io);
     else {
-      const { endpoint: _endpoint, ...connection } = await connectionOptions(target, f, io);
-      options = { connection, configurationName: f.configurationName };
+      to = await connectionOptions(target, f, io);
+      options = { configurationName: f.configurationName };
     }
     if (f.disconnectOnExit && parseOutOfProcTarget(target)) throw new UsageError('--disconnect-on-exit needs a WS-Management target (OutOfProc sessions cannot be disconnected)');
-    process.exitCode = await runShell((host) => openSession(target, { ...options, host, ...(f.disconnectOnExit ? { closeOnExit: false } : {}) }), io, {
+    process.exitCode = await runShell((host) => openSession(to, { ...options, host, ...(f.disconnectOnExit ? { closeOnExit: false } : {}) }), io, {
       label: promptLabel(target),
       historyFile: f.history ? historyPath(target, user) : undefined,
       colour: colourWanted(io.stdout),

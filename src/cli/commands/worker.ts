@@ -51,8 +51,9 @@ export function register(program: Command, io: CliIO): void {
       stalledIntervalMs: Math.max(1000, lock / 2),
       connectWaitMs: seconds('connect-wait', f.connectWait, 0),
       sessionOptions: async (host) => {
-        const { endpoint: _e, ...connection } = await connectionOptions(host, f, io);
-        return { connection };
+        // The host's target object, less the endpoint that the job names.
+        const { endpoint: _e, secure, ...connection } = await connectionOptions(host, f, io);
+        return { ...connection, ...(secure !== undefined ? { useSsl: secure } : {}) };
       },
       onResult: (r) => {
         if (f.quiet) return;

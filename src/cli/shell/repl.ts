@@ -108,8 +108,8 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
       const streams = printStreams(inv, io);
       try {
         for await (const line of inv) {
-          if (view) for (const l of view.push(line as PSValue)) term.write(`${l}\n`);
-          else term.write(`${toDisplayString(line as PSValue)}\n`);
+          if (view) for (const l of view.push(line)) term.write(`${l}\n`);
+          else term.write(`${toDisplayString(line)}\n`);
         }
         for (const l of view?.end() ?? []) term.write(`${l}\n`);
         await inv.result();

@@ -107,7 +107,7 @@ export class TerminalHost implements PSHost {
 
   async #prompt(caption: string, message: string, descriptions: PSValue | undefined): Promise<PSValue> {
     this.#heading(caption, message);
-    const fields = toPlain(descriptions as PSValue);
+    const fields = toPlain(descriptions);
     const answers: [PSValue, PSValue][] = [];
     for (const f of Array.isArray(fields) ? fields : []) {
       const name = text(prop(f, 'name'));
@@ -131,7 +131,7 @@ export class TerminalHost implements PSHost {
 
   async #choice(caption: string, message: string, choices: PSValue | undefined, defaultChoice: number): Promise<number> {
     this.#heading(caption, message);
-    const list = toPlain(choices as PSValue);
+    const list = toPlain(choices);
     const options = (Array.isArray(list) ? list : []).map((c) => ({ ...choiceLabel(text(prop(c, 'label'))), help: text(prop(c, 'helpMessage')) }));
     if (options.length === 0) throw new Error('PromptForChoice without choices');
     const line = `${options.map((o) => `[${o.hotkey}] ${o.label}`).join('  ')}  [?] Help${defaultChoice >= 0 && options[defaultChoice] ? ` (default is "${options[defaultChoice]!.hotkey}")` : ''}: `;

@@ -19,7 +19,7 @@ import {
   type ShellInfo,
   WSManFaultError,
 } from '../../wsman/index.js';
-import { PsRemoteError, UsageError } from '../../errors.js';
+import { SessionError, UsageError } from '../../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { WSManClient } from '../../winrm/wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
@@ -266,9 +266,10 @@ export class WSManCarrier implements PsrpCarrier {
     for (const l of this.#pipelines.values()) l.abort.abort();
     const seconds = Math.round(this.#outage.windowMs / 1000);
     this.#sink?.disconnected?.(
-      new PsRemoteError(
+      new SessionError(
         'PSR_SESSION_DISCONNECTED',
         `the network to ${this.client.url} failed for ${seconds} s (${error.message}); the session is Disconnected here and kept by the server until its idle timeout: reconnect it when the network is back`,
+        { shellId: this.#shellId },
         { cause: error },
       ),
     );

@@ -3,7 +3,8 @@
 // read-only except the PowerShell ones, which open a session, look, and close
 // it. Nothing is guessed: what the user may not read is reported as such.
 
-import { PsRemoteError } from '../../errors.js';
+import { PsRemoteError, UsageError } from '../../errors.js';
+import { targetEndpoint, type Target } from '../../winrm/target.js';
 import { basicAuth, noAuth, type HttpAuth } from '../../transport/http/auth.js';
 import { AuthRejectedError } from '../../transport/http/errors.js';
 import { ntlmAuth } from '../../transport/http/ntlm-auth.js';
@@ -64,9 +65,12 @@ function kerberosFor(o: CheckOptions): (KerberosCredentialOptions & { spn?: stri
   return u && /^[^@\\]+@[^@]+$/.test(u) ? { principal: u, password: o.credential!.password } : undefined;
 }
 
-export async function checkHost(target: string, options: CheckOptions = {}): Promise<CheckReport> {
+export async function checkHost(target: Target, options: CheckOptions = {}): Promise<CheckReport> {
   const now = options.now ?? (() => new Date());
-  const url = targetUrl(target);
+  const endpoint = targetEndpoint(target);
+  // The probes open their own connections, from the name up (DNS, TCP, TLS, HTTP).
+  if (endpoint === undefined) throw new UsageError('checkHost probes a host from its name: give a host name, URL or ConnectionOptions, not a connected WSManClient');
+  const url = targetUrl(endpoint);
   const https = url.protocol === 'https:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || (https ? 443 : 80));
@@ -227,5 +231,5 @@ export async function checkHost(target: string, options: CheckOptions = {}): Pro
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
   }
   const items = itemsFor(facts, errors, options);
-  return { target, checkedAt: now().toISOString(), items, facts, status: worst(items) };
+  return { target: endpoint, checkedAt: now().toISOString(), items, facts, status: worst(items) };
 }

@@ -6,15 +6,17 @@
 //   const pool = await openSession(url, { ...opts, ...(kb ? { envelopeSize: { serverConfigKb: kb } } : {}) });
 
 import { wsmanCarrier, type SessionOptions } from '../open.js';
-import { parseOutOfProcTarget } from '../../winrm/target.js';
+import { parseOutOfProcTarget, targetEndpoint, type Target } from '../../winrm/target.js';
+import { WSManClient } from '../../winrm/wsman-client.js';
 
 /** Below this every WinRM 2.0+ server takes more; above it a value is not to be trusted. */
 const MIN_KB = 150;
 const MAX_KB = 64 * 1024;
 
 /** MaxEnvelopeSizekb of a WinRM target, or undefined (not readable, not WinRM, out of range). */
-export async function readEnvelopeSizeKb(target: string, options: SessionOptions = {}): Promise<number | undefined> {
-  if (parseOutOfProcTarget(target)) return undefined;
+export async function readEnvelopeSizeKb(target: Target, options: SessionOptions = {}): Promise<number | undefined> {
+  const endpoint = targetEndpoint(target);
+  if (endpoint !== undefined && parseOutOfProcTarget(endpoint)) return undefined;
   const client = wsmanCarrier(target, options).client;
   try {
     const kb = await client.getMaxEnvelopeSizeKb({ signal: options.signal ?? AbortSignal.timeout(15_000) });
@@ -22,6 +24,6 @@ export async function readEnvelopeSizeKb(target: string, options: SessionOptions
   } catch {
     return undefined;
   } finally {
-    await client.close().catch(() => undefined);
+    if (!(target instanceof WSManClient)) await client.close().catch(() => undefined);
   }
 }

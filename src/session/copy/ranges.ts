@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { AbortError } from '../../errors.js';
-import type { PSValue } from '../../psrp/index.js';
+import type { PSInput } from '../../clixml/index.js';
 import { toPlain } from '../../clixml/plain.js';
 import type { PowerShellInvocation } from '../powershell.js';
 import type { RunspacePool } from '../runspace-pool.js';
@@ -46,7 +46,7 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 /** The one line a small helper script answers (or its X failure). */
-async function answer(pool: RunspacePool, script: string, parameters: Record<string, PSValue>, want: string): Promise<string[]> {
+async function answer(pool: RunspacePool, script: string, parameters: Record<string, PSInput>, want: string): Promise<string[]> {
   const out = (await pool.invoke({ script, parameters, useLocalScope: true }).result()).output;
   const line = String(toPlain(out[0] as never) ?? '');
   if (line.startsWith('X\t')) throw remoteFailure(line);
@@ -98,7 +98,7 @@ export async function uploadRanges(
     const lane = async ([offset, length]: [number, number]): Promise<void> => {
       let sent = 0;
       let acked = 0;
-      async function* input(): AsyncGenerator<PSValue> {
+      async function* input(): AsyncGenerator<PSInput> {
         for (let done = 0; done < length && !failure; ) {
           while (sent - acked >= window && !failure) await new Promise<void>((r) => wakers.add(function w() { wakers.delete(w); r(); }));
           if (failure) break;

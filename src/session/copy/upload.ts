@@ -11,7 +11,7 @@ import { basename } from 'node:path';
 import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
 import type { PowerShellInvocation } from '../powershell.js';
-import type { PSValue } from '../../psrp/index.js';
+import type { PSInput } from '../../clixml/index.js';
 import { toPlain } from '../../clixml/plain.js';
 import { FileTransferError, localFailure } from './errors.js';
 import { readChunks, walkLocal, type LocalEntry } from './local.js';
@@ -144,7 +144,7 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
   const inFlight = new Map<string, Entry>();
   const limit = Math.ceil(chunk / 3) * 4 + 1;
 
-  async function* input(): AsyncGenerator<PSValue> {
+  async function* input(): AsyncGenerator<PSInput> {
     let packed: string[] = [];
     let packedLen = 0;
     const take = (): string => {
@@ -154,13 +154,13 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
       return s;
     };
     // One object out, once the window has room.
-    async function* out(s: PSValue): AsyncGenerator<PSValue> {
+    async function* out(s: PSInput): AsyncGenerator<PSInput> {
       while (sent - acked >= window && !run.stopping) await run.waitWake();
       if (run.stopping) return;
       sent++;
       yield s;
     }
-    const pack = async function* (rec: string): AsyncGenerator<PSValue> {
+    const pack = async function* (rec: string): AsyncGenerator<PSInput> {
       if (packedLen + rec.length + 1 > limit && packed.length > 0) yield* out(take());
       packed.push(rec);
       packedLen += rec.length + 1;

@@ -1,7 +1,8 @@
 // Answering the server's host calls (RUNSPACEPOOL_HOST_CALL, PIPELINE_HOST_CALL)
 // with the application's PSHost, and sending the HOST_RESPONSE back.
 
-import { featureSupported, type ClientPipelineBase, type ClientRunspacePool, type PSValue } from '../../psrp/index.js';
+import { featureSupported, type ClientPipelineBase, type ClientRunspacePool } from '../../psrp/index.js';
+import type { PSInput } from '../../clixml/index.js';
 import type { HostCall, PSHost } from './host.js';
 
 /** Host methods whose answer may hold a SecureString: the session key must be in place first. */
@@ -34,7 +35,7 @@ export async function answerHostCall(
   failed: (e: unknown) => void,
 ): Promise<void> {
   const { ci, method, methodId, parameters, pipelineId } = call;
-  let result: PSValue | undefined;
+  let result: PSInput | undefined;
   let error: string | undefined;
   try {
     result = await host.call({ method, methodId, parameters, pipelineId });

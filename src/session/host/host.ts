@@ -2,7 +2,8 @@
 // methods). The application implements what it can answer; anything else gets
 // a clear error back instead of a pipeline that hangs waiting for input.
 
-import type { PSValue } from '../../psrp/index.js';
+import { PsRemoteError } from '../../errors.js';
+import type { PSInput, PSValue } from '../../clixml/index.js';
 import { PSObject, PSSecureString } from '../../clixml/index.js';
 import type { RawUIDefaults } from './raw-ui.js';
 
@@ -29,7 +30,7 @@ export interface PSHost {
    * Answers a host call. Return the method's result (undefined for void methods);
    * throw to send an error back to the remote pipeline.
    */
-  call(call: HostCall): PSValue | undefined | Promise<PSValue | undefined>;
+  call(call: HostCall): PSInput | undefined | Promise<PSInput | undefined>;
 }
 
 /** Host methods that produce output only; a non-interactive host can accept them. */
@@ -39,10 +40,12 @@ const OUTPUT_METHODS = new Set([
   'NotifyBeginApplication', 'NotifyEndApplication', 'PushRunspace', 'PopRunspace',
 ]);
 
-export class HostCallNotSupportedError extends Error {
+/** The host cannot answer this call (PSR_HOST_CALL_NOT_SUPPORTED); the server sees it as the host's exception. */
+export class HostCallNotSupportedError extends PsRemoteError {
+  readonly method: string;
   constructor(method: string) {
-    super(`the host is non-interactive and cannot answer ${method}; pass a host that implements it`);
-    this.name = 'HostCallNotSupportedError';
+    super('PSR_HOST_CALL_NOT_SUPPORTED', `the host is non-interactive and cannot answer ${method}; pass a host that implements it`);
+    this.method = method;
   }
 }
 

@@ -6,7 +6,7 @@
 // its parameter sets (metadata only), only unknown names are checked.
 
 import { PsRemoteError, type PsRemoteErrorOptions } from '../../errors.js';
-import type { PSValue } from '../../psrp/index.js';
+import type { PSInput } from '../../clixml/index.js';
 import type { ImportedCommand, ImportedParameter } from './discover.js';
 
 /** A call to an imported command cannot bind: `command` and `parameter` say where. */
@@ -46,16 +46,16 @@ function lookup(command: ImportedCommand): Map<string, ImportedParameter> {
  * proxy's names, PowerShell's or an alias; undefined values are left out, a
  * switch given `false` is sent as `-Switch:$false`.
  */
-export function bindParameters(command: ImportedCommand, options: object, pipelineInput: boolean): Record<string, PSValue> {
+export function bindParameters(command: ImportedCommand, options: object, pipelineInput: boolean): Record<string, PSInput> {
   const byName = lookup(command);
-  const bound = new Map<ImportedParameter, PSValue>();
+  const bound = new Map<ImportedParameter, PSInput>();
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     const p = byName.get(key.toLowerCase());
     if (!p) throw new ParameterBindingError(command.name, `it has no parameter '${key}'`, key);
     if (bound.has(p)) throw new ParameterBindingError(command.name, `the parameter ${p.name} is given twice (as '${key}' too)`, p.name);
     if (p.isSwitch && typeof value !== 'boolean') throw new ParameterBindingError(command.name, `the switch ${p.name} takes true or false`, p.name);
-    bound.set(p, value as PSValue);
+    bound.set(p, value as PSInput);
   }
   if (command.parameterSets) checkSets(command, [...bound.keys()], pipelineInput);
   return Object.fromEntries([...bound].map(([p, v]) => [p.name, v]));

@@ -4,7 +4,7 @@
 // calls invokeImported() with the description it was generated from and checks
 // once per session that the endpoint still has the command.
 
-import type { PSValue } from '../../psrp/index.js';
+import type { PSInput } from '../../clixml/index.js';
 import type { PSHost } from '../host/host.js';
 import type { PowerShellInvocation } from '../powershell.js';
 import { PipelineFailedError } from '../powershell.js';
@@ -90,7 +90,7 @@ export async function discoverCommands(pool: RunspacePool, options: DiscoverOpti
 
 export interface ImportedCallOptions {
   /** Pipeline input: objects bound by value or by property name, as `$x | Command`. */
-  readonly input?: Iterable<PSValue> | AsyncIterable<PSValue>;
+  readonly input?: Iterable<PSInput> | AsyncIterable<PSInput>;
   readonly host?: PSHost;
   readonly signal?: AbortSignal;
 }

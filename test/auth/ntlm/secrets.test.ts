@@ -116,9 +116,9 @@ describe('over HTTP', () => {
   test('client errors, the endpoint log and a recording of the session', async () => {
     ep = await startEndpoint({ users: { alice: PASSWORD }, auth: ['ntlm'] });
     const texts: string[] = [];
-    const conn = (password: string) => ({ connection: { auth: ntlmAuth({ username: 'alice', password }) } });
+    const conn = (password: string) => ({ auth: ntlmAuth({ username: 'alice', password }) });
     texts.push(describeError(await runCommand(ep.url, 'echo', ['x'], conn('bad-' + PASSWORD)).catch((e: unknown) => e)));
-    texts.push(describeError(await runCommand(ep.url, 'echo', ['x'], { connection: { auth: ntlmAuth({ username: 'alice', ntHash: Buffer.from(ntowfv1('other')).toString('hex') }) } }).catch((e: unknown) => e)));
+    texts.push(describeError(await runCommand(ep.url, 'echo', ['x'], { auth: ntlmAuth({ username: 'alice', ntHash: Buffer.from(ntowfv1('other')).toString('hex') }) }).catch((e: unknown) => e)));
     // A tampered sealed response that carries the plaintext marker.
     let tamper = false;
     proxy = await startTcpProxy(Number(new URL(ep.url).port), {

@@ -103,7 +103,7 @@ describe('authenticated connections reused across sessions', () => {
   test('WinRS one-shot commands reuse the connection too', async () => {
     await ntlmEndpoint();
     // A new ntlmAuth each time, as each CLI run or caller builds one: the key is the identity, not the object.
-    const opts = () => ({ connection: { auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1' }) } });
+    const opts = () => ({ auth: ntlmAuth({ username: 'alice', password: 'Alice-pw-1' }) });
     expect((await runCommand(ep!.url, 'echo', ['one'], { ...opts(), awaitClose: true })).stdout).toBe('one\n');
     const first = challenges();
     expect((await runCommand(ep!.url, 'echo', ['two'], { ...opts(), awaitClose: true })).stdout).toBe('two\n');
