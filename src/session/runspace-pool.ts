@@ -9,17 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AbortError, InvalidStateError, SessionError, UsageError } from '../errors.js';
-import {
-  ClientPowerShell,
-  type ClientPipelineBase,
-  ClientRunspacePool,
-  PSInvocationState,
-  RunspacePoolState,
-  runspacePoolStateName,
-  type PsrpEvent,
-  type RunspacePoolStateName,
-  type PSValue,
-} from '../psrp/index.js';
+import { ClientPowerShell, type ClientPipelineBase, ClientRunspacePool, PSInvocationState, RunspacePoolState, runspacePoolStateName, type PsrpEvent, type RunspacePoolStateName, type PSValue } from '../psrp/index.js';
 import type { PSInput } from '../clixml/index.js';
 import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
@@ -158,9 +148,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /** Why the pool is Disconnected without a call to disconnect() (the network), if it is. */
-  get disconnectReason(): Error | undefined {
-    return this.#disconnectReason;
-  }
+  get disconnectReason(): Error | undefined { return this.#disconnectReason; }
 
   /**
    * Receive-PSSession: take up a pipeline that kept running on the server while
@@ -213,22 +201,14 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
   }
 
   /** Resets the runspace's state (variables, history) to how it was opened (protocol ≥ 2.3). */
-  async resetRunspaceState(signal?: AbortSignal): Promise<boolean> {
-    return (await this.#poolCall(this.#core.resetRunspaceState(), signal)) === true;
-  }
+  async resetRunspaceState(signal?: AbortSignal): Promise<boolean> { return (await this.#poolCall(this.#core.resetRunspaceState(), signal)) === true; }
 
   /** How many runspaces of the pool are free right now. */
-  async getAvailableRunspaces(signal?: AbortSignal): Promise<number> {
-    return Number(await this.#poolCall(this.#core.getAvailableRunspaces(), signal));
-  }
+  async getAvailableRunspaces(signal?: AbortSignal): Promise<number> { return Number(await this.#poolCall(this.#core.getAvailableRunspaces(), signal)); }
 
-  async setMaxRunspaces(n: number, signal?: AbortSignal): Promise<boolean> {
-    return (await this.#poolCall(this.#core.setMaxRunspaces(n), signal)) === true;
-  }
+  async setMaxRunspaces(n: number, signal?: AbortSignal): Promise<boolean> { return (await this.#poolCall(this.#core.setMaxRunspaces(n), signal)) === true; }
 
-  async setMinRunspaces(n: number, signal?: AbortSignal): Promise<boolean> {
-    return (await this.#poolCall(this.#core.setMinRunspaces(n), signal)) === true;
-  }
+  async setMinRunspaces(n: number, signal?: AbortSignal): Promise<boolean> { return (await this.#poolCall(this.#core.setMinRunspaces(n), signal)) === true; }
 
   /**
    * Exchanges a session key with the server (MS-PSRP 3.1.4.8), so SecureStrings
@@ -261,38 +241,26 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     this.#process.update();
   }
 
-  get runspacePoolId(): string {
-    return this.#core.runspacePoolId;
-  }
+  get runspacePoolId(): string { return this.#core.runspacePoolId; }
 
   /** Largest PSRP payload one send carries now (the negotiated envelope, less its overhead). */
-  get payloadBudget(): number {
-    return this.#carrier.payloadBudget();
-  }
+  get payloadBudget(): number { return this.#carrier.payloadBudget(); }
 
   /** 'Opened', 'Broken', 'Closed', … (the names of psrp/states.ts). */
-  get state(): RunspacePoolStateName {
-    return runspacePoolStateName(this.#core.state);
-  }
+  get state(): RunspacePoolStateName { return runspacePoolStateName(this.#core.state); }
 
   /** The protocol version the server reported (e.g. '2.3'). */
-  get serverProtocolVersion(): string | undefined {
-    return this.#core.theirProtocolVersion;
-  }
+  get serverProtocolVersion(): string | undefined { return this.#core.theirProtocolVersion; }
 
   /** $PSSenderInfo.ApplicationPrivateData / PSVersionTable as the server sent them. */
-  get applicationPrivateData(): PSValue {
-    return this.#core.applicationPrivateData;
-  }
+  get applicationPrivateData(): PSValue { return this.#core.applicationPrivateData; }
 
   /**
    * What the pool holds right now (docs/sessions.md, "What a pool holds"): open
    * pipelines, calls and host calls waiting, messages and bytes buffered. Once
    * a pipeline has ended and its results were handed over, nothing counts it.
    */
-  stats(): RunspacePoolStats {
-    return poolStats(this.#core, this.#pipelines.size, this.#calls.size, this.#carrier, this.#process.holds);
-  }
+  stats(): RunspacePoolStats { return poolStats(this.#core, this.#pipelines.size, this.#calls.size, this.#carrier, this.#process.holds); }
 
   /** Runs a script or a command on the pool. Output streams while it runs. */
   invoke(target: ScriptOrCommand, options: InvokeOptions = {}): PowerShellInvocation {

@@ -122,8 +122,15 @@ test('psremote exec: Create, Command, Receive, Delete (no Signal), and the shell
 });
 
 test('psremote invoke on one host: the pool is deleted before the process exits', async () => {
-  const r = await cli(['invoke', ep.url, '-c', 'Write-Output 1']);
+  const r = await cli(['invoke', ep.url, '-c', 'Write-Output 1', '--json']);
   expect(r.code).toBe(0);
   expect(ops().filter((o) => !o.startsWith('Receive'))).toEqual(['Create', 'Command', 'Delete']);
+  expect(ep.stats.openShells).toBe(0);
+});
+
+test('psremote invoke in the default view asks once whether the server can format (one more Command), then runs the script', async () => {
+  const r = await cli(['invoke', ep.url, '-c', 'Write-Output 1']);
+  expect(r.code).toBe(0);
+  expect(ops().filter((o) => !o.startsWith('Receive'))).toEqual(['Create', 'Command', 'Command', 'Delete']);
   expect(ep.stats.openShells).toBe(0);
 });
