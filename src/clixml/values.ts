@@ -13,25 +13,7 @@
 
 import { UsageError } from '../errors.js';
 import { toPlain, type PlainViewable, type PlainWalk } from './plain.js';
-import type {
-  PSByte,
-  PSChar,
-  PSDecimal,
-  PSDouble,
-  PSGuid,
-  PSInt16,
-  PSInt64,
-  PSScriptBlock,
-  PSSByte,
-  PSSecureString,
-  PSSingle,
-  PSUInt16,
-  PSUInt32,
-  PSUInt64,
-  PSUri,
-  PSVersion,
-  PSXmlDocument,
-} from './primitives.js';
+import type { PSByte, PSChar, PSDecimal, PSDouble, PSGuid, PSInt16, PSInt64, PSScriptBlock, PSSByte, PSSecureString, PSSingle, PSUInt16, PSUInt32, PSUInt64, PSUri, PSVersion, PSXmlDocument } from './primitives.js';
 import type { PSDateTime, PSDuration } from './time.js';
 
 /** A value that has no properties: what a primitive element or an enum/extended-primitive body holds. */

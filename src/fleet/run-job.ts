@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recordMessage } from '../clixml/display.js';
 import { serializeClixml } from '../clixml/index.js';
-import { PsRemoteError } from '../errors.js';
+import { PsRemoteError, SessionError } from '../errors.js';
 import type { PSValue } from '../psrp/index.js';
 import { SESSION_HANDLE_VERSION, type SessionHandle, type SessionStore } from '../session/handle.js';
 import { connectSession, openSession, type SessionOptions } from '../session/open.js';
@@ -74,11 +74,11 @@ export async function runFleetJob(jobId: string, job: FleetJob, ctx: JobContext)
     const planned: FleetClaim = { jobId, host: job.host, owner: ctx.worker, phase: 'starting', runspacePoolId: randomUUID(), pipelineId: randomUUID() };
     if (await ctx.claims.compareAndSet(jobId, undefined, planned)) return start(jobId, job, ctx, planned);
     claim = await ctx.claims.get(jobId);
-    if (!claim) throw new PsRemoteError('PSR_SESSION_IN_USE', `job ${jobId}: its claim changed under this worker; not run here`);
+    if (!claim) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId}: its claim changed under this worker; not run here`);
   }
   // Inherited: the previous owner's claim becomes ours, atomically, or someone else's.
   const taken: FleetClaim = { ...claim, owner: ctx.worker, previousOwners: [...(claim.previousOwners ?? []), claim.owner] };
-  if (!(await ctx.claims.compareAndSet(jobId, claim, taken))) throw new PsRemoteError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker meanwhile`);
+  if (!(await ctx.claims.compareAndSet(jobId, claim, taken))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker meanwhile`);
   return collect(jobId, job, ctx, taken);
 }
 
@@ -112,7 +112,7 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
     return result;
   }
   const running: FleetClaim = { ...claim, phase: 'running', handle };
-  if (!(await ctx.claims.compareAndSet(jobId, claim, running))) throw new PsRemoteError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker while it started`);
+  if (!(await ctx.claims.compareAndSet(jobId, claim, running))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker while it started`);
   return collect(jobId, job, ctx, running);
 }
 

@@ -39,4 +39,14 @@ describe('fuzz target krb-gss-tokens', () => {
       { numRuns: 200 },
     );
   });
+
+  test('an RRC one whole turn more (outside the checksum, so it would decrypt the same) is refused', () => {
+    const [, , cfx] = target.seeds() as [Uint8Array, Uint8Array, Uint8Array];
+    const aes = { enctype: 18 as const, value: new Uint8Array(32).fill(7) };
+    const b = cfx.slice();
+    const rrc = ((b[6]! << 8) | b[7]!) + (b.byteLength - 16);
+    b[6] = rrc >> 8;
+    b[7] = rrc & 0xff;
+    expect(() => unwrapCfx(aes, { fromAcceptor: true, acceptorSubkey: true }, b)).toThrow(/RRC \d+ is not less than its 84 rotated bytes/);
+  });
 });

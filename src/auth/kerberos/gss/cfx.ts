@@ -109,6 +109,9 @@ export function unwrapCfx(key: KerberosKey, d: CfxDirection, token: Uint8Array):
   const rrc = (token[6]! << 8) | token[7]!;
   const body = token.subarray(16);
   if (ec > body.byteLength) throw new AuthProtocolError(`wrap token EC ${ec} is larger than the token`, WHERE);
+  // RRC is outside the checksum: a rotation by a whole turn more would decrypt the
+  // same, so one that is not less than the body is refused rather than taken mod its length.
+  if (rrc >= body.byteLength) throw new AuthProtocolError(`wrap token RRC ${rrc} is not less than its ${body.byteLength} rotated bytes`, WHERE);
   const usage = d.fromAcceptor ? KG_USAGE_ACCEPTOR_SEAL : KG_USAGE_INITIATOR_SEAL;
   const rotations = ec !== 0 ? [rrc, rrc + ec] : [rrc];
   let plain: Uint8Array | undefined;
