@@ -10,19 +10,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeWithPwsh, pwshServer } from '../helpers/pwsh.js';
+import { pwshServer } from '../helpers/pwsh.js';
+import { describeWithTmux } from '../helpers/tmux.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 type Psremote = typeof import('../../src/index.js');
-
-function describeWithTmux(name: string, body: (pwsh: string) => void): void {
-  if (hasTmux) describeWithPwsh(name, body);
-  else if (process.env.PSREMOTE_REQUIRE_PEERS === 'true') describe(name, () => it('needs tmux', () => expect.fail('tmux is not installed (PSREMOTE_REQUIRE_PEERS=true); .ci/run installs it')));
-  else describe.skip(`${name} (skipped: tmux is not installed)`, () => body(''));
-}
 
 describeWithTmux('psremote shell in a terminal (tmux) on real pwsh', (pwsh) => {
   const socket = `psremote-shell-${process.pid}`;

@@ -54,7 +54,29 @@ async function answer(pool: RunspacePool, script: string, parameters: Record<str
   return line.split('\t');
 }
 
-/** Stops the run on abort: lanes see `stopped()`, and pipelines that do not let go are stopped outright. */
+/** What the lanes of one ranged copy share: the first failure, and a wait for the next change. */
+class LaneRun {
+  failure: Error | undefined;
+  readonly #waiting = new Set<() => void>();
+  readonly stop = (e: Error): void => {
+    this.failure ??= e;
+    this.wake();
+  };
+  wake(): void {
+    for (const w of [...this.#waiting]) w();
+  }
+  changed(): Promise<void> {
+    return new Promise((r) => {
+      const w = () => {
+        this.#waiting.delete(w);
+        r();
+      };
+      this.#waiting.add(w);
+    });
+  }
+}
+
+/** Stops the run on abort: lanes see the failure, and pipelines that do not let go are stopped outright. */
 function abortable(signal: AbortSignal | undefined, what: string, invs: PowerShellInvocation[], stop: (e: Error) => void): () => void {
   let hard: NodeJS.Timeout | undefined;
   const onAbort = () => {
@@ -78,15 +100,9 @@ export async function uploadRanges(
   const { source, size, final, chunk } = args;
   const window = Math.max(1, options.window ?? 4);
   const [, tmp = ''] = await answer(pool, RANGE_OPEN_SCRIPT, { Final: final, Length: BigInt(size) }, 'T\t');
-  let failure: Error | undefined;
-  const wakers = new Set<() => void>();
-  const wake = () => [...wakers].forEach((w) => w());
-  const stop = (e: Error) => {
-    failure ??= e;
-    wake();
-  };
+  const run = new LaneRun();
   const invs: PowerShellInvocation[] = [];
-  const off = abortable(options.signal, `upload to ${final}`, invs, stop);
+  const off = abortable(options.signal, `upload to ${final}`, invs, run.stop);
   let fh: FileHandle | undefined;
   try {
     fh = await open(source, 'r').catch((e: unknown) => {
@@ -99,9 +115,9 @@ export async function uploadRanges(
       let sent = 0;
       let acked = 0;
       async function* input(): AsyncGenerator<PSInput> {
-        for (let done = 0; done < length && !failure; ) {
-          while (sent - acked >= window && !failure) await new Promise<void>((r) => wakers.add(function w() { wakers.delete(w); r(); }));
-          if (failure) break;
+        for (let done = 0; done < length && !run.failure; ) {
+          while (sent - acked >= window && !run.failure) await run.changed();
+          if (run.failure) break;
           const n = Math.min(chunk, length - done);
           const buf = Buffer.allocUnsafe(n);
           let got = 0;
@@ -117,7 +133,7 @@ export async function uploadRanges(
           meter.add(n, source);
           yield buf;
         }
-        if (failure) yield 'Q';
+        if (run.failure) yield 'Q';
       }
       const inv = pool.invoke({ script: RANGE_WRITE_SCRIPT, useLocalScope: true, parameters: { Tmp: tmp, Final: final, Offset: BigInt(offset) } }, { input: input(), streamOutput: true });
       invs.push(inv);
@@ -126,20 +142,20 @@ export async function uploadRanges(
           const rec = String(toPlain(o as never));
           if (rec === 'K') {
             acked++;
-            wake();
-          } else if (rec.startsWith('X\t')) stop(remoteFailure(rec));
+            run.wake();
+          } else if (rec.startsWith('X\t')) run.stop(remoteFailure(rec));
         }
         await inv.result();
       } catch (e) {
-        stop(e as Error);
+        run.stop(e as Error);
       }
     };
     await Promise.all(splitRanges(size, chunk, args.lanes).map(lane));
     const sha = await hashing.catch((e: unknown) => {
-      stop(e as Error);
+      run.stop(e as Error);
       return '';
     });
-    if (failure) throw failure;
+    if (run.failure) throw run.failure;
     const times = options.preserveTimes !== false && args.mtimeMs >= 0;
     const [, , theirs = '', n = '0'] = await answer(
       pool,
@@ -152,7 +168,7 @@ export async function uploadRanges(
   } catch (e) {
     // Best effort: a server that still answers throws the temporary file away.
     await answer(pool, RANGE_COMMIT_SCRIPT, { Tmp: tmp, Final: final, Sha: '', Overwrite: false, Ticks: -1n }, 'Q').catch(() => undefined);
-    throw failure ?? e;
+    throw run.failure ?? e;
   } finally {
     off();
     await fh?.close().catch(() => undefined);
@@ -170,15 +186,9 @@ export async function downloadRanges(
   meter.bytesTotal = (meter.bytesTotal ?? 0) + size;
   meter.filesTotal = (meter.filesTotal ?? 0) + 1;
   const writer = await LocalFileWriter.create(args.local, args.overwrite);
-  let failure: Error | undefined;
-  const wakers = new Set<() => void>();
-  const wake = () => [...wakers].forEach((w) => w());
-  const stop = (e: Error) => {
-    failure ??= e;
-    wake();
-  };
+  const run = new LaneRun();
   const invs: PowerShellInvocation[] = [];
-  const off = abortable(options.signal, `download of ${remote}`, invs, stop);
+  const off = abortable(options.signal, `download of ${remote}`, invs, run.stop);
   try {
     const lane = async ([offset, length]: [number, number]): Promise<void> => {
       let owed = 0;
@@ -186,9 +196,9 @@ export async function downloadRanges(
       async function* credits(): AsyncGenerator<string> {
         yield String(window);
         for (;;) {
-          while (!failure && !ended && owed < window / 2) await new Promise<void>((r) => wakers.add(function w() { wakers.delete(w); r(); }));
+          while (!run.failure && !ended && owed < window / 2) await run.changed();
           if (ended) return;
-          if (failure) {
+          if (run.failure) {
             yield 'Q';
             return;
           }
@@ -202,34 +212,34 @@ export async function downloadRanges(
       let at = offset;
       try {
         for await (const o of inv) {
-          if (!failure) {
+          if (!run.failure) {
             if (o instanceof Uint8Array) {
-              if (at + o.length > offset + length) stop(new FileTransferError('IO', 'remote', remote, 'the server sent more than the range'));
+              if (at + o.length > offset + length) run.stop(new FileTransferError('IO', 'remote', remote, 'the server sent more than the range'));
               else {
-                await writer.writeAt(o, at).catch(stop);
+                await writer.writeAt(o, at).catch(run.stop);
                 at += o.length;
                 meter.add(o.length, remote);
               }
             } else {
               const rec = String(toPlain(o as never));
-              if (rec.startsWith('X\t')) stop(remoteFailure(rec));
+              if (rec.startsWith('X\t')) run.stop(remoteFailure(rec));
               else if (rec === 'Z') ended = true;
             }
           }
           owed++;
-          wake();
+          run.wake();
         }
         await inv.result();
-        if (!failure && at !== offset + length) stop(new FileTransferError('IO', 'remote', remote, `range at ${offset}: ${at - offset} of ${length} bytes arrived`));
+        if (!run.failure && at !== offset + length) run.stop(new FileTransferError('IO', 'remote', remote, `range at ${offset}: ${at - offset} of ${length} bytes arrived`));
       } catch (e) {
-        stop(e as Error);
+        run.stop(e as Error);
       } finally {
         ended = true;
-        wake();
+        run.wake();
       }
     };
     await Promise.all(splitRanges(size, chunk, args.lanes).map(lane));
-    if (failure) throw failure;
+    if (run.failure) throw run.failure;
     const [[, theirs = '', n = '0'], mine] = await Promise.all([answer(pool, FILE_HASH_SCRIPT, { Path: remote }, 'H\t'), sha256Of(writer.tmp)]);
     if (theirs !== mine || Number(n) !== size) {
       throw new FileTransferError('HashMismatch', 'local', writer.final, `server ${theirs} (${n} bytes), received ${mine} (${size} bytes)`);
@@ -239,7 +249,7 @@ export async function downloadRanges(
     return { relativePath: '', source: remote, destination: writer.final, bytes: size, sha256: mine, verified: true };
   } catch (e) {
     await writer.discard();
-    throw failure ?? e;
+    throw run.failure ?? e;
   } finally {
     off();
   }
