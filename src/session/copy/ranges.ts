@@ -18,6 +18,7 @@ import { FileTransferError, localFailure } from './errors.js';
 import { LocalFileWriter } from './local.js';
 import { ABORT_GRACE_MS, msFromTicks, ticksFromMs, type CopiedFile, type CopyOptions } from './options.js';
 import { remoteFailure } from './prepare.js';
+import { LaneRun } from './lane-run.js';
 import type { ProgressMeter } from './progress.js';
 import { FILE_HASH_SCRIPT, RANGE_COMMIT_SCRIPT, RANGE_OPEN_SCRIPT, RANGE_READ_SCRIPT, RANGE_WRITE_SCRIPT } from './range-scripts.js';
 
@@ -52,28 +53,6 @@ async function answer(pool: RunspacePool, script: string, parameters: Record<str
   if (line.startsWith('X\t')) throw remoteFailure(line);
   if (!line.startsWith(want)) throw new FileTransferError('IO', 'remote', String(parameters.Final ?? parameters.Path ?? '?'), `unexpected answer: ${line.slice(0, 80) || 'none'}`);
   return line.split('\t');
-}
-
-/** What the lanes of one ranged copy share: the first failure, and a wait for the next change. */
-class LaneRun {
-  failure: Error | undefined;
-  readonly #waiting = new Set<() => void>();
-  readonly stop = (e: Error): void => {
-    this.failure ??= e;
-    this.wake();
-  };
-  wake(): void {
-    for (const w of [...this.#waiting]) w();
-  }
-  changed(): Promise<void> {
-    return new Promise((r) => {
-      const w = () => {
-        this.#waiting.delete(w);
-        r();
-      };
-      this.#waiting.add(w);
-    });
-  }
 }
 
 /** Stops the run on abort: lanes see the failure, and pipelines that do not let go are stopped outright. */

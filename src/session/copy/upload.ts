@@ -18,6 +18,7 @@ import { readChunks, walkLocal, type LocalEntry } from './local.js';
 import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
 import { ProgressMeter } from './progress.js';
+import { LaneRun } from './lane-run.js';
 import { uploadRanges, useRanges } from './ranges.js';
 import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
 
@@ -28,35 +29,15 @@ interface Entry extends Omit<LocalEntry, 'abs'> {
   readonly source: string | AsyncIterable<Uint8Array>;
 }
 
-/** Shared by the lanes: what is left to send, and whether to stop. */
-class UploadRun {
+/** Shared by the lanes: what is left to send, and (LaneRun) whether to stop. */
+class UploadRun extends LaneRun {
   readonly queue: Entry[];
   readonly files: CopiedFile[] = [];
   /** The lanes' pipelines, stopped outright if they do not let go after an abort. */
   readonly invocations: PowerShellInvocation[] = [];
-  failure: Error | undefined;
-  stopping = false;
-  readonly #wakers = new Set<() => void>();
   constructor(entries: Entry[]) {
+    super();
     this.queue = [...entries];
-  }
-  stop(e: Error): void {
-    this.failure ??= e;
-    this.stopping = true;
-    this.wake();
-  }
-  wake(): void {
-    for (const w of [...this.#wakers]) w();
-  }
-  /** Resolves at the next wake(). */
-  waitWake(): Promise<void> {
-    return new Promise((r) => {
-      const w = () => {
-        this.#wakers.delete(w);
-        r();
-      };
-      this.#wakers.add(w);
-    });
   }
 }
 
@@ -155,8 +136,8 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
     };
     // One object out, once the window has room.
     async function* out(s: PSInput): AsyncGenerator<PSInput> {
-      while (sent - acked >= window && !run.stopping) await run.waitWake();
-      if (run.stopping) return;
+      while (sent - acked >= window && !run.failure) await run.changed();
+      if (run.failure) return;
       sent++;
       yield s;
     }
@@ -165,7 +146,7 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
       packed.push(rec);
       packedLen += rec.length + 1;
     };
-    while (!run.stopping) {
+    while (!run.failure) {
       const e = run.queue.shift();
       if (!e) break;
       if (e.kind === 'dir') {
@@ -184,16 +165,16 @@ async function lane(pool: RunspacePool, run: UploadRun, base: string, sep: strin
           yield* out(c);
         } else yield* pack(`D${c.toString('base64')}`);
         meter.add(c.length, e.rel || String(e.source));
-        if (run.stopping) break;
+        if (run.failure) break;
       }
-      if (run.stopping) break;
+      if (run.failure) break;
       if (e.size >= 0 && bytes !== e.size) {
         run.stop(new FileTransferError('IO', 'local', String(e.source), `the file changed while it was read (${e.size} bytes, then ${bytes})`));
         break;
       }
       yield* pack(`E\t${hash.digest('hex')}`);
     }
-    if (run.stopping) {
+    if (run.failure) {
       yield 'Q';
       return;
     }
