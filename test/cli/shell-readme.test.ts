@@ -3,7 +3,7 @@
 // a local real pwsh: the transcript shows prompts, continuation lines, the
 // remote parser's verdicts, a terminating error in the concise view, Read-Host.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +29,9 @@ function npx(args: string[], input = ''): Promise<{ code: number | null; stdout:
 it('npx psremote runs this checkout\'s bin, and package.json builds it on npm ci', async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };
   expect(pkg.bin.psremote).toBe('dist/cli/main.js');
-  expect(pkg.scripts.prepare).toBe('tsc -p tsconfig.build.json');
+  expect(pkg.scripts.prepare).toBe('npm run build');
+  // tsc writes 0644; the build marks the bin executable, or `npx psremote` is "Permission denied" where npm runs it through sh.
+  expect(statSync(join(ROOT, pkg.bin.psremote)).mode & 0o111).toBe(0o111);
   const r = await npx(['--version']);
   expect(r.stdout.trim()).toBe(pkg.version);
   expect(r.code).toBe(0);
