@@ -105,8 +105,9 @@ export function register(program: Command, io: CliIO): void {
         const users = opts.users ? readUsers(opts.users) : undefined;
         const auth = [...new Set(opts.auth.split(',').flatMap((s) => (s.trim().toLowerCase() === 'negotiate' ? ['kerberos', 'ntlm'] : [s.trim().toLowerCase()])))];
         for (const a of auth) if (a !== 'basic' && a !== 'ntlm' && a !== 'kerberos' && a !== 'credssp') throw new UsageError(`unknown --auth ${a}: use basic, ntlm, kerberos, credssp or negotiate`);
-        const keytab = auth.includes('kerberos') ? readServiceKeytab(opts.keytab) : undefined;
-        if (!auth.includes('kerberos') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos or negotiate');
+        // CredSSP takes Kerberos inside when given a keytab (NTLM to --users otherwise).
+        const keytab = auth.includes('kerberos') || (auth.includes('credssp') && opts.keytab) ? readServiceKeytab(opts.keytab) : undefined;
+        if (!auth.includes('kerberos') && !auth.includes('credssp') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos, negotiate or credssp');
         if (!['none', 'relaxed', 'strict'].includes(opts.cbt)) throw new UsageError(`invalid --cbt ${opts.cbt}: use none, relaxed or strict`);
         const count = (name: string, v: string, min: number) => {
           const n = Number(v);
