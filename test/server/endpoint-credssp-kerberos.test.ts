@@ -7,12 +7,14 @@
 // users at all), the password delegated and the delegated user seen by the
 // shell; refused: a ticket for another SPN, an endpoint keytab for another
 // service; a client without Kerberos falls to NTLM, which this endpoint
-// (keytab only) refuses.
+// (keytab only) refuses; and the second hop from an endpoint that knows no
+// password at all, only its keytab.
 
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { parseKeytab } from '../../src/auth/kerberos/keytab.js';
 import { startEndpoint, type EndpointOptions, type LocalEndpoint } from '../../src/server/endpoint.js';
+import { demoHandler } from '../../src/server/demo-handler.js';
 import { openSession } from '../../src/session/open.js';
 import { runCommand } from '../../src/winrm/winrs.js';
 import { credsspAuth, type CredSspAuthOptions } from '../../src/transport/http/credssp-auth.js';
@@ -129,5 +131,30 @@ describeWithPeers('CredSSP with Kerberos inside, against psremote serve (MIT rea
     expect(debug.join('\n')).toMatch(/credssp: NTLM inside SPNEGO/);
     expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
     expect(delegated).toEqual([]);
+  });
+
+  it('the second hop after Kerberos inside: A (keytab only, no passwords at all) reaches B by NTLM with the delegated password', async () => {
+    const b = await startEndpoint({ users: { alice: 'Secret-1' }, auth: ['ntlm'] });
+    try {
+      await endpoint({
+        handler: async (ctx) => {
+          const c = ctx.senderInfo.delegatedCredential;
+          if (ctx.commandText.trim() !== 'Invoke-SecondHop' || !c) return demoHandler(ctx);
+          const pool = await openSession(b.url, { credential: { authentication: 'ntlm', username: c.userName, password: c.password() }, operationTimeoutMs: 10_000 });
+          try {
+            for (const o of (await pool.invoke('$PSSenderInfo.UserName').result()).output) ctx.output(o);
+          } finally {
+            await pool.close();
+          }
+        },
+      });
+      const pool = await openSession(byName(ep!.url), { auth: auth(), operationTimeoutMs: 20_000 });
+      expect((await pool.invoke('Invoke-SecondHop').result()).output).toEqual(['alice']);
+      await pool.close();
+      expect(b.log.find((l) => l.operation === 'Create')?.user).toBe('alice');
+      expect(JSON.stringify(ep!.log) + JSON.stringify(b.log)).not.toContain('Secret-1');
+    } finally {
+      await b.close();
+    }
   });
 });
