@@ -79,7 +79,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
-    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), credssp (to --users; receives their passwords), comma-separated (default basic)', 'basic')
+    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), credssp (NTLM to --users, Kerberos with --keytab; receives their passwords), comma-separated (default basic)', 'basic')
     .option('--keytab <file>', 'Kerberos: the service keys (HTTP/<host>@REALM), default KRB5_KTNAME')
     .option('--delegation-dir <dir>', 'Kerberos: store forwarded TGTs there as MIT ccaches krb5cc_<principal>')
     .option('--credssp-tls <cert,key>', 'CredSSP: the inner TLS certificate and key (PEM files, comma-separated; default the --https ones, required over http)')
