@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
 import { ntlmAuth } from '../transport/http/ntlm-auth.js';
 import { credsspAuth } from '../transport/http/credssp-auth.js';
-import { kerberosFlags, kerberosPossible, kerberosReason } from './kerberos-flags.js';
+import { kerberosFlags, kerberosPossible, kerberosReason, kerberosTicketSource } from './kerberos-flags.js';
+import type { SpnService } from '../transport/http/kerberos-auth.js';
 import type { ConnectionOptions } from '../winrm/target.js';
 import type { CliIO } from './io.js';
 import type { ConnectionFlags } from './flag-types.js';
@@ -111,7 +112,20 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       io.stderr.write(
         `WARNING: --auth credssp delegates your password to ${host}: that host (and anyone controlling it) can use it to act as ${f.user} on other machines\n`,
       );
-      auth = credsspAuth({ username: f.user, password: await readPassword(f, io), encryption });
+      const password = await readPassword(f, io);
+      // Inside CredSSP's SPNEGO: Kerberos when the flags give it a ticket source, as --auth negotiate decides; NTLM otherwise.
+      const kerberos = kerberosPossible(f);
+      if (f.debug) io.stderr.write(`debug: --auth credssp uses ${kerberos ? `Kerberos inside (${kerberosReason(f)})` : 'NTLM inside (no Kerberos ticket cache, keytab or realm)'}\n`);
+      if (f.spnService && !['WSMAN', 'HTTP', 'host'].includes(f.spnService)) throw new UsageError(`invalid --spn-service ${f.spnService}: WSMAN, HTTP or host`);
+      auth = credsspAuth({
+        username: f.user,
+        password,
+        encryption,
+        ...(kerberos ? { tickets: await kerberosTicketSource(f, io, 'credssp', password) } : {}),
+        ...(f.spn ? { spn: f.spn } : {}),
+        ...(f.spnService ? { spnService: f.spnService as SpnService } : {}),
+        ...(f.debug ? { debug: (m: string) => io.stderr.write(`debug: ${m}\n`) } : {}),
+      });
       break;
     }
     case 'certificate':

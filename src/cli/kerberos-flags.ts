@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { HttpAuth } from '../transport/http/auth.js';
 import { kerberosAuth, type SpnService } from '../transport/http/kerberos-auth.js';
-import { defaultCcachePath, kdcTicketSource } from '../transport/http/kerberos-tickets.js';
+import { defaultCcachePath, kdcTicketSource, type KerberosTicketSource } from '../transport/http/kerberos-tickets.js';
 import { parseCcache } from '../auth/kerberos/ccache.js';
 import { configuredRealms, defaultRealm } from '../auth/kerberos/krb5-conf.js';
 import { loadKrb5Conf } from '../transport/kerberos/config.js';
@@ -61,26 +61,36 @@ export function kerberosPossible(f: ConnectionFlags): boolean {
   return owner !== undefined && bare(owner) === bare(f.user);
 }
 
-export async function kerberosFlags(f: ConnectionFlags, io: CliIO, scheme: 'kerberos' | 'negotiate'): Promise<HttpAuth> {
-  if (f.spnService && !['WSMAN', 'HTTP', 'host'].includes(f.spnService)) throw new UsageError(`invalid --spn-service ${f.spnService}: WSMAN, HTTP or host`);
+/**
+ * The ticket source the flags name: -u user@REALM with a password, --keytab,
+ * or the ccache's TGT. `password`: one already read (CredSSP reads it to
+ * delegate), so it is not asked twice.
+ */
+export async function kerberosTicketSource(f: ConnectionFlags, io: CliIO, scheme: string, password?: string): Promise<KerberosTicketSource> {
   let principal = f.user;
   const cc = ccacheFile(f);
   if (!principal && cc) principal = principalOfCcache(cc);
   if (!principal) throw new UsageError(`--auth ${scheme} needs -u user@REALM, --keytab with -u, or a ticket cache from kinit`);
   if (!principal.includes('@') && !cc) throw new UsageError(`Kerberos needs the realm: -u ${principal}@REALM`);
-  let password: string | undefined;
-  if (!f.keytab && !(cc && !f.passwordEnv && principalOfCcache(cc) === principal)) {
+  if (password === undefined && !f.keytab && !(cc && !f.passwordEnv && principalOfCcache(cc) === principal)) {
     password = f.passwordEnv ? process.env[f.passwordEnv] : await promptPassword(`password for ${principal}: `, io);
     if (password === undefined) throw new UsageError(`environment variable ${f.passwordEnv} (from --password-env) is not set`);
   }
-  const tickets = kdcTicketSource({
+  // With a keytab, or the ccache's own principal, the password (if any) is for CredSSP's delegation only.
+  const usePassword = password !== undefined && !f.keytab && !(cc && !f.passwordEnv && principalOfCcache(cc) === principal);
+  return kdcTicketSource({
     principal,
-    ...(password !== undefined ? { password } : {}),
+    ...(usePassword ? { password } : {}),
     ...(f.keytab ? { keytab: f.keytab } : {}),
     ...(f.ccache ? { ccache: f.ccache } : {}),
     ...(f.kdc ? { kdc: f.kdc } : {}),
     ...(f.krb5Config ? { krb5Config: f.krb5Config } : {}),
   });
+}
+
+export async function kerberosFlags(f: ConnectionFlags, io: CliIO, scheme: 'kerberos' | 'negotiate'): Promise<HttpAuth> {
+  if (f.spnService && !['WSMAN', 'HTTP', 'host'].includes(f.spnService)) throw new UsageError(`invalid --spn-service ${f.spnService}: WSMAN, HTTP or host`);
+  const tickets = await kerberosTicketSource(f, io, scheme);
   const encryption = f.messageEncryption ?? 'auto';
   if (encryption !== 'auto' && encryption !== 'always' && encryption !== 'never') throw new UsageError(`invalid --message-encryption ${encryption}: use auto, always or never`);
   return kerberosAuth({

@@ -103,6 +103,7 @@ export class AuthGate {
           mustSeal: !options.secure && !options.allowUnencrypted,
           reject: (reason) => this.#reject(reason),
           onAccepted: options.onCredSsp,
+          ...(options.keytab ? { kerberos: { keys: options.keytab, now: options.now ?? (() => new Date()), replayCache: this.#replay } } : {}),
         })
       : undefined;
   }

@@ -76,11 +76,25 @@ export function wake(o: Outbox): void {
   for (const f of w) f();
 }
 
+/** The variable that tells a shell whose credentials CredSSP delegated (set by the endpoint only). */
+export const DELEGATED_USER_VARIABLE = 'PSREMOTE_DELEGATED_USER';
+
+/**
+ * The environment a shell's processes (cmd commands, the real PowerShell
+ * engine) start with: the endpoint's own, without a PSREMOTE_DELEGATED_USER
+ * it may have inherited (a shell without delegation must not claim one),
+ * then the shell's variables (where the endpoint put the delegated user).
+ */
+export function shellProcessEnv(vars: Record<string, string> | undefined): NodeJS.ProcessEnv {
+  const { [DELEGATED_USER_VARIABLE]: _inherited, ...own } = process.env;
+  return { ...own, ...vars };
+}
+
 export function runProcess(cmd: CommandState, commandLine: string, cwd: string | undefined, env: Record<string, string> | undefined): void {
   // WinRS runs `cmd.exe /c <line>`; here the local shell plays cmd's part.
   const child = spawn('/bin/sh', ['-c', commandLine], {
     cwd: cwd && cwd !== '' ? cwd : undefined,
-    env: { ...process.env, ...env },
+    env: shellProcessEnv(env),
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   cmd.child = child;

@@ -5,7 +5,10 @@
 // answered with 401 + `WWW-Authenticate: CredSSP`, the leg with the
 // delegated credentials carries the first real (sealed) request. Async
 // because node:tls is: auth-gate's steps may be promises for this reason.
-// The delegated password goes to `onAccepted` only (never to logs).
+// The delegated password goes to `onAccepted` and to the shell's engine
+// (`delegated`, a DelegatedCredential that hides it from logs and JSON) only.
+// Inside SPNEGO the client may use NTLM (checked against `ntHash`) or, when
+// the endpoint has a keytab, Kerberos (checked as the Kerberos gate does).
 
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -14,6 +17,8 @@ import { CredSspAcceptor, STATUS_ACCESS_DENIED, STATUS_LOGON_FAILURE, type CredS
 import { buildCredSspBody, credSspPieces, CREDSSP_ENCRYPTED, parseCredSspBody } from '../auth/credssp/encryption.js';
 import { subjectPublicKey } from '../auth/credssp/public-key.js';
 import { NtlmAcceptor } from '../auth/ntlm/acceptor.js';
+import { KerberosAcceptor, type ReplayCache, type ServiceKey } from '../auth/kerberos/gss/acceptor.js';
+import { DelegatedCredential } from '../auth/credssp/delegated.js';
 import { encryptedProtocolOf } from '../auth/winrm-encryption.js';
 import { TlsTunnel } from '../transport/http/credssp-tls.js';
 import { X509Certificate } from 'node:crypto';
@@ -29,14 +34,18 @@ export interface CredSspGateOptions {
   readonly mustSeal: boolean;
   readonly reject: (reason: string) => GateReply;
   readonly onAccepted?: ((accepted: CredSspAccepted, user: string) => void) | undefined;
+  /** Kerberos inside CredSSP: the service keys, the clock and the replay cache the Kerberos gate uses too. */
+  readonly kerberos?: { readonly keys: readonly ServiceKey[]; readonly now: () => Date; readonly replayCache: ReplayCache } | undefined;
 }
 
 interface SocketState {
   readonly tunnel: TlsTunnel;
   readonly acceptor: CredSspAcceptor;
   user?: string;
-  /** Who the delegated credentials belong to (`DOMAIN\\user` or as given); the password is not kept here. */
+  /** Who the delegated credentials belong to (`DOMAIN\\user` or as given). */
   delegatedUser?: string;
+  /** The delegated credential, for the shells this socket creates (in memory only; it never prints its password). */
+  delegated?: DelegatedCredential;
 }
 
 const SOAP = 'application/soap+xml;charset=UTF-8';
@@ -58,9 +67,14 @@ export class CredSspGate {
 
   #new(socket: Socket): SocketState {
     this.#sockets.get(socket)?.tunnel.close();
+    const k = this.#o.kerberos;
     const s: SocketState = {
       tunnel: new TlsTunnel({ server: { cert: this.#o.cert, key: this.#o.key } }),
-      acceptor: new CredSspAcceptor({ ntlm: new NtlmAcceptor({ lookup: (u) => this.#o.ntHash(u), requireSealing: true }), publicKey: this.#publicKey }),
+      acceptor: new CredSspAcceptor({
+        ntlm: new NtlmAcceptor({ lookup: (u) => this.#o.ntHash(u), requireSealing: true }),
+        ...(k && k.keys.length > 0 ? { kerberos: new KerberosAcceptor({ keys: k.keys, now: k.now, replayCache: k.replayCache }) } : {}),
+        publicKey: this.#publicKey,
+      }),
     };
     this.#sockets.set(socket, s);
     socket.once('close', () => s.tunnel.close());
@@ -94,9 +108,10 @@ export class CredSspGate {
       if (step.token) return this.#leg(await s.tunnel.send(step.token), 'CredSSP leg');
       const accepted = step.accepted!;
       const name = accepted.authenticated.user;
-      s.user = this.#o.canonicalUser(name) ?? name;
-      const d = accepted.delegated;
-      s.delegatedUser = d.domainName ? `${d.domainName}\\${d.userName}` : d.userName;
+      // A Kerberos client is its principal (as the Kerberos gate names it); an NTLM one the configured account.
+      s.user = accepted.authenticated.mechanism === 'kerberos' ? name : this.#o.canonicalUser(name) ?? name;
+      s.delegated = new DelegatedCredential(accepted.delegated);
+      s.delegatedUser = s.delegated.userName;
       this.#o.onAccepted?.(accepted, s.user);
       return this.#read(s, req);
     } catch (e) {
@@ -107,7 +122,7 @@ export class CredSspGate {
   }
 
   #read(s: SocketState, req: IncomingMessage): GateStep {
-    return { kind: 'read', user: s.user, delegatedUser: s.delegatedUser, finish: (body) => this.#finish(s, req, body) };
+    return { kind: 'read', user: s.user, delegatedUser: s.delegatedUser, delegated: s.delegated, finish: (body) => this.#finish(s, req, body) };
   }
 
   async #finish(s: SocketState, req: IncomingMessage, body: Buffer): Promise<GateResult> {
@@ -115,7 +130,7 @@ export class CredSspGate {
     const bad = (reason: string): GateResult => ({ kind: 'reply', status: 400, headers: { 'content-type': 'text/plain', 'content-length': 11 }, body: 'Bad Request', reason });
     if (protocol === undefined) {
       if (body.length > 0 && this.#o.mustSeal) return bad('unencrypted SOAP refused: this endpoint requires message encryption over http (AllowUnencrypted=false)');
-      return { kind: 'pass', body, user: s.user, delegatedUser: s.delegatedUser, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
+      return { kind: 'pass', body, user: s.user, delegatedUser: s.delegatedUser, delegated: s.delegated, seal: (status, text) => ({ status, headers: { 'content-type': SOAP }, body: Buffer.from(text, 'utf8') }) };
     }
     if (protocol.toLowerCase() !== CREDSSP_ENCRYPTED.toLowerCase()) return bad(`unsupported encryption protocol ${protocol}`);
     const out: Buffer[] = [];
@@ -135,6 +150,7 @@ export class CredSspGate {
       body: Buffer.concat(out),
       user: s.user,
       delegatedUser: s.delegatedUser,
+      delegated: s.delegated,
       seal: async (status, text) => {
         const pieces = [];
         for (const p of credSspPieces(new Uint8Array(Buffer.from(text, 'utf8')))) pieces.push({ plainLength: p.byteLength, records: await s.tunnel.send(p) });

@@ -179,7 +179,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
           break;
         // The shell operations answer through the shell's protocol core (wsman/server-shell.ts).
         case 'Create':
-          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(m, info, owner, gated.delegatedUser), messageId);
+          answer = envelope(ACTION.CreateResponse, info.messageId, ops.create(m, info, owner, gated.delegatedUser, gated.delegated), messageId);
           break;
         case 'Command':
           answer = ops.command(m, info);

@@ -71,8 +71,9 @@ export class RealEngine implements PowerShellEngine {
   /** Why the engine process ended, when it ended unasked. */
   failure: string | undefined;
 
-  constructor(command: string | readonly string[]) {
-    this.#conn = spawnServer(command);
+  /** `env`: the engine process's environment (default the endpoint's own). */
+  constructor(command: string | readonly string[], options: { readonly env?: NodeJS.ProcessEnv } = {}) {
+    this.#conn = spawnServer(command, options.env ? { env: options.env } : {});
     this.#conn.input.on('data', (chunk: Buffer) => this.#fromServer(chunk));
     void this.#conn.ended.then((d) => {
       if (this.#closed) return;

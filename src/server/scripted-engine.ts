@@ -17,6 +17,7 @@ import {
 import { describeError } from '../session/powershell.js';
 import { RecordStream } from '../session/stream.js';
 import { unwrapShellInput } from './script-wrappers.js';
+import type { DelegatedCredential } from '../auth/credssp/delegated.js';
 
 export interface ScriptContext {
   readonly request: ServerPipelineRequest;
@@ -45,6 +46,8 @@ export interface ScriptContext {
 export interface SenderInfo {
   readonly userName: string;
   readonly delegatedUser?: string;
+  /** CredSSP: the delegated credential, for a handler that makes the second hop (prints as the user only). */
+  readonly delegatedCredential?: DelegatedCredential;
 }
 
 /** Runs one pipeline; resolve to complete it, throw to fail it with the message. */

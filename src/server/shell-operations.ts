@@ -18,16 +18,17 @@ import type { OutStream as WireOut } from '../wsman/server-envelopes.js';
 import { ScriptedEngine, type ScriptHandler } from './scripted-engine.js';
 import { InvalidStateError, UsageError } from '../errors.js';
 import { RealEngine } from './real-engine.js';
+import type { DelegatedCredential } from '../auth/credssp/delegated.js';
 import type { RequestInfo } from './recording.js';
 import { FAULTS, IN_USE_FAULT, alreadyExistsFault, createResponseBody, type ServiceConfigSettings } from './responses.js';
 import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
-import { DEFAULT_OUTPUT_BUFFER_BYTES, clearOut, newOutbox, pushOut, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
+import { DEFAULT_OUTPUT_BUFFER_BYTES, DELEGATED_USER_VARIABLE, shellProcessEnv, clearOut, newOutbox, pushOut, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 import { takeOutput, waitForRoom } from './long-poll.js';
 import { enumerateShells, getResource } from './shell-listing.js';
 
 /** The environment variable of a WinRS shell that names CredSSP's delegated user. */
-export const DELEGATED_USER_VARIABLE = 'PSREMOTE_DELEGATED_USER';
+export { DELEGATED_USER_VARIABLE };
 
 export interface ShellOperationsOptions {
   /** The endpoint's URL (Create's ResourceCreated address); known once the server listens. */
@@ -117,8 +118,8 @@ export class ShellOperations {
     return extra[key];
   }
 
-  /** `delegatedUser`: CredSSP's delegated user, told to the shell (never the password). */
-  create(m: WSManMessage, info: RequestInfo, user: string, delegatedUser?: string): string {
+  /** CredSSP: `delegatedUser` is told to every shell; `delegated` (with the password) to the scripted engine's handler only (docs/auth.md). */
+  create(m: WSManMessage, info: RequestInfo, user: string, delegatedUser?: string, delegated?: DelegatedCredential): string {
     const { table, options } = this;
     const env = m.envelope;
     table.admitShell(user);
@@ -149,7 +150,7 @@ export class ShellOperations {
       idleTimeoutMs: (idle && parseDuration(textContent(idle))) || 7_200_000,
       poolOut: newOutbox(options.maxBufferedOutputBytes),
       commands: new Map(),
-      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine) : new ScriptedEngine({ handler: options.handler, senderInfo: { userName: user, ...(delegatedUser !== undefined ? { delegatedUser } : {}) } }) } : {}),
+      ...(isPs ? { engine: realEngine ? new RealEngine(realEngine, { env: shellProcessEnv(delegatedUser !== undefined ? { [DELEGATED_USER_VARIABLE]: delegatedUser } : {}) }) : new ScriptedEngine({ handler: options.handler, senderInfo: { userName: user, ...(delegatedUser !== undefined ? { delegatedUser } : {}), ...(delegated ? { delegatedCredential: delegated } : {}) } }) } : {}),
       cwd: wd ? textContent(wd).trim() : undefined,
       env: vars,
       pendingReceives: 0,

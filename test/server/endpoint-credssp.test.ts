@@ -119,4 +119,21 @@ describe('the delegated user, seen by the shell', () => {
     expect((await pool.invoke('$PSSenderInfo.DelegatedUser; whoami').result()).output).toEqual([null, 'alice']);
     await pool.close();
   });
+
+  test("a PSREMOTE_DELEGATED_USER in the endpoint's own environment never reaches a shell without CredSSP", async () => {
+    const before = process.env.PSREMOTE_DELEGATED_USER;
+    process.env.PSREMOTE_DELEGATED_USER = 'inherited-from-the-endpoint';
+    try {
+      await endpoint({ auth: ['basic', 'credssp'], allowUnencrypted: true });
+      const basic = { auth: basicAuth('alice', 'Alice-pw-1'), allowUnencrypted: true };
+      const r = await runCommand(ep!.url, 'echo', ['"[${PSREMOTE_DELEGATED_USER-unset}]"'], basic);
+      expect(r.stdout.toString().trim()).toBe('[unset]');
+      // The same endpoint with CredSSP: the delegated user, not the inherited one.
+      const c = await runCommand(ep!.url, 'printf', ["'[%s]'", '"$PSREMOTE_DELEGATED_USER"'], conn());
+      expect(c.stdout.toString().trim()).toBe('[WORKGROUP\\alice]');
+    } finally {
+      if (before === undefined) delete process.env.PSREMOTE_DELEGATED_USER;
+      else process.env.PSREMOTE_DELEGATED_USER = before;
+    }
+  });
 });

@@ -1,6 +1,7 @@
 // CredSSP (MS-CSSP 3.1.5) both sides, sans-I/O: TSRequest bytes in and out.
 // The caller runs the outer TLS session and passes the TLS application data;
-// this file never sees a socket. The inner mechanism is NTLM in SPNEGO.
+// this file never sees a socket. The inner mechanism is NTLM or Kerberos in
+// SPNEGO (inner.ts); with NTLM the legs are:
 //
 //   client                                    server
 //   {v, negoTokens:[NegTokenInit+NEGOTIATE]} →
@@ -11,7 +12,9 @@
 //                                               pubKeyAuth: wrap(server binding)}
 //   {v, authInfo: wrap(TSCredentials)}        →   (done: the server has the password)
 //
-// wrap is NTLM's GSS_WrapEx: the 16-byte signature then the sealed bytes.
+// With Kerberos the AP-REQ/AP-REP round comes first, then {v, pubKeyAuth,
+// clientNonce} → ← {v, pubKeyAuth}, then authInfo (inner.ts says why).
+// wrap is the mechanism's GSS_WrapEx (inner.ts).
 // The server answers a failure with {v, errorCode: NTSTATUS} (versions 3+).
 // Versions below `minVersion` (default 6, the CVE-2018-0886 fix) are refused
 // on both sides before anything secret is sent.
@@ -19,12 +22,11 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
 import { AuthFailedError, AuthProtocolError } from '../errors.js';
-import type { NtlmAcceptor, NtlmAcceptResult } from '../ntlm/acceptor.js';
+import type { KerberosAcceptor } from '../kerberos/gss/acceptor.js';
+import type { KerberosInitiator } from '../kerberos/gss/initiator.js';
+import type { NtlmAcceptor } from '../ntlm/acceptor.js';
 import type { NtlmInitiator } from '../ntlm/initiator.js';
-import type { NtlmSessionSecurity } from '../ntlm/session-security.js';
-import { SIGNATURE_LENGTH } from '../ntlm/session-security.js';
-import { SpnegoNtlmAcceptor, SpnegoNtlmInitiator } from '../spnego/ntlm.js';
-import { concatBytes } from '../../util/bytes.js';
+import { innerAcceptorFor, kerberosInner, ntlmInner, type CredSspAuthenticated, type CredSspInnerAcceptor, type CredSspInnerInitiator, type CredSspMechanism } from './inner.js';
 import { bindingValue, verifyBinding } from './public-key.js';
 import { CRED_TYPE_PASSWORD, CREDSSP_VERSION, decodeTSCredentials, decodeTSPasswordCreds, decodeTSRequest, encodePasswordCredentials, encodeTSRequest, type TSPasswordCreds, type TSRequest } from './ts-request.js';
 
@@ -48,16 +50,8 @@ export function ntstatusName(code: number): string {
 
 const WHERE = 'CredSSP';
 export const DEFAULT_MIN_VERSION = 6;
-
-function wrap(s: NtlmSessionSecurity, plain: Uint8Array): Uint8Array {
-  const { signature, sealed } = s.wrap(plain);
-  return concatBytes([signature, sealed]);
-}
-
-function unwrap(s: NtlmSessionSecurity, data: Uint8Array, what: string): Uint8Array {
-  if (data.byteLength < SIGNATURE_LENGTH) throw new AuthProtocolError(`${what} is ${data.byteLength} bytes, shorter than an NTLM signature`, WHERE);
-  return s.unwrap(data.subarray(SIGNATURE_LENGTH), data.subarray(0, SIGNATURE_LENGTH));
-}
+/** SPNEGO legs before the keys are known: NTLM and Kerberos both need one; more is a peer going round in circles. */
+const MAX_NEGOTIATION_LEGS = 4;
 
 function checkVersion(version: number, min: number, who: string): void {
   if (version < min) {
@@ -77,7 +71,9 @@ export function splitUser(username: string, domain = ''): { domainName: string; 
 }
 
 export interface CredSspInitiatorOptions {
-  readonly ntlm: NtlmInitiator;
+  /** The inner mechanism: NTLM (with the same credentials) or Kerberos (a service ticket for the SPN); exactly one. */
+  readonly ntlm?: NtlmInitiator;
+  readonly kerberos?: KerberosInitiator;
   /** The delegated credentials: user as given (`DOMAIN\user`, UPN or bare) and the password. */
   readonly username: string;
   readonly password: string;
@@ -92,31 +88,33 @@ export interface CredSspInitiatorOptions {
 
 export class CredSspInitiator {
   readonly #o: CredSspInitiatorOptions;
-  readonly #spnego: SpnegoNtlmInitiator;
+  readonly #inner: CredSspInnerInitiator;
   readonly #version: number;
   #peerVersion = 0;
+  #legs = 0;
   #nonce: Uint8Array | undefined;
   #state: 'initial' | 'negotiating' | 'bound' | 'complete' | 'failed' = 'initial';
 
   constructor(options: CredSspInitiatorOptions) {
+    if (!options.ntlm === !options.kerberos) throw new UsageError('CredSSP needs exactly one inner mechanism: ntlm or kerberos');
     this.#o = options;
-    this.#spnego = new SpnegoNtlmInitiator(options.ntlm);
+    this.#inner = options.kerberos ? kerberosInner(options.kerberos) : ntlmInner(options.ntlm!);
     this.#version = options.version ?? CREDSSP_VERSION;
   }
 
   get complete(): boolean {
     return this.#state === 'complete';
   }
-  /** The NTLM session that seals pubKeyAuth and authInfo (WinRM messages are sealed with TLS instead). */
-  get session(): NtlmSessionSecurity {
-    return this.#o.ntlm.session;
+  /** The mechanism negotiated inside SPNEGO. */
+  get mechanism(): CredSspMechanism {
+    return this.#inner.mechanism;
   }
 
   /** The first TSRequest. */
   initial(): Uint8Array {
     if (this.#state !== 'initial') throw new UsageError(`CredSSP initial() called in state ${this.#state}`);
     this.#state = 'negotiating';
-    return encodeTSRequest({ version: this.#version, negoTokens: [this.#spnego.initial()] });
+    return encodeTSRequest({ version: this.#version, negoTokens: [this.#inner.initial()] });
   }
 
   /** One server TSRequest in, the next of ours out. After the last one `complete` is true. */
@@ -126,30 +124,39 @@ export class CredSspInitiator {
     const m = decodeTSRequest(input);
     if (m.errorCode !== undefined) throw new AuthFailedError('PSR_AUTH_REJECTED', `the server refused CredSSP authentication: NTSTATUS ${ntstatusName(m.errorCode)}`);
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the server');
-    const version = Math.min(m.version, this.#version);
     if (state === 'negotiating') {
-      this.#peerVersion = m.version;
-      const authenticate = this.#spnego.step(onlyToken(m, 'carrying the CHALLENGE'));
+      if (this.#legs === 0) this.#peerVersion = m.version;
+      else if (m.version !== this.#peerVersion) throw new AuthProtocolError(`the server changed its CredSSP version from ${this.#peerVersion} to ${m.version}`, WHERE);
+      if (++this.#legs > MAX_NEGOTIATION_LEGS) throw new AuthProtocolError(`the SPNEGO exchange inside CredSSP did not complete in ${MAX_NEGOTIATION_LEGS} legs`, WHERE);
+      const out = this.#inner.step(onlyToken(m, 'answering SPNEGO'));
+      if (!this.#inner.established) {
+        if (!out) throw new AuthProtocolError('the inner mechanism is not established and has nothing to send', WHERE);
+        this.#state = 'negotiating';
+        return encodeTSRequest({ version: this.#version, negoTokens: [out] });
+      }
+      const version = Math.min(m.version, this.#version);
       this.#nonce = version >= 5 ? (this.#o.random ?? ((n) => new Uint8Array(randomBytes(n))))(32) : undefined;
-      const pubKeyAuth = wrap(this.session, bindingValue('client-to-server', version, this.#o.serverPublicKey, this.#nonce));
+      const pubKeyAuth = this.#inner.wrap(bindingValue('client-to-server', version, this.#o.serverPublicKey, this.#nonce));
       this.#state = 'bound';
-      return encodeTSRequest({ version: this.#version, negoTokens: [authenticate], pubKeyAuth, ...(this.#nonce ? { clientNonce: this.#nonce } : {}) });
+      return encodeTSRequest({ version: this.#version, ...(out ? { negoTokens: [out] } : {}), pubKeyAuth, ...(this.#nonce ? { clientNonce: this.#nonce } : {}) });
     }
     if (state !== 'bound') throw new UsageError(`CredSSP step() called in state ${state}`);
     if (m.version !== this.#peerVersion) throw new AuthProtocolError(`the server changed its CredSSP version from ${this.#peerVersion} to ${m.version}`, WHERE);
-    this.#spnego.finish(m.negoTokens ? onlyToken(m, 'completing SPNEGO') : undefined);
+    this.#inner.finish(m.negoTokens ? onlyToken(m, 'completing SPNEGO') : undefined);
     if (!m.pubKeyAuth) throw new AuthProtocolError("the server's TSRequest has no pubKeyAuth (its public-key binding)", WHERE);
-    verifyBinding('server-to-client', Math.min(this.#peerVersion, this.#version), this.#o.serverPublicKey, this.#nonce, unwrap(this.session, m.pubKeyAuth, 'pubKeyAuth'));
+    verifyBinding('server-to-client', Math.min(this.#peerVersion, this.#version), this.#o.serverPublicKey, this.#nonce, this.#inner.unwrap(m.pubKeyAuth, 'pubKeyAuth'));
     // Only now, with the server proven to hold the TLS key we see, does the password leave.
     const creds: TSPasswordCreds = { ...splitUser(this.#o.username, this.#o.domain), password: this.#o.password };
-    const authInfo = wrap(this.session, encodePasswordCredentials(creds));
+    const authInfo = this.#inner.wrap(encodePasswordCredentials(creds));
     this.#state = 'complete';
     return encodeTSRequest({ version: this.#version, authInfo });
   }
 }
 
 export interface CredSspAcceptorOptions {
-  readonly ntlm: NtlmAcceptor;
+  /** NTLM for clients that offer it; Kerberos (one-use acceptor with the keytab) for clients that offer Kerberos first. At least one. */
+  readonly ntlm?: NtlmAcceptor | undefined;
+  readonly kerberos?: KerberosAcceptor | undefined;
   /** This endpoint's TLS certificate's subjectPublicKey. */
   readonly publicKey: Uint8Array;
   readonly minVersion?: number;
@@ -157,8 +164,8 @@ export interface CredSspAcceptorOptions {
 }
 
 export interface CredSspAccepted {
-  /** The user NTLM authenticated. */
-  readonly authenticated: NtlmAcceptResult;
+  /** Who the inner mechanism authenticated. */
+  readonly authenticated: CredSspAuthenticated;
   /** The credentials the client delegated. Secret: never log the password. */
   readonly delegated: TSPasswordCreds;
 }
@@ -171,15 +178,16 @@ export interface CredSspAcceptStep {
 
 export class CredSspAcceptor {
   readonly #o: CredSspAcceptorOptions;
-  readonly #spnego: SpnegoNtlmAcceptor;
   readonly #version: number;
+  #inner: CredSspInnerAcceptor | undefined;
   #peerVersion = 0;
-  #result: NtlmAcceptResult | undefined;
-  #state: 'initial' | 'want-authenticate' | 'want-credentials' | 'complete' | 'failed' = 'initial';
+  #legs = 0;
+  #result: CredSspAuthenticated | undefined;
+  #state: 'initial' | 'negotiating' | 'want-pubkey' | 'want-credentials' | 'complete' | 'failed' = 'initial';
 
   constructor(options: CredSspAcceptorOptions) {
+    if (!options.ntlm && !options.kerberos) throw new UsageError('a CredSSP acceptor needs NTLM or Kerberos (or both)');
     this.#o = options;
-    this.#spnego = new SpnegoNtlmAcceptor(options.ntlm);
     this.#version = options.version ?? CREDSSP_VERSION;
   }
 
@@ -201,31 +209,48 @@ export class CredSspAcceptor {
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the client');
     if (state === 'initial') {
       this.#peerVersion = m.version;
-      const s = this.#spnego.step(onlyToken(m, 'opening SPNEGO'));
-      this.#state = 'want-authenticate';
-      return { token: encodeTSRequest({ version: this.#version, negoTokens: [s.token] }) };
-    }
-    if (m.version !== this.#peerVersion) throw new AuthProtocolError(`the client changed its CredSSP version from ${this.#peerVersion} to ${m.version}`, WHERE);
+      this.#inner = innerAcceptorFor(onlyToken(m, 'opening SPNEGO'), this.#o);
+    } else if (m.version !== this.#peerVersion) throw new AuthProtocolError(`the client changed its CredSSP version from ${this.#peerVersion} to ${m.version}`, WHERE);
     const version = Math.min(this.#peerVersion, this.#version);
-    if (state === 'want-authenticate') {
-      const s = this.#spnego.step(onlyToken(m, 'carrying the AUTHENTICATE'));
-      const result = s.result!;
-      if (!result.session?.canSeal) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'CredSSP needs NTLM sealing, which the client did not negotiate');
-      if (!m.pubKeyAuth) throw new AuthProtocolError("the client's TSRequest has no pubKeyAuth (its public-key binding)", WHERE);
-      if (version >= 5 && m.clientNonce?.byteLength !== 32) throw new AuthProtocolError(`CredSSP version ${version} needs a 32-byte clientNonce, got ${m.clientNonce?.byteLength ?? 'none'}`, WHERE);
-      const nonce = version >= 5 ? m.clientNonce : undefined;
-      verifyBinding('client-to-server', version, this.#o.publicKey, nonce, unwrap(result.session, m.pubKeyAuth, 'pubKeyAuth'));
-      this.#result = result;
-      const pubKeyAuth = wrap(result.session, bindingValue('server-to-client', version, this.#o.publicKey, nonce));
+    const inner = this.#inner!;
+    if (state === 'initial' || state === 'negotiating') {
+      if (++this.#legs > MAX_NEGOTIATION_LEGS) throw new AuthProtocolError(`the SPNEGO exchange inside CredSSP did not complete in ${MAX_NEGOTIATION_LEGS} legs`, WHERE);
+      const s = inner.step(onlyToken(m, 'carrying SPNEGO'));
+      if (!s.authenticated) {
+        this.#state = 'negotiating';
+        return { token: encodeTSRequest({ version: this.#version, negoTokens: [s.token] }) };
+      }
+      this.#result = s.authenticated;
+      if (!m.pubKeyAuth) {
+        // Kerberos: the keys are known only now; the client's binding comes in its next TSRequest.
+        this.#state = 'want-pubkey';
+        return { token: encodeTSRequest({ version: this.#version, negoTokens: [s.token] }) };
+      }
+      const pubKeyAuth = this.#bind(m, version, inner);
       this.#state = 'want-credentials';
       return { token: encodeTSRequest({ version: this.#version, negoTokens: [s.token], pubKeyAuth }) };
     }
+    if (state === 'want-pubkey') {
+      if (m.negoTokens) throw new AuthProtocolError('the client sent SPNEGO tokens after the inner mechanism completed', WHERE);
+      if (!m.pubKeyAuth) throw new AuthProtocolError("the client's TSRequest has no pubKeyAuth (its public-key binding)", WHERE);
+      const pubKeyAuth = this.#bind(m, version, inner);
+      this.#state = 'want-credentials';
+      return { token: encodeTSRequest({ version: this.#version, pubKeyAuth }) };
+    }
     if (state !== 'want-credentials') throw new UsageError(`CredSSP step() called in state ${state}`);
     if (!m.authInfo) throw new AuthProtocolError("the client's last TSRequest has no authInfo (the delegated credentials)", WHERE);
-    const c = decodeTSCredentials(unwrap(this.#result!.session!, m.authInfo, 'authInfo'));
+    const c = decodeTSCredentials(inner.unwrap(m.authInfo, 'authInfo'));
     if (c.credType !== CRED_TYPE_PASSWORD) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the client delegated credentials of type ${c.credType}; this endpoint takes passwords (type 1) only`);
     const delegated = decodeTSPasswordCreds(c.credentials);
     this.#state = 'complete';
     return { accepted: { authenticated: this.#result!, delegated } };
+  }
+
+  /** Checks the client's pubKeyAuth and returns ours. */
+  #bind(m: TSRequest, version: number, inner: CredSspInnerAcceptor): Uint8Array {
+    if (version >= 5 && m.clientNonce?.byteLength !== 32) throw new AuthProtocolError(`CredSSP version ${version} needs a 32-byte clientNonce, got ${m.clientNonce?.byteLength ?? 'none'}`, WHERE);
+    const nonce = version >= 5 ? m.clientNonce : undefined;
+    verifyBinding('client-to-server', version, this.#o.publicKey, nonce, inner.unwrap(m.pubKeyAuth!, 'pubKeyAuth'));
+    return inner.wrap(bindingValue('server-to-client', version, this.#o.publicKey, nonce));
   }
 }

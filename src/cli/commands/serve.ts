@@ -79,7 +79,7 @@ export function register(program: Command, io: CliIO): void {
     .option('--port <n>', 'port to listen on (0 picks a free one)', '0')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--users <file>', 'users, one "name:password" (or "name:$NT$<32 hex>", an NT hash) per line; "[admin] name:password" may list and remove every user\'s shells (default: no authentication)')
-    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), credssp (to --users; receives their passwords), comma-separated (default basic)', 'basic')
+    .option('--auth <schemes>', 'schemes offered: basic, ntlm (to --users), kerberos (with --keytab), negotiate (= kerberos,ntlm), credssp (NTLM to --users, Kerberos with --keytab; receives their passwords), comma-separated (default basic)', 'basic')
     .option('--keytab <file>', 'Kerberos: the service keys (HTTP/<host>@REALM), default KRB5_KTNAME')
     .option('--delegation-dir <dir>', 'Kerberos: store forwarded TGTs there as MIT ccaches krb5cc_<principal>')
     .option('--credssp-tls <cert,key>', 'CredSSP: the inner TLS certificate and key (PEM files, comma-separated; default the --https ones, required over http)')
@@ -105,8 +105,9 @@ export function register(program: Command, io: CliIO): void {
         const users = opts.users ? readUsers(opts.users) : undefined;
         const auth = [...new Set(opts.auth.split(',').flatMap((s) => (s.trim().toLowerCase() === 'negotiate' ? ['kerberos', 'ntlm'] : [s.trim().toLowerCase()])))];
         for (const a of auth) if (a !== 'basic' && a !== 'ntlm' && a !== 'kerberos' && a !== 'credssp') throw new UsageError(`unknown --auth ${a}: use basic, ntlm, kerberos, credssp or negotiate`);
-        const keytab = auth.includes('kerberos') ? readServiceKeytab(opts.keytab) : undefined;
-        if (!auth.includes('kerberos') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos or negotiate');
+        // CredSSP takes Kerberos inside when given a keytab (NTLM to --users otherwise).
+        const keytab = auth.includes('kerberos') || (auth.includes('credssp') && opts.keytab) ? readServiceKeytab(opts.keytab) : undefined;
+        if (!auth.includes('kerberos') && !auth.includes('credssp') && opts.keytab) throw new UsageError('--keytab goes with --auth kerberos, negotiate or credssp');
         if (!['none', 'relaxed', 'strict'].includes(opts.cbt)) throw new UsageError(`invalid --cbt ${opts.cbt}: use none, relaxed or strict`);
         const count = (name: string, v: string, min: number) => {
           const n = Number(v);

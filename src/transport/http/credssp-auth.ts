@@ -7,13 +7,20 @@
 // connection; a new socket starts over. The password is kept only inside
 // this context (private fields) and leaves only inside authInfo, after the
 // server proved it holds the TLS key we saw (context.ts).
+//
+// The inner mechanism is Kerberos when a ticket source is given (the SPN as
+// for --auth kerberos: HTTP/<host>, --spn, --spn-service), NTLM otherwise.
+// The password is delegated either way: Kerberos only authenticates.
 
 import { UsageError } from '../../errors.js';
 import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
 import { CredSspInitiator } from '../../auth/credssp/context.js';
 import { buildCredSspBody, credSspPieces, CREDSSP_ENCRYPTED, parseCredSspBody } from '../../auth/credssp/encryption.js';
 import { subjectPublicKey } from '../../auth/credssp/public-key.js';
+import { KerberosInitiator } from '../../auth/kerberos/gss/initiator.js';
 import { NtlmInitiator } from '../../auth/ntlm/initiator.js';
+import { spnFor, type SpnService } from './kerberos-auth.js';
+import type { KerberosTicketSource } from './kerberos-tickets.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { TlsTunnel } from './credssp-tls.js';
 import { bodyBytes, mustUnseal, withPlainBody } from './auth-exchange.js';
@@ -27,6 +34,13 @@ export interface CredSspAuthOptions {
   readonly encryption?: 'auto' | 'always';
   /** Lowest CredSSP version accepted from the server (default 6). */
   readonly minVersion?: number;
+  /** Kerberos inside CredSSP: where the service ticket comes from (NTLM when absent). */
+  readonly tickets?: KerberosTicketSource;
+  readonly spn?: string;
+  readonly spnService?: SpnService;
+  readonly now?: () => Date;
+  /** --debug output (which mechanism, which SPN; never a secret). */
+  readonly debug?: (message: string) => void;
 }
 
 const LEGS = 8;
@@ -42,7 +56,13 @@ function tokenFrom(header: string | string[] | undefined): Uint8Array | undefine
 export function credsspAuth(options: CredSspAuthOptions): HttpAuth {
   if (!options.username) throw new UsageError('CredSSP needs a user name');
   if (typeof options.password !== 'string' || options.password === '') throw new UsageError('CredSSP delegates a password: one is required');
-  return { scheme: 'credssp', check() {}, newContext: () => new CredSspHttpContext(options) };
+  return {
+    scheme: 'credssp',
+    check(ep) {
+      if (options.tickets) spnFor(ep.hostname, options);
+    },
+    newContext: () => new CredSspHttpContext(options),
+  };
 }
 
 class CredSspHttpContext implements HttpAuthContext {
@@ -110,7 +130,7 @@ class CredSspHttpContext implements HttpAuthContext {
         const cert = tunnel.certificate();
         if (!cert) throw new AuthProtocolError('the CredSSP TLS server sent no certificate to bind to', conn.endpoint.display);
         this.#initiator = new CredSspInitiator({
-          ntlm: new NtlmInitiator({ credentials: { username: this.#o.username, password: this.#o.password, ...(this.#o.domain ? { domain: this.#o.domain } : {}) }, targetName: `HTTP/${conn.endpoint.hostname}` }),
+          ...(await this.#inner(conn)),
           username: this.#o.username,
           password: this.#o.password,
           domain: this.#o.domain,
@@ -134,6 +154,21 @@ class CredSspHttpContext implements HttpAuthContext {
       return true;
     }
     return false;
+  }
+
+  /** The inner mechanism's initiator: Kerberos with a ticket for the SPN, or NTLM with the delegated credentials. */
+  async #inner(conn: HttpConnectionInfo): Promise<{ kerberos: KerberosInitiator } | { ntlm: NtlmInitiator }> {
+    const o = this.#o;
+    if (!o.tickets) {
+      o.debug?.('credssp: NTLM inside SPNEGO (no Kerberos ticket source)');
+      return { ntlm: new NtlmInitiator({ credentials: { username: o.username, password: o.password, ...(o.domain ? { domain: o.domain } : {}) }, targetName: `HTTP/${conn.endpoint.hostname}` }) };
+    }
+    const now = o.now ?? (() => new Date());
+    const spn = spnFor(conn.endpoint.hostname, o);
+    const ticket = await o.tickets.serviceTicket(spn, { now: now() });
+    o.debug?.(`credssp: Kerberos inside SPNEGO, SPN ${spn}, ticket from ${o.tickets.describe}, session key enctype ${ticket.sessionKey.enctype}`);
+    // No channel bindings inside: the TLS that CredSSP binds is its own, through pubKeyAuth.
+    return { kerberos: new KerberosInitiator({ ticket, now }) };
   }
 
   async unwrap(res: HttpAuthResponse, conn: HttpConnectionInfo): Promise<HttpAuthResponse> {
