@@ -139,21 +139,11 @@ export abstract class PoolCore {
     return this._runspacePoolId;
   }
 
-  get minRunspaces(): number {
-    return this._minRunspaces;
-  }
-  get maxRunspaces(): number {
-    return this._maxRunspaces;
-  }
-  get threadOptions(): number {
-    return this._threadOptions;
-  }
-  get apartmentState(): number {
-    return this._apartmentState;
-  }
-  get applicationArguments(): PSInput {
-    return this._applicationArguments;
-  }
+  get minRunspaces(): number { return this._minRunspaces; }
+  get maxRunspaces(): number { return this._maxRunspaces; }
+  get threadOptions(): number { return this._threadOptions; }
+  get apartmentState(): number { return this._apartmentState; }
+  get applicationArguments(): PSInput { return this._applicationArguments; }
 
   /** The version both sides speak: the lower of ours and theirs (ours before negotiation). */
   get protocolVersion(): string {
