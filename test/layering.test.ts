@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 const SRC = resolve(__dirname, '../src');
 const RANK: Record<string, number> = { util: 0, 'errors.ts': 0, clixml: 1, psrp: 2, wsman: 3, auth: 4, transport: 5, winrm: 6, session: 7, fleet: 8, server: 9, cli: 10, 'index.ts': 11 };
 const CORES = ['clixml', 'psrp', 'wsman', 'auth'];
-const MAX_LINES = 420;
+const MAX_LINES = 400;
 
 function files(dir: string): string[] {
   return readdirSync(dir)

@@ -42,10 +42,18 @@ abstract class NumberValue {
   }
 }
 
-/** `v` when it is an integer in min..max, else a UsageError naming the type. */
-function integer(v: number, min: number, max: number, what: string): number {
-  check(isInt(v, min, max), what, v);
-  return v;
+/**
+ * The base of one integer wrapper: its tag, and a constructor that takes an
+ * integer in min..max (else a UsageError naming the .NET type).
+ */
+function integerValue<T extends string>(tag: T, min: number, max: number, what: string) {
+  return class extends NumberValue {
+    readonly tag: T = tag;
+    constructor(value: number) {
+      check(isInt(value, min, max), what, value);
+      super(value);
+    }
+  };
 }
 
 /** <C>: one UTF-16 code unit (System.Char), kept as its number 0..65535. */
@@ -69,44 +77,15 @@ export class PSChar {
 }
 
 /** <By>: System.Byte 0..255. */
-export class PSByte extends NumberValue {
-  readonly tag = 'By' as const;
-  constructor(value: number) {
-    super(integer(value, 0, 255, 'Byte'));
-  }
-}
-
+export class PSByte extends integerValue('By', 0, 255, 'Byte') {}
 /** <SB>: System.SByte -128..127. */
-export class PSSByte extends NumberValue {
-  readonly tag = 'SB' as const;
-  constructor(value: number) {
-    super(integer(value, -128, 127, 'SByte'));
-  }
-}
-
+export class PSSByte extends integerValue('SB', -128, 127, 'SByte') {}
 /** <I16>: System.Int16. */
-export class PSInt16 extends NumberValue {
-  readonly tag = 'I16' as const;
-  constructor(value: number) {
-    super(integer(value, -32768, 32767, 'Int16'));
-  }
-}
-
+export class PSInt16 extends integerValue('I16', -32768, 32767, 'Int16') {}
 /** <U16>: System.UInt16. */
-export class PSUInt16 extends NumberValue {
-  readonly tag = 'U16' as const;
-  constructor(value: number) {
-    super(integer(value, 0, 65535, 'UInt16'));
-  }
-}
-
+export class PSUInt16 extends integerValue('U16', 0, 65535, 'UInt16') {}
 /** <U32>: System.UInt32. (<I32> is a plain JavaScript number.) */
-export class PSUInt32 extends NumberValue {
-  readonly tag = 'U32' as const;
-  constructor(value: number) {
-    super(integer(value, 0, 4294967295, 'UInt32'));
-  }
-}
+export class PSUInt32 extends integerValue('U32', 0, 4294967295, 'UInt32') {}
 
 export const INT64_MIN = -(2n ** 63n);
 export const INT64_MAX = 2n ** 63n - 1n;

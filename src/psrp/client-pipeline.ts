@@ -6,20 +6,11 @@
 
 import { RemoteProtocolError } from '../errors.js';
 import { normalizeGuid } from '../util/guid.js';
-import { assertNever } from './events.js';
 import { HostCallTable, type PendingHostCall } from './host-call-table.js';
 import type { PSInput, PSValue } from './message-types.js';
-import type { ClientPipelinePool, PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
+import { RECORD_STREAMS } from './message.js';
+import type { ClientPipelinePool, PipelineEvent, PipelineEventSink } from './pipeline-link.js';
 import { CLIENT_PIPELINE_ACTIONS, PSInvocationState, guardPipeline, isTerminalPipelineState } from './states.js';
-
-const RECORD_STREAMS = {
-  ErrorRecord: 'error',
-  DebugRecord: 'debug',
-  VerboseRecord: 'verbose',
-  WarningRecord: 'warning',
-  ProgressRecord: 'progress',
-  InformationRecord: 'information',
-} as const satisfies Record<string, RecordStreamName>;
 
 export abstract class ClientPipelineBase {
   readonly pool: ClientPipelinePool;
@@ -134,16 +125,9 @@ export abstract class ClientPipelineBase {
       case 'PipelineOutput':
         sink?.output(event.value);
         return;
-      case 'ErrorRecord':
-      case 'DebugRecord':
-      case 'VerboseRecord':
-      case 'WarningRecord':
-      case 'ProgressRecord':
-      case 'InformationRecord':
-        sink?.record(RECORD_STREAMS[event.type], event.record);
-        return;
       default:
-        assertNever(event, 'pipeline event');
+        // What is left are the record messages; RECORD_STREAMS has a stream for each of them.
+        sink?.record(RECORD_STREAMS[event.type], event.record);
     }
   }
 

@@ -27,18 +27,13 @@ import {
   type FeatureName,
 } from './states.js';
 import type { ClientPipelineBase } from './client-pipeline.js';
-import type { PipelineEvent } from './pipeline-link.js';
+import { isPipelineEvent, type PipelineEvent } from './pipeline-link.js';
 
 export type { ClientRunspacePoolOptions, PoolCallKind, RsaKeyPair } from './client-pool-options.js';
 
 export class ClientRunspacePool extends PoolCore {
   readonly role = 'client' as const;
-  #minRunspaces: number;
-  #maxRunspaces: number;
-  readonly #threadOptions: number;
-  readonly #apartmentState: number;
   readonly hostInfo: HostInfo;
-  readonly #applicationArguments: PSInput;
   #keyPair: RsaKeyPair | undefined;
   #publicKeySent = false;
   #applicationPrivateData: PSValue = null;
@@ -49,23 +44,17 @@ export class ClientRunspacePool extends PoolCore {
 
   constructor(options: ClientRunspacePoolOptions) {
     super(options);
-    this.#minRunspaces = options.minRunspaces ?? 1;
-    this.#maxRunspaces = options.maxRunspaces ?? 1;
-    checkRunspaceCounts(this.#minRunspaces, this.#maxRunspaces);
-    this.#threadOptions = options.threadOptions ?? 0;
-    this.#apartmentState = options.apartmentState ?? 2;
+    this._minRunspaces = options.minRunspaces ?? 1;
+    this._maxRunspaces = options.maxRunspaces ?? 1;
+    checkRunspaceCounts(this._minRunspaces, this._maxRunspaces);
+    this._threadOptions = options.threadOptions ?? 0;
+    this._apartmentState = options.apartmentState ?? 2;
     this.hostInfo = options.hostInfo ?? NULL_HOST_INFO;
-    this.#applicationArguments = options.applicationArguments ?? null;
+    this._applicationArguments = options.applicationArguments ?? null;
     this.#keyPair = options.keyPair;
     this.#nextCallId = options.firstCallId ?? 1n;
   }
 
-  get minRunspaces(): number {
-    return this.#minRunspaces;
-  }
-  get maxRunspaces(): number {
-    return this.#maxRunspaces;
-  }
   /** APPLICATION_PRIVATE_DATA from the server (null until received). */
   get applicationPrivateData(): PSValue {
     return this.#applicationPrivateData;
@@ -95,12 +84,12 @@ export class ClientRunspacePool extends PoolCore {
     this.#guard('open');
     this.queue('SessionCapability', this.ourCapability);
     this.queue('InitRunspacePool', {
-      minRunspaces: this.#minRunspaces,
-      maxRunspaces: this.#maxRunspaces,
-      threadOptions: this.#threadOptions,
-      apartmentState: this.#apartmentState,
+      minRunspaces: this._minRunspaces,
+      maxRunspaces: this._maxRunspaces,
+      threadOptions: this._threadOptions,
+      apartmentState: this._apartmentState,
       hostInfo: this.hostInfo,
-      applicationArguments: this.#applicationArguments,
+      applicationArguments: this._applicationArguments,
     });
     this._state = RunspacePoolState.NegotiationSent;
   }
@@ -115,7 +104,7 @@ export class ClientRunspacePool extends PoolCore {
     const parsed = parseVersion(this.ourCapability.protocolVersion)!;
     if (parsed[1]! < 2) throw new InvalidProtocolVersionError('connect', 'Connect', this.ourCapability.protocolVersion);
     if (options.minRunspaces !== undefined || options.maxRunspaces !== undefined) {
-      checkRunspaceCounts(options.minRunspaces ?? this.#minRunspaces, options.maxRunspaces ?? this.#maxRunspaces);
+      checkRunspaceCounts(options.minRunspaces ?? this._minRunspaces, options.maxRunspaces ?? this._maxRunspaces);
     }
     this._theirCapability = undefined;
     this.queue('SessionCapability', this.ourCapability);
@@ -180,8 +169,8 @@ export class ClientRunspacePool extends PoolCore {
     this.#guard('setMaxRunspaces');
     if (!Number.isInteger(value) || value < 1) throw new UsageError(`MaxRunspaces must be a positive integer, got ${value}`);
     if (this._state === RunspacePoolState.BeforeOpen) {
-      if (value < this.#minRunspaces) throw new UsageError(`MaxRunspaces ${value} is below MinRunspaces ${this.#minRunspaces}`);
-      this.#maxRunspaces = value;
+      if (value < this._minRunspaces) throw new UsageError(`MaxRunspaces ${value} is below MinRunspaces ${this._minRunspaces}`);
+      this._maxRunspaces = value;
       return undefined;
     }
     const ci = this.#callId('SetMaxRunspaces', value);
@@ -194,8 +183,8 @@ export class ClientRunspacePool extends PoolCore {
     this.#guard('setMinRunspaces');
     if (!Number.isInteger(value) || value < 1) throw new UsageError(`MinRunspaces must be a positive integer, got ${value}`);
     if (this._state === RunspacePoolState.BeforeOpen) {
-      if (value > this.#maxRunspaces) throw new UsageError(`MinRunspaces ${value} is above MaxRunspaces ${this.#maxRunspaces}`);
-      this.#minRunspaces = value;
+      if (value > this._maxRunspaces) throw new UsageError(`MinRunspaces ${value} is above MaxRunspaces ${this._maxRunspaces}`);
+      this._minRunspaces = value;
       return undefined;
     }
     const ci = this.#callId('SetMinRunspaces', value);
@@ -294,6 +283,11 @@ export class ClientRunspacePool extends PoolCore {
   // receiving
 
   protected processEvent(event: PsrpEvent): void {
+    if (isPipelineEvent(event)) {
+      // 3.1.5.4.21: PIPELINE_STATE addressed to the pool is ignored.
+      if (event.type !== 'PipelineState' || event.pipelineId !== undefined) this.#route(event);
+      return;
+    }
     switch (event.type) {
       case 'SessionCapability':
         this.#onSessionCapability(event);
@@ -320,8 +314,8 @@ export class ClientRunspacePool extends PoolCore {
           throw this.protocolError(`RUNSPACEPOOL_INIT_DATA in state ${runspacePoolStateName(this._state)}`);
         }
         if (this._theirCapability === undefined) throw this.protocolError('RUNSPACEPOOL_INIT_DATA before SESSION_CAPABILITY');
-        this.#minRunspaces = event.minRunspaces;
-        this.#maxRunspaces = event.maxRunspaces;
+        this._minRunspaces = event.minRunspaces;
+        this._maxRunspaces = event.maxRunspaces;
         this._state = RunspacePoolState.Opened;
         return;
       case 'RunspaceAvailability': {
@@ -329,8 +323,8 @@ export class ClientRunspacePool extends PoolCore {
         if (call === undefined) throw this.protocolError(`RUNSPACE_AVAILABILITY for unknown ci ${event.ci}`);
         this.#calls.delete(event.ci);
         if (event.response === true && call.value !== undefined) {
-          if (call.kind === 'SetMaxRunspaces') this.#maxRunspaces = call.value;
-          if (call.kind === 'SetMinRunspaces') this.#minRunspaces = call.value;
+          if (call.kind === 'SetMaxRunspaces') this._maxRunspaces = call.value;
+          if (call.kind === 'SetMinRunspaces') this._minRunspaces = call.value;
         }
         return;
       }
@@ -354,21 +348,6 @@ export class ClientRunspacePool extends PoolCore {
         return;
       case 'UserEvent':
       case 'UnknownMessage':
-        return;
-      case 'PipelineState':
-        // 3.1.5.4.21: PIPELINE_STATE addressed to the pool is ignored.
-        if (event.pipelineId === undefined) return;
-        this.#route(event);
-        return;
-      case 'PipelineOutput':
-      case 'ErrorRecord':
-      case 'DebugRecord':
-      case 'VerboseRecord':
-      case 'WarningRecord':
-      case 'ProgressRecord':
-      case 'InformationRecord':
-      case 'PipelineHostCall':
-        this.#route(event);
         return;
       case 'InitRunspacePool':
       case 'PublicKey':

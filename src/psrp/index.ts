@@ -21,7 +21,7 @@ export {
   type ClientPowerShellOptions,
   type ClientGetCommandMetadataOptions,
 } from './client-powershell.js';
-export type { PipelineEvent, PipelineEventSink, RecordStreamName } from './pipeline-link.js';
+export type { PipelineEvent, PipelineEventSink } from './pipeline-link.js';
 export { ServerRunspacePool, type ServerRunspacePoolOptions } from './server-pool.js';
 export { ServerPipeline, type ServerPipelineRequest } from './server-pipeline.js';
 export { MessageDecoder, type DecodedMessage, type MessageDecoderOptions } from './decode.js';

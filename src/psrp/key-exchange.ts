@@ -54,6 +54,28 @@ function invalid(message: string, where: string, cause?: unknown): RemoteProtoco
   return new RemoteProtocolError('PSR_PSRP_CRYPTO', message, cause === undefined ? { where } : { where, cause });
 }
 
+/**
+ * Both blobs open with a BLOBHEADER (bType, bVersion, reserved, aiKeyAlg)
+ * and one more u32: RSAPUBKEY's magic in a PUBLICKEYBLOB, the wrapping key's
+ * ALG_ID in a SIMPLEBLOB.
+ */
+function writeBlobHeader(view: DataView, type: number, keyAlg: number, next: number): void {
+  view.setUint8(0, type);
+  view.setUint8(1, CUR_BLOB_VERSION);
+  view.setUint16(2, 0, true);
+  view.setUint32(4, keyAlg, true);
+  view.setUint32(8, next, true);
+}
+
+/** A view of the blob once its bType and bVersion are the ones expected. */
+function blobView(blob: Uint8Array, type: number, typeName: string, where: string): DataView {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  if (view.getUint8(0) !== type || view.getUint8(1) !== CUR_BLOB_VERSION) {
+    throw invalid(`not a ${typeName} (type 0x${view.getUint8(0).toString(16)}, version ${view.getUint8(1)})`, where);
+  }
+  return view;
+}
+
 /** The client's RSA public key as the PUBLICKEYBLOB carried in PUBLIC_KEY (2.2.2.3). */
 export function exportPublicKeyBlob(publicKey: KeyObject): Uint8Array {
   if (publicKey.asymmetricKeyType !== 'rsa') throw new UsageError('the session key exchange needs an RSA key');
@@ -65,11 +87,7 @@ export function exportPublicKeyBlob(publicKey: KeyObject): Uint8Array {
   const bitLength = n.byteLength * 8;
   const out = new Uint8Array(PUBLICKEYBLOB_HEADER + n.byteLength);
   const view = new DataView(out.buffer);
-  view.setUint8(0, PUBLICKEYBLOB);
-  view.setUint8(1, CUR_BLOB_VERSION);
-  view.setUint16(2, 0, true);
-  view.setUint32(4, CALG_RSA_KEYX, true);
-  view.setUint32(8, RSA1_MAGIC, true);
+  writeBlobHeader(view, PUBLICKEYBLOB, CALG_RSA_KEYX, RSA1_MAGIC);
   view.setUint32(12, bitLength, true);
   let exp = 0;
   for (const byte of e) exp = exp * 256 + byte;
@@ -81,10 +99,7 @@ export function exportPublicKeyBlob(publicKey: KeyObject): Uint8Array {
 /** Server side: the RSA public key from a PUBLIC_KEY blob. */
 export function importPublicKeyBlob(blob: Uint8Array, where = 'PUBLIC_KEY'): KeyObject {
   if (blob.byteLength < PUBLICKEYBLOB_HEADER) throw invalid(`public key blob of ${blob.byteLength} bytes is too short`, where);
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (view.getUint8(0) !== PUBLICKEYBLOB || view.getUint8(1) !== CUR_BLOB_VERSION) {
-    throw invalid(`not a PUBLICKEYBLOB (type 0x${view.getUint8(0).toString(16)}, version ${view.getUint8(1)})`, where);
-  }
+  const view = blobView(blob, PUBLICKEYBLOB, 'PUBLICKEYBLOB', where);
   if (view.getUint32(4, true) !== CALG_RSA_KEYX) throw invalid('public key blob is not CALG_RSA_KEYX', where);
   if (view.getUint32(8, true) !== RSA1_MAGIC) throw invalid('public key blob lacks the RSA1 magic', where);
   const bitLength = view.getUint32(12, true);
@@ -109,12 +124,7 @@ export function encryptSessionKeyBlob(publicKey: KeyObject, sessionKey: Uint8Arr
   if (sessionKey.byteLength !== SESSION_KEY_LENGTH) throw new UsageError('the session key must be 32 bytes (AES-256)');
   const cipher = publicEncrypt({ key: publicKey, padding: constants.RSA_PKCS1_PADDING }, sessionKey);
   const out = new Uint8Array(SIMPLEBLOB_HEADER + cipher.byteLength);
-  const view = new DataView(out.buffer);
-  view.setUint8(0, SIMPLEBLOB);
-  view.setUint8(1, CUR_BLOB_VERSION);
-  view.setUint16(2, 0, true);
-  view.setUint32(4, CALG_AES_256, true);
-  view.setUint32(8, CALG_RSA_KEYX, true);
+  writeBlobHeader(new DataView(out.buffer), SIMPLEBLOB, CALG_AES_256, CALG_RSA_KEYX);
   out.set(reversed(new Uint8Array(cipher)), SIMPLEBLOB_HEADER);
   return out;
 }
@@ -122,10 +132,7 @@ export function encryptSessionKeyBlob(publicKey: KeyObject, sessionKey: Uint8Arr
 /** Client side: unwrap the AES-256 session key from an ENCRYPTED_SESSION_KEY blob. */
 export function decryptSessionKeyBlob(privateKey: KeyObject, blob: Uint8Array, where = 'ENCRYPTED_SESSION_KEY'): Uint8Array {
   if (blob.byteLength <= SIMPLEBLOB_HEADER) throw invalid(`session key blob of ${blob.byteLength} bytes is too short`, where);
-  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (view.getUint8(0) !== SIMPLEBLOB || view.getUint8(1) !== CUR_BLOB_VERSION) {
-    throw invalid(`not a SIMPLEBLOB (type 0x${view.getUint8(0).toString(16)}, version ${view.getUint8(1)})`, where);
-  }
+  const view = blobView(blob, SIMPLEBLOB, 'SIMPLEBLOB', where);
   if (view.getUint32(4, true) !== CALG_AES_256) throw invalid('session key blob is not CALG_AES_256', where);
   if (view.getUint32(8, true) !== CALG_RSA_KEYX) throw invalid('session key blob is not wrapped with CALG_RSA_KEYX', where);
   const modulusBytes = Math.ceil((privateKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);

@@ -51,6 +51,19 @@ export const MessageType = {
 export type MessageTypeName = keyof typeof MessageType;
 export type MessageTypeValue = (typeof MessageType)[MessageTypeName];
 
+/** The record streams beside output, by PowerShell's stream names. */
+export type RecordStreamName = 'error' | 'debug' | 'verbose' | 'warning' | 'progress' | 'information';
+
+/** The *_RECORD messages, whose body is one record, and the stream each belongs to. */
+export const RECORD_STREAMS = {
+  ErrorRecord: 'error',
+  DebugRecord: 'debug',
+  VerboseRecord: 'verbose',
+  WarningRecord: 'warning',
+  ProgressRecord: 'progress',
+  InformationRecord: 'information',
+} as const satisfies Partial<Record<MessageTypeName, RecordStreamName>>;
+
 /** The spec's upper-case names (SESSION_CAPABILITY ...), by value. */
 export const MESSAGE_TYPE_SPEC_NAMES: Readonly<Record<MessageTypeValue, string>> = {
   [MessageType.SessionCapability]: 'SESSION_CAPABILITY',

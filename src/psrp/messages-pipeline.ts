@@ -1,7 +1,7 @@
 // Pipeline message bodies <-> clixml values: CREATE_PIPELINE with its
 // PowerShell structure (2.2.3.11-13), GET_COMMAND_METADATA (sent to the pool,
-// but answered like a pipeline), PIPELINE_STATE, and the bodies that are a
-// bare value (PIPELINE_INPUT/OUTPUT and the *_RECORD messages).
+// but answered like a pipeline), and the bodies that are a
+// bare value (PIPELINE_INPUT/OUTPUT and the *_RECORD messages). PIPELINE_STATE shares RUNSPACEPOOL_STATE's codec (messages-reader.ts).
 
 import * as X from './clixml-bridge.js';
 import type { CommandSpec, CreatePipelineBody, MessageBodies, PipelineSpec, PSValue } from './message-types.js';
@@ -174,15 +174,3 @@ export function getCommandMetadataFromValue(r: Reader): B['GetCommandMetadata'] 
   };
 }
 
-// ---------------------------------------------------------------------------
-// PIPELINE_STATE (2.2.2.21)
-
-export function pipelineStateToValue(x: B['PipelineState']): PSValue {
-  const props: [string, PSValue][] = [['PipelineState', x.state]];
-  if (x.error !== undefined) props.push(['ExceptionAsErrorRecord', x.error]);
-  return X.makeObject(props);
-}
-
-export function pipelineStateFromValue(r: Reader): B['PipelineState'] {
-  return { state: r.int('PipelineState'), ...(r.has('ExceptionAsErrorRecord') ? { error: r.raw('ExceptionAsErrorRecord') } : {}) };
-}

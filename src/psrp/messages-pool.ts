@@ -146,17 +146,7 @@ export function callIdFromValue(r: Reader): { ci: bigint } {
 }
 
 // ---------------------------------------------------------------------------
-// RUNSPACEPOOL_STATE (2.2.2.9), USER_EVENT (2.2.2.12), APPLICATION_PRIVATE_DATA (2.2.2.13)
-
-export function runspacePoolStateToValue(x: B['RunspacePoolState']): PSValue {
-  const props: [string, PSValue][] = [['RunspaceState', x.state]];
-  if (x.error !== undefined) props.push(['ExceptionAsErrorRecord', x.error]);
-  return X.makeObject(props);
-}
-
-export function runspacePoolStateFromValue(r: Reader): B['RunspacePoolState'] {
-  return { state: r.int('RunspaceState'), ...(r.has('ExceptionAsErrorRecord') ? { error: r.raw('ExceptionAsErrorRecord') } : {}) };
-}
+// USER_EVENT (2.2.2.12), APPLICATION_PRIVATE_DATA (2.2.2.13); RUNSPACEPOOL_STATE is read and written with PIPELINE_STATE (messages-reader.ts)
 
 export function userEventToValue(x: B['UserEvent']): PSValue {
   return X.makeObject([

@@ -22,6 +22,22 @@ export function flagsName(flags: readonly [number, string][], v: number, zero: s
   return parts.length > 0 ? parts.join(', ') : String(v);
 }
 
+/**
+ * RUNSPACEPOOL_STATE (2.2.2.9) and PIPELINE_STATE (2.2.2.21) are one shape:
+ * the state under its own property name, and the ErrorRecord that caused it.
+ */
+export type StateProperty = 'RunspaceState' | 'PipelineState';
+
+export function stateToValue(property: StateProperty, x: { readonly state: number; readonly error?: PSValue | undefined }): PSValue {
+  const props: [string, PSValue][] = [[property, x.state]];
+  if (x.error !== undefined) props.push(['ExceptionAsErrorRecord', x.error]);
+  return X.makeObject(props);
+}
+
+export function stateFromValue(r: Reader, property: StateProperty): { state: number; error?: PSValue } {
+  return { state: r.int(property), ...(r.has('ExceptionAsErrorRecord') ? { error: r.raw('ExceptionAsErrorRecord') } : {}) };
+}
+
 export class Reader {
   constructor(
     readonly root: PSValue,

@@ -3,7 +3,7 @@
 // where they differ, spec-notes/ms-psrp.md says so. All clixml access goes
 // through clixml-bridge.ts.
 //
-// This module dispatches on the message type; the body shapes live by family:
+// This module holds one codec per message type; the body shapes live by family:
 // messages-pool.ts (session and runspace pool), messages-pipeline.ts
 // (CREATE_PIPELINE, the PowerShell structure, GET_COMMAND_METADATA,
 // PIPELINE_STATE), messages-host.ts (HostInfo, host calls and responses), on
@@ -13,12 +13,12 @@
 import { RemoteProtocolError } from '../errors.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
-import { MessageType, messageTypeSpecName, type MessageTypeName, type MessageTypeValue } from './message.js';
-import type { HostCallBody, HostResponseBody, MessageBodies, PSInput, PSValue } from './message-types.js';
+import { MessageType, messageTypeName, messageTypeSpecName, type MessageTypeName, type MessageTypeValue, } from './message.js';
+import type { MessageBodies, PSInput, PSValue, RecordBody } from './message-types.js';
 import { hostCallFromValue, hostCallToValue, hostResponseFromValue, hostResponseToValue } from './messages-host.js';
 import * as Pipeline from './messages-pipeline.js';
 import * as Pool from './messages-pool.js';
-import { Reader } from './messages-reader.js';
+import { Reader, stateFromValue, stateToValue } from './messages-reader.js';
 
 export {
   HOST_METHOD_NAMES,
@@ -38,69 +38,56 @@ type B = MessageBodies;
 type AnyBody = B[MessageTypeName];
 
 // ---------------------------------------------------------------------------
-// encode
+// One row per message type: how its body becomes a CLIXML value and back.
 
-function bodyToValue(type: MessageTypeValue, body: AnyBody): PSValue | undefined {
-  switch (type) {
-    case MessageType.SessionCapability:
-      return Pool.sessionCapabilityToValue(body as B['SessionCapability']);
-    case MessageType.InitRunspacePool:
-      return Pool.initRunspacePoolToValue(body as B['InitRunspacePool']);
-    case MessageType.PublicKey:
-      return Pool.publicKeyToValue(body as B['PublicKey']);
-    case MessageType.EncryptedSessionKey:
-      return Pool.encryptedSessionKeyToValue(body as B['EncryptedSessionKey']);
-    case MessageType.PublicKeyRequest:
-      return '';
-    case MessageType.SetMaxRunspaces:
-      return Pool.setMaxRunspacesToValue(body as B['SetMaxRunspaces']);
-    case MessageType.SetMinRunspaces:
-      return Pool.setMinRunspacesToValue(body as B['SetMinRunspaces']);
-    case MessageType.RunspaceAvailability:
-      return Pool.runspaceAvailabilityToValue(body as B['RunspaceAvailability']);
-    case MessageType.RunspacePoolState:
-      return Pool.runspacePoolStateToValue(body as B['RunspacePoolState']);
-    case MessageType.CreatePipeline:
-      return Pipeline.createPipelineToValue(body as B['CreatePipeline']);
-    case MessageType.GetAvailableRunspaces:
-      return Pool.callIdToValue(body as B['GetAvailableRunspaces']);
-    case MessageType.UserEvent:
-      return Pool.userEventToValue(body as B['UserEvent']);
-    case MessageType.ApplicationPrivateData:
-      return Pool.applicationPrivateDataToValue(body as B['ApplicationPrivateData']);
-    case MessageType.GetCommandMetadata:
-      return Pipeline.getCommandMetadataToValue(body as B['GetCommandMetadata']);
-    case MessageType.RunspacePoolHostCall:
-    case MessageType.PipelineHostCall:
-      return hostCallToValue(body as HostCallBody);
-    case MessageType.RunspacePoolHostResponse:
-    case MessageType.PipelineHostResponse:
-      return hostResponseToValue(body as HostResponseBody);
-    case MessageType.PipelineInput:
-    case MessageType.PipelineOutput:
-      return (body as B['PipelineOutput']).value;
-    case MessageType.EndOfPipelineInput:
-      return undefined;
-    case MessageType.ErrorRecord:
-    case MessageType.DebugRecord:
-    case MessageType.VerboseRecord:
-    case MessageType.WarningRecord:
-    case MessageType.ProgressRecord:
-    case MessageType.InformationRecord:
-      return (body as B['ErrorRecord']).record;
-    case MessageType.PipelineState:
-      return Pipeline.pipelineStateToValue(body as B['PipelineState']);
-    case MessageType.ConnectRunspacePool:
-      return Pool.connectRunspacePoolToValue(body as B['ConnectRunspacePool']);
-    case MessageType.RunspacePoolInitData:
-      return Pool.runspacePoolInitDataToValue(body as B['RunspacePoolInitData']);
-    case MessageType.ResetRunspaceState:
-      return Pool.callIdToValue(body as B['ResetRunspaceState']);
-    default: {
-      const never: never = type;
-      throw new TypeError(`no encoder for message type ${String(never)}`);
-    }
-  }
+interface Codec<T> {
+  /** undefined: the Data field is empty. */
+  readonly toValue: (body: T) => PSInput | undefined;
+  readonly fromValue: (r: Reader, v: PSValue) => T;
+}
+
+const codec = <T>(toValue: Codec<T>['toValue'], fromValue: Codec<T>['fromValue']): Codec<T> => ({ toValue, fromValue });
+
+const RECORD = codec<RecordBody>((b) => b.record, (_r, v) => ({ record: v }));
+
+const CODECS: { readonly [K in MessageTypeName]: Codec<B[K]> } = {
+  SessionCapability: codec(Pool.sessionCapabilityToValue, Pool.sessionCapabilityFromValue),
+  InitRunspacePool: codec(Pool.initRunspacePoolToValue, Pool.initRunspacePoolFromValue),
+  PublicKey: codec(Pool.publicKeyToValue, Pool.publicKeyFromValue),
+  EncryptedSessionKey: codec(Pool.encryptedSessionKeyToValue, Pool.encryptedSessionKeyFromValue),
+  PublicKeyRequest: codec(() => '', () => ({})),
+  ConnectRunspacePool: codec(Pool.connectRunspacePoolToValue, Pool.connectRunspacePoolFromValue),
+  RunspacePoolInitData: codec(Pool.runspacePoolInitDataToValue, Pool.runspacePoolInitDataFromValue),
+  ResetRunspaceState: codec(Pool.callIdToValue, Pool.callIdFromValue),
+  SetMaxRunspaces: codec(Pool.setMaxRunspacesToValue, Pool.setMaxRunspacesFromValue),
+  SetMinRunspaces: codec(Pool.setMinRunspacesToValue, Pool.setMinRunspacesFromValue),
+  RunspaceAvailability: codec(Pool.runspaceAvailabilityToValue, Pool.runspaceAvailabilityFromValue),
+  RunspacePoolState: codec((b) => stateToValue('RunspaceState', b), (r) => stateFromValue(r, 'RunspaceState')),
+  CreatePipeline: codec(Pipeline.createPipelineToValue, Pipeline.createPipelineFromValue),
+  GetAvailableRunspaces: codec(Pool.callIdToValue, Pool.callIdFromValue),
+  UserEvent: codec(Pool.userEventToValue, Pool.userEventFromValue),
+  ApplicationPrivateData: codec(Pool.applicationPrivateDataToValue, Pool.applicationPrivateDataFromValue),
+  GetCommandMetadata: codec(Pipeline.getCommandMetadataToValue, Pipeline.getCommandMetadataFromValue),
+  RunspacePoolHostCall: codec(hostCallToValue, hostCallFromValue),
+  RunspacePoolHostResponse: codec(hostResponseToValue, hostResponseFromValue),
+  PipelineInput: codec((b) => b.value, (_r, v) => ({ value: v })),
+  EndOfPipelineInput: codec(() => undefined, () => ({})),
+  PipelineOutput: codec((b) => b.value, (_r, v) => ({ value: v })),
+  ErrorRecord: RECORD,
+  PipelineState: codec((b) => stateToValue('PipelineState', b), (r) => stateFromValue(r, 'PipelineState')),
+  DebugRecord: RECORD,
+  VerboseRecord: RECORD,
+  WarningRecord: RECORD,
+  ProgressRecord: RECORD,
+  InformationRecord: RECORD,
+  PipelineHostCall: codec(hostCallToValue, hostCallFromValue),
+  PipelineHostResponse: codec(hostResponseToValue, hostResponseFromValue),
+};
+
+function codecOf(type: MessageTypeValue): Codec<AnyBody> {
+  const name = messageTypeName(type);
+  if (name === undefined) throw new TypeError(`no codec for message type ${String(type)}`);
+  return CODECS[name] as Codec<AnyBody>;
 }
 
 /** Serialize a typed body to the UTF-8 Data field (no BOM). */
@@ -109,75 +96,9 @@ export function encodeBody<K extends MessageTypeName>(
   body: MessageBodies[K],
   ctx: BodyCodecContext = {},
 ): Uint8Array {
-  const value = bodyToValue(type, body);
+  const value = codecOf(type).toValue(body);
   if (value === undefined) return new Uint8Array(0);
   return new TextEncoder().encode(X.serializeValue(value, ctx));
-}
-
-// ---------------------------------------------------------------------------
-// decode
-
-function valueToBody(type: MessageTypeValue, v: PSValue, r: Reader): AnyBody {
-  switch (type) {
-    case MessageType.SessionCapability:
-      return Pool.sessionCapabilityFromValue(r);
-    case MessageType.InitRunspacePool:
-      return Pool.initRunspacePoolFromValue(r);
-    case MessageType.PublicKey:
-      return Pool.publicKeyFromValue(r);
-    case MessageType.EncryptedSessionKey:
-      return Pool.encryptedSessionKeyFromValue(r);
-    case MessageType.PublicKeyRequest:
-      return {};
-    case MessageType.SetMaxRunspaces:
-      return Pool.setMaxRunspacesFromValue(r);
-    case MessageType.SetMinRunspaces:
-      return Pool.setMinRunspacesFromValue(r);
-    case MessageType.RunspaceAvailability:
-      return Pool.runspaceAvailabilityFromValue(r);
-    case MessageType.RunspacePoolState:
-      return Pool.runspacePoolStateFromValue(r);
-    case MessageType.CreatePipeline:
-      return Pipeline.createPipelineFromValue(r);
-    case MessageType.GetAvailableRunspaces:
-      return Pool.callIdFromValue(r);
-    case MessageType.UserEvent:
-      return Pool.userEventFromValue(r);
-    case MessageType.ApplicationPrivateData:
-      return Pool.applicationPrivateDataFromValue(r);
-    case MessageType.GetCommandMetadata:
-      return Pipeline.getCommandMetadataFromValue(r);
-    case MessageType.RunspacePoolHostCall:
-    case MessageType.PipelineHostCall:
-      return hostCallFromValue(r);
-    case MessageType.RunspacePoolHostResponse:
-    case MessageType.PipelineHostResponse:
-      return hostResponseFromValue(r);
-    case MessageType.PipelineInput:
-    case MessageType.PipelineOutput:
-      return { value: v };
-    case MessageType.EndOfPipelineInput:
-      return {};
-    case MessageType.ErrorRecord:
-    case MessageType.DebugRecord:
-    case MessageType.VerboseRecord:
-    case MessageType.WarningRecord:
-    case MessageType.ProgressRecord:
-    case MessageType.InformationRecord:
-      return { record: v };
-    case MessageType.PipelineState:
-      return Pipeline.pipelineStateFromValue(r);
-    case MessageType.ConnectRunspacePool:
-      return Pool.connectRunspacePoolFromValue(r, v);
-    case MessageType.RunspacePoolInitData:
-      return Pool.runspacePoolInitDataFromValue(r);
-    case MessageType.ResetRunspaceState:
-      return Pool.callIdFromValue(r);
-    default: {
-      const never: never = type;
-      throw new TypeError(`no decoder for message type ${String(never)}`);
-    }
-  }
 }
 
 /**
@@ -197,7 +118,7 @@ export function decodeBody(type: MessageTypeValue, xml: string, ctx: BodyCodecCo
     return { value: null };
   }
   const value = X.parseValue(xml, ctx, w);
-  return valueToBody(type, value, new Reader(value, w));
+  return codecOf(type).fromValue(new Reader(value, w), value);
 }
 
 /** Parse any Data field to a clixml value (for tools and tests). */

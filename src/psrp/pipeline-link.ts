@@ -5,8 +5,8 @@
 // Each side names the other through an interface of this file, so pool and
 // pipeline files import in one direction only (no cycle, type-only included).
 
-import type { MessageEvent } from './events.js';
-import type { MessageTypeName } from './message.js';
+import type { MessageEvent, PsrpEvent } from './events.js';
+import type { MessageTypeName, RecordStreamName } from './message.js';
 import type { MessageBodies, PSValue } from './message-types.js';
 import type { StreamType } from './pool-core.js';
 import type { FeatureName, PSInvocationState } from './states.js';
@@ -26,8 +26,11 @@ export const PIPELINE_EVENT_TYPES = [
 export type PipelineEventType = (typeof PIPELINE_EVENT_TYPES)[number];
 export type PipelineEvent = { [K in PipelineEventType]: MessageEvent<K> }[PipelineEventType];
 
-/** The record streams beside output, by PowerShell's stream names. */
-export type RecordStreamName = 'error' | 'debug' | 'verbose' | 'warning' | 'progress' | 'information';
+const PIPELINE_EVENT_TYPE_SET: ReadonlySet<string> = new Set(PIPELINE_EVENT_TYPES);
+
+export function isPipelineEvent(event: PsrpEvent): event is PipelineEvent {
+  return PIPELINE_EVENT_TYPE_SET.has(event.type);
+}
 
 /**
  * Where a client pipeline delivers what it receives, after applying it to its

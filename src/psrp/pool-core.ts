@@ -23,7 +23,7 @@ import {
   messageTypeSpecName,
   type MessageTypeName,
 } from './message.js';
-import type { MessageBodies, SessionCapabilityBody } from './message-types.js';
+import type { MessageBodies, PSInput, SessionCapabilityBody } from './message-types.js';
 import { decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
 import type { PsrpEvent } from './events.js';
 import type { SessionKeyCipher } from './key-exchange.js';
@@ -96,6 +96,12 @@ export abstract class PoolCore {
   protected _cipher: SessionKeyCipher | undefined;
   /** Set when a protocol error broke the pool; later input calls rethrow it. */
   protected _error: PsRemoteError | undefined;
+  // What INIT_RUNSPACEPOOL carries (2.2.2.2): the client keeps what it asked for, the server what it was told.
+  protected _minRunspaces = 1;
+  protected _maxRunspaces = 1;
+  protected _threadOptions = 0;
+  protected _apartmentState = 2;
+  protected _applicationArguments: PSInput = null;
 
   readonly #ids: ObjectIdCounter;
   readonly #queues = new Map<string, OutQueue>();
@@ -133,19 +139,25 @@ export abstract class PoolCore {
     return this._runspacePoolId;
   }
 
-  get state(): RunspacePoolState {
-    return this._state;
-  }
-
-  get theirCapability(): SessionCapabilityBody | undefined {
-    return this._theirCapability;
-  }
+  get minRunspaces(): number { return this._minRunspaces; }
+  get maxRunspaces(): number { return this._maxRunspaces; }
+  get threadOptions(): number { return this._threadOptions; }
+  get apartmentState(): number { return this._apartmentState; }
+  get applicationArguments(): PSInput { return this._applicationArguments; }
 
   /** The version both sides speak: the lower of ours and theirs (ours before negotiation). */
   get protocolVersion(): string {
     const theirs = this._theirCapability?.protocolVersion;
     if (theirs === undefined || parseVersion(theirs) === undefined) return this.ourCapability.protocolVersion;
     return compareVersions(theirs, this.ourCapability.protocolVersion) < 0 ? theirs : this.ourCapability.protocolVersion;
+  }
+
+  get state(): RunspacePoolState {
+    return this._state;
+  }
+
+  get theirCapability(): SessionCapabilityBody | undefined {
+    return this._theirCapability;
   }
 
   /** The peer's advertised version, if known. */

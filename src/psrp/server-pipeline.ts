@@ -7,7 +7,10 @@
 import { RemoteProtocolError, UsageError } from '../errors.js';
 import type { MessageEvent, PsrpEvent } from './events.js';
 import type { CreatePipelineBody, GetCommandMetadataBody, PSInput, PSValue } from './message-types.js';
+import { RECORD_STREAMS, type RecordStreamName } from './message.js';
 import type { ServerPipelinePool } from './pipeline-link.js';
+import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
+import { InvalidProtocolVersionError, PSInvocationState, SERVER_PIPELINE_ACTIONS, guardPipeline } from './states.js';
 
 /**
  * What the server writes is any PSInput; the bodies are typed as the client
@@ -15,8 +18,10 @@ import type { ServerPipelinePool } from './pipeline-link.js';
  * takes any PSInput, so this is where the two meet.
  */
 const sent = (v: PSInput): PSValue => v as PSValue;
-import { NO_RESPONSE_CALL_ID, hostMethodReturnsValue } from './messages.js';
-import { InvalidProtocolVersionError, PSInvocationState, SERVER_PIPELINE_ACTIONS, guardPipeline } from './states.js';
+
+const RECORD_MESSAGES = Object.fromEntries(Object.entries(RECORD_STREAMS).map(([message, stream]) => [stream, message])) as {
+  readonly [S in RecordStreamName]: keyof typeof RECORD_STREAMS;
+};
 
 export type ServerPipelineRequest =
   | ({ readonly kind: 'CreatePipeline' } & CreatePipelineBody)
@@ -71,33 +76,13 @@ export class ServerPipeline {
     this.#guard('write');
     this.pool._queue('PipelineOutput', { value: sent(value) }, this.pipelineId);
   }
-  writeError(record: PSInput): void {
+  /** One record of a stream beside output; INFORMATION_RECORD exists from protocol 2.3 on. */
+  writeRecord(stream: RecordStreamName, record: PSInput): void {
     this.#guard('write');
-    this.pool._queue('ErrorRecord', { record: sent(record) }, this.pipelineId);
-  }
-  writeDebug(record: PSInput): void {
-    this.#guard('write');
-    this.pool._queue('DebugRecord', { record: sent(record) }, this.pipelineId);
-  }
-  writeVerbose(record: PSInput): void {
-    this.#guard('write');
-    this.pool._queue('VerboseRecord', { record: sent(record) }, this.pipelineId);
-  }
-  writeWarning(record: PSInput): void {
-    this.#guard('write');
-    this.pool._queue('WarningRecord', { record: sent(record) }, this.pipelineId);
-  }
-  writeProgress(record: PSInput): void {
-    this.#guard('write');
-    this.pool._queue('ProgressRecord', { record: sent(record) }, this.pipelineId);
-  }
-  /** INFORMATION_RECORD exists from protocol 2.3 on. */
-  writeInformation(record: PSInput): void {
-    this.#guard('write');
-    if (!this.pool._featureSupported('InformationStream')) {
+    if (stream === 'information' && !this.pool._featureSupported('InformationStream')) {
       throw new InvalidProtocolVersionError('write an information record', 'InformationStream', this.pool.protocolVersion);
     }
-    this.pool._queue('InformationRecord', { record: sent(record) }, this.pipelineId);
+    this.pool._queue(RECORD_MESSAGES[stream], { record: sent(record) }, this.pipelineId);
   }
 
   /** Call a method on the client's host for this pipeline; returns the call id. */

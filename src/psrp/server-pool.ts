@@ -44,12 +44,7 @@ export interface ServerRunspacePoolOptions extends PoolCoreOptions {
 
 export class ServerRunspacePool extends PoolCore {
   readonly role = 'server' as const;
-  #minRunspaces = 1;
-  #maxRunspaces = 1;
-  #threadOptions = 0;
-  #apartmentState = 2;
   #hostInfo: HostInfo | undefined;
-  #applicationArguments: PSInput = null;
   readonly #applicationPrivateData: PSValue;
   readonly #sessionKey: Uint8Array | undefined;
   #clientPublicKey: string | undefined;
@@ -66,24 +61,9 @@ export class ServerRunspacePool extends PoolCore {
     this.#maxPipelines = options.maxPipelines ?? 1024;
   }
 
-  get minRunspaces(): number {
-    return this.#minRunspaces;
-  }
-  get maxRunspaces(): number {
-    return this.#maxRunspaces;
-  }
-  get threadOptions(): number {
-    return this.#threadOptions;
-  }
-  get apartmentState(): number {
-    return this.#apartmentState;
-  }
   /** The client's HostInfo from INIT_RUNSPACEPOOL. */
   get hostInfo(): HostInfo | undefined {
     return this.#hostInfo;
-  }
-  get applicationArguments(): PSInput {
-    return this.#applicationArguments;
   }
   get pipelines(): ReadonlyMap<string, ServerPipeline> {
     return this.#pipelines;
@@ -116,7 +96,7 @@ export class ServerRunspacePool extends PoolCore {
   /** Accept CONNECT_RUNSPACEPOOL: queue RUNSPACEPOOL_INIT_DATA (3.2.5.4.30). */
   acceptConnect(): void {
     this.#guard('acceptConnect');
-    this.queue('RunspacePoolInitData', { minRunspaces: this.#minRunspaces, maxRunspaces: this.#maxRunspaces });
+    this.queue('RunspacePoolInitData', { minRunspaces: this._minRunspaces, maxRunspaces: this._maxRunspaces });
     this._state = RunspacePoolState.Opened;
   }
 
@@ -246,19 +226,19 @@ export class ServerRunspacePool extends PoolCore {
         if (this._state !== RunspacePoolState.NegotiationSucceeded) {
           throw this.protocolError(`INIT_RUNSPACEPOOL in state ${runspacePoolStateName(this._state)}`);
         }
-        this.#minRunspaces = event.minRunspaces;
-        this.#maxRunspaces = event.maxRunspaces;
-        this.#threadOptions = event.threadOptions;
-        this.#apartmentState = event.apartmentState;
+        this._minRunspaces = event.minRunspaces;
+        this._maxRunspaces = event.maxRunspaces;
+        this._threadOptions = event.threadOptions;
+        this._apartmentState = event.apartmentState;
         this.#hostInfo = event.hostInfo;
-        this.#applicationArguments = event.applicationArguments;
+        this._applicationArguments = event.applicationArguments;
         return;
       case 'ConnectRunspacePool': {
         if (this._theirCapability === undefined) throw this.protocolError('CONNECT_RUNSPACEPOOL before SESSION_CAPABILITY');
         const v = parseVersion(this._theirCapability.protocolVersion)!;
         if (v[1]! < 2) throw this.protocolError(`CONNECT_RUNSPACEPOOL at protocol ${this._theirCapability.protocolVersion}`);
-        if (event.minRunspaces !== undefined) this.#minRunspaces = event.minRunspaces;
-        if (event.maxRunspaces !== undefined) this.#maxRunspaces = event.maxRunspaces;
+        if (event.minRunspaces !== undefined) this._minRunspaces = event.minRunspaces;
+        if (event.maxRunspaces !== undefined) this._maxRunspaces = event.maxRunspaces;
         return;
       }
       case 'PublicKey':
@@ -271,15 +251,15 @@ export class ServerRunspacePool extends PoolCore {
         return;
       case 'SetMaxRunspaces': {
         this.#expectOpened('SET_MAX_RUNSPACES');
-        const ok = Number.isInteger(event.maxRunspaces) && event.maxRunspaces >= this.#minRunspaces;
-        if (ok) this.#maxRunspaces = event.maxRunspaces;
+        const ok = Number.isInteger(event.maxRunspaces) && event.maxRunspaces >= this._minRunspaces;
+        if (ok) this._maxRunspaces = event.maxRunspaces;
         this.queue('RunspaceAvailability', { ci: event.ci, response: ok });
         return;
       }
       case 'SetMinRunspaces': {
         this.#expectOpened('SET_MIN_RUNSPACES');
-        const ok = Number.isInteger(event.minRunspaces) && event.minRunspaces >= 1 && event.minRunspaces <= this.#maxRunspaces;
-        if (ok) this.#minRunspaces = event.minRunspaces;
+        const ok = Number.isInteger(event.minRunspaces) && event.minRunspaces >= 1 && event.minRunspaces <= this._maxRunspaces;
+        if (ok) this._minRunspaces = event.minRunspaces;
         this.queue('RunspaceAvailability', { ci: event.ci, response: ok });
         return;
       }

@@ -208,24 +208,17 @@ export const SERVER_PIPELINE_ACTIONS = {
   beginStop: [I.Running, I.NotStarted],
 } as const satisfies Record<string, readonly PSInvocationState[]>;
 
-export function guardPool(
-  table: Record<string, readonly number[]>,
-  action: string,
-  state: RunspacePoolState,
-): void {
-  const allowed = table[action];
-  if (allowed !== undefined && !allowed.includes(state)) {
-    throw new InvalidStateError(action, runspacePoolStateName(state), allowed.map(runspacePoolStateName));
-  }
+export function guardPool(table: Record<string, readonly number[]>, action: string, state: RunspacePoolState): void {
+  guard(table, action, state, runspacePoolStateName);
 }
 
-export function guardPipeline(
-  table: Record<string, readonly number[]>,
-  action: string,
-  state: PSInvocationState,
-): void {
+export function guardPipeline(table: Record<string, readonly number[]>, action: string, state: PSInvocationState): void {
+  guard(table, action, state, psInvocationStateName);
+}
+
+function guard(table: Record<string, readonly number[]>, action: string, state: number, nameOf: (s: number) => string): void {
   const allowed = table[action];
   if (allowed !== undefined && !allowed.includes(state)) {
-    throw new InvalidStateError(action, psInvocationStateName(state), allowed.map(psInvocationStateName));
+    throw new InvalidStateError(action, nameOf(state), allowed.map(nameOf));
   }
 }

@@ -175,12 +175,12 @@ export class ScriptedEngine {
       commandText: unwrapShellInput(first?.command ?? ''),
       parameters: (first?.parameters ?? []).map((p) => ({ name: p.name, value: p.value })),
       output: (v) => write(() => sp.writeOutput(v)),
-      error: (v) => write(() => sp.writeError(v)),
-      warning: (v) => write(() => sp.writeWarning(v)),
-      verbose: (v) => write(() => sp.writeVerbose(v)),
-      debug: (v) => write(() => sp.writeDebug(v)),
-      information: (v) => write(() => sp.writeInformation(v)),
-      progress: (v) => write(() => sp.writeProgress(v)),
+      error: (v) => write(() => sp.writeRecord('error', v)),
+      warning: (v) => write(() => sp.writeRecord('warning', v)),
+      verbose: (v) => write(() => sp.writeRecord('verbose', v)),
+      debug: (v) => write(() => sp.writeRecord('debug', v)),
+      information: (v) => write(() => sp.writeRecord('information', v)),
+      progress: (v) => write(() => sp.writeRecord('progress', v)),
       hostCall: (methodId, methodName, parameters = []) =>
         new Promise((resolve, reject) => {
           if (!live()) return reject(new Error('pipeline stopped'));

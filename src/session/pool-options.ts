@@ -1,8 +1,11 @@
-// The options and events of a RunspacePool and of one invocation on it.
+// The options and events of a RunspacePool and of one invocation on it, and
+// the PSRP core's options they make.
 
+import { randomUUID } from 'node:crypto';
 import type { PSInput } from '../clixml/index.js';
-import type { RsaKeyPair } from '../psrp/index.js';
+import type { ClientRunspacePoolOptions, RsaKeyPair } from '../psrp/index.js';
 import type { PSHost } from './host/host.js';
+import { hostInfoFor } from './host/raw-ui.js';
 
 export interface RunspacePoolOptions {
   /** RunspacePool id (default random); over WSMan the ShellId is its upper-case form. */
@@ -111,3 +114,19 @@ export interface RunspacePoolEvents {
   disconnected: [error: Error];
 }
 
+
+/** The PSRP core's options for a pool opened with `options` and `host`. */
+export function coreOptions(options: RunspacePoolOptions, host: PSHost): ClientRunspacePoolOptions {
+  return {
+    runspacePoolId: options.runspacePoolId ?? randomUUID(),
+    ...(options.minRunspaces !== undefined ? { minRunspaces: options.minRunspaces } : {}),
+    ...(options.maxRunspaces !== undefined ? { maxRunspaces: options.maxRunspaces } : {}),
+    ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
+    ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
+    ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
+    ...(options.keyPair ? { keyPair: options.keyPair } : {}),
+    // Pipelines declare their own host (hostInfoFor), not the pool's, so
+    // their calls come as PIPELINE_HOST_CALL and InvokeOptions.host can differ.
+    hostInfo: hostInfoFor(host.rawUI),
+  };
+}

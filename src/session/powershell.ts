@@ -125,6 +125,14 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     await this.#done.catch(() => undefined);
   }
 
+  /** @internal Stop-on-abort for InvokeOptions.signal: the listener goes when the pipeline ends. */
+  _stopOnAbort(signal: AbortSignal): void {
+    const onAbort = () => void this.stop().catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const off = () => signal.removeEventListener('abort', onAbort);
+    this.#done.then(off, off);
+  }
+
   /** @internal */
   _finish(error?: unknown): void {
     const state = this.state;

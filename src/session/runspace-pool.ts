@@ -6,16 +6,14 @@
 // Parts of its work live beside it: session-key.ts, host-calls.ts, pool-calls.ts,
 // pipelines.ts, pipeline-input.ts, process-hold.ts, send-chain.ts.
 
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { AbortError, InvalidStateError, SessionError, UsageError } from '../errors.js';
 import { ClientPowerShell, type ClientPipelineBase, ClientRunspacePool, PSInvocationState, RunspacePoolState, runspacePoolStateName, type PsrpEvent, type RunspacePoolStateName, type PSValue } from '../psrp/index.js';
 import type { PSInput } from '../clixml/index.js';
 import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
 import { NonInteractiveHost, type HostCall, type PSHost } from './host/host.js';
-import { hostInfoFor } from './host/raw-ui.js';
 import { PowerShellInvocation } from './powershell.js';
-import type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
+import { coreOptions, type InvokeOptions, type ScriptOrCommand, type RunspacePoolEvents, type RunspacePoolOptions, type RunspacePoolStats } from './pool-options.js';
 
 export type { InvokeOptions, ScriptOrCommand, RunspacePoolEvents, RunspacePoolOptions, RunspacePoolStats } from './pool-options.js';
 import { closeOnExit, forgetOnExit } from '../winrm/exit.js';
@@ -55,18 +53,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       this.#hostCall(core, host, { ci: e.ci, methodId: e.methodId, method: e.methodName, parameters: e.parameters, pipelineId: e.pipelineId }),
     );
     this.#host = options.host ?? new NonInteractiveHost();
-    this.#core = new ClientRunspacePool({
-      runspacePoolId: options.runspacePoolId ?? randomUUID(),
-      ...(options.minRunspaces !== undefined ? { minRunspaces: options.minRunspaces } : {}),
-      ...(options.maxRunspaces !== undefined ? { maxRunspaces: options.maxRunspaces } : {}),
-      ...(options.protocolVersion !== undefined ? { protocolVersion: options.protocolVersion } : {}),
-      ...(options.applicationArguments !== undefined ? { applicationArguments: options.applicationArguments } : {}),
-      ...(options.firstCallId !== undefined ? { firstCallId: options.firstCallId } : {}),
-      ...(options.keyPair ? { keyPair: options.keyPair } : {}),
-      // Pipelines declare their own host (hostInfoFor), not the pool's, so
-      // their calls come as PIPELINE_HOST_CALL and InvokeOptions.host can differ.
-      hostInfo: hostInfoFor(this.#host.rawUI),
-    });
+    this.#core = new ClientRunspacePool(coreOptions(options, this.#host));
     this.#sessionKey = new SessionKey(
       { core: this.#core, hold: (p) => this.#process.hold(p), flush: (signal) => this.#flush(signal) },
       { hasKeyPair: options.keyPair !== undefined, timeoutMs: options.keyExchangeTimeoutMs },
@@ -282,13 +269,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     if (hasInput) {
       void pumpInput(core, options.input!, started, (s) => this.#flush(s), (e) => this.#pipelines.finish(core.pipelineId, e), options.signal);
     }
-    const signal = options.signal;
-    if (signal) {
-      const onAbort = () => void inv.stop().catch(() => undefined);
-      signal.addEventListener('abort', onAbort, { once: true });
-      const off = () => signal.removeEventListener('abort', onAbort);
-      inv.result().then(off, off);
-    }
+    if (options.signal) inv._stopOnAbort(options.signal);
     return inv;
   }
 

@@ -98,17 +98,15 @@ export interface WSManFault {
   readonly quota?: string | undefined;
 }
 
+/**
+ * The fault's fields under WSManFault's names, but for the two an Error already
+ * has: `code` (PSR_WSMAN_FAULT here) is soapCode, `message` is faultMessage.
+ */
+export interface WSManFaultError extends Omit<WSManFault, 'code' | 'message' | 'quota'> {}
+
 export class WSManFaultError extends PsRemoteError implements WSManFault {
   readonly soapCode: string;
-  readonly subcode: string | undefined;
-  readonly subcodeName: string | undefined;
-  readonly reason: string;
-  readonly detail: string | undefined;
-  readonly wsmanCode: number | undefined;
-  readonly machine: string | undefined;
   readonly faultMessage: string;
-  readonly provider: string | undefined;
-  readonly kind: FaultKind;
   readonly quota: string | undefined;
   readonly operation: string | undefined;
   readonly httpStatus: number | undefined;
@@ -118,17 +116,11 @@ export class WSManFaultError extends PsRemoteError implements WSManFault {
     const code = fault.wsmanCode !== undefined ? ` [${fault.wsmanCode}]` : '';
     const quota = fault.quota ? ` (${fault.quota})` : '';
     super('PSR_WSMAN_FAULT', `${where ? `${where}: ` : ''}${fault.kind === 'Unknown' ? 'WS-Management fault' : fault.kind}${quota}${code}: ${fault.message}`);
-    this.soapCode = fault.code;
-    this.subcode = fault.subcode;
-    this.subcodeName = fault.subcodeName;
-    this.reason = fault.reason;
-    this.detail = fault.detail;
-    this.wsmanCode = fault.wsmanCode;
-    this.machine = fault.machine;
-    this.faultMessage = fault.message;
-    this.provider = fault.provider;
-    this.kind = fault.kind;
-    this.quota = fault.quota;
+    const { code: soapCode, message: faultMessage, quota: quotaName, ...fields } = fault;
+    Object.assign(this, fields);
+    this.soapCode = soapCode;
+    this.faultMessage = faultMessage;
+    this.quota = quotaName;
     this.operation = context.operation;
     this.httpStatus = context.httpStatus;
   }

@@ -6,7 +6,7 @@
 // PREPARE first), X<TAB>failure<TAB>path<TAB>message records for failures.
 // (PowerShell names are case-insensitive: no local may share a parameter's name.)
 
-import { HELPERS, tabs } from './scripts.js';
+import { CREDIT_PACED, HELPERS, tabs } from './scripts.js';
 
 /** OPEN: the temporary sibling of Final that the ranges are written into. Output T<TAB>tmp, or X. */
 export const RANGE_OPEN_SCRIPT = tabs(String.raw`param([string]$Final, [long]$Length)
@@ -104,17 +104,7 @@ ${HELPERS}
     ,$bytes
   }
 }
-process {
-  if ($done) { return }
-  if ([string]$_ -eq 'Q') { $done = $true; 'Z'; return }
-  $credit += [int]$_
-  while ($credit -gt 0 -and -not $done) { . $next; $credit-- }
-}
-end {
-  while (-not $done) { . $next }
-  if ($null -ne $fs) { $fs.Dispose() }
-}
-`);
+${CREDIT_PACED}`);
 
 /** HASH: SHA-256 of a whole file (after a download in ranges). Output H<TAB>sha256<TAB>bytes, or X. */
 export const FILE_HASH_SCRIPT = tabs(String.raw`param([string]$Path)

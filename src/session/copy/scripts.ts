@@ -52,6 +52,26 @@ function Join-Rel([string]$base, [string]$relB64) {
 export const tabs = (s: string): string => s.replaceAll('<T>', '`t');
 
 /**
+ * How DOWNLOAD and READ send: each input object grants N more output objects
+ * (Q: stop now, then Z), `$next` writes one and sets $done after the last,
+ * and once the input ends the rest follows unpaced. $fs is the open file.
+ */
+export const CREDIT_PACED = String.raw`process {
+  if ($done) { return }
+  if ([string]$_ -eq 'Q') {
+    if ($null -ne $fs) { $fs.Dispose(); $fs = $null }
+    $done = $true; 'Z'; return
+  }
+  $credit += [int]$_
+  while ($credit -gt 0 -and -not $done) { . $next; $credit-- }
+}
+end {
+  while (-not $done) { . $next }
+  if ($null -ne $fs) { $fs.Dispose() }
+}
+`;
+
+/**
  * PREPARE: the language-mode probe and the target's resolution, before any
  * data: args Target, Mode (file|stream|tree|download), Name, CreateParents,
  * Overwrite. Output: P<TAB>resolved path<TAB>separator, or X…, or RESTRICTED<TAB>mode.
@@ -296,17 +316,4 @@ ${HELPERS}
     if ($sb.Length -gt 0) { $sb.ToString() }
   }
 }
-process {
-  if ($done) { return }
-  if ([string]$_ -eq 'Q') {
-    if ($null -ne $fs) { $fs.Dispose(); $fs = $null }
-    $done = $true; 'Z'; return
-  }
-  $credit += [int]$_
-  while ($credit -gt 0 -and -not $done) { . $next; $credit-- }
-}
-end {
-  while (-not $done) { . $next }
-  if ($null -ne $fs) { $fs.Dispose() }
-}
-`);
+${CREDIT_PACED}`);

@@ -33,12 +33,12 @@ describe('a pipeline writing every stream', () => {
     sp.start();
     sp.writeOutput('out1');
     sp.writeOutput(42);
-    sp.writeError('err');
-    sp.writeDebug('dbg');
-    sp.writeVerbose('vrb');
-    sp.writeWarning('wrn');
-    sp.writeProgress('prg');
-    sp.writeInformation('inf');
+    sp.writeRecord('error', 'err');
+    sp.writeRecord('debug', 'dbg');
+    sp.writeRecord('verbose', 'vrb');
+    sp.writeRecord('warning', 'wrn');
+    sp.writeRecord('progress', 'prg');
+    sp.writeRecord('information', 'inf');
     sp.complete();
     expect(pair.server.pipelines.has(PID1)).toBe(false);
     const ce = pair.toClient();
@@ -64,7 +64,7 @@ describe('a pipeline writing every stream', () => {
     pair.toServer();
     const sp = pair.server.pipelines.get(PID1)!;
     sp.start();
-    expect(() => sp.writeInformation('x')).toThrow(/InformationStream/);
+    expect(() => sp.writeRecord('information', 'x')).toThrow(/InformationStream/);
   });
 
   test('failure carries the ErrorRecord', () => {
