@@ -4,8 +4,7 @@
 
 import { InvalidStateError } from '../errors.js';
 import { build, type EnumerateOptions, type ShellRequest } from './envelope.js';
-import { checkRelatesTo, type WSManMessage } from './reader.js';
-import { WSManFaultError } from './fault.js';
+import { checkRelatesTo, faultError, type WSManMessage } from './reader.js';
 import { parseEnumeration } from './response.js';
 import type { XmlElement } from '../util/xml.js';
 import { guardEnumeration, type EnumerationState } from './shell-states.js';
@@ -49,7 +48,7 @@ export class ClientEnumeration {
     this.#pending = undefined;
     if (m.envelope.fault) {
       this.#state = 'Ended';
-      throw new WSManFaultError(m.envelope.fault, { operation });
+      throw faultError(m.envelope.fault, { operation });
     }
     const r = parseEnumeration(m.envelope, { operation });
     this.#context = r.context;

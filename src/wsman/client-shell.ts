@@ -24,8 +24,7 @@ import { InvalidStateError, RemoteProtocolError } from '../errors.js';
 import { assertNever } from '../psrp/events.js';
 import { build, type BufferMode, type CommandLineBody, type ShellBody, type ShellRequest, type StreamData, type WSManOption } from './envelope.js';
 import { SIGNAL } from './namespaces.js';
-import { checkRelatesTo, streamBytes, type WSManMessage } from './reader.js';
-import { WSManFaultError } from './fault.js';
+import { checkRelatesTo, faultError, streamBytes, type WSManMessage } from './reader.js';
 import { parseCommandResponse, parseConnectResponse, parseCreateResponse, type ShellInfo } from './response.js';
 import { guardCommand, guardCommandShell, guardShell, SHELL_LOST, type CommandStatus, type ShellAction, type ShellState } from './shell-states.js';
 
@@ -251,7 +250,7 @@ export class ClientShell {
       const ours = this.#oursAlready(req, fault.kind);
       if (ours) return ours;
       this.#refused(req);
-      throw new WSManFaultError(fault, ctx);
+      throw faultError(fault, ctx);
     }
     return this.#answered(req, m, ctx);
   }
