@@ -118,11 +118,6 @@ export class WSManCarrier implements PsrpCarrier {
     return this.#shell;
   }
 
-  /** @internal The shell core (its state, its commands' states). */
-  get core(): ClientShell | undefined {
-    return this.#core;
-  }
-
   /** Requests this carrier sent, per WSMan operation (round-trip accounting). */
   readonly requestCounts: Record<string, number> = {};
 
