@@ -143,14 +143,14 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
    * receive the rest of its output.
    */
   async receive(pipelineId: string, options: { host?: PSHost; signal?: AbortSignal } = {}): Promise<PowerShellInvocation> {
-    if (!this.#carrier.attachPipeline) throw new UsageError('this carrier cannot attach to a running pipeline');
+    if (!this.#carrier.receive) throw new UsageError('this carrier cannot receive from a running pipeline');
     const id = pipelineId.toLowerCase();
     const core = new ClientPowerShell(this.#core, { pipelineId: id });
     core.connect();
     const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
     this.#pipelines.add(id, { inv, core, host: options.host ?? this.#host });
     void this.#process.hold(inv.result().catch(() => undefined));
-    await this.#carrier.attachPipeline(id, options.signal);
+    await this.#carrier.receive(id, options.signal);
     return inv;
   }
 
@@ -262,8 +262,8 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
     if (!options.inDisconnectedSession) void this.#process.hold(inv.result().catch(() => undefined));
     if (options.inDisconnectedSession) {
-      if (!this.#carrier.holdOutput) throw new UsageError('this carrier cannot leave output on the server');
-      this.#carrier.holdOutput(core.pipelineId);
+      if (!this.#carrier.inDisconnectedSession) throw new UsageError('this carrier cannot leave output on the server');
+      this.#carrier.inDisconnectedSession(core.pipelineId);
     }
     const started = this.#start(core, inv, options.signal);
     if (hasInput) {

@@ -1,6 +1,7 @@
 // The options of the WinRS API (winrs.ts): opening a shell and running a command on it.
 
 import type { ConnectOptions } from './target.js';
+import type { Clock } from '../util/clock.js';
 
 export interface OpenShellOptions extends ConnectOptions {
   readonly workingDirectory?: string;
@@ -23,6 +24,8 @@ export interface OpenShellOptions extends ConnectOptions {
   readonly networkRetryMs?: number;
   /** First delay between Receive retries; it doubles up to 10 s (default 500 ms). */
   readonly retryDelayMs?: number;
+  /** Time for the retry window and the pauses between retries (default the real clock; tests pass a ManualClock). */
+  readonly clock?: Clock;
 }
 
 export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;

@@ -10,12 +10,13 @@
 // this file adds the I/O, the streams, the retry policy and the caller's API.
 
 import { AbortError, InvalidStateError, RemoteProtocolError, UsageError } from '../errors.js';
-import { RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ClientShell, type ClientShellEvent, type ShellInfo, type WSManOption } from '../wsman/index.js';
+import { eventOf, RESOURCE, SIGNAL, WSManFaultError, winrsCreateOptions, type ClientShell, type ClientShellEvent, type ShellInfo, type WSManOption } from '../wsman/index.js';
 import { ByteStream } from './byte-stream.js';
 import { resolveTarget, type Target } from './target.js';
 import type { OpenShellOptions, RunOptions, StdinSource } from './winrs-options.js';
 import type { WSManClient } from './wsman-client.js';
-import { isNetworkError, retryPause } from './network-retry.js';
+import { Backoff, isNetworkError, NetworkOutage, retryPause } from './network-retry.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { closeInBackground } from './exit.js';
 
 export type { OpenShellOptions, RunOptions, StdinSource } from './winrs-options.js';
@@ -44,20 +45,21 @@ export async function openShell(target: Target, options: OpenShellOptions = {}):
       ),
       { signal: options.signal },
     );
-    const info = only(events, 'Created').shell;
+    const info = eventOf(events, 'Created').shell;
     if (!info.shellId) throw new RemoteProtocolError('PSR_WSMAN_INVALID', 'the server created a shell without a ShellId', { where: 'CreateResponse' });
-    return new WinRSShell(client, info, owned, { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500 }, core);
+    const retry = { networkRetryMs: options.networkRetryMs ?? 240_000, retryDelayMs: options.retryDelayMs ?? 500, clock: options.clock ?? systemClock };
+    return new WinRSShell(client, info, owned, retry, core);
   } catch (e) {
     if (owned) await client.close().catch(() => {});
     throw e;
   }
 }
 
-/** The event of this type among an answer's (the core returns exactly one for these requests). */
-function only<T extends ClientShellEvent['type']>(events: readonly ClientShellEvent[], type: T): Extract<ClientShellEvent, { type: T }> {
-  const e = events.find((x): x is Extract<ClientShellEvent, { type: T }> => x.type === type);
-  if (!e) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `no ${type} in the answer`);
-  return e;
+/** How a command's Receive is retried while the network is down (OpenShellOptions). */
+export interface WinRSRetry {
+  readonly networkRetryMs: number;
+  readonly retryDelayMs: number;
+  readonly clock: Clock;
 }
 
 export class WinRSShell {
@@ -70,14 +72,14 @@ export class WinRSShell {
   /** Signal terminate of finished commands still in flight. */
   readonly #signals = new Set<Promise<void>>();
   #state: 'open' | 'closing' | 'closed' = 'open';
-  /** Receive retry window of this shell's commands. */
-  readonly retry: { readonly networkRetryMs: number; readonly retryDelayMs: number };
+  /** Receive retry window of this shell's commands, and the clock it is measured on. */
+  readonly retry: WinRSRetry;
 
   constructor(
     client: WSManClient,
     info: ShellInfo,
     owned: boolean,
-    retry: { networkRetryMs: number; retryDelayMs: number } = { networkRetryMs: 240_000, retryDelayMs: 500 },
+    retry: WinRSRetry = { networkRetryMs: 240_000, retryDelayMs: 500, clock: systemClock },
     core: ClientShell = client.shellCore(CMD, { shellId: info.shellId, created: true }),
   ) {
     this.client = client;
@@ -111,7 +113,7 @@ export class WinRSShell {
     const opts: WSManOption[] = [{ name: 'WINRS_CONSOLEMODE_STDIN', value: options.consoleModeStdin ? 'TRUE' : 'FALSE' }];
     if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
     const events = await this.client.shellRequest(this.core, this.core.startCommand({ command, args }, opts), { signal: options.signal });
-    const commandId = only(events, 'CommandStarted').commandId;
+    const commandId = eventOf(events, 'CommandStarted').commandId;
     const cmd = new WinRSCommand(this, commandId, options);
     this.#commands.add(cmd);
     void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
@@ -141,11 +143,10 @@ export class WinRSShell {
     // Delete is idempotent: a transport failure is tried once more.
     for (let attempt = 1; ; attempt++) {
       try {
+        // Already gone (idle timeout, server restart, a first try whose answer was lost) is Deleted to the core.
         await this.client.shellRequest(this.core, this.core.delete());
         return;
       } catch (e) {
-        // Already gone (idle timeout, server restart, a first try whose answer was lost): closing succeeded in effect.
-        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
         if (e instanceof WSManFaultError || attempt >= 2) throw e;
       }
     }
@@ -211,11 +212,11 @@ export class WinRSCommand {
     const client = this.client;
     const signal = this.#loopAbort.signal;
     let exit: number | undefined;
-    const { networkRetryMs, retryDelayMs } = this.shell.retry;
+    const { networkRetryMs, retryDelayMs, clock } = this.shell.retry;
     // The SequenceId moves on only with an answer: a Receive sent again after a network failure keeps its number.
     let sequenceId = 0;
-    let outageSince: number | undefined;
-    let delay = retryDelayMs;
+    const outage = new NetworkOutage(networkRetryMs, clock);
+    const backoff = new Backoff(retryDelayMs);
     try {
       for (;;) {
         await Promise.all([this.stdout.drained(), this.stderr.drained()]);
@@ -225,20 +226,15 @@ export class WinRSCommand {
           events = await client.shellRequest(this.#core, this.#core.receive(this.commandId, { streams: 'stdout stderr', keepAlive: false, sequenceId }), { signal });
         } catch (e) {
           if (signal.aborted || !isNetworkError(e)) throw e;
-          const now = Date.now();
-          if (outageSince === undefined) {
-            outageSince = now;
-            if (networkRetryMs > 0) this.#options.onNetworkInterrupted?.(e as Error);
-          }
-          if (now - outageSince >= networkRetryMs) throw e;
-          await retryPause(delay, signal);
-          delay = Math.min(delay * 2, 10_000);
+          const verdict = outage.failed();
+          if (verdict === 'off' || verdict === 'over') throw e;
+          if (verdict === 'interrupted') this.#options.onNetworkInterrupted?.(e as Error);
+          await retryPause(backoff.take(), signal, clock);
           continue;
         }
         sequenceId++;
-        if (outageSince !== undefined) this.#options.onNetworkResumed?.();
-        outageSince = undefined;
-        delay = retryDelayMs;
+        if (outage.recovered()) this.#options.onNetworkResumed?.();
+        backoff.reset();
         for (const ev of events) {
           if (ev.type === 'Output' && ev.stream === 'stdout') this.stdout.push(ev.data);
           else if (ev.type === 'Output' && ev.stream === 'stderr') this.stderr.push(ev.data);

@@ -10,40 +10,42 @@
 //    one for the shell's own stream) is outstanding;
 //  - a Receive answered with CommandState Done ends the command's output; a
 //    Signal terminate releases it; a timed-out Receive is an event, not an error;
+//  - after the shell's Reconnect, a command still running is reconnected by its
+//    own Reconnect, and Connect with a CommandId takes up a command left running
+//    (Receive-PSSession); both need the shell Connected again;
+//  - AlreadyExists for a ShellId or CommandId the client chose means its own
+//    earlier request got there (a retry after a lost answer): it is the answer;
+//    ShellNotFound for a Delete means the shell is gone already: it is deleted;
 //  - every answer must relate to the request it answers (RelatesTo), and a fault
 //    puts the state back as it was before the request, then is thrown.
 // The caller owns the wire, the clock and any retry policy.
 
 import { InvalidStateError, RemoteProtocolError } from '../errors.js';
 import { assertNever } from '../psrp/events.js';
-import { build, type BufferMode, type CommandLineBody, type EnumerateOptions, type ShellBody, type ShellRequest, type StreamData, type WSManOption } from './envelope.js';
+import { build, type BufferMode, type CommandLineBody, type ShellBody, type ShellRequest, type StreamData, type WSManOption } from './envelope.js';
 import { SIGNAL } from './namespaces.js';
-import { checkRelatesTo, streamBytes, type WSManMessage } from './reader.js';
-import { WSManFaultError } from './fault.js';
-import { parseCommandResponse, parseConnectResponse, parseCreateResponse, parseEnumeration, type ShellInfo } from './response.js';
-import type { XmlElement } from '../util/xml.js';
-import {
-  guardCommand,
-  guardEnumeration,
-  guardShell,
-  type CommandStatus,
-  type EnumerationState,
-  type ShellAction,
-  type ShellState,
-} from './shell-states.js';
+import { checkRelatesTo, faultError, streamBytes, type WSManMessage } from './reader.js';
+import { parseCommandResponse, parseConnectResponse, parseCreateResponse, type ShellInfo } from './response.js';
+import { guardCommand, guardCommandShell, guardShell, SHELL_LOST, type CommandStatus, type ShellAction, type ShellState } from './shell-states.js';
 
 /** A request the core built: post `xml`, then feed its answer to `handle` with this object. */
 export type OutgoingRequest =
-  | { readonly operation: 'Create' | 'Delete' | 'Disconnect' | 'Reconnect' | 'Connect'; readonly messageId: string; readonly xml: string }
-  | { readonly operation: 'Command'; readonly messageId: string; readonly xml: string }
-  | { readonly operation: 'Send'; readonly messageId: string; readonly xml: string; readonly commandId: string; readonly end: boolean }
+  | { readonly operation: 'Delete' | 'Disconnect'; readonly messageId: string; readonly xml: string }
+  /** `shellId`: the one the client chose, if it did. */
+  | { readonly operation: 'Create'; readonly messageId: string; readonly xml: string; readonly shellId: string | undefined }
+  /** `commandId`: the one the client chose, if it did. */
+  | { readonly operation: 'Command'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined }
+  /** With a `commandId`, a command's Reconnect or Connect; without, the shell's. */
+  | { readonly operation: 'Reconnect' | 'Connect'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined }
+  /** No `commandId`: input for the shell itself (PowerShell: the runspace pool). */
+  | { readonly operation: 'Send'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined; readonly end: boolean }
   | { readonly operation: 'Receive'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined }
   | { readonly operation: 'Signal'; readonly messageId: string; readonly xml: string; readonly commandId: string; readonly code: string };
 
 export type ClientShellEvent =
   | { readonly type: 'Created'; readonly shell: ShellInfo }
   | { readonly type: 'CommandStarted'; readonly commandId: string }
-  | { readonly type: 'InputAccepted'; readonly commandId: string; readonly end: boolean }
+  | { readonly type: 'InputAccepted'; readonly commandId: string | undefined; readonly end: boolean }
   | { readonly type: 'Output'; readonly commandId: string | undefined; readonly stream: string; readonly data: Buffer; readonly end: boolean }
   /** A CommandState other than Done (Running, Pending). */
   | { readonly type: 'CommandState'; readonly commandId: string; readonly state: string }
@@ -53,7 +55,17 @@ export type ClientShellEvent =
   | { readonly type: 'Disconnected' }
   | { readonly type: 'Reconnected' }
   | { readonly type: 'Connected'; readonly connectResponseXml: Buffer | undefined }
-  | { readonly type: 'Deleted' };
+  | { readonly type: 'CommandReconnected'; readonly commandId: string }
+  | { readonly type: 'CommandConnected'; readonly commandId: string }
+  /** `gone`: the server no longer had the shell (ShellNotFound): deleted all the same. */
+  | { readonly type: 'Deleted'; readonly gone?: true };
+
+/** The event of this type among an answer's (the core returns exactly one for Create, Command and Connect). */
+export function eventOf<T extends ClientShellEvent['type']>(events: readonly ClientShellEvent[], type: T): Extract<ClientShellEvent, { type: T }> {
+  const e = events.find((x): x is Extract<ClientShellEvent, { type: T }> => x.type === type);
+  if (!e) throw new RemoteProtocolError('PSR_WSMAN_INVALID', `no ${type} in the answer`);
+  return e;
+}
 
 export interface ClientShellOptions {
   readonly resourceUri: string;
@@ -119,25 +131,28 @@ export class ClientShell {
   create(body: ShellBody = {}, options: readonly WSManOption[] = []): OutgoingRequest {
     this.#shell('Create');
     const r = this.#request();
-    return this.#out({ operation: 'Create', messageId: r.messageId, xml: build.create({ ...r, resourceUri: this.resourceUri }, body, options) });
+    return this.#out({ operation: 'Create', messageId: r.messageId, xml: build.create({ ...r, resourceUri: this.resourceUri }, body, options), shellId: body.shellId });
   }
 
   startCommand(body: CommandLineBody, options: readonly WSManOption[] = []): OutgoingRequest {
     const id = this.#shell('Command');
     const r = this.#request();
-    return this.#out({ operation: 'Command', messageId: r.messageId, xml: build.command({ ...r, resourceUri: this.resourceUri }, id, body, options) });
+    const xml = build.command({ ...r, resourceUri: this.resourceUri }, id, body, options);
+    return this.#out({ operation: 'Command', messageId: r.messageId, xml, commandId: body.commandId });
   }
 
-  /** Input for a command; `end` on the last stream closes its stdin (no Send after it). */
-  send(commandId: string, streams: readonly Omit<StreamData, 'commandId'>[]): OutgoingRequest {
+  /** Input for a command (or, no commandId, for the shell itself); `end` on the last stream closes the command's stdin. */
+  send(commandId: string | undefined, streams: readonly Omit<StreamData, 'commandId'>[]): OutgoingRequest {
     const id = this.#shell('Send');
-    const key = commandId.toUpperCase();
-    const c = this.#commands.get(key);
-    guardCommand('Send', commandId, c);
     const end = streams.some((s) => s.end === true);
-    if (end) this.#commands.set(key, { ...c!, input: 'Ended' });
+    if (commandId !== undefined) {
+      const key = commandId.toUpperCase();
+      const c = this.#commands.get(key);
+      guardCommand('Send', commandId, c);
+      if (end) this.#commands.set(key, { ...c!, input: 'Ended' });
+    }
     const r = this.#request();
-    const xml = build.send({ ...r, resourceUri: this.resourceUri }, id, streams.map((s) => ({ ...s, commandId })));
+    const xml = build.send({ ...r, resourceUri: this.resourceUri }, id, streams.map((s) => (commandId === undefined ? s : { ...s, commandId })));
     return this.#out({ operation: 'Send', messageId: r.messageId, xml, commandId, end });
   }
 
@@ -185,13 +200,34 @@ export class ClientShell {
   reconnect(): OutgoingRequest {
     const id = this.#shell('Reconnect');
     const r = this.#request();
-    return this.#out({ operation: 'Reconnect', messageId: r.messageId, xml: build.reconnect({ ...r, resourceUri: this.resourceUri }, id) });
+    return this.#out({ operation: 'Reconnect', messageId: r.messageId, xml: build.reconnect({ ...r, resourceUri: this.resourceUri }, id), commandId: undefined });
   }
 
   connect(o: { connectXml?: Uint8Array; protocolVersion?: string } = {}): OutgoingRequest {
     const id = this.#shell('Connect');
     const r = this.#request();
-    return this.#out({ operation: 'Connect', messageId: r.messageId, xml: build.connect({ ...r, resourceUri: this.resourceUri }, id, o) });
+    return this.#out({ operation: 'Connect', messageId: r.messageId, xml: build.connect({ ...r, resourceUri: this.resourceUri }, id, o), commandId: undefined });
+  }
+
+  /** A command's Reconnect, once its shell was reconnected: the command was running and is received from next. */
+  reconnectCommand(commandId: string): OutgoingRequest {
+    const id = this.#commandOfShell('Reconnect', commandId);
+    const r = this.#request();
+    return this.#out({ operation: 'Reconnect', messageId: r.messageId, xml: build.reconnect({ ...r, resourceUri: this.resourceUri }, id, commandId), commandId });
+  }
+
+  /** A command's Connect (Receive-PSSession): takes up a command left running, known here or not. */
+  connectCommand(commandId: string): OutgoingRequest {
+    const id = this.#commandOfShell('Connect', commandId);
+    const r = this.#request();
+    return this.#out({ operation: 'Connect', messageId: r.messageId, xml: build.connect({ ...r, resourceUri: this.resourceUri }, id, { commandId }), commandId });
+  }
+
+  #commandOfShell(action: 'Reconnect' | 'Connect', commandId: string): string {
+    const what = this.#shellId ? `shell ${this.#shellId}` : 'the shell';
+    guardCommandShell(action, this.#state, what);
+    guardCommand(action, commandId, this.#commands.get(commandId.toUpperCase()));
+    return this.#shellId!;
   }
 
   /**
@@ -211,26 +247,51 @@ export class ClientShell {
         this.#receiveOver(req.commandId);
         return [{ type: 'ReceiveTimedOut', commandId: req.commandId }];
       }
+      const ours = this.#oursAlready(req, fault.kind);
+      if (ours) return ours;
       this.#refused(req);
-      throw new WSManFaultError(fault, ctx);
+      throw faultError(fault, ctx);
     }
     return this.#answered(req, m, ctx);
+  }
+
+  /** A fault that means the request had its effect already (see the rules above), as the events of its answer. */
+  #oursAlready(req: OutgoingRequest, kind: string): ClientShellEvent[] | undefined {
+    if (req.operation === 'Create' && req.shellId !== undefined && kind === 'AlreadyExists') return this.#created({ shellId: req.shellId });
+    if (req.operation === 'Command' && req.commandId !== undefined && kind === 'AlreadyExists') return this.#commandStarted(req.commandId);
+    if (req.operation === 'Delete' && (kind === 'ShellNotFound' || kind === 'InvalidSelectors')) {
+      this.#deleted();
+      return [{ type: 'Deleted', gone: true }];
+    }
+    return undefined;
+  }
+
+  #created(shell: ShellInfo): ClientShellEvent[] {
+    this.#shellId = shell.shellId || this.#shellId;
+    this.#state = 'Connected';
+    this.#before = undefined;
+    return [{ type: 'Created', shell }];
+  }
+
+  #commandStarted(commandId: string): ClientShellEvent[] {
+    this.#commands.set(commandId.toUpperCase(), { phase: 'Running', input: 'Open', receive: 'Idle' });
+    return [{ type: 'CommandStarted', commandId }];
+  }
+
+  #deleted(): ClientShellEvent[] {
+    this.#state = 'Deleted';
+    this.#before = undefined;
+    this.#commands.clear();
+    return [{ type: 'Deleted' }];
   }
 
   #answered(req: OutgoingRequest, m: WSManMessage, ctx: { operation: string; host?: string }): ClientShellEvent[] {
     const env = m.envelope;
     switch (req.operation) {
-      case 'Create': {
-        const shell = parseCreateResponse(env, ctx);
-        this.#shellId = shell.shellId;
-        this.#state = 'Connected';
-        return [{ type: 'Created', shell }];
-      }
-      case 'Command': {
-        const commandId = parseCommandResponse(env, ctx);
-        this.#commands.set(commandId.toUpperCase(), { phase: 'Running', input: 'Open', receive: 'Idle' });
-        return [{ type: 'CommandStarted', commandId }];
-      }
+      case 'Create':
+        return this.#created(parseCreateResponse(env, ctx));
+      case 'Command':
+        return this.#commandStarted(parseCommandResponse(env, ctx));
       case 'Send':
         return [{ type: 'InputAccepted', commandId: req.commandId, end: req.end }];
       case 'Receive':
@@ -241,18 +302,24 @@ export class ClientShell {
         return [{ type: 'Signalled', commandId: req.commandId, code: req.code }];
       }
       case 'Delete':
-        this.#state = 'Deleted';
-        this.#commands.clear();
-        return [{ type: 'Deleted' }];
+        return this.#deleted();
       case 'Disconnect':
         this.#state = 'Disconnected';
         return [{ type: 'Disconnected' }];
       case 'Reconnect':
+        if (req.commandId !== undefined) return [{ type: 'CommandReconnected', commandId: req.commandId }];
         this.#state = 'Connected';
         return [{ type: 'Reconnected' }];
-      case 'Connect':
-        this.#state = 'Connected';
-        return [{ type: 'Connected', connectResponseXml: parseConnectResponse(env, ctx) }];
+      case 'Connect': {
+        if (req.commandId === undefined) {
+          this.#state = 'Connected';
+          return [{ type: 'Connected', connectResponseXml: parseConnectResponse(env, ctx) }];
+        }
+        parseConnectResponse(env, ctx);
+        const key = req.commandId.toUpperCase();
+        if (!this.#commands.has(key)) this.#commands.set(key, { phase: 'Running', input: 'Open', receive: 'Idle' });
+        return [{ type: 'CommandConnected', commandId: req.commandId }];
+      }
       default:
         return assertNever(req, 'request');
     }
@@ -290,17 +357,19 @@ export class ClientShell {
   /** A request was refused (a fault) or never answered (the caller gave up on it): states as before it. */
   #refused(req: OutgoingRequest): void {
     switch (req.operation) {
+      case 'Reconnect':
+      case 'Connect':
       case 'Create':
       case 'Delete':
       case 'Disconnect':
-      case 'Reconnect':
-      case 'Connect':
+        // A command's Reconnect or Connect did not move the shell.
+        if ('commandId' in req && req.commandId !== undefined) return;
         if (this.#before !== undefined) this.#state = this.#before;
         this.#before = undefined;
         return;
       case 'Send': {
-        const c = this.#commands.get(req.commandId.toUpperCase());
-        if (c && req.end) this.#commands.set(req.commandId.toUpperCase(), { ...c, input: 'Open' });
+        const c = req.commandId === undefined ? undefined : this.#commands.get(req.commandId.toUpperCase());
+        if (c && req.end) this.#commands.set(req.commandId!.toUpperCase(), { ...c, input: 'Open' });
         return;
       }
       case 'Receive':
@@ -314,56 +383,14 @@ export class ClientShell {
     }
   }
 
+  /** The network stayed down past the caller's retry window: the shell counts as Disconnected (SHELL_LOST). */
+  lost(): void {
+    if (!SHELL_LOST.from.includes(this.#state)) throw new InvalidStateError(`lose ${this.#shellId ? `shell ${this.#shellId}` : 'the shell'}`, this.#state, SHELL_LOST.from);
+    this.#state = SHELL_LOST.to!;
+  }
+
   /** The caller gave up on `req` (network failure, abort): it is no longer outstanding, and changed nothing. */
   abandon(req: OutgoingRequest): void {
     if (this.#outstanding.delete(req.messageId.toUpperCase())) this.#refused(req);
-  }
-}
-
-/** The client side of an enumeration (Enumerate, then Pull while the server has more). */
-export class ClientEnumeration {
-  #state: EnumerationState = 'Idle';
-  #context: string | undefined;
-  #pending: string | undefined;
-
-  constructor(
-    readonly resourceUri: string,
-    readonly request: () => ShellRequest,
-  ) {}
-
-  get state(): EnumerationState {
-    return this.#state;
-  }
-
-  enumerate(o: EnumerateOptions = {}): { readonly messageId: string; readonly xml: string } {
-    guardEnumeration('Enumerate', this.#state);
-    this.#state = 'Enumerating';
-    const r = this.request();
-    this.#pending = r.messageId;
-    return { messageId: r.messageId, xml: build.enumerate({ ...r, resourceUri: this.resourceUri }, o) };
-  }
-
-  pull(maxElements?: number): { readonly messageId: string; readonly xml: string } {
-    guardEnumeration('Pull', this.#state);
-    this.#state = 'Pulling';
-    const r = this.request();
-    this.#pending = r.messageId;
-    return { messageId: r.messageId, xml: build.pull({ ...r, resourceUri: this.resourceUri }, this.#context!, maxElements) };
-  }
-
-  /** The answer to the Enumerate or Pull in flight: its items. */
-  handle(m: WSManMessage): readonly XmlElement[] {
-    const operation = this.#state === 'Pulling' ? 'Pull' : 'Enumerate';
-    if (this.#pending === undefined) throw new InvalidStateError('take an enumeration answer', this.#state, ['Enumerating', 'Pulling']);
-    checkRelatesTo(m.envelope, this.#pending, { operation });
-    this.#pending = undefined;
-    if (m.envelope.fault) {
-      this.#state = 'Ended';
-      throw new WSManFaultError(m.envelope.fault, { operation });
-    }
-    const r = parseEnumeration(m.envelope, { operation });
-    this.#context = r.context;
-    this.#state = r.endOfSequence || !r.context ? 'Ended' : 'More';
-    return r.items;
   }
 }

@@ -9,6 +9,7 @@ import { MessageDecoder } from '../psrp/decode.js';
 import { Destination } from '../psrp/message.js';
 import { POWERSHELL_RESOURCE_PREFIX } from './namespaces.js';
 import { decodeBase64Strict, readEnvelope, type WSManMessage } from './reader.js';
+import { EnvelopeStream } from './envelope-stream.js';
 import { parseValue } from '../psrp/clixml-bridge.js';
 import { toPlain } from '../clixml/index.js';
 
@@ -139,18 +140,19 @@ export class EnvelopeDecoder {
   }
 }
 
-/** Splits concatenated envelopes (as captured in wire order) into separate documents. */
+/**
+ * Splits concatenated envelopes (as captured in wire order) into separate
+ * documents, cut where EnvelopeStream cuts a byte stream (one cutting for
+ * streams and captures); what follows the last end tag is one more document,
+ * which the decoder then refuses, typed, as not an envelope.
+ */
 export function splitEnvelopes(text: string): string[] {
-  const out: string[] = [];
-  const re = /<\/(?:[\w-]+:)?Envelope\s*>/g;
-  let start = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    out.push(text.slice(start, m.index + m[0].length).trim());
-    start = m.index + m[0].length;
-  }
-  const rest = text.slice(start).trim();
-  if (rest) out.push(rest);
-  return out.map((s) => s.replace(/^<\?xml[^>]*\?>\s*/, ''));
+  // No size cap here: the text is in memory already, and each envelope is read with the reader's own limit.
+  const stream = new EnvelopeStream({ maxBytes: Number.MAX_SAFE_INTEGER, operation: 'decode' });
+  const docs = stream.cut(Buffer.from(text, 'utf8'));
+  const rest = stream.endCut();
+  if (rest) docs.push(rest);
+  return docs.map((d) => d.toString('utf8').trim());
 }
 
 // Plain view of a CLIXML value (docs/clixml.md, "Plain view").

@@ -46,7 +46,16 @@ export class EnvelopeStream {
 
   /** Takes a chunk; returns the envelopes it completed, in order. */
   feed(chunk: Uint8Array): WSManMessage[] {
-    const out: WSManMessage[] = [];
+    return this.cut(chunk).map((b) => this.#read(b));
+  }
+
+  /**
+   * The cutting alone: the bytes of each envelope a chunk completed, leading
+   * whitespace dropped, not yet read (`psremote decode` reads each itself, to
+   * name it by its number).
+   */
+  cut(chunk: Uint8Array): Buffer[] {
+    const out: Buffer[] = [];
     let rest = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     while (rest.length > 0) {
       const text = this.#tail + rest.toString('latin1');
@@ -62,7 +71,7 @@ export class EnvelopeStream {
       this.#keep(rest.subarray(0, cut));
       rest = rest.subarray(cut);
       this.#tail = '';
-      out.push(this.#read(Buffer.concat(this.#parts.splice(0))));
+      out.push(this.#take(Buffer.concat(this.#parts.splice(0))));
       this.#size = 0;
     }
     return out;
@@ -70,11 +79,17 @@ export class EnvelopeStream {
 
   /** The stream ended: whitespace left is nothing; anything else is read (and so refused) as an envelope. */
   end(): WSManMessage | undefined {
+    const left = this.endCut();
+    return left === undefined ? undefined : this.#read(left);
+  }
+
+  /** The stream ended: the bytes left after the last envelope, unless only whitespace. */
+  endCut(): Buffer | undefined {
     const left = Buffer.concat(this.#parts.splice(0));
     this.#size = 0;
     this.#tail = '';
     if (left.toString('latin1').trim() === '') return undefined;
-    return this.#read(left);
+    return this.#take(left);
   }
 
   #keep(b: Buffer): void {
@@ -86,10 +101,14 @@ export class EnvelopeStream {
     this.#size += b.length;
   }
 
-  #read(bytes: Buffer): WSManMessage {
+  #take(bytes: Buffer): Buffer {
     this.#count++;
     let start = 0;
     while (start < bytes.length && (bytes[start] === 0x20 || bytes[start] === 0x0a || bytes[start] === 0x0d || bytes[start] === 0x09)) start++;
-    return readEnvelope(bytes.subarray(start), this.#ctx);
+    return bytes.subarray(start);
+  }
+
+  #read(bytes: Buffer): WSManMessage {
+    return readEnvelope(bytes, this.#ctx);
   }
 }

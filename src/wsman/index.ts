@@ -9,5 +9,6 @@ export * from './decode.js';
 export * from './config.js';
 export * from './shell-states.js';
 export * from './client-shell.js';
+export * from './client-enumeration.js';
 export * from './server-shell.js';
 export * from './envelope-stream.js';

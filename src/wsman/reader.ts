@@ -290,19 +290,25 @@ export interface ResponseContext extends ParseContext {
   readonly sentMessageId?: string | undefined;
 }
 
+/**
+ * The error a fault is, named by the operation it answered, its host and the
+ * HTTP status it came with: every reader of an answer (readResponse, the
+ * parse* helpers, the shell cores) makes it here, so a fault reads the same wherever it is met.
+ */
+export function faultError(fault: WSManFault, ctx: ParseContext = {}): WSManFaultError {
+  return new WSManFaultError(fault, {
+    ...(ctx.operation ? { operation: ctx.operation } : {}),
+    ...(ctx.httpStatus ? { httpStatus: ctx.httpStatus } : {}),
+    ...(ctx.host ? { host: ctx.host } : {}),
+  });
+}
+
 /** Reads an answer, checks its RelatesTo, and sorts it into message, fault or bad status. */
 export function readResponse(status: number, body: string | Uint8Array, ctx: ResponseContext = {}): ResponseOutcome {
   const message = readEnvelope(body, { ...ctx, httpStatus: status });
   const env = message.envelope;
   if (ctx.sentMessageId !== undefined) checkRelatesTo(env, ctx.sentMessageId, ctx);
-  if (env.fault) {
-    const error = new WSManFaultError(env.fault, {
-      ...(ctx.operation ? { operation: ctx.operation } : {}),
-      ...(status ? { httpStatus: status } : {}),
-      ...(ctx.host ? { host: ctx.host } : {}),
-    });
-    return { type: 'fault', status, message, error };
-  }
+  if (env.fault) return { type: 'fault', status, message, error: faultError(env.fault, { ...ctx, httpStatus: status }) };
   if (status !== 200) return { type: 'httpStatus', status, message };
   return { type: 'message', status, message };
 }

@@ -3,10 +3,9 @@
 // event for the layer above (it renews the long-poll).
 
 import { attribute, childElement, childElements, textContent, type XmlElement } from '../util/xml.js';
-import { WSManFaultError } from './fault.js';
 import { NS } from './namespaces.js';
 import { parseDuration } from './envelope.js';
-import { decodeBase64Strict, invalidEnvelope, parseEnvelope, readEnvelope, streamBytes, type ParseContext, type ParsedEnvelope, type WSManMessage } from './reader.js';
+import { decodeBase64Strict, faultError, invalidEnvelope, parseEnvelope, readEnvelope, streamBytes, type ParseContext, type ParsedEnvelope, type WSManMessage } from './reader.js';
 
 // The envelope itself is read in reader.ts; these names stay here for the code that imports them from this file.
 export { MAX_RESPONSE_CHARS, parseEnvelope, checkRelatesTo, decodeBase64Strict, type ParsedEnvelope, type ParseContext } from './reader.js';
@@ -14,13 +13,7 @@ export { MAX_RESPONSE_CHARS, parseEnvelope, checkRelatesTo, decodeBase64Strict, 
 /** Parses a response and throws its fault, if any, as WSManFaultError. */
 export function parseResponse(input: string | Uint8Array, ctx: ParseContext = {}): ParsedEnvelope {
   const env = parseEnvelope(input, ctx);
-  if (env.fault) {
-    throw new WSManFaultError(env.fault, {
-      ...(ctx.operation ? { operation: ctx.operation } : {}),
-      ...(ctx.httpStatus ? { httpStatus: ctx.httpStatus } : {}),
-      ...(ctx.host ? { host: ctx.host } : {}),
-    });
-  }
+  if (env.fault) throw faultError(env.fault, ctx);
   return env;
 }
 
@@ -131,7 +124,7 @@ export function parseReceiveResponse(input: string | Uint8Array | ParsedEnvelope
   const env = typeof input === 'object' && 'body' in input ? input : parseEnvelope(input, ctx);
   if (env.fault) {
     if (env.fault.kind === 'OperationTimeout') return { type: 'timeout' };
-    throw new WSManFaultError(env.fault, { operation: ctx.operation ?? 'Receive', ...(ctx.httpStatus ? { httpStatus: ctx.httpStatus } : {}), ...(ctx.host ? { host: ctx.host } : {}) });
+    throw faultError(env.fault, { ...ctx, operation: ctx.operation ?? 'Receive' });
   }
   need(childElement(env.body, NS.shell, 'ReceiveResponse'), 'rsp:ReceiveResponse', ctx);
   return receiveResultOf(readEnvelope(env, ctx), ctx);

@@ -36,10 +36,15 @@ export const SERVER_SHELL_TRANSITIONS: { readonly [A in Exclude<ShellAction, 'Cr
 };
 
 /** Which command phase lets a request in, as the server sees it. */
-export const SERVER_COMMAND_TRANSITIONS: { readonly [A in 'Send' | 'Receive' | 'Signal']: { readonly phase: readonly CommandPhase[]; readonly inputOpen?: true } } = {
+export const SERVER_COMMAND_TRANSITIONS: {
+  readonly [A in 'Send' | 'Receive' | 'Signal' | 'Reconnect' | 'Connect']: { readonly phase: readonly CommandPhase[]; readonly inputOpen?: true };
+} = {
   Send: { phase: ['Running'], inputOpen: true },
   Receive: { phase: ['Running', 'Done'] },
   Signal: { phase: ['Running', 'Done'] },
+  // A command's Reconnect or Connect names one the shell still has (its output may be over and not yet received).
+  Reconnect: { phase: ['Running', 'Done'] },
+  Connect: { phase: ['Running', 'Done'] },
 };
 
 export type ServerRequest =
@@ -47,8 +52,9 @@ export type ServerRequest =
   | { readonly operation: 'Send'; readonly message: WSManMessage; readonly streams: readonly WireStream[] }
   | { readonly operation: 'Receive'; readonly message: WSManMessage; readonly commandId: string | undefined; readonly sequenceId: string | undefined }
   | { readonly operation: 'Signal'; readonly message: WSManMessage; readonly commandId: string; readonly code: string }
-  | { readonly operation: 'Delete' | 'Disconnect' | 'Reconnect'; readonly message: WSManMessage }
-  | { readonly operation: 'Connect'; readonly message: WSManMessage; readonly commandId: string | undefined };
+  | { readonly operation: 'Delete' | 'Disconnect'; readonly message: WSManMessage }
+  /** With a commandId, a command's Reconnect or Connect (the shell's state does not change). */
+  | { readonly operation: 'Reconnect' | 'Connect'; readonly message: WSManMessage; readonly commandId: string | undefined };
 
 export interface ServerShellOptions {
   /** MessageIDs of the answers (injected: no randomness in the core). */
@@ -116,11 +122,12 @@ export class ServerShell {
         return { operation: op, message: m, commandId: m.commandId!, code: m.signalCode ?? '' };
       case 'Delete':
       case 'Disconnect':
-      case 'Reconnect':
         this.#guard(op);
         return { operation: op, message: m };
+      case 'Reconnect':
       case 'Connect':
         this.#guard(op);
+        if (m.commandId !== undefined) this.#guardCommand(op, m.commandId);
         return { operation: op, message: m, commandId: m.commandId };
       case 'Create':
       case 'Identify':
@@ -192,10 +199,10 @@ export class ServerShell {
         this.#state = 'Disconnected';
         return this.#reply(ACTION.DisconnectResponse, req, body);
       case 'Reconnect':
-        this.#state = 'Connected';
+        if (req.commandId === undefined) this.#state = 'Connected';
         return this.#reply(ACTION.ReconnectResponse, req, body);
       case 'Connect':
-        this.#state = 'Connected';
+        if (req.commandId === undefined) this.#state = 'Connected';
         return this.#reply(ACTION.ConnectResponse, req, body);
       default:
         return assertNever(req, 'request');

@@ -51,6 +51,14 @@ export const SHELL_TRANSITIONS: { readonly [A in ShellAction]: ShellTransition }
 };
 
 /**
+ * Not a request: the client stopped receiving because the network stayed down
+ * (its quiet-retry window ran out). A server disconnects a shell nobody
+ * receives from (MS-PSRP 3.1.5.3.18, keep-alive), so the client counts it
+ * Disconnected and takes it up again with Reconnect.
+ */
+export const SHELL_LOST: ShellTransition = { from: ['Connected'], to: 'Disconnected' };
+
+/**
  * A command: Running from its CommandResponse until a Receive brings
  * CommandState Done; Released once a Signal terminate was answered (the
  * server forgets it). Its stdin is open until a Send with End, and at most one
@@ -66,12 +74,20 @@ export interface CommandStatus {
   readonly receive: CommandReceive;
 }
 
-export type CommandAction = 'Send' | 'Receive' | 'Signal';
+export type CommandAction = 'Send' | 'Receive' | 'Signal' | 'Reconnect' | 'Connect';
 
 interface CommandTransition {
   readonly phase: readonly CommandPhase[];
   readonly input?: CommandInput;
   readonly receive?: CommandReceive;
+  /**
+   * The shell states the command action needs, when they are not those of the
+   * shell action of the same name: a command's Reconnect and Connect go to a
+   * shell that its own Reconnect or Connect made Connected again.
+   */
+  readonly shell?: readonly ShellState[];
+  /** The command may be one this client never started: Connect takes it over. */
+  readonly unknown?: true;
 }
 
 /** Which command state lets an action start. */
@@ -80,6 +96,10 @@ export const COMMAND_TRANSITIONS: { readonly [A in CommandAction]: CommandTransi
   Receive: { phase: ['Running'], receive: 'Idle' },
   // terminate after Done releases the command (WinRS clients do so); ctrl_c may come at any time.
   Signal: { phase: ['Running', 'Done'] },
+  // After the shell's Reconnect, each command still running is reconnected before it is received from (MS-PSRP 3.1.5.3.18).
+  Reconnect: { phase: ['Running'], receive: 'Idle', shell: ['Connected'] },
+  // Receive-PSSession: a command left running (by this client or another) is connected, then received from.
+  Connect: { phase: ['Running'], receive: 'Idle', shell: ['Connected'], unknown: true },
 };
 
 /** An enumeration: Enumerate opens it; Pull goes on while the server reports more. */
@@ -102,15 +122,25 @@ export function guardShell(action: ShellAction, state: ShellState, what = 'the s
   return t;
 }
 
-/** Throws unless `action` may start on a command in state `c`. */
+/** Throws unless `action` may start on a command in state `c` (undefined: a command this side does not know). */
 export function guardCommand(action: CommandAction, commandId: string, c: CommandStatus | undefined): void {
   const t = COMMAND_TRANSITIONS[action];
   const expected = t.phase.map((p) => `${p}${t.input ? ` (input ${t.input})` : ''}${t.receive ? ` (Receive ${t.receive})` : ''}`);
+  if (t.unknown) expected.push('unknown');
   const what = `${action} command ${commandId}`;
-  if (!c) throw new InvalidStateError(what, 'unknown', expected);
+  if (!c) {
+    if (t.unknown) return;
+    throw new InvalidStateError(what, 'unknown', expected);
+  }
   if (!t.phase.includes(c.phase) || (t.input !== undefined && c.input !== t.input) || (t.receive !== undefined && c.receive !== t.receive)) {
     throw new InvalidStateError(what, commandStateName(c), expected);
   }
+}
+
+/** Throws unless a command's Reconnect or Connect may go to a shell in `state`. */
+export function guardCommandShell(action: 'Reconnect' | 'Connect', state: ShellState, what: string): void {
+  const from = COMMAND_TRANSITIONS[action].shell!;
+  if (!from.includes(state)) throw new InvalidStateError(`${action} a command of ${what}`, state, from);
 }
 
 export function guardEnumeration(action: EnumerationAction, state: EnumerationState): void {

@@ -61,7 +61,7 @@ describe('types', () => {
     ['System.Nullable`1[System.DateTime]', undefined, 'Date | PSDateTime | null'],
     ['System.Int32[]', undefined, 'number | readonly number[]'],
     ['Microsoft.PowerShell.Commands.TestPathType', ['Any', 'Container', 'Leaf'], '"Any" | "Container" | "Leaf"'],
-    ['System.Management.Automation.PSObject', undefined, 'PSValue'],
+    ['System.Management.Automation.PSObject', undefined, 'PSInput'],
     ['System.Byte[]', undefined, 'Uint8Array'],
   ])('%s (enum %s) → %s', (dotnet, values, expected) => {
     expect(typeScriptType(dotnet, values)).toBe(expected);
@@ -134,11 +134,13 @@ import type { RunspacePool } from 'psremote';
 export async function run(session: RunspacePool): Promise<number> {
   const items = await remote.getChildItem(session, { path: '/etc', name: true });
   const found = await remote.selectString(session, { pattern: 'x' }, { input: ['x', 'y'] });
+  // A [PSObject] parameter is input: plain JavaScript binds (PSValue alone would refuse it).
+  const plain = await remote.selectString(session, { pattern: 'x', inputObject: { line: 'x', at: new Date(0), n: 1n } });
   const when = await remote.getDate(session, { year: 2020 });
   const exists = await remote.testPath(session, { path: '/etc', pathType: 'Container' });
   let n = 0;
   for await (const o of items) if (typeof o === 'string') n++;
-  return n + (await found.result()).output.length + (await when.result()).output.length + (await exists.result()).output.length;
+  return n + (await found.result()).output.length + (await plain.result()).output.length + (await when.result()).output.length + (await exists.result()).output.length;
 }
 `;
 

@@ -10,6 +10,8 @@ import { startEndpoint, type LocalEndpoint } from '../../src/server/endpoint.js'
 import { openSession } from '../../src/session/open.js';
 import { openShell } from '../../src/winrm/winrs.js';
 import type { RunspacePool } from '../../src/session/runspace-pool.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { until } from '../helpers/until.js';
 
 let ep: LocalEndpoint | undefined;
 let pool: RunspacePool | undefined;
@@ -80,6 +82,41 @@ test('a WinRS command\'s stdout: every Receive answer lost once, every byte arri
   expect(events).toEqual(Array.from({ length: lost }, () => ['interrupted:PSR_TRANSPORT', 'resumed']).flat());
   expect(commandRequests(ep, 'Receive').length).toBe(2 * lost);
 }, 60_000);
+
+test("a WinRS command's retry runs on the injected clock: pauses double from retryDelayMs, and the window ends in the clock's time", async () => {
+  ep = await startEndpoint({ cmdCommands: { hello: (ctx) => (ctx.stdout('hello\n'), 0) } });
+  ep.faults.add({ operation: 'Receive', anyCommand: true, times: Infinity, action: { type: 'dropAfter' } });
+  const clock = new ManualClock();
+  const shell = await openShell(ep.url, { clock, networkRetryMs: 10_000, retryDelayMs: 1_000 });
+  const events: string[] = [];
+  try {
+    const cmd = await shell.run('hello', [], { onNetworkInterrupted: () => events.push('interrupted'), onNetworkResumed: () => events.push('resumed') });
+    let outcome: string | undefined;
+    void cmd.exitCode.then(
+      () => (outcome = 'resolved'),
+      (e: unknown) => (outcome = (e as { code?: string }).code),
+    );
+    const receives = () => commandRequests(ep!, 'Receive').length;
+    const pauses: number[] = [];
+    await until(() => clock.pending === 1, 'the first pause');
+    // Each failure inside the window pauses on the clock (no Receive goes out until the clock moves); the one past it fails the command.
+    while (outcome === undefined) {
+      const due = clock.nextDue()! - clock.now();
+      pauses.push(due);
+      const before = receives();
+      await clock.advance(due - 1);
+      expect(receives()).toBe(before);
+      await clock.advance(1);
+      await until(() => outcome !== undefined || (receives() > before && clock.pending === 1), `the Receive after ${due} ms`);
+    }
+    expect(pauses).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(outcome).toBe('PSR_TRANSPORT');
+    expect(events).toEqual(['interrupted']);
+    expect(receives()).toBe(5);
+  } finally {
+    await shell.close();
+  }
+});
 
 test('without the retry window, a lost Receive answer fails the WinRS command with a typed error (nothing quietly wrong)', async () => {
   ep = await startEndpoint({ cmdCommands: { hello: (ctx) => (ctx.stdout('hello\n'), 0) } });

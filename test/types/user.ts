@@ -17,6 +17,7 @@ import {
   wmiQuery,
   WSManClient,
   PsRemoteError,
+  type PsrpCarrier,
   type ConnectionOptions,
   type InvocationResult,
   type PSInput,
@@ -101,6 +102,16 @@ export async function names(): Promise<void> {
   psremote.wsmanCarrier('server1');
   // @ts-expect-error InvocationResult's fields are named as the streams (error, warning)
   void (await pool.invoke('1').result()).errors;
+}
+
+export function carrierNames(c: PsrpCarrier): void {
+  // A carrier's words are PowerShell's too: Receive-PSSession, -InDisconnectedSession.
+  expectTypeOf(c.receive).toEqualTypeOf<((pipelineId: string, signal?: AbortSignal) => Promise<void>) | undefined>();
+  expectTypeOf(c.inDisconnectedSession).toEqualTypeOf<((pipelineId: string) => void) | undefined>();
+  // @ts-expect-error renamed to inDisconnectedSession
+  void c.holdOutput;
+  // @ts-expect-error renamed to receive
+  void c.attachPipeline;
 }
 
 export function errors(e: unknown): void {

@@ -9,7 +9,10 @@ import { EnvelopeStream } from '../../src/wsman/envelope-stream.js';
 import { readEnvelope, type WSManMessage } from '../../src/wsman/reader.js';
 import { serializeXml } from '../../src/util/xml.js';
 import { PsRemoteError } from '../../src/errors.js';
+import { splitEnvelopes } from '../../src/wsman/decode.js';
 import { allRecordingFiles, recording } from '../helpers/recordings.js';
+
+const SPEC_EXAMPLES = 'fixtures/upstream/spec-MS-WSMV/ms-wsmv-section4-examples.json';
 
 const STANDALONE_DIRS = [
   'fixtures/upstream/WinRb-WinRM/tests/spec/stubs/responses',
@@ -79,6 +82,30 @@ describe('every recorded envelope: whole, byte by byte, with trailing data', () 
 
   const standalone = STANDALONE_DIRS.flatMap((d) => readdirSync(d).map((f) => join(d, f)));
   test.each(standalone)('%s', (file) => check(readFileSync(file, 'utf8')));
+
+  // The MS-WSMV section 4 examples, those that do not parse included: the same typed error in every chunking.
+  const examples = (JSON.parse(readFileSync(SPEC_EXAMPLES, 'utf8')) as { examples: { section: string; label: string; xml: string }[] }).examples;
+  test.each(examples.map((e) => [`${e.section} ${e.label}`, e.xml] as const))('MS-WSMV %s', (_name, xml) => check(xml));
+});
+
+describe('splitEnvelopes (psremote decode) cuts a capture where the stream cuts it', () => {
+  test.each(allRecordingFiles())('%s', (file) => {
+    const texts = recording(file)
+      .exchanges.flatMap((x) => [x.request, x.response.body])
+      .map((t) => t.trim())
+      .filter((t) => t !== '');
+    // Captured end to end, with and without line breaks between envelopes.
+    expect(splitEnvelopes(texts.join('\n'))).toEqual(texts);
+    expect(splitEnvelopes(texts.join(''))).toEqual(texts);
+  });
+  test('what follows the last envelope is one more document (refused by the decoder); whitespace is nothing', () => {
+    const ENV = '<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>';
+    expect(splitEnvelopes(`${ENV}\n${ENV}\n  `)).toEqual([ENV, ENV]);
+    expect(splitEnvelopes(`${ENV}<s:Envelope`)).toEqual([ENV, '<s:Envelope']);
+    expect(splitEnvelopes(`<?xml version="1.0"?>\n${ENV.replace('s:', 'env.1:').replace('/s:Envelope', '/env.1:Envelope')}`)).toEqual([
+      `<?xml version="1.0"?>\n${ENV.replace('s:', 'env.1:').replace('/s:Envelope', '/env.1:Envelope')}`,
+    ]);
+  });
 });
 
 describe('the stream', () => {

@@ -249,6 +249,82 @@ describe('client and server shell cores against each other', () => {
 });
 
 /** Every shell action refused in every state the table does not allow it in, with its text. */
+describe('command Reconnect and Connect, ids the client chose, input for the shell, a lost shell', () => {
+  const PS = RESOURCE.powershell('Microsoft.PowerShell');
+  const UNKNOWN = 'BBBBBBBB-0000-0000-0000-000000000000';
+  const answerTo = (req: OutgoingRequest, action: string, body = '') => readEnvelope(envelope(action, readEnvelope(req.xml).envelope.messageId, body, 'ABCD'));
+  const faultTo = (req: OutgoingRequest, spec: Parameters<typeof faultEnvelope>[0]) => readEnvelope(faultEnvelope(spec, readEnvelope(req.xml).envelope.messageId, 'ABCD'));
+
+  test("a command's Reconnect follows the shell's; Connect takes up a command left running (Receive-PSSession)", () => {
+    const p = opened(PS);
+    p.script(() => ({ output: [], stdin: '' }));
+    const id = started(p);
+    p.rt(p.client.disconnect());
+    expect(() => p.client.reconnectCommand(id)).toThrow(`cannot Reconnect a command of shell ${SHELL_ID} in state Disconnected; expected Connected`);
+    expect(p.rt(p.client.reconnect())).toEqual([{ type: 'Reconnected' }]);
+    const req = p.client.reconnectCommand(id);
+    expect(readEnvelope(req.xml).commandId).toBe(id);
+    expect(p.rt(req)).toEqual([{ type: 'CommandReconnected', commandId: id }]);
+    expect([p.client.state, p.server.shell!.state, p.client.command(id)]).toEqual(['Connected', 'Connected', { phase: 'Running', input: 'Open', receive: 'Idle' }]);
+    // A command with a Receive on the wire is not reconnected (its output would go two ways).
+    const r = p.client.receive(id);
+    expect(() => p.client.reconnectCommand(id)).toThrow(`cannot Reconnect command ${id} in state Running (input Open, Receive Outstanding); expected Running (Receive Idle)`);
+    p.client.abandon(r);
+
+    // Another client connects to the shell, then to the command it never started.
+    p.rt(p.client.disconnect());
+    const second = new ClientShell({ resourceUri: PS, request: p.request, shellId: SHELL_ID });
+    expect(() => second.connectCommand(id)).toThrow(`cannot Connect a command of shell ${SHELL_ID} in state BeforeCreate; expected Connected`);
+    p.roundTrip(second, second.connect({ connectXml: Buffer.from('x') }));
+    expect(second.command(id)).toBeUndefined();
+    expect(p.roundTrip(second, second.connectCommand(id))).toEqual([{ type: 'CommandConnected', commandId: id }]);
+    expect(second.command(id)).toEqual({ phase: 'Running', input: 'Open', receive: 'Idle' });
+    p.scripts.get(id)!.exitCode = 3;
+    expect(p.roundTrip(second, second.receive(id))).toEqual([{ type: 'CommandDone', commandId: id, exitCode: 3 }]);
+
+    // The server refuses a command it does not have; the client's shell stays Connected and learns no command.
+    expect(() => p.roundTrip(second, second.connectCommand(UNKNOWN))).toThrow(WSManFaultError);
+    expect(() => p.roundTrip(second, second.reconnectCommand(id))).toThrow(`cannot Reconnect command ${id} in state Done (input Open, Receive Idle); expected Running (Receive Idle)`);
+    expect([second.state, second.command(UNKNOWN), second.outstanding]).toEqual(['Connected', undefined, 0]);
+    expect(p.refusals).toEqual([`cannot Connect command ${UNKNOWN} in state unknown; expected Running or Done`]);
+    expect(p.log).toEqual(['Create', 'Command', 'Disconnect', 'Reconnect', `Reconnect ${id.slice(-2)}`, 'Disconnect', 'Connect', `Connect ${id.slice(-2)}`, `Receive ${id.slice(-2)}`, 'Connect 00']);
+  });
+
+  test('AlreadyExists for a ShellId or CommandId the client chose is its own request twice; ShellNotFound for a Delete is a deleted shell', () => {
+    const ALREADY = { code: 'Sender', subcode: 'w:AlreadyExists', reason: 'exists', wsmanCode: 0 } as const;
+    const GONE = { code: 'Sender', subcode: 'w:InvalidSelectors', reason: 'gone', wsmanCode: 2150858843 } as const;
+    const p = pair(PS);
+    const anonymous = p.client.create();
+    expect(() => p.client.handle(anonymous, faultTo(anonymous, ALREADY))).toThrow(WSManFaultError);
+    expect(p.client.state).toBe('BeforeCreate');
+    const create = p.client.create({ shellId: SHELL_ID });
+    expect(p.client.handle(create, faultTo(create, ALREADY))).toEqual([{ type: 'Created', shell: { shellId: SHELL_ID } }]);
+    expect([p.client.state, p.client.shellId]).toEqual(['Connected', SHELL_ID]);
+    const cid = 'CCCCCCCC-0000-0000-0000-000000000001';
+    const command = p.client.startCommand({ commandId: cid, command: '' });
+    expect(p.client.handle(command, faultTo(command, ALREADY))).toEqual([{ type: 'CommandStarted', commandId: cid }]);
+    expect(p.client.command(cid)?.phase).toBe('Running');
+    const theirs = p.client.startCommand({ command: 'x' });
+    expect(() => p.client.handle(theirs, faultTo(theirs, ALREADY))).toThrow(WSManFaultError);
+    const del = p.client.delete();
+    expect(p.client.handle(del, faultTo(del, GONE))).toEqual([{ type: 'Deleted', gone: true }]);
+    expect([p.client.state, p.client.command(cid)]).toEqual(['Deleted', undefined]);
+  });
+
+  test("input for the shell itself (no CommandId), and a shell lost to the network is Disconnected, then reconnected", () => {
+    const p = opened(PS);
+    const req = p.client.send(undefined, [{ name: 'stdin', data: Buffer.from('pool') }]);
+    const sent = readEnvelope(req.xml);
+    expect(sent.streams.map((x) => [x.name, x.commandId, Buffer.from(x.text, 'base64').toString()])).toEqual([['stdin', undefined, 'pool']]);
+    expect(p.client.handle(req, answerTo(req, ACTION.SendResponse, '<rsp:SendResponse/>'))).toEqual([{ type: 'InputAccepted', commandId: undefined, end: false }]);
+    p.client.lost();
+    expect(p.client.state).toBe('Disconnected');
+    expect(() => p.client.lost()).toThrow(`cannot lose shell ${SHELL_ID} in state Disconnected; expected Connected`);
+    expect(p.rt(p.client.reconnect())).toEqual([{ type: 'Reconnected' }]);
+    expect(p.client.state).toBe('Connected');
+  });
+});
+
 describe('refused transitions', () => {
   const ACTIONS = Object.keys(SHELL_TRANSITIONS) as ShellAction[];
   const STATES: ShellState[] = ['BeforeCreate', 'Creating', 'Connected', 'Disconnecting', 'Disconnected', 'Reconnecting', 'Connecting', 'Deleting', 'Deleted'];

@@ -59,9 +59,9 @@ export interface PsrpCarrier {
    * Do not receive for this pipeline when it is created (Invoke-Command
    * -InDisconnectedSession): its output stays on the server for a later client.
    */
-  holdOutput?(pipelineId: string): void;
-  /** Receive-PSSession: start receiving for a pipeline that runs on a connected pool. */
-  attachPipeline?(pipelineId: string, signal?: AbortSignal): Promise<void>;
+  inDisconnectedSession?(pipelineId: string): void;
+  /** Receive-PSSession: start receiving for a pipeline that runs on a connected pool (WSMan: Connect with its CommandId). */
+  receive?(pipelineId: string, signal?: AbortSignal): Promise<void>;
   /** What the carrier holds per pipeline (RunspacePool.stats()), when it tells. */
   held?(): { readonly pipelines: number };
   /** Requests per operation, when the carrier counts them. */

@@ -6,6 +6,10 @@
 // server); a pipeline is a Command whose Arguments hold CREATE_PIPELINE, further
 // data goes by Send (host responses on stream "pr"), stop is the
 // `powershell/signal/crtl_c` signal, and Delete closes the pool.
+// Every request comes from the shell core (wsman/client-shell.ts), which
+// checks it against the shell's and the command's state and reads its answer;
+// this file is the pump: the Receive loops, their quiet retry on the injected
+// Clock, and the mapping of PSRP payloads onto WS-Management operations.
 
 import { decodeFragments, decodeMessage, type OutgoingPayload } from '../../psrp/index.js';
 import {
@@ -15,13 +19,17 @@ import {
   powerShellCreateOptions,
   RESOURCE,
   SIGNAL,
+  eventOf,
+  type ClientShell,
+  type ClientShellEvent,
   type EnvelopeSizePolicy,
+  type OutgoingRequest,
   type ShellInfo,
   WSManFaultError,
 } from '../../wsman/index.js';
 import { SessionError, UsageError } from '../../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
-import type { WSManClient } from '../../winrm/wsman-client.js';
+import type { CallOptions, WSManClient } from '../../winrm/wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
 import { Backoff, isNetworkError, NetworkOutage, retryPause } from '../../winrm/network-retry.js';
 import { systemClock, type Clock } from '../../util/clock.js';
@@ -55,12 +63,20 @@ export interface WSManCarrierOptions {
 interface ReceiveLoop {
   readonly abort: AbortController;
   done: boolean;
+  /** The Receive on the wire, given up on (abandoned in the core) when the loop is stopped. */
+  req?: OutgoingRequest | undefined;
 }
+
+const newLoop = (): ReceiveLoop => ({ abort: new AbortController(), done: false });
+
 
 export class WSManCarrier implements PsrpCarrier {
   readonly client: WSManClient;
   readonly resourceUri: string;
   readonly #opts: WSManCarrierOptions;
+  /** The protocol state of the shell and its commands; every request comes from it. */
+  #core: ClientShell | undefined;
+  /** The ShellId once the shell is ours (created, or connected to): only then does closePool Delete it. */
   #shellId: string | undefined;
   #shell: ShellInfo | undefined;
   #sink: CarrierSink | undefined;
@@ -68,7 +84,8 @@ export class WSManCarrier implements PsrpCarrier {
   readonly #pipelines = new Map<string, ReceiveLoop>();
   #poolLoop: ReceiveLoop | undefined;
   #budget: number | undefined;
-  readonly #held = new Set<string>();
+  /** Pipelines started inDisconnectedSession: no Receive when their Command is answered. */
+  readonly #inDisconnected = new Set<string>();
   /** The outage the Receive loops are in, if any: one window for all of them. */
   readonly #outage: NetworkOutage;
   #netDisconnected = false;
@@ -104,18 +121,21 @@ export class WSManCarrier implements PsrpCarrier {
   /** Requests this carrier sent, per WSMan operation (round-trip accounting). */
   readonly requestCounts: Record<string, number> = {};
 
-  #count(op: string): void {
-    this.requestCounts[op] = (this.requestCounts[op] ?? 0) + 1;
+  /** Posts the request `make` gets from the core (its refusal is a rejection, as the server's would be). */
+  async #post(core: ClientShell, make: () => OutgoingRequest, o: CallOptions = {}): Promise<ClientShellEvent[]> {
+    const req = make();
+    this.requestCounts[req.operation] = (this.requestCounts[req.operation] ?? 0) + 1;
+    return this.client.shellRequest(core, req, o);
   }
 
-  /** Receive loops of commands (and pipelines whose output is left on the server, not yet created). */
+  /** Receive loops of commands (and pipelines started inDisconnectedSession, whose output stays on the server). */
   held(): { readonly pipelines: number; readonly heldOutput: number } {
-    return { pipelines: this.#pipelines.size, heldOutput: this.#held.size };
+    return { pipelines: this.#pipelines.size, heldOutput: this.#inDisconnected.size };
   }
 
   payloadBudget(): number {
     if (this.#budget === undefined) {
-      // The largest request we send with data is a Send of one stream; measure it empty.
+      // The largest request we send with data is a Send of one stream; measure it empty (built, never sent).
       const id = '00000000-0000-0000-0000-000000000000';
       const empty = build.send(
         { to: this.client.url, resourceUri: this.resourceUri, messageId: id, sessionId: id, operationTimeoutMs: 20_000, maxEnvelopeSize: this.client.maxEnvelopeSize },
@@ -140,107 +160,95 @@ export class WSManCarrier implements PsrpCarrier {
     const rpid = decodeMessage(decodeFragments(first.data)[0]!.blob).runspacePoolId;
     // wsman is case sensitive about ShellIds, and PowerShell always upper-cases them.
     const shellId = (this.#opts.shellId ?? rpid).toUpperCase();
-    this.#count('Create');
-    this.#shell = await this.#createShell(shellId, first, signal);
-    this.#shellId = this.#shell.shellId || shellId;
-    this.#poolLoop = this.#receiveLoop(undefined);
-  }
-
-  /** A Create that got no answer may still have made the shell: closePool deletes it by the id we chose. */
-  async #createShell(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
+    const core = (this.#core = this.client.shellCore(this.resourceUri));
+    const body = {
+      shellId,
+      inputStreams: 'stdin pr',
+      outputStreams: 'stdout',
+      creationXml: first.data,
+      ...(this.#opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#opts.idleTimeoutMs } : {}),
+    };
+    let events: ClientShellEvent[];
     try {
-      return await this.#create(shellId, first, signal);
+      // AlreadyExists for the fresh GUID we chose is our own Create, twice: the core counts it created.
+      events = await this.#post(core, () => core.create(body, powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3')), signal ? { signal } : {});
     } catch (e) {
+      // A Create that got no answer may still have made the shell: closePool deletes it by the id we chose.
       if (isNetworkError(e)) this.#orphanShellId = shellId;
       throw e;
     }
-  }
-
-  async #create(shellId: string, first: OutgoingPayload, signal: AbortSignal | undefined): Promise<ShellInfo> {
-    // AlreadyExists for the fresh GUID we chose: our own Create reached the server twice (a retry after a lost answer).
-    const ours = (e: unknown) => (e instanceof WSManFaultError && e.kind === 'AlreadyExists' ? { shellId } : Promise.reject(e));
-    return this.client.create(
-      this.resourceUri,
-      {
-        shellId,
-        inputStreams: 'stdin pr',
-        outputStreams: 'stdout',
-        creationXml: first.data,
-        ...(this.#opts.idleTimeoutMs !== undefined ? { idleTimeoutMs: this.#opts.idleTimeoutMs } : {}),
-      },
-      { options: powerShellCreateOptions(this.#opts.protocolVersion ?? '2.3'), ...(signal ? { signal } : {}) },
-    ).catch(ours);
+    this.#shell = eventOf(events, 'Created').shell;
+    this.#shellId = this.#shell.shellId || shellId;
+    this.#poolLoop = this.#receiveLoop(undefined);
   }
 
   established(): void {
     this.#established = true;
   }
 
-  #requireShell(): string {
-    if (!this.#shellId || this.#closed) throw new UsageError('the runspace pool is not open');
-    return this.#shellId;
+  #requireCore(): ClientShell {
+    if (!this.#shellId || !this.#core || this.#closed) throw new UsageError('the runspace pool is not open');
+    return this.#core;
   }
 
   async send(p: OutgoingPayload, signal?: AbortSignal): Promise<void> {
-    const shellId = this.#requireShell();
+    const core = this.#requireCore();
     const call = signal ? { signal } : {};
     if (p.pipelineId !== undefined && !this.#pipelines.has(p.pipelineId)) {
-      // The pipeline's first payload (CREATE_PIPELINE) is the Command's argument.
+      // The pipeline's first payload (CREATE_PIPELINE) is the Command's argument; the CommandId is ours (AlreadyExists: our own Command, twice).
       const commandId = p.pipelineId.toUpperCase();
-      const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+      const loop = newLoop();
       this.#pipelines.set(p.pipelineId, loop);
-      this.#count('Command');
-      await this.client.command(this.resourceUri, shellId, { commandId, command: '', argumentsData: p.data }, call).catch((e: unknown) => {
-        if (!(e instanceof WSManFaultError && e.kind === 'AlreadyExists')) throw e; // our CommandId: our own Command, twice
-      });
-      if (this.#held.delete(p.pipelineId)) loop.done = true;
+      await this.#post(core, () => core.startCommand({ commandId, command: '', argumentsData: p.data }), call);
+      if (this.#inDisconnected.delete(p.pipelineId)) loop.done = true;
       else void this.#runLoop(loop, commandId);
       return;
     }
-    this.#count('Send');
-    await this.client.send(
-      this.resourceUri,
-      shellId,
-      [{ name: p.streamType === 'promptResponse' ? 'pr' : 'stdin', ...(p.pipelineId ? { commandId: p.pipelineId.toUpperCase() } : {}), data: p.data }],
-      call,
-    );
+    const stream = { name: p.streamType === 'promptResponse' ? 'pr' : 'stdin', data: p.data };
+    await this.#post(core, () => core.send(p.pipelineId?.toUpperCase(), [stream]), call);
   }
 
   #receiveLoop(commandId: string | undefined): ReceiveLoop {
-    const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+    const loop = newLoop();
     void this.#runLoop(loop, commandId);
     return loop;
+  }
+
+  /** Stops a loop: its Receive on the wire is given up on, so the core may send another after a Reconnect. */
+  #stop(loop: ReceiveLoop | undefined): void {
+    if (!loop) return;
+    loop.abort.abort();
+    if (loop.req) this.#core?.abandon(loop.req);
+    loop.req = undefined;
   }
 
   // The pump of one stream: Receive after Receive, each answer's data to the
   // sink; a network failure is paused on (the clock) and retried while the
   // shared outage window lasts, anything else ends the pool.
   async #runLoop(loop: ReceiveLoop, commandId: string | undefined): Promise<void> {
+    const core = this.#core!;
     const shellId = this.#shellId!;
     const backoff = new Backoff(this.#opts.retryDelayMs ?? 500);
     const seqKey = commandId ?? '';
     while (!this.#closed && !loop.done && !loop.abort.signal.aborted) {
       const sequenceId = this.#receiveSeq.get(seqKey) ?? 0;
       try {
-        this.#count('Receive');
-        const r = await this.client.receive(this.resourceUri, shellId, {
-          sequenceId,
-          streams: 'stdout',
-          keepAlive: true,
+        const events = await this.#post(
+          core,
+          () => (loop.req = core.receive(commandId, { sequenceId, streams: 'stdout', keepAlive: true })),
           // The pool's own Receive only keeps the shell alive; the pool holds the process while someone waits.
-          background: commandId === undefined,
-          signal: loop.abort.signal,
-          ...(commandId ? { commandId } : {}),
-        });
+          { background: commandId === undefined, signal: loop.abort.signal },
+        );
+        loop.req = undefined;
         if (this.#closed || loop.abort.signal.aborted) return;
         this.#receiveSeq.set(seqKey, sequenceId + 1);
         if (this.#outage.recovered()) this.#sink?.resumed?.();
         backoff.reset();
-        if (r.type === 'timeout') continue; // the long-poll simply renews
         // Done is noted before the data is delivered: the data may finish the pipeline at once.
-        if (commandId && r.commandState?.state === 'Done') loop.done = true;
-        for (const s of r.streams) if (s.data.length > 0) this.#sink?.payload(s.data);
+        if (commandId && events.some((ev) => ev.type === 'CommandDone')) loop.done = true;
+        for (const ev of events) if (ev.type === 'Output' && ev.data.length > 0) this.#sink?.payload(ev.data);
       } catch (e) {
+        loop.req = undefined;
         if (this.#closed || loop.abort.signal.aborted || loop.done) return;
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
         const err = e instanceof Error ? e : new Error(String(e));
@@ -261,9 +269,10 @@ export class WSManCarrier implements PsrpCarrier {
   #outageOver(error: Error): void {
     this.#netDisconnected = true;
     this.#outage.reset();
-    this.#poolLoop?.abort.abort();
+    this.#stop(this.#poolLoop);
     this.#poolLoop = undefined;
-    for (const l of this.#pipelines.values()) l.abort.abort();
+    for (const l of this.#pipelines.values()) this.#stop(l);
+    if (this.#core?.state === 'Connected') this.#core.lost();
     const seconds = Math.round(this.#outage.windowMs / 1000);
     this.#sink?.disconnected?.(
       new SessionError(
@@ -276,9 +285,8 @@ export class WSManCarrier implements PsrpCarrier {
   }
 
   async stopPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
-    const shellId = this.#requireShell();
-    this.#count('Signal');
-    await this.client.signal(this.resourceUri, shellId, SIGNAL.psCtrlC, { commandId: pipelineId.toUpperCase(), ...(signal ? { signal } : {}) });
+    const core = this.#requireCore();
+    await this.#post(core, () => core.signal(pipelineId.toUpperCase(), SIGNAL.psCtrlC), signal ? { signal } : {});
   }
 
   pipelineFinished(pipelineId: string): void {
@@ -287,44 +295,40 @@ export class WSManCarrier implements PsrpCarrier {
     if (!loop) return;
     const finished = loop.done;
     loop.done = true;
-    loop.abort.abort();
+    this.#stop(loop);
     // A command the server reported Done needs no Terminate; otherwise release it, off the critical path.
-    if (!finished && this.#shellId && !this.#closed) {
-      this.#count('Signal');
-      void this.client.signal(this.resourceUri, this.#shellId, SIGNAL.terminate, { commandId: pipelineId.toUpperCase() }).catch(() => undefined);
+    const core = this.#core;
+    if (!finished && core && this.#shellId && !this.#closed) {
+      void this.#post(core, () => core.signal(pipelineId.toUpperCase(), SIGNAL.terminate)).catch(() => undefined);
     }
   }
 
   async disconnect(o: { idleTimeoutMs?: number; bufferMode?: 'Block' | 'Drop' }, signal?: AbortSignal): Promise<void> {
-    const shellId = this.#requireShell();
+    const core = this.#requireCore();
     // No Receive may stay outstanding on a disconnected shell.
-    this.#poolLoop?.abort.abort();
+    this.#stop(this.#poolLoop);
     this.#poolLoop = undefined;
-    for (const l of this.#pipelines.values()) l.abort.abort();
-    this.#count('Disconnect');
-    await this.client.disconnect(this.resourceUri, shellId, { ...o, ...(signal ? { signal } : {}) }).catch((e: unknown) => {
-      throw sessionGone(e, shellId, this.client.url);
+    for (const l of this.#pipelines.values()) this.#stop(l);
+    const body = { ...(o.bufferMode ? { bufferMode: o.bufferMode } : {}), ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}) };
+    await this.#post(core, () => core.disconnect(body), signal ? { signal } : {}).catch((e: unknown) => {
+      throw sessionGone(e, this.#shellId!, this.client.url);
     });
   }
 
   async reconnect(signal?: AbortSignal): Promise<void> {
-    const shellId = this.#requireShell();
+    const core = this.#requireCore();
     const call = signal ? { signal } : {};
-    this.#count('Reconnect');
-    await this.client.reconnect(this.resourceUri, shellId, call).catch((e: unknown) => {
-      throw sessionGone(e, shellId, this.client.url);
+    await this.#post(core, () => core.reconnect(), call).catch((e: unknown) => {
+      throw sessionGone(e, this.#shellId!, this.client.url);
     });
     // Then each command that was running, by its own Reconnect (MS-PSRP 3.1.5.3.18), and receive again.
     const running = [...this.#pipelines.entries()].filter(([, l]) => !l.done);
-    for (const [pid] of running) {
-      this.#count('Reconnect');
-      await this.client.reconnect(this.resourceUri, shellId, { ...call, commandId: pid.toUpperCase() });
-    }
+    for (const [pid] of running) await this.#post(core, () => core.reconnectCommand(pid.toUpperCase()), call);
     this.#netDisconnected = false;
     this.#outage.reset();
     this.#poolLoop = this.#receiveLoop(undefined);
     for (const [pid] of running) {
-      const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+      const loop = newLoop();
       this.#pipelines.set(pid, loop);
       void this.#runLoop(loop, pid.toUpperCase());
     }
@@ -333,33 +337,28 @@ export class WSManCarrier implements PsrpCarrier {
   async connectPool(shellId: string, first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {
     this.#sink = sink;
     const id = shellId.toUpperCase();
-    this.#count('Connect');
-    const answer = await this.client
-      .connect(this.resourceUri, id, {
-        connectXml: first.data,
-        protocolVersion: this.#opts.protocolVersion ?? '2.3',
-        ...(signal ? { signal } : {}),
-      })
-      .catch(async (e: unknown) => {
-        throw await explainConnectFailure(e, this.client, id, this.resourceUri);
-      });
+    const core = (this.#core = this.client.shellCore(this.resourceUri, { shellId: id }));
+    const connect = () => core.connect({ connectXml: first.data, protocolVersion: this.#opts.protocolVersion ?? '2.3' });
+    const events = await this.#post(core, connect, signal ? { signal } : {}).catch(async (e: unknown) => {
+      throw await explainConnectFailure(e, this.client, id, this.resourceUri);
+    });
     // Only now is the shell ours: a refused Connect must not make closePool()
     // Delete a session that another client created.
     this.#shellId = id;
+    const answer = eventOf(events, 'Connected').connectResponseXml;
     if (answer && answer.length > 0) sink.payload(answer);
     this.#poolLoop = this.#receiveLoop(undefined);
   }
 
-  holdOutput(pipelineId: string): void {
-    this.#held.add(pipelineId);
+  inDisconnectedSession(pipelineId: string): void {
+    this.#inDisconnected.add(pipelineId);
   }
 
-  async attachPipeline(pipelineId: string, signal?: AbortSignal): Promise<void> {
-    const shellId = this.#requireShell();
+  async receive(pipelineId: string, signal?: AbortSignal): Promise<void> {
+    const core = this.#requireCore();
     const commandId = pipelineId.toUpperCase();
-    this.#count('Connect');
-    await this.client.connect(this.resourceUri, shellId, { commandId, ...(signal ? { signal } : {}) });
-    const loop: ReceiveLoop = { abort: new AbortController(), done: false };
+    await this.#post(core, () => core.connectCommand(commandId), signal ? { signal } : {});
+    const loop = newLoop();
     this.#pipelines.set(pipelineId, loop);
     void this.#runLoop(loop, commandId);
   }
@@ -368,13 +367,13 @@ export class WSManCarrier implements PsrpCarrier {
     if (this.#closed) return;
     const shellId = this.#shellId;
     this.#closed = true;
-    this.#poolLoop?.abort.abort();
-    for (const l of this.#pipelines.values()) l.abort.abort();
+    this.#stop(this.#poolLoop);
+    for (const l of this.#pipelines.values()) this.#stop(l);
     this.#pipelines.clear();
     try {
-      if (shellId) await this.#delete(shellId, signal);
+      if (shellId && this.#core) await this.#delete(this.#core, signal);
       // Best effort: a Create whose answer was lost may have made the shell.
-      else if (this.#orphanShellId) await this.#delete(this.#orphanShellId, signal).catch(() => undefined);
+      else if (this.#orphanShellId) await this.#delete(this.client.shellCore(this.resourceUri, { shellId: this.#orphanShellId, created: true }), signal).catch(() => undefined);
     } finally {
       if (this.#opts.ownsClient ?? true) await this.client.close();
     }
@@ -382,17 +381,15 @@ export class WSManCarrier implements PsrpCarrier {
 
   /**
    * Delete is idempotent, so a transport failure (dropped, timed out, a proxy's
-   * error page) is tried once more, and a shell the server no longer has
-   * (removed, expired, or deleted by a first try whose answer was lost) is closed.
+   * error page) is tried once more; a shell the server no longer has (removed,
+   * expired, or deleted by a first try whose answer was lost) the core counts deleted.
    */
-  async #delete(shellId: string, signal: AbortSignal | undefined): Promise<void> {
+  async #delete(core: ClientShell, signal: AbortSignal | undefined): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      this.#count('Delete');
       try {
-        await this.client.delete(this.resourceUri, shellId, signal ? { signal } : {});
+        await this.#post(core, () => core.delete(), signal ? { signal } : {});
         return;
       } catch (e) {
-        if (e instanceof WSManFaultError && (e.kind === 'ShellNotFound' || e.kind === 'InvalidSelectors')) return;
         if (e instanceof WSManFaultError || attempt >= 2 || signal?.aborted) throw e;
       }
     }

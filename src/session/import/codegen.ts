@@ -99,7 +99,7 @@ export function generateModule(discovery: Discovery, options: ExportModuleOption
   const types = new Set<string>();
   const bodies = discovery.commands.map((c) => commandCode(c, names.get(c.name)!, types));
   const valueClasses = [...types].sort().map((t) => `type ${t}`);
-  const imports = ['invokeImported', 'type ImportedCallOptions', 'type ImportedCommand', 'type PowerShellInvocation', 'type PSValue', 'type RunspacePool', ...valueClasses];
+  const imports = ['invokeImported', 'type ImportedCallOptions', 'type ImportedCommand', 'type PowerShellInvocation', 'type PSInput', 'type PSValue', 'type RunspacePool', ...valueClasses];
   return [
     header(discovery.source, options, discovery.commands.length),
     '/* eslint-disable */',
@@ -111,8 +111,8 @@ export function generateModule(discovery: Discovery, options: ExportModuleOption
     '/** The commands as discovered: what the binding checks read. */',
     `const $commands: Readonly<Record<string, ImportedCommand>> = {\n${discovery.commands.map((c) => `  ${JSON.stringify(c.name)}: ${JSON.stringify(c)},`).join('\n')}\n};`,
     '',
-    '// Not every module names PSValue in a parameter type.',
-    'export type { PSValue };',
+    '// Parameters take PSInput, output is PSValue; not every module names them, and a caller may want both.',
+    'export type { PSInput, PSValue };',
     '',
     ...bodies.flatMap((b) => [b, '']),
   ].join('\n');

@@ -4,7 +4,8 @@
 // caller (a string for a Guid, a number for a Byte), so the types admit what
 // binds, not only the exact .NET type. Arrays also take one element, since
 // PowerShell binds a scalar to an array parameter. What has no closer type is
-// PSValue (a PSObject, a hashtable as a PSObject dictionary, …).
+// PSInput, the writer's input type (any PSValue, or plain JavaScript: an object
+// as a Hashtable, a Date as a DateTime), since a parameter is input, not output.
 
 const SCALARS: Readonly<Record<string, string>> = {
   'System.String': 'string',
@@ -49,7 +50,7 @@ export function typeScriptType(dotnet: string, enumValues?: readonly string[]): 
     return `${element} | readonly ${single}[]`;
   }
   if (enumValues && enumValues.length > 0) return enumValues.map((v) => JSON.stringify(v)).join(' | ');
-  return 'PSValue';
+  return 'PSInput';
 }
 
 /** The value classes a type text mentions, so the module imports exactly those. */
