@@ -11,6 +11,7 @@
 // the *_RECORD messages) are handled here.
 
 import { RemoteProtocolError } from '../errors.js';
+import { textWithBase64 } from '../util/base64.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import { MessageType, messageTypeSpecName, type MessageTypeName, type MessageTypeValue } from './message.js';
@@ -109,9 +110,23 @@ export function encodeBody<K extends MessageTypeName>(
   body: MessageBodies[K],
   ctx: BodyCodecContext = {},
 ): Uint8Array {
+  const parts = bodyParts(type, body);
+  if (parts) return textWithBase64(parts);
   const value = bodyToValue(type, body);
   if (value === undefined) return new Uint8Array(0);
   return new TextEncoder().encode(X.serializeValue(value, ctx));
+}
+
+/**
+ * A byte[] object as PIPELINE_INPUT or PIPELINE_OUTPUT (a file transfer's
+ * chunk): <BA> and its bytes, to be written as base64 straight into the
+ * message (encodeMessage), since serialized as text it would be two large
+ * strings and two copies per chunk. undefined for any other body.
+ */
+export function bodyParts<K extends MessageTypeName>(type: (typeof MessageType)[K], body: MessageBodies[K]): (string | Uint8Array)[] | undefined {
+  if (type !== MessageType.PipelineInput && type !== MessageType.PipelineOutput) return undefined;
+  const value = (body as MessageBodies['PipelineInput']).value;
+  return value instanceof Uint8Array && value.byteLength > 0 ? ['<BA>', value, '</BA>'] : undefined;
 }
 
 // ---------------------------------------------------------------------------

@@ -18,3 +18,36 @@ export function decodeBase64Checked(s: string): Buffer | undefined {
   const b = Buffer.from(s, 'base64');
   return b.length === (n / 4) * 3 - pad ? b : undefined;
 }
+
+/**
+ * Bytes in base64 are written in slices of this many (a multiple of 3, so the
+ * slices' base64 joins up): each slice's string stays in V8's young space,
+ * where a scavenge frees it, instead of one string of the whole payload in
+ * large-object space that only a full collection frees.
+ */
+const SLICE = 49_152;
+
+/** Encoded length of `n` bytes in base64. */
+export const base64Length = (n: number): number => Math.ceil(n / 3) * 4;
+
+/**
+ * One buffer of `parts`: strings as UTF-8, byte arrays as their base64. What a
+ * SOAP envelope or an OutOfProc line with a large payload is made of, without
+ * the payload's base64 or the whole text ever being one string. The first
+ * `headroom` bytes are left for the caller (a header written in front).
+ */
+export function textWithBase64(parts: readonly (string | Uint8Array)[], headroom = 0): Buffer {
+  let size = headroom;
+  for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : base64Length(p.byteLength);
+  const out = Buffer.allocUnsafe(size);
+  let at = headroom;
+  for (const p of parts) {
+    if (typeof p === 'string') {
+      at += out.write(p, at, 'utf8');
+      continue;
+    }
+    const b = Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    for (let i = 0; i < b.length; i += SLICE) at += out.write(b.toString('base64', i, Math.min(b.length, i + SLICE)), at, 'latin1');
+  }
+  return out;
+}
