@@ -11,7 +11,7 @@
 // the *_RECORD messages) are handled here.
 
 import { RemoteProtocolError } from '../errors.js';
-import { textWithBase64 } from '../util/base64.js';
+import { decodeBase64Bytes, textWithBase64 } from '../util/base64.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import { MessageType, messageTypeSpecName, type MessageTypeName, type MessageTypeValue } from './message.js';
@@ -213,6 +213,23 @@ export function decodeBody(type: MessageTypeValue, xml: string, ctx: BodyCodecCo
   }
   const value = X.parseValue(xml, ctx, w);
   return valueToBody(type, value, new Reader(value, w));
+}
+
+const BA_OPEN = Buffer.from('<BA>');
+const BA_CLOSE = Buffer.from('</BA>');
+
+/**
+ * The body of a PIPELINE_OUTPUT or PIPELINE_INPUT whose Data is exactly one
+ * byte[] (<BA>base64</BA>: a file transfer's chunk), read from the bytes
+ * without making the message one large string for the CLIXML reader; the same
+ * value decodeBody gives. undefined for anything else (decodeBody then reads it).
+ */
+export function byteArrayBody(type: number, data: Uint8Array): { value: Uint8Array } | undefined {
+  if (type !== MessageType.PipelineOutput && type !== MessageType.PipelineInput) return undefined;
+  const n = data.byteLength;
+  if (n <= BA_OPEN.length + BA_CLOSE.length || !BA_OPEN.equals(data.subarray(0, 4)) || !BA_CLOSE.equals(data.subarray(n - 5))) return undefined;
+  const b = decodeBase64Bytes(data.subarray(4, n - 5));
+  return b && { value: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
 }
 
 /** Parse any Data field to a clixml value (for tools and tests). */

@@ -24,7 +24,7 @@ import {
   type MessageTypeName,
 } from './message.js';
 import type { MessageBodies, SessionCapabilityBody } from './message-types.js';
-import { bodyParts, decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
+import { bodyParts, byteArrayBody, decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
 import type { PsrpEvent } from './events.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import {
@@ -353,7 +353,9 @@ export abstract class PoolCore {
         clixml: messageText(msg, where),
       };
     } else {
-      const body = decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${messageTypeSpecName(msg.messageType)})`);
+      const body =
+        byteArrayBody(msg.messageType, msg.data) ??
+        decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${messageTypeSpecName(msg.messageType)})`);
       event = { ...(body as object), type: name, runspacePoolId: this.runspacePoolId, pipelineId } as PsrpEvent;
     }
     this.processEvent(event);

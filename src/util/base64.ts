@@ -51,3 +51,33 @@ export function textWithBase64(parts: readonly (string | Uint8Array)[], headroom
   }
   return out;
 }
+
+/** Base64 text is read in slices of this many characters (a multiple of 4; young-space strings). */
+const TEXT_SLICE = 65_536;
+
+/**
+ * The bytes of strict base64 given as ASCII bytes (a CLIXML <BA> inside a
+ * message), decoded in slices, so that neither the text nor the message is
+ * ever one large string; undefined for anything decodeBase64Checked refuses.
+ */
+export function decodeBase64Bytes(src: Uint8Array): Buffer | undefined {
+  const n = src.byteLength;
+  if (n % 4 !== 0) return undefined;
+  let pad = 0;
+  if (n > 0 && src[n - 1] === 0x3d) pad++;
+  if (n > 1 && src[n - 2] === 0x3d) pad++;
+  const out = Buffer.allocUnsafeSlow((n / 4) * 3 - pad);
+  const text = Buffer.from(src.buffer, src.byteOffset, n);
+  let at = 0;
+  for (let i = 0; i < n; i += TEXT_SLICE) {
+    const end = Math.min(n, i + TEXT_SLICE);
+    const s = text.toString('latin1', i, end);
+    // '=' only at the very end; Node would skip other characters and take '-' and '_'
+    const body = end === n ? s.slice(0, s.length - pad) : s;
+    if (body.includes('=') || body.includes('-') || body.includes('_')) return undefined;
+    const want = ((end - i) / 4) * 3 - (end === n ? pad : 0);
+    if (out.write(s, at, 'base64') !== want) return undefined;
+    at += want;
+  }
+  return out;
+}

@@ -1,13 +1,14 @@
 // The byte builders of the file-transfer send path (the Send envelope, the
 // byte[] PIPELINE_INPUT body, the OutOfProc <Data> line) must give exactly the
 // bytes of the string builders they replace, at every length around the
-// base64 slice boundary (49,152 bytes) and the 3-byte groups.
+// base64 slice boundary (49,152 bytes) and the 3-byte groups; and the receive
+// side's byte[] reader exactly decodeBody's value, refusing what it refuses.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { build, type ShellRequest } from '../../../src/wsman/envelope.js';
 import { RESOURCE } from '../../../src/wsman/namespaces.js';
-import { textWithBase64 } from '../../../src/util/base64.js';
-import { bodyParts, encodeBody } from '../../../src/psrp/messages.js';
+import { decodeBase64Bytes, decodeBase64Checked, textWithBase64 } from '../../../src/util/base64.js';
+import { bodyParts, byteArrayBody, decodeBody, encodeBody } from '../../../src/psrp/messages.js';
 import { decodeMessage, Destination, encodeMessage, MessageType } from '../../../src/psrp/message.js';
 import { decodePacket, encodePacket, OutOfProcChannel, POOL_GUID } from '../../../src/transport/outofproc/index.js';
 import { serializeValue } from '../../../src/psrp/clixml-bridge.js';
@@ -88,5 +89,44 @@ describe('OutOfProc <Data> lines as bytes', () => {
     const ch = new OutOfProcChannel();
     ch.sendData(POOL_GUID, 'Default', new Uint8Array([1, 2, 3]));
     expect(ch.takeOutput()).toBe(`<Data Stream='Default' PSGuid='${POOL_GUID}'>AQID</Data>\n`);
+  });
+});
+
+describe('a byte[] PIPELINE_OUTPUT read from its bytes (the receive side of a download)', () => {
+  const ba = (text: string) => Buffer.from(`<BA>${text}</BA>`, 'latin1');
+  it('decodeBase64Bytes accepts and decodes exactly what decodeBase64Checked does', () => {
+    let state = 11;
+    const rand = () => (state = (state * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const chars = 'AZaz09+/=-_ \n!';
+    const cases = ['', 'AA==', 'AAA=', 'A===', '====', 'AB=C', 'QUJD', 'QU JD', 'QUJD=A=='];
+    for (let i = 0; i < 3000; i++) {
+      let s = '';
+      const n = 4 * Math.floor(rand() * 4) + (rand() < 0.2 ? Math.floor(rand() * 4) : 0);
+      for (let j = 0; j < n; j++) s += chars[Math.floor(rand() * chars.length)];
+      cases.push(s);
+    }
+    // across the 65,536-character slices: valid, and spoiled in the first slice, at its edge and in the last
+    for (const n of [49_151, 49_152, 49_153, 98_304, 286_881]) {
+      const good = randomBytes(n).toString('base64');
+      cases.push(good, `${good.slice(0, 100)}-${good.slice(101)}`, `${good.slice(0, 65_535)}=${good.slice(65_536)}`, `${good.slice(0, -5)}!${good.slice(-4)}`);
+    }
+    for (const s of cases) {
+      const want = decodeBase64Checked(s);
+      const got = decodeBase64Bytes(Buffer.from(s, 'latin1'));
+      expect(got === undefined, JSON.stringify(s.slice(0, 40))).toBe(want === undefined);
+      if (want) expect(got!.equals(want)).toBe(true);
+    }
+  });
+  it('byteArrayBody gives decodeBody\'s value, and leaves anything but one plain <BA> to it', () => {
+    for (const n of lengths.filter((x) => x > 0)) {
+      const b = randomBytes(n);
+      const got = byteArrayBody(MessageType.PipelineOutput, ba(b.toString('base64')));
+      expect(got).toEqual(decodeBody(MessageType.PipelineOutput, `<BA>${b.toString('base64')}</BA>`));
+      expect(got!.value.constructor).toBe(Uint8Array);
+    }
+    for (const data of ['<BA></BA>', '<BA />', '<BA>AQ ID</BA>', '<BA>AQI</BA>', '<S>AQID</S>', '<BA>AQID</BA><BA>AQID</BA>', ' <BA>AQID</BA>', '<BA RefId="0">AQID</BA>']) {
+      expect(byteArrayBody(MessageType.PipelineOutput, Buffer.from(data)), data).toBeUndefined();
+    }
+    expect(byteArrayBody(MessageType.PipelineHostCall, ba('AQID'))).toBeUndefined();
   });
 });
