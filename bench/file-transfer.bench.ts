@@ -7,7 +7,8 @@
 // unlike MiB/s, does not depend on how loaded the shared machine is. Then
 // RSS_MB (default 1024; 0 skips) up and down from a generated stream to a
 // discarding sink and to a file, sampling the RSS of each process every 100 ms:
-// peak minus idle. TABLE=0 skips the table, RSS_UP=0 the 1 GiB upload.
+// peak minus idle. TABLE=0 skips the table, RSS_UP=0 the 1 GiB upload; WINDOW and
+// CHUNK set the window and chunk size of those runs.
 // Needs `npm run build` (dist/) and pwsh (PSREMOTE_PWSH, PATH or ~/.dotnet/tools).
 // Run heavy: `nice -n 10 node --import tsx bench/file-transfer.bench.ts`.
 import { execSync, fork } from 'node:child_process';
@@ -102,29 +103,49 @@ try {
     await new Promise((r) => setTimeout(r, 500));
     const idle = { client: process.memoryUsage().rss, endpoint: rssOf(ep.pid), engine: rssOf(engine) };
     let peak = { ...idle };
+    // the client's RSS split: V8's heap, and Buffers outside it (freed only when a GC finds their objects dead)
+    let heap = { total: 0, arrayBuffers: 0 };
     const timer = setInterval(() => {
-      peak.client = Math.max(peak.client, process.memoryUsage().rss);
+      const m = process.memoryUsage();
+      heap = { total: Math.max(heap.total, m.heapTotal), arrayBuffers: Math.max(heap.arrayBuffers, m.arrayBuffers) };
+      peak.client = Math.max(peak.client, m.rss);
       peak.endpoint = Math.max(peak.endpoint, rssOf(ep.pid));
       peak.engine = Math.max(peak.engine, rssOf(engine));
     }, 100);
+    // WINDOW, CHUNK: the copies' window and chunk size (what psremote controls of the engine's memory)
+    const knobs = { ...(process.env.WINDOW ? { window: Number(process.env.WINDOW) } : {}), ...(process.env.CHUNK ? { chunkSize: Number(process.env.CHUNK) } : {}) };
+    console.log(`window ${knobs.window ?? 'default'}, chunk ${knobs.chunkSize ?? 'default'}`);
     const block = randomBytes(1 << 20);
     async function* gen() {
       for (let done = 0; done < RSS; done += block.length) yield block;
     }
     const big = join(dir, 'big.bin');
     const row = (k: keyof typeof idle) => `${k} idle ${(idle[k] / MB).toFixed(0)} MiB, peak ${(peak[k] / MB).toFixed(0)} MiB (+${((peak[k] - idle[k]) / MB).toFixed(0)} MiB)`;
-    const rss = (what: string, r: CopyResult) =>
-      console.log(`${what}: ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (envelope ${c.envelopeKb} KB, chunk ${r.chunkSize}, ${r.parallel} lane); RSS ${row('client')}; ${row('endpoint')}; ${row('engine')}; load ${loadavg()[0]!.toFixed(1)}`);
+    const pids = [process.pid, ep.pid, engine];
+    let cpu0 = pids.map(cpuOf);
+    const rss = (what: string, r: CopyResult) => {
+      const cpu = pids.map(cpuOf);
+      const per = cpu.map((v, i) => (((v - cpu0[i]!) / (r.bytes / MB)) * 1000).toFixed(0)).join(' / ');
+      cpu0 = cpu;
+      console.log(
+        `${what}: ${(r.bytes / MB / r.seconds).toFixed(1)} MiB/s (envelope ${c.envelopeKb} KB, chunk ${r.chunkSize}, ${r.parallel} lane); RSS ${row('client')}; ${row('endpoint')}; ${row('engine')}; client heap peak ${(heap.total / MB).toFixed(0)} MiB, Buffers peak ${(heap.arrayBuffers / MB).toFixed(0)} MiB; CPU ms per MiB client / endpoint / engine ${per}; load ${loadavg()[0]!.toFixed(1)}`,
+      );
+    };
     console.log('');
     // RSS_UP=0: the endpoint's file system is this machine's, so write the file directly and measure downloads only
-    if (process.env.RSS_UP === '0') await randomFile(big, RSS);
-    else rss(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big));
+    if (process.env.RSS_UP === '0') {
+      await randomFile(big, RSS);
+      cpu0 = pids.map(cpuOf);
+    }
+    else rss(`upload ${RSS / MB} MiB from a stream`, await copyToSession(pool, Readable.from(gen()), big, knobs));
     peak = { ...idle };
+    heap = { total: 0, arrayBuffers: 0 };
     const h = createHash('sha256');
     // a Writable sink: one lane (ranges need a file to write at offsets)
-    rss(`download ${RSS / MB} MiB to a sink`, await copyFromSession(pool, big, new Writable({ write: (b: Buffer, _e, cb) => (h.update(b), cb()) })));
+    rss(`download ${RSS / MB} MiB to a sink`, await copyFromSession(pool, big, new Writable({ write: (b: Buffer, _e, cb) => (h.update(b), cb()) }), knobs));
     peak = { ...idle };
-    rss(`download ${RSS / MB} MiB to a file`, await copyFromSession(pool, big, join(dir, 'big-back.bin'), { parallel: 2 }));
+    heap = { total: 0, arrayBuffers: 0 };
+    rss(`download ${RSS / MB} MiB to a file`, await copyFromSession(pool, big, join(dir, 'big-back.bin'), { ...knobs, parallel: 2 }));
     clearInterval(timer);
     await pool.close();
     await ep.close();

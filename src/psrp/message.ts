@@ -4,6 +4,7 @@
 // BOM is dropped on read and never written.
 
 import { RemoteProtocolError } from '../errors.js';
+import { textWithBase64 } from '../util/base64.js';
 import { guidFromBytesLE, guidToBytesLE, ZERO_GUID } from '../util/guid.js';
 
 export const MESSAGE_HEADER_LENGTH = 40;
@@ -138,16 +139,21 @@ export function encodeMessage(m: {
   messageType: number;
   runspacePoolId: string;
   pipelineId?: string | undefined;
-  data: Uint8Array | string;
+  /** The body: text, bytes, or markup and bytes to write as base64 (messages.ts bodyParts), in one allocation. */
+  data: Uint8Array | string | readonly (string | Uint8Array)[];
 }): Uint8Array {
-  const data = typeof m.data === 'string' ? new TextEncoder().encode(m.data) : m.data;
-  const out = new Uint8Array(MESSAGE_HEADER_LENGTH + data.byteLength);
-  const view = new DataView(out.buffer);
+  let out: Uint8Array;
+  if (Array.isArray(m.data)) out = textWithBase64(m.data as readonly (string | Uint8Array)[], MESSAGE_HEADER_LENGTH);
+  else {
+    const data = typeof m.data === 'string' ? new TextEncoder().encode(m.data) : (m.data as Uint8Array);
+    out = new Uint8Array(MESSAGE_HEADER_LENGTH + data.byteLength);
+    out.set(data, MESSAGE_HEADER_LENGTH);
+  }
+  const view = new DataView(out.buffer, out.byteOffset, MESSAGE_HEADER_LENGTH);
   view.setUint32(0, m.destination, true);
   view.setUint32(4, m.messageType >>> 0, true);
   guidToBytesLE(m.runspacePoolId, out, 8);
   guidToBytesLE(m.pipelineId ?? ZERO_GUID, out, 24);
-  out.set(data, MESSAGE_HEADER_LENGTH);
   return out;
 }
 

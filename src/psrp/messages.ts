@@ -11,6 +11,7 @@
 // the *_RECORD messages) are handled here.
 
 import { RemoteProtocolError } from '../errors.js';
+import { decodeBase64Bytes, textWithBase64 } from '../util/base64.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import { MessageType, messageTypeName, messageTypeSpecName, type MessageTypeName, type MessageTypeValue, } from './message.js';
@@ -96,9 +97,23 @@ export function encodeBody<K extends MessageTypeName>(
   body: MessageBodies[K],
   ctx: BodyCodecContext = {},
 ): Uint8Array {
+  const parts = bodyParts(type, body);
+  if (parts) return textWithBase64(parts);
   const value = codecOf(type).toValue(body);
   if (value === undefined) return new Uint8Array(0);
   return new TextEncoder().encode(X.serializeValue(value, ctx));
+}
+
+/**
+ * A byte[] object as PIPELINE_INPUT or PIPELINE_OUTPUT (a file transfer's
+ * chunk): <BA> and its bytes, to be written as base64 straight into the
+ * message (encodeMessage), since serialized as text it would be two large
+ * strings and two copies per chunk. undefined for any other body.
+ */
+export function bodyParts<K extends MessageTypeName>(type: (typeof MessageType)[K], body: MessageBodies[K]): (string | Uint8Array)[] | undefined {
+  if (type !== MessageType.PipelineInput && type !== MessageType.PipelineOutput) return undefined;
+  const value = (body as MessageBodies['PipelineInput']).value;
+  return value instanceof Uint8Array && value.byteLength > 0 ? ['<BA>', value, '</BA>'] : undefined;
 }
 
 /**
@@ -119,6 +134,23 @@ export function decodeBody(type: MessageTypeValue, xml: string, ctx: BodyCodecCo
   }
   const value = X.parseValue(xml, ctx, w);
   return codecOf(type).fromValue(new Reader(value, w), value);
+}
+
+const BA_OPEN = Buffer.from('<BA>');
+const BA_CLOSE = Buffer.from('</BA>');
+
+/**
+ * The body of a PIPELINE_OUTPUT or PIPELINE_INPUT whose Data is exactly one
+ * byte[] (<BA>base64</BA>: a file transfer's chunk), read from the bytes
+ * without making the message one large string for the CLIXML reader; the same
+ * value decodeBody gives. undefined for anything else (decodeBody then reads it).
+ */
+export function byteArrayBody(type: number, data: Uint8Array): { value: Uint8Array } | undefined {
+  if (type !== MessageType.PipelineOutput && type !== MessageType.PipelineInput) return undefined;
+  const n = data.byteLength;
+  if (n <= BA_OPEN.length + BA_CLOSE.length || !BA_OPEN.equals(data.subarray(0, 4)) || !BA_CLOSE.equals(data.subarray(n - 5))) return undefined;
+  const b = decodeBase64Bytes(data.subarray(4, n - 5));
+  return b && { value: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
 }
 
 /** Parse any Data field to a clixml value (for tools and tests). */

@@ -24,7 +24,7 @@ import {
   type MessageTypeName,
 } from './message.js';
 import type { MessageBodies, PSInput, SessionCapabilityBody } from './message-types.js';
-import { decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
+import { bodyParts, byteArrayBody, decodeBody, encodeBody, type BodyCodecContext } from './messages.js';
 import type { PsrpEvent } from './events.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import {
@@ -190,12 +190,12 @@ export abstract class PoolCore {
     streamType: StreamType = 'default',
   ): void {
     const messageType = MessageType[type];
-    const data = encodeBody(messageType, body as never, this.codecContext);
+    const data = bodyParts(messageType, body as never) ?? encodeBody(messageType, body as never, this.codecContext);
     this.queueRaw(messageType, data, pipelineId, streamType);
   }
 
-  /** Queue an already serialized message body. */
-  protected queueRaw(messageType: number, data: Uint8Array, pipelineId?: string, streamType: StreamType = 'default'): void {
+  /** Queue an already serialized message body (or its bodyParts). */
+  protected queueRaw(messageType: number, data: Uint8Array | readonly (string | Uint8Array)[], pipelineId?: string, streamType: StreamType = 'default'): void {
     const pid = pipelineId === undefined || pipelineId === ZERO_GUID ? undefined : pipelineId;
     const bytes = encodeMessage({
       destination: this.role === 'client' ? Destination.Server : Destination.Client,
@@ -365,7 +365,9 @@ export abstract class PoolCore {
         clixml: messageText(msg, where),
       };
     } else {
-      const body = decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${messageTypeSpecName(msg.messageType)})`);
+      const body =
+        byteArrayBody(msg.messageType, msg.data) ??
+        decodeBody(MessageType[name], messageText(msg, where), this.codecContext, `${where} (${messageTypeSpecName(msg.messageType)})`);
       event = { ...(body as object), type: name, runspacePoolId: this.runspacePoolId, pipelineId } as PsrpEvent;
     }
     this.processEvent(event);

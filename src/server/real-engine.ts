@@ -10,12 +10,11 @@
 // Connect from another client (connectXml) goes to the engine's own
 // ExecuteConnect through the test host's side channel (harness-connect.ts).
 
-import { MessageDecoder } from '../psrp/decode.js';
-import { messageTypeSpecName } from '../psrp/message.js';
 import { LineSplitter, OutOfProcChannel, OutOfProcTransportError, POOL_GUID, spawnServer, type OutOfProcConnection } from '../transport/outofproc/index.js';
 import type { OutgoingPayload } from '../psrp/index.js';
 import { RemoteProtocolError, TimeoutError, UsageError } from '../errors.js';
 import { harnessConnectRequest, parseHarnessReply, type HarnessReply } from './harness-connect.js';
+import { PipelineEndWatch } from './pipeline-end.js';
 
 export interface DataTarget {
   /** The pipeline (lower-case id) the data belongs to; none for the pool. */
@@ -46,8 +45,6 @@ export interface PowerShellEngine {
   close(): void;
 }
 
-const TERMINAL = new Set([3, 4, 5]); // Stopped, Completed, Failed
-
 /** How long a Connect waits for the engine's answer (ExecuteConnect itself takes milliseconds). */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -63,7 +60,7 @@ export class RealEngine implements PowerShellEngine {
   readonly #conn: OutOfProcConnection;
   readonly #channel = new OutOfProcChannel();
   readonly #lines = new LineSplitter();
-  readonly #decoders = new Map<string, MessageDecoder>();
+  readonly #watches = new Map<string, PipelineEndWatch>();
   #closed = false;
   #connect: PendingConnect | undefined;
   /** Connect requests go one at a time: the replies carry no id. */
@@ -138,7 +135,7 @@ export class RealEngine implements PowerShellEngine {
   }
 
   held(): { pipelines: number; bufferedBytes: number } {
-    return { pipelines: this.#decoders.size, bufferedBytes: 0 };
+    return { pipelines: this.#watches.size, bufferedBytes: 0 };
   }
 
   release(pipelineId: string): void {
@@ -209,17 +206,16 @@ export class RealEngine implements PowerShellEngine {
 
   /** Whether this pipeline data holds its final PIPELINE_STATE. */
   #finishes(pipelineId: string, payload: Uint8Array): boolean {
-    let d = this.#decoders.get(pipelineId);
-    if (!d) this.#decoders.set(pipelineId, (d = new MessageDecoder()));
-    for (const m of d.receive(payload)) {
-      if (messageTypeSpecName(m.message.messageType) !== 'PIPELINE_STATE') continue;
-      const state = /<I32 N="PipelineState">(\d+)<\/I32>/.exec(Buffer.from(m.message.data).toString('utf8'));
-      if (state && TERMINAL.has(Number(state[1]))) {
-        this.#decoders.delete(pipelineId);
-        return true;
-      }
+    let w = this.#watches.get(pipelineId);
+    if (!w) this.#watches.set(pipelineId, (w = new PipelineEndWatch()));
+    try {
+      if (!w.feed(payload)) return false;
+    } catch (e) {
+      this.#fail(`the PowerShell engine sent malformed pipeline data: ${(e as Error).message}`);
+      return false;
     }
-    return false;
+    this.#watches.delete(pipelineId);
+    return true;
   }
 
   #fail(reason: string): void {
@@ -230,7 +226,7 @@ export class RealEngine implements PowerShellEngine {
   }
 
   #flush(): void {
-    const out = this.#channel.takeOutput();
+    const out = this.#channel.takeOutputBytes();
     if (out && !this.#conn.output.destroyed) this.#conn.output.write(out);
   }
 }

@@ -112,7 +112,7 @@ export class WSManClient {
    */
   async exchange(
     operation: string,
-    xml: string,
+    xml: string | Uint8Array,
     messageId: string | undefined,
     o: CallOptions & { tolerateFault?: (fault: NonNullable<ParsedEnvelope['fault']>) => boolean } = {},
   ): Promise<ParsedEnvelope> {
@@ -152,7 +152,7 @@ export class WSManClient {
     return new ClientShell({ resourceUri, request: (t) => this.#request(resourceUri, { operationTimeoutMs: t }), ...o });
   }
 
-  async #post(operation: string, xml: string, messageId: string | undefined, o: CallOptions): Promise<ResponseOutcome> {
+  async #post(operation: string, xml: string | Uint8Array, messageId: string | undefined, o: CallOptions): Promise<ResponseOutcome> {
     const res = await this.transport.post({
       operation,
       body: xml,
@@ -187,7 +187,7 @@ export class WSManClient {
 
   async send(resourceUri: string, shellId: string, streams: readonly StreamData[], o: CallOptions = {}): Promise<void> {
     const r = this.#request(resourceUri, o);
-    await this.exchange('Send', build.send(r, shellId, streams), r.messageId, o);
+    await this.exchange('Send', build.sendBytes(r, shellId, streams), r.messageId, o);
   }
 
   /** One Receive long-poll; `{ type: 'timeout' }` when the server's OperationTimeout passed with no output. */

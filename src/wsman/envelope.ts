@@ -4,6 +4,7 @@
 // clients send (s, wsa, wsman, wsmv, rsp) though servers match by URI.
 
 import { UsageError } from '../errors.js';
+import { textWithBase64 } from '../util/base64.js';
 import { escapeXmlAttr as attr, escapeXmlText as text } from '../util/xml.js';
 import { ACTION, ANONYMOUS, FILTER_DIALECT, NS, RESOURCE } from './namespaces.js';
 
@@ -73,6 +74,9 @@ function optionSet(options: readonly WSManOption[]): string {
   return `${s}</wsman:OptionSet>`;
 }
 
+/** What follows the body in every envelope buildEnvelope makes. */
+const ENVELOPE_TAIL = '</s:Body></s:Envelope>';
+
 /** A complete request envelope. `body` is inner XML of `s:Body` (already escaped). */
 export function buildEnvelope(h: EnvelopeHeaders, body = ''): string {
   const locale = h.locale ?? 'en-US';
@@ -89,7 +93,7 @@ export function buildEnvelope(h: EnvelopeHeaders, body = ''): string {
   s += `<wsa:To>${text(h.to)}</wsa:To>`;
   if (h.options && h.options.length > 0) s += optionSet(h.options);
   if (h.selectors && h.selectors.length > 0) s += selectorSet(h.selectors);
-  return `${s}</s:Header><s:Body>${body}</s:Body></s:Envelope>`;
+  return `${s}</s:Header><s:Body>${body}${ENVELOPE_TAIL}`;
 }
 
 /** Identify has its own tiny envelope with no addressing headers (MS-WSMV 3.1.4.16). */
@@ -155,11 +159,19 @@ export interface StreamData {
 }
 
 export function sendBody(streams: readonly StreamData[]): string {
-  let s = '<rsp:Send>';
+  return sendBodyParts(streams)
+    .map((p) => (typeof p === 'string' ? p : b64(p)))
+    .join('');
+}
+
+/** sendBody as markup and the streams' bytes, for sendEnvelopeBytes. */
+function sendBodyParts(streams: readonly StreamData[]): (string | Uint8Array)[] {
+  const parts: (string | Uint8Array)[] = ['<rsp:Send>'];
   for (const st of streams) {
-    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${b64(st.data)}</rsp:Stream>`;
+    parts.push(`<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>`, st.data, '</rsp:Stream>');
   }
-  return `${s}</rsp:Send>`;
+  parts.push('</rsp:Send>');
+  return parts;
 }
 
 /**
@@ -244,6 +256,15 @@ export const build = {
   },
   send(r: ShellRequest, shellId: string, streams: readonly StreamData[]): string {
     return buildEnvelope(headers(r, ACTION.Send, { selectors: shellSel(shellId) }), sendBody(streams));
+  },
+  /**
+   * The same envelope as send(), as UTF-8 bytes built without the streams'
+   * base64 or the envelope ever being one string (a file upload sends hundreds
+   * of these, each 500 KB or more: large strings stay until a full GC).
+   */
+  sendBytes(r: ShellRequest, shellId: string, streams: readonly StreamData[]): Buffer {
+    const empty = buildEnvelope(headers(r, ACTION.Send, { selectors: shellSel(shellId) }));
+    return textWithBase64([empty.slice(0, -ENVELOPE_TAIL.length), ...sendBodyParts(streams), ENVELOPE_TAIL]);
   },
   receive(r: ShellRequest, shellId: string, o: { commandId?: string; streams?: string; keepAlive?: boolean; sequenceId?: number } = {}): string {
     const options = o.keepAlive ?? true ? [{ name: 'WSMAN_CMDSHELL_OPTION_KEEPALIVE', value: 'True' }] : [];

@@ -31,7 +31,7 @@ export interface OutStream {
 export function receiveResponseBody(streams: readonly OutStream[], state?: { commandId: string; state: 'Done' | 'Running'; exitCode?: number }): string {
   let s = '<rsp:ReceiveResponse>';
   for (const st of streams) {
-    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data).toString('base64')}</rsp:Stream>`;
+    s += `<rsp:Stream Name="${attr(st.name)}"${st.commandId ? ` CommandId="${attr(st.commandId)}"` : ''}${st.end ? ' End="true"' : ''}>${Buffer.from(st.data.buffer, st.data.byteOffset, st.data.byteLength).toString('base64')}</rsp:Stream>`;
   }
   if (state) {
     s += `<rsp:CommandState CommandId="${attr(state.commandId)}" State="${COMMAND_STATE_PREFIX}${state.state}">`;

@@ -147,8 +147,8 @@ export class OutOfProcCarrier implements PsrpCarrier {
   }
 
   #write(): void {
-    const text = this.#channel.takeOutput();
-    if (text && !this.#failure) this.connection.output.write(text);
+    const bytes = this.#channel.takeOutputBytes();
+    if (bytes && !this.#failure) this.connection.output.write(bytes);
   }
 
   async openPool(first: OutgoingPayload, sink: CarrierSink, signal?: AbortSignal): Promise<void> {

@@ -65,7 +65,7 @@ ${HELPERS}
 try {
   if ($Sha -eq '') { [System.IO.File]::Delete($Tmp); 'Q'; return }
   $hasher = [System.Security.Cryptography.SHA256]::Create()
-  $fs = [System.IO.FileStream]::new($Tmp, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 1048576)
+  $fs = [System.IO.FileStream]::new($Tmp, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 65536)
   try { $hex = [System.BitConverter]::ToString($hasher.ComputeHash($fs)).Replace('-', '').ToLowerInvariant(); $n = $fs.Length } finally { $fs.Dispose(); $hasher.Dispose() }
   if ($hex -ne $Sha) { [System.IO.File]::Delete($Tmp); "X<T>HashMismatch<T>$Final<T>client $Sha, server $hex"; return }
   if ([System.IO.File]::Exists($Final)) {
@@ -111,7 +111,7 @@ export const FILE_HASH_SCRIPT = tabs(String.raw`param([string]$Path)
 ${HELPERS}
 try {
   $sha = [System.Security.Cryptography.SHA256]::Create()
-  $fs = [System.IO.FileStream]::new($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 1048576)
+  $fs = [System.IO.FileStream]::new($Path, [System.IO.FileMode]::Open, [System.IO.FileAccess]::Read, [System.IO.FileShare]::Read, 65536)
   try { "H<T>$([System.BitConverter]::ToString($sha.ComputeHash($fs)).Replace('-', '').ToLowerInvariant())<T>$($fs.Length)" } finally { $fs.Dispose(); $sha.Dispose() }
 } catch { "X<T>$(Get-Failure $_)<T>$Path<T>$(Get-Message $_)" }
 `);

@@ -39,7 +39,7 @@ export function splitRanges(size: number, chunk: number, lanes: number): [number
 async function sha256Of(path: string): Promise<string> {
   const h = createHash('sha256');
   try {
-    for await (const b of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(b as Buffer);
+    for await (const b of createReadStream(path, { highWaterMark: 1 << 16 })) h.update(b as Buffer);
   } catch (e) {
     throw localFailure(e, path);
   }

@@ -14,7 +14,7 @@
 
 import { RemoteProtocolError, UsageError } from '../../errors.js';
 import { LineSplitter } from './lines.js';
-import { decodePacket, encodePacket, POOL_GUID, SERVER_KINDS, type OutOfProcStream } from './packets.js';
+import { decodePacket, encodeDataLine, encodePacket, POOL_GUID, SERVER_KINDS, type OutOfProcStream } from './packets.js';
 
 export type ChannelEvent =
   /** PSRP fragments from the server for the pool or a pipeline. */
@@ -54,7 +54,8 @@ export class OutOfProcChannel {
   readonly #lines: LineSplitter;
   readonly #guids = new Map<string, GuidState>();
   readonly #events: ChannelEvent[] = [];
-  #out: string[] = [];
+  /** Lines to write: control lines as text, Data lines as bytes (encodeDataLine). */
+  #out: (string | Buffer)[] = [];
   #ticket = 0;
 
   constructor(options: OutOfProcChannelOptions = {}) {
@@ -121,10 +122,15 @@ export class OutOfProcChannel {
 
   /** Lines ready to write, each ending in LF. */
   takeOutput(): string {
-    if (this.#out.length === 0) return '';
-    const text = this.#out.join('');
+    return this.takeOutputBytes()?.toString('latin1') ?? '';
+  }
+
+  /** takeOutput as bytes (what a writer of large Data lines should take), or undefined when there is none. */
+  takeOutputBytes(): Buffer | undefined {
+    if (this.#out.length === 0) return undefined;
+    const parts = this.#out.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p));
     this.#out = [];
-    return text;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
   }
 
   nextEvent(): ChannelEvent | undefined {
@@ -215,7 +221,7 @@ export class OutOfProcChannel {
   }
 
   #write(p: Parameters<typeof encodePacket>[0]): void {
-    this.#out.push(`${encodePacket(p)}\n`);
+    this.#out.push(p.kind === 'Data' ? encodeDataLine(p) : `${encodePacket(p)}\n`);
   }
 }
 

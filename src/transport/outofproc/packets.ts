@@ -11,7 +11,7 @@
 
 import { RemoteProtocolError } from '../../errors.js';
 import { isGuid, ZERO_GUID } from '../../util/guid.js';
-import { decodeBase64Checked } from '../../util/base64.js';
+import { decodeBase64Checked, textWithBase64 } from '../../util/base64.js';
 
 export const POOL_GUID = ZERO_GUID;
 /** How SMA marks transport errors written in-band (ssh and named-pipe modes). */
@@ -42,6 +42,16 @@ export function encodePacket(p: OutOfProcPacket): string {
     return `<Data Stream='${p.stream}' PSGuid='${guid}'>${Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength).toString('base64')}</Data>`;
   }
   return `<${p.kind} PSGuid='${guid}' />`;
+}
+
+/**
+ * encodePacket of a <Data> packet and its LF as bytes, without the payload's
+ * base64 or the line ever being one string: a file transfer writes hundreds of
+ * lines of 500 KB, and large strings stay until a full GC.
+ */
+export function encodeDataLine(p: Extract<OutOfProcPacket, { kind: 'Data' }>): Buffer {
+  if (p.payload.length === 0) throw new RangeError('an OutOfProc Data packet needs a non-empty payload');
+  return textWithBase64([`<Data Stream='${p.stream}' PSGuid='${checkGuid(p.psGuid, 'encode')}'>`, p.payload, '</Data>\n']);
 }
 
 function checkGuid(guid: string, where: string): string {

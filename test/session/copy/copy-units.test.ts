@@ -41,9 +41,20 @@ it('cuts files, Readables and async iterables into chunks of exactly the size, t
         yield b; // the producer reuses its buffer: the chunks must not change under us
       }
     }
+    // each chunk is valid until the next is asked for (one buffer is read into): copy it on receipt
     const chunks: Buffer[] = [];
-    for await (const c of readChunks(reused(), 5)) chunks.push(c);
+    for await (const c of readChunks(reused(), 5)) chunks.push(Buffer.from(c));
     expect(Buffer.concat(chunks)).toEqual(Buffer.from([0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]));
+    const bytes = Buffer.from(Array.from({ length: 23 }, (_, i) => i));
+    writeFileSync(join(dir, 'counted'), bytes);
+    for (const src of [join(dir, 'counted'), Readable.from([bytes.subarray(0, 7), bytes.subarray(7)])]) {
+      const got: Buffer[] = [];
+      const views = new Set<ArrayBufferLike>();
+      for await (const c of readChunks(src, 10)) (got.push(Buffer.from(c)), views.add(c.buffer));
+      expect(Buffer.concat(got)).toEqual(bytes);
+      expect(got.map((c) => c.length)).toEqual([10, 10, 3]);
+      expect(views.size).toBe(1);
+    }
     await expect(sizes(join(dir, 'missing'), 10)).rejects.toMatchObject({ code: 'PSR_COPY_NOT_FOUND', side: 'local' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
