@@ -25,7 +25,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-/** Self time per function (name, file and line), largest first, and the total. */
+/** Self time per function (name, file and line), largest first, and the busy total. */
 function selfTimes(p: Profile): { total: number; rows: [string, number][] } {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
@@ -33,8 +33,9 @@ function selfTimes(p: Profile): { total: number; rows: [string, number][] } {
   p.samples.forEach((id, i) => {
     const cf = byId.get(id)!.callFrame;
     const t = p.timeDeltas[i] ?? 0;
-    total += t;
+    // Waiting for the endpoint is not the client's cost.
     if (cf.functionName === '(idle)') return;
+    total += t;
     const file = cf.url.replace(/^.*\/(dist|node_modules)\//, '$1/').replace(/^file:\/\//, '');
     const key = `${cf.functionName || '(anonymous)'}${file ? ` (${file}:${cf.lineNumber + 1})` : ''}`;
     self.set(key, (self.get(key) ?? 0) + t);
@@ -60,7 +61,7 @@ for (const { kase, title, unit } of cases) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
   const { total, rows } = selfTimes(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile);
   console.log(`\n${title}: ${m.ms.toFixed(0)} ms wall, ${m.cpuMs.toFixed(0)} ms client CPU, ${unit(m.amount, m.ms / 1000)}; client RSS ${(m.rss / 2 ** 20).toFixed(0)} MiB at the end`);
-  console.log(`\n| self time | share of the profile | function |`);
+  console.log(`\n| self time | share of the busy profile | function |`);
   console.log('|---|---|---|');
   for (const [k, t] of rows.slice(0, TOP)) console.log(`| ${(t / 1000).toFixed(0)} ms | ${((100 * t) / total).toFixed(1)}% | \`${k.replace(/\|/g, '\\|')}\` |`);
   if (!keep) rmSync(dir, { recursive: true, force: true });
