@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `psremote` command line. Each command lives in ./commands and registers
-// itself; this file only wires them up and turns errors into one clear line.
+// itself; this file imports only the one being run (command-index.ts), wires it
+// up and turns errors into one clear line.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

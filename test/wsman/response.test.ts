@@ -147,7 +147,11 @@ describe('bad input from a server', () => {
   test('stream base64: whitespace between groups is accepted, anything else outside the alphabet is refused', () => {
     const env = (text: string) =>
       `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><s:Body><rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">${text}</rsp:Stream></rsp:ReceiveResponse></s:Body></s:Envelope>`;
-    const stdout = (text: string) => Buffer.from(parseReceiveResponse(env(text)).streams[0]!.data).toString('latin1');
+    const stdout = (text: string) => {
+      const r = parseReceiveResponse(env(text));
+      if (r.type !== 'data') throw new Error(`a ${r.type} answer`);
+      return Buffer.from(r.streams[0]!.data).toString('latin1');
+    };
     expect(stdout('aGVsbG8h')).toBe('hello!');
     // Whitespace is stripped, including whitespace that keeps the length a multiple of 4.
     expect(stdout('aGVs\r\nbG8h')).toBe('hello!');
