@@ -1,12 +1,13 @@
 // CLI start-up: `psremote --version`, and the time from starting `psremote invoke`
 // to its first request reaching the endpoint (module loading, argument parsing,
-// connection set-up), medians of a few runs, against the built dist/.
+// connection set-up), medians of a few runs, against the built dist/ (or
+// another build's dist/cli/main.js in CLI_MAIN, for before/after).
 import { spawn } from 'node:child_process';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startEndpoint } from '../src/server/endpoint.js';
 
-const cli = join(import.meta.dirname, '../dist/cli/main.js');
+const cli = process.env.CLI_MAIN ?? join(import.meta.dirname, '../dist/cli/main.js');
 const RUNS = Number(process.env.CLI_RUNS ?? 5);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

@@ -8,6 +8,8 @@ import { startEndpoint } from '../dist/server/endpoint.js';
 
 const ep = await startEndpoint({
   quotas: { maxShellsPerUser: 100_000 },
+  // bench/fan-out.bench.ts opens more connections at once than the default limit (from the memory) allows.
+  ...(process.env.ENDPOINT_MAX_CONNECTIONS ? { maxConnections: Number(process.env.ENDPOINT_MAX_CONNECTIONS) } : {}),
   cmdCommands: {
     one: (ctx) => {
       ctx.stdout('1\r\n');
@@ -28,7 +30,7 @@ process.on('message', (m) => {
     heapUsed: process.memoryUsage().heapUsed,
     rss: process.memoryUsage().rss,
     cpuUs: cpu.user + cpu.system,
-    stats: { openShells: s.openShells, commandsHeld: s.commandsHeld, bufferedBytes: s.bufferedBytes, enginePipelines: s.enginePipelines, recentlyDone: s.recentlyDone, logEntries: s.logEntries },
+    stats: { openShells: s.openShells, commandsHeld: s.commandsHeld, bufferedBytes: s.bufferedBytes, enginePipelines: s.enginePipelines, recentlyDone: s.recentlyDone, logEntries: s.logEntries, connectionsDropped: s.connectionsDropped },
   });
 });
 process.send({ url: ep.url });

@@ -6,9 +6,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
-import { ntlmAuth } from '../transport/http/ntlm-auth.js';
-import { credsspAuth } from '../transport/http/credssp-auth.js';
-import { kerberosFlags, kerberosPossible, kerberosReason, kerberosTicketSource } from './kerberos-flags.js';
 import type { SpnService } from '../transport/http/kerberos-auth.js';
 import type { ConnectionOptions } from '../winrm/target.js';
 import type { CliIO } from './io.js';
@@ -77,12 +74,15 @@ async function ntlmFlags(f: ConnectionFlags, io: CliIO, scheme: 'ntlm' | 'negoti
     if (h === undefined) throw new UsageError(`environment variable ${f.ntHashEnv} (from --nt-hash-env) is not set`);
     secret = { ntHash: h };
   } else secret = { password: await readPassword(f, io) };
+  const { ntlmAuth } = await import('../transport/http/ntlm-auth.js');
   return ntlmAuth({ username: f.user, ...secret, encryption, scheme, ...(f.spnego ? { spnego: true } : {}) });
 }
 
 export async function connectionOptions(host: string, f: ConnectionFlags, io: CliIO): Promise<ConnectionOptions> {
   const scheme = f.auth ?? (f.user ? 'basic' : f.cert ? 'certificate' : 'none');
   let auth: HttpAuth;
+  // Each scheme's code is imported when it is chosen: Kerberos, NTLM and CredSSP
+  // together were a third of the modules every command loaded before its first request.
   switch (scheme) {
     case 'basic': {
       if (!f.user) throw new UsageError('--auth basic needs --user');
@@ -90,9 +90,10 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       break;
     }
     case 'kerberos':
-      auth = await kerberosFlags(f, io, 'kerberos');
+      auth = await (await import('./kerberos-flags.js')).kerberosFlags(f, io, 'kerberos');
       break;
-    case 'negotiate':
+    case 'negotiate': {
+      const { kerberosFlags, kerberosPossible, kerberosReason } = await import('./kerberos-flags.js');
       if (kerberosPossible(f)) {
         if (f.debug) io.stderr.write(`debug: --auth negotiate uses Kerberos (${kerberosReason(f)})\n`);
         auth = await kerberosFlags(f, io, 'negotiate');
@@ -101,6 +102,7 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       if (f.debug) io.stderr.write('debug: --auth negotiate falls back to NTLM (no Kerberos ticket cache, keytab or realm)\n');
       auth = await ntlmFlags(f, io, 'negotiate');
       break;
+    }
     case 'ntlm':
       auth = await ntlmFlags(f, io, 'ntlm');
       break;
@@ -112,6 +114,8 @@ export async function connectionOptions(host: string, f: ConnectionFlags, io: Cl
       io.stderr.write(
         `WARNING: --auth credssp delegates your password to ${host}: that host (and anyone controlling it) can use it to act as ${f.user} on other machines\n`,
       );
+      const { credsspAuth } = await import('../transport/http/credssp-auth.js');
+      const { kerberosPossible, kerberosReason, kerberosTicketSource } = await import('./kerberos-flags.js');
       const password = await readPassword(f, io);
       // Inside CredSSP's SPNEGO: Kerberos when the flags give it a ticket source, as --auth negotiate decides; NTLM otherwise.
       const kerberos = kerberosPossible(f);

@@ -1,42 +1,32 @@
 #!/usr/bin/env node
 // The `psremote` command line. Each command lives in ./commands and registers
-// itself; this file only wires them up and turns errors into one clear line.
+// itself; this file imports only the one being run (command-index.ts), wires it
+// up and turns errors into one clear line.
 
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { PsRemoteError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
-import * as serve from './commands/serve.js';
-import * as decode from './commands/decode.js';
-import * as invoke from './commands/invoke.js';
-import * as worker from './commands/worker.js';
-import * as exec from './commands/exec.js';
-import * as identify from './commands/identify.js';
-import * as wmi from './commands/wmi.js';
 import { colourWanted, paint } from './colour.js';
-import { errorDetail, errorLine } from './error-line.js';
-import { visibleText } from './terminal-text.js';
 import type { CliIO } from './io.js';
-import * as demo from './commands/demo.js';
-import * as session from './commands/session.js';
-import * as exportSession from './commands/export-session.js';
-import * as check from './commands/check.js';
-import * as recording from './commands/recording.js';
-import * as kerberos from './commands/kerberos.js';
-import * as copy from './commands/copy.js';
-import * as shell from './commands/shell.js';
-import * as config from './commands/config.js';
+import { COMMANDS, type CommandModule } from './command-index.js';
 import { installNamedHosts } from './named-hosts.js';
 import { addExamples } from './help-examples.js';
 
 export type { CliIO } from './io.js';
 
-export interface CommandModule {
-  register(program: Command, io: CliIO): void;
-}
+export type { CommandModule } from './command-index.js';
 
-const COMMANDS: readonly CommandModule[] = [invoke, shell, exec, identify, wmi, session, copy, exportSession, check, serve, recording, decode, demo, kerberos, config, worker];
+/** Top-level options: none takes a value, so the first other word is the command. */
+const GLOBAL_FLAGS = new Set(['--verbose', '-V', '--version', '-h', '--help']);
+
+/** The command `argv` runs (or asks help for), if it names one. */
+function commandWord(argv: readonly string[]): string | undefined {
+  const words = argv.filter((a) => !GLOBAL_FLAGS.has(a));
+  const first = words[0];
+  return first === 'help' ? words[1] : first;
+}
 
 function version(): string {
   try {
@@ -47,7 +37,13 @@ function version(): string {
   }
 }
 
-export function buildProgram(io: CliIO): Command {
+/**
+ * The program with the modules of the command `argv` names, or of every command
+ * when `argv` is not given. With no known command (`--version`, `--help`, a
+ * typo) no module is loaded: the command list comes from the index, and
+ * commander's "unknown command, did you mean" still works from it.
+ */
+export async function buildProgram(io: CliIO, argv?: readonly string[]): Promise<Command> {
   const program = new Command();
   program
     .name('psremote')
@@ -57,7 +53,21 @@ export function buildProgram(io: CliIO): Command {
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
-  for (const c of COMMANDS) c.register(program, io);
+  const word = argv === undefined ? undefined : commandWord(argv);
+  const named = COMMANDS.find((c) => c.term.split(' ')[0] === word);
+  if (argv !== undefined && !named) {
+    // Commander parses "[options]" in a term as an optional argument named options,
+    // so the listing prints the term as the module's command would.
+    for (const c of COMMANDS) program.command(c.term).description(c.description);
+  } else {
+    const wanted = named ? [named] : COMMANDS;
+    const modules: CommandModule[] = [];
+    for (const c of wanted) {
+      const m = await c.load();
+      if (!modules.includes(m)) modules.push(m);
+    }
+    for (const m of modules) m.register(program, io);
+  }
   installNamedHosts(program);
   addExamples(program);
   return program;
@@ -65,7 +75,7 @@ export function buildProgram(io: CliIO): Command {
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function run(argv: readonly string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }): Promise<number> {
-  const program = buildProgram(io);
+  const program = await buildProgram(io, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -74,6 +84,8 @@ export async function run(argv: readonly string[], io: CliIO = { stdout: process
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
     // Stack traces only when asked for: --debug (a command's flag) or the global --verbose.
     const verbose = program.opts<{ verbose?: boolean }>().verbose === true || argv.includes('--debug');
+    // Loaded only now: it knows the pipeline's errors, which is the whole session layer.
+    const { errorDetail, errorLine } = await import('./error-line.js');
     io.stderr.write(`${paint(errorLine(e), 'error', colourWanted(io.stderr))}\n`);
     if (verbose) io.stderr.write(errorDetail(e));
     return e instanceof PsRemoteError ? exitCodeFor(e.code) : EXIT.remote;

@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import { userInfo } from 'node:os';
 import { connectSocket, spawnServer, type SpawnOptions } from '../transport/outofproc/index.js';
-import { connectSsh, type SshOptions } from '../transport/ssh/index.js';
+import type { SshOptions } from '../transport/ssh/index.js';
 import { authFor, parseOutOfProcTarget, resolveTarget, targetEndpoint, type ConnectOptions, type Target } from '../winrm/target.js';
 import { WSManClient } from '../winrm/wsman-client.js';
 import { OutOfProcCarrier, type OutOfProcCarrierOptions } from './carriers/outofproc-carrier.js';
@@ -71,12 +71,13 @@ export async function openSession(target: Target, options: SessionOptions = {}):
     recordWsmanOrigin(pool, target, carrier, options);
     return pool;
   }
+  // ssh2 is imported only for an ssh:// target: loading it was most of the start-up of every other one.
   const connection =
     oop.kind === 'exec'
       ? spawnServer(oop.command, options.spawn)
       : oop.kind === 'unix'
         ? await connectSocket(oop.path, options.signal)
-        : await connectSsh({
+        : await (await import('../transport/ssh/index.js')).connectSsh({
             ...(options.credential && 'password' in options.credential ? { password: options.credential.password } : {}),
             ...options.ssh,
             host: oop.host,

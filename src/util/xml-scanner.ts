@@ -1,6 +1,7 @@
 // The pull scanner of the XML reader (see src/util/xml.ts): well-formedness
 // only, names as written; namespaces are resolved by xml-tree.ts.
 
+import { isAscii } from 'node:buffer';
 import { LimitError, RemoteProtocolError } from '../errors.js';
 import type { XmlParseOptions, XmlToken } from './xml-types.js';
 
@@ -17,6 +18,11 @@ export function xmlInputToString(input: string | Uint8Array, where?: string): st
   let text: string;
   if (typeof input === 'string') {
     text = input;
+  } else if (isAscii(input)) {
+    // A SOAP body is almost always ASCII (its streams are base64); for ASCII, Latin-1
+    // decodes the same and several times faster than TextDecoder, and isAscii is one
+    // vectorised pass (bench/client-profile.bench.ts: decoding was 5-9% of a 50 MiB stdout).
+    text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
   } else {
     try {
       text = utf8.decode(input);

@@ -20,7 +20,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough() };
-const commands = allCommands(buildProgram(io)).map((c) => c.path);
+const commands = allCommands(await buildProgram(io)).map((c) => c.path);
 const paths = new Set(commands);
 const manual = readFileSync('docs/cli.md', 'utf8');
 

@@ -101,6 +101,21 @@ describe('strictness', () => {
   test('invalid UTF-8 bytes are refused', () => {
     expect(() => parseXml(new Uint8Array([0x3c, 0x61, 0x3e, 0xff, 0x3c, 0x2f, 0x61, 0x3e]))).toThrow(/not valid UTF-8/);
   });
+
+  test('bytes: ASCII (decoded as Latin-1), UTF-8, a BOM, a view into a larger buffer, control characters still refused', () => {
+    const bytes = (t: string) => new Uint8Array(Buffer.from(t, 'utf8'));
+    expect(textContent(parseXml(bytes('<a>aGVsbG8h</a>')))).toBe('aGVsbG8h');
+    expect(textContent(parseXml(bytes('<a>grüße €</a>')))).toBe('grüße €');
+    expect(textContent(parseXml(bytes('\uFEFF<a>x</a>')))).toBe('x');
+    // Only the view's bytes are read, not the buffer around it.
+    const big = Buffer.from('junk<a>inside</a>junk', 'latin1');
+    expect(textContent(parseXml(big.subarray(4, big.length - 4)))).toBe('inside');
+    expect(textContent(parseXml(new Uint8Array(big.buffer, big.byteOffset + 4, big.length - 8)))).toBe('inside');
+    expect(() => parseXml(bytes('<a>x\u0001y</a>'))).toThrow(/character not allowed/);
+    expect(() => parseXml(bytes('<a>x\u0000</a>'))).toThrow(/character not allowed/);
+    expect(() => parseXml(bytes('<a>\uFFFE</a>'))).toThrow(/character not allowed/);
+    expect(() => parseXml(new Uint8Array([0x3c, 0x61, 0x3e, 0xc3, 0x3c, 0x2f, 0x61, 0x3e]))).toThrow(/not valid UTF-8/);
+  });
 });
 
 describe('namespaces', () => {

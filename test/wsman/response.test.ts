@@ -144,6 +144,24 @@ describe('bad input from a server', () => {
     expect(() => parseReceiveResponse(env('<rsp:ReceiveResponse><rsp:CommandState State="x/Done"><rsp:ExitCode>one</rsp:ExitCode></rsp:CommandState></rsp:ReceiveResponse>'))).toThrow(/not an integer/);
   });
 
+  test('stream base64: whitespace between groups is accepted, anything else outside the alphabet is refused', () => {
+    const env = (text: string) =>
+      `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"><s:Body><rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="C">${text}</rsp:Stream></rsp:ReceiveResponse></s:Body></s:Envelope>`;
+    const stdout = (text: string) => {
+      const r = parseReceiveResponse(env(text));
+      if (r.type !== 'data') throw new Error(`a ${r.type} answer`);
+      return Buffer.from(r.streams[0]!.data).toString('latin1');
+    };
+    expect(stdout('aGVsbG8h')).toBe('hello!');
+    // Whitespace is stripped, including whitespace that keeps the length a multiple of 4.
+    expect(stdout('aGVs\r\nbG8h')).toBe('hello!');
+    expect(stdout(' aGVsbG8h\t\n ')).toBe('hello!');
+    expect(stdout('aGVs  bG8h  ')).toBe('hello!');
+    for (const bad of ['aGVs-G8h', 'aGVs_G8h', 'aGVsbG8', 'aGVs*G8h', 'aGVsbG8h=', '=aGVsbG8', 'aGVs&#x1;G8h', 'aGVs\u00e9bG8h']) {
+      expect(() => parseReceiveResponse(env(bad)), bad).toThrow(/not valid base64|character reference|not allowed/);
+    }
+  });
+
   test('RelatesTo must match the MessageID sent', () => {
     const x = recording('test_psrp_open_runspace.yml').exchanges[0]!;
     const env = parseEnvelope(x.response.body);

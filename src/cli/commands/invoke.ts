@@ -19,7 +19,6 @@ import { outputMode } from '../output-format.js';
 import { outputView } from '../invoke-view.js';
 import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
-import { runOnQueue } from './invoke-queue.js';
 
 interface InvokeFlags extends ConnectionFlags {
   session?: string;
@@ -147,6 +146,8 @@ export function register(program: Command, io: CliIO): void {
       if (f.disconnected) throw new UsageError('--disconnected needs --session NAME');
       if (f.queue) {
         const listed = hostsArg ? hostsArg.split(',').map((h) => h.trim()).filter(Boolean) : [];
+        // BullMQ and ioredis load only for a queue.
+        const { runOnQueue } = await import('./invoke-queue.js');
         process.exitCode = await runOnQueue({ ...f, queue: f.queue }, listed, script, io, outputMode(f));
         return;
       }
