@@ -17,9 +17,9 @@ import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
 import { CredSspInitiator } from '../../auth/credssp/context.js';
 import { buildCredSspBody, credSspPieces, CREDSSP_ENCRYPTED, parseCredSspBody } from '../../auth/credssp/encryption.js';
 import { subjectPublicKey } from '../../auth/credssp/public-key.js';
-import { KerberosInitiator } from '../../auth/kerberos/gss/initiator.js';
+import type { KerberosInitiator } from '../../auth/kerberos/gss/initiator.js';
 import { NtlmInitiator } from '../../auth/ntlm/initiator.js';
-import { spnFor, type SpnService } from './kerberos-auth.js';
+import { spnFor, type SpnService } from './spn.js';
 import type { KerberosTicketSource } from './kerberos-tickets.js';
 import type { HttpAuth, HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import { TlsTunnel } from './credssp-tls.js';
@@ -168,6 +168,8 @@ class CredSspHttpContext implements HttpAuthContext {
     const ticket = await o.tickets.serviceTicket(spn, { now: now() });
     o.debug?.(`credssp: Kerberos inside SPNEGO, SPN ${spn}, ticket from ${o.tickets.describe}, session key enctype ${ticket.sessionKey.enctype}`);
     // No channel bindings inside: the TLS that CredSSP binds is its own, through pubKeyAuth.
+    // Loaded here: a CLI run that never uses Kerberos does not load its crypto (test/cli/startup.test.ts).
+    const { KerberosInitiator } = await import('../../auth/kerberos/gss/initiator.js');
     return { kerberos: new KerberosInitiator({ ticket, now }) };
   }
 

@@ -15,7 +15,6 @@
 // rdns=false), because a lookup could be spoofed into asking for another
 // service's ticket. A bare IP address has no SPN: that is a UsageError.
 
-import { isIP } from 'node:net';
 import { UsageError } from '../../errors.js';
 import { AuthIntegrityError, AuthProtocolError } from '../../auth/errors.js';
 import type { KerberosSecurityContext } from '../../auth/kerberos/gss/context.js';
@@ -28,7 +27,9 @@ import { bodyBytes, channelBindingsOf, charsetOf, mustUnseal, sealsOn, unsealOrF
 import type { KerberosTicketSource } from './kerberos-tickets.js';
 import { identityOf, reuseDigest } from './connection-reuse.js';
 
-export type SpnService = 'WSMAN' | 'HTTP' | 'host';
+import { spnFor, type SpnService } from './spn.js';
+
+export { spnFor, type SpnService };
 
 export interface KerberosAuthOptions {
   readonly tickets: KerberosTicketSource;
@@ -43,16 +44,6 @@ export interface KerberosAuthOptions {
   readonly now?: () => Date;
   /** --debug output (what was used; never a secret). */
   readonly debug?: (message: string) => void;
-}
-
-/** The SPN for a host, or a UsageError for a bare IP. */
-export function spnFor(host: string, o: { spn?: string; spnService?: SpnService } = {}): string {
-  if (o.spn) return o.spn;
-  const h = host.replace(/^\[|\]$/g, '');
-  if (isIP(h)) {
-    throw new UsageError(`Kerberos needs a host name, not the IP address ${h}: service tickets are issued for names (HTTP/<host>). Connect by name, or give --spn`);
-  }
-  return `${o.spnService ?? 'HTTP'}/${h.toLowerCase()}`;
 }
 
 
