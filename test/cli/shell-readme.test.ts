@@ -31,7 +31,7 @@ it('npx psremote runs this checkout\'s bin, and package.json builds it on npm ci
   expect(pkg.bin.psremote).toBe('dist/cli/main.js');
   expect(pkg.scripts.prepare).toBe('npm run build');
   // tsc writes 0644; the build marks the bin executable, or `npx psremote` is "Permission denied" where npm runs it through sh.
-  expect(statSync(join(ROOT, pkg.bin.psremote)).mode & 0o111).toBe(0o111);
+  expect(statSync(join(ROOT, pkg.bin.psremote!)).mode & 0o111).toBe(0o111);
   const r = await npx(['--version']);
   expect(r.stdout.trim()).toBe(pkg.version);
   expect(r.code).toBe(0);
