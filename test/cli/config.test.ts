@@ -144,7 +144,7 @@ describe('the file itself', () => {
     expect(configPath({ XDG_CONFIG_HOME: '/y' })).toBe('/y/psremote/config.json');
     expect(configPath({ HOME: '/h' })).toMatch(/\.config\/psremote\/config\.json$/);
     expect(loadConfig({ XDG_CONFIG_HOME: join(dir, 'none') }).hosts.size).toBe(0);
-    expect(() => loadConfig({ PSREMOTE_CONFIG: join(dir, 'missing.json') })).toThrow(/cannot read: ENOENT/);
+    expect(() => loadConfig({ PSREMOTE_CONFIG: join(dir, 'missing.json') })).toThrow(/^cannot read config .*missing\.json: ENOENT$/);
   });
 });
 
