@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runInProcess } from '../helpers/cli.js';
 import { run } from '../../src/cli/main.js';
 import { configPath, loadConfig } from '../../src/cli/config.js';
 import { helperInput, parseHelperOutput, runCredentialHelper } from '../../src/cli/credential-helper.js';
@@ -17,17 +18,7 @@ import { startEndpoint } from '../../src/server/endpoint.js';
 
 const PW = 'Config-Secret-Pw-7';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = runInProcess;
 
 let dir = '';
 let ep: Awaited<ReturnType<typeof startEndpoint>>;

@@ -13,7 +13,6 @@ export const CLI = 'dist/cli/main.js';
 export interface CliRun {
   /** The exit code; -1 when the process ended on a signal. */
   code: number;
-  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -44,9 +43,9 @@ export function spawnCli(args: readonly string[], options: SpawnOptions = {}): P
       child.kill('SIGKILL');
       reject(new Error(`psremote ${args.join(' ')} did not end in ${timeoutMs / 1000} s; stdout: ${stdout}; stderr: ${stderr}`));
     }, timeoutMs);
-    child.on('close', (code, signal) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code: code ?? -1, signal, stdout, stderr });
+      resolve({ code: code ?? -1, stdout, stderr });
     });
   });
 }
