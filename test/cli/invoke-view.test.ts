@@ -5,24 +5,13 @@
 // detail only with --debug; colours with FORCE_COLOR, never with NO_COLOR. On
 // the scripted engine (hand-written handler: it knows no Out-String, as a
 // JEA endpoint would not) the objects are laid out locally.
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
 import { PSObject } from '../../src/clixml/values.js';
 import { startEndpoint } from '../../src/server/endpoint.js';
 import { describeWithPwsh, pwshEngineCommand } from '../helpers/pwsh.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = runInProcess;
 
 describeWithPwsh('invoke on real pwsh: the remote default view', (pwsh) => {
   let ep: Awaited<ReturnType<typeof startEndpoint>>;
