@@ -89,15 +89,17 @@ export function startServe(args: readonly string[], options: { env?: NodeJS.Proc
   });
 }
 
-/** `psremote ARGS` in this process (main.ts's run) with captured output and an empty stdin. */
-export async function runInProcess(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `psremote ARGS` in this process (main.ts's run) with captured output; stdin gives `input`, then ends (empty without it). */
+export async function runInProcess(args: readonly string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let out = '';
   let err = '';
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
+  const stdin = new PassThrough();
+  if (input !== undefined) stdin.end(input);
+  const code = await run(args, { stdout, stderr, stdin });
   // run() leaves the code a command set; the next in-process run must not inherit it.
   process.exitCode = undefined;
   return { code, stdout: out, stderr: err };
