@@ -36,6 +36,17 @@ describeWithPwsh('invoke on real pwsh: the remote default view', (pwsh) => {
     expect(json.stdout).toBe('{"Name":"bash","Id":42}\n');
   }, 60_000);
 
+  it('round trips: --json is one Command; the default view two (the Out-String probe, then the formatted script)', async () => {
+    // What the default view costs today, so that a change to it shows here (docs/cli.md, "Output of invoke").
+    const commands = () => ep.stats.requests.Command ?? 0;
+    let before = commands();
+    expect((await cli(['invoke', ep.url, '-c', "'x'", '--json'])).stdout).toBe('"x"\n');
+    expect(commands() - before).toBe(1);
+    before = commands();
+    expect((await cli(['invoke', ep.url, '-c', "'x'"])).stdout).toBe('x\n');
+    expect(commands() - before).toBe(2);
+  }, 60_000);
+
   it('formats at the width (COLUMNS without a terminal)', async () => {
     vi.stubEnv('COLUMNS', '30');
     const r = await cli(['invoke', ep.url, '-c', "[pscustomobject]@{Id=1; Name='x' * 50}"]);
