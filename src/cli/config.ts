@@ -6,9 +6,10 @@
 // anything like one) is refused with the way to give it instead (an environment
 // variable, the prompt, or a credential helper command, credential-helper.ts).
 
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { FILE_LIMITS, readBoundedText } from './bounded-file.js';
 import { UsageError } from '../errors.js';
 
 /** A host's settings: the connection flags' names (camelCase), as commander stores them. */
@@ -92,15 +93,9 @@ function readHost(path: string, name: string, raw: unknown): HostConfig {
 /** Reads and checks the config file; a missing file is an empty config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): CliConfig {
   const path = configPath(env);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // An explicit PSREMOTE_CONFIG that is missing is a mistake worth saying; the default path is optional.
-    if (code === 'ENOENT' && !env.PSREMOTE_CONFIG) return { path, exists: false, hosts: new Map() };
-    throw new UsageError(`config ${path}: cannot read: ${code ?? (e as Error).message}`);
-  }
+  // An explicit PSREMOTE_CONFIG that is missing is a mistake worth saying; the default path is optional.
+  if (!env.PSREMOTE_CONFIG && !existsSync(path)) return { path, exists: false, hosts: new Map() };
+  const text = readBoundedText(path, 'config', FILE_LIMITS.config);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -2,7 +2,7 @@
 // credentials (password from an environment variable or a prompt, never from
 // the command line), TLS material and the proxy.
 
-import { readFileSync } from 'node:fs';
+import { FILE_LIMITS, readBoundedFile } from './bounded-file.js';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { basicAuth, certificateAuth, noAuth, type HttpAuth } from '../transport/http/auth.js';
@@ -48,13 +48,7 @@ export function addConnectionFlags(cmd: Command): Command {
     .option('--scrub-hosts', 'with --record: also replace host names, addresses and the user name');
 }
 
-function readPem(path: string, what: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+const readPem = (path: string, what: string): Buffer => readBoundedFile(path, `${what} file`, FILE_LIMITS.key);
 
 async function readPassword(f: ConnectionFlags, io: CliIO): Promise<string> {
   if (!f.passwordEnv && f.credentialHelper) return (await runCredentialHelper(f.credentialHelper, { target: f.credentialTarget ?? '', username: f.user })).password;

@@ -4,7 +4,8 @@
 // (a ticket cache, a keytab or a realm in -u), which is when Windows' client
 // would try it before NTLM.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { FILE_LIMITS, readBoundedFile } from './bounded-file.js';
 import { UsageError } from '../errors.js';
 import type { HttpAuth } from '../transport/http/auth.js';
 import { kerberosAuth, type SpnService } from '../transport/http/kerberos-auth.js';
@@ -106,7 +107,7 @@ export async function kerberosFlags(f: ConnectionFlags, io: CliIO, scheme: 'kerb
 
 function principalOfCcache(path: string): string | undefined {
   try {
-    const c = parseCcache(new Uint8Array(readFileSync(path)), path);
+    const c = parseCcache(new Uint8Array(readBoundedFile(path, 'ccache', FILE_LIMITS.key)), path);
     return `${c.defaultPrincipal.components.join('/')}@${c.defaultPrincipal.realm}`;
   } catch {
     return undefined;

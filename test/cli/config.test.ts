@@ -8,26 +8,15 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
 import { configPath, loadConfig } from '../../src/cli/config.js';
 import { helperInput, parseHelperOutput, runCredentialHelper } from '../../src/cli/credential-helper.js';
 import { startEndpoint } from '../../src/server/endpoint.js';
 
 const PW = 'Config-Secret-Pw-7';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[]) => runInProcess(args);
 
 let dir = '';
 let ep: Awaited<ReturnType<typeof startEndpoint>>;
@@ -144,23 +133,14 @@ describe('the file itself', () => {
     expect(configPath({ XDG_CONFIG_HOME: '/y' })).toBe('/y/psremote/config.json');
     expect(configPath({ HOME: '/h' })).toMatch(/\.config\/psremote\/config\.json$/);
     expect(loadConfig({ XDG_CONFIG_HOME: join(dir, 'none') }).hosts.size).toBe(0);
-    expect(() => loadConfig({ PSREMOTE_CONFIG: join(dir, 'missing.json') })).toThrow(/cannot read: ENOENT/);
+    expect(() => loadConfig({ PSREMOTE_CONFIG: join(dir, 'missing.json') })).toThrow(/^cannot read config .*missing\.json: ENOENT$/);
   });
 });
 
 describe('shell on a named host', () => {
   it('psremote shell NAME connects with the host\'s settings and runs what stdin gives (scripted engine: the shell\'s wrapper unwrapped)', async () => {
     writeConfig({ lab: { url: ep.url, auth: 'ntlm', user: 'alice', passwordEnv: 'CONFIG_TEST_PW' } });
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += d));
-    stderr.on('data', (d) => (err += d));
-    const stdin = new PassThrough();
-    stdin.end("Write-Output 'from the shell'\nexit\n");
-    const code = await run(['shell', 'lab', '--no-history'], { stdout, stderr, stdin });
-    process.exitCode = undefined;
+    const { code, stdout: out, stderr: err } = await runInProcess(['shell', 'lab', '--no-history'], "Write-Output 'from the shell'\nexit\n");
     expect(err).toBe('');
     expect(out).toContain('from the shell\n');
     expect(code).toBe(0);

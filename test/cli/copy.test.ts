@@ -3,72 +3,35 @@
 // found on PATH, as the README tells users to install it): --json results, the
 // summary line, -r, --force, and a client killed half-way (SIGKILL: no chance
 // to clean up) that leaves nothing under the final name.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI, spawnCli, startServe, type CliRun, type Serve } from '../helpers/cli.js';
 import { describeWithPwsh } from '../helpers/pwsh.js';
 import { randomFile, sha256File } from '../session/copy/harness.js';
 
-const CLI = 'dist/cli/main.js';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 describeWithPwsh('psremote upload / download against serve --engine real', (pwsh) => {
-  let server: ChildProcess | undefined;
+  let server: Serve | undefined;
   let url = '';
   let dir = '';
   const env = { ...process.env, PATH: `${dirname(pwsh)}${delimiter}${process.env.PATH ?? ''}` };
 
-  function cli(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`psremote ${args.join(' ')} did not end in 120 s; stderr: ${stderr}`));
-      }, 120_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[]): Promise<Run> => spawnCli(args, { env, timeoutMs: 120_000 });
 
   beforeAll(async () => {
     expect(existsSync(CLI), 'run `npm run build` first').toBe(true);
     dir = mkdtempSync(join(tmpdir(), 'psremote-cli-copy-'));
-    const child = spawn(process.execPath, [CLI, 'serve', '--engine', 'real'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    server = child;
-    url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`serve did not start in 30 s: ${out}`)), 30_000);
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /listening on (\S+)\nengine: real/.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!);
-        }
-      });
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`serve exited (${code}): ${out}`));
-      });
-    });
+    server = await startServe(['--engine', 'real'], { env });
+    url = server.url;
   }, 60_000);
 
   afterAll(() => {
-    server?.kill('SIGKILL');
+    server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -4,20 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { buildProgram, run } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { allCommands } from '../../src/cli/help-examples.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = runInProcess;
 
 const io = { stdout: new PassThrough(), stderr: new PassThrough(), stdin: new PassThrough() };
 const commands = allCommands(await buildProgram(io)).map((c) => c.path);

@@ -2,23 +2,12 @@
 // per line), read back by psremote's own parser to the same values; --json and
 // --clixml together are refused. The scripted endpoint answers (hand-written
 // engine: only Write-Output of literals is needed here).
-import { PassThrough } from 'node:stream';
 import { expect, it } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
 import { parseClixmlDocument } from '../../src/clixml/index.js';
 import { startEndpoint } from '../../src/server/endpoint.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = runInProcess;
 
 it('prints one CLIXML document per output object', async () => {
   const ep = await startEndpoint();

@@ -5,24 +5,13 @@
 // detail only with --debug; colours with FORCE_COLOR, never with NO_COLOR. On
 // the scripted engine (hand-written handler: it knows no Out-String, as a
 // JEA endpoint would not) the objects are laid out locally.
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/cli/main.js';
+import { runInProcess } from '../helpers/cli.js';
 import { PSObject } from '../../src/clixml/values.js';
 import { startEndpoint } from '../../src/server/endpoint.js';
 import { describeWithPwsh, pwshEngineCommand } from '../helpers/pwsh.js';
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await run(args, { stdout, stderr, stdin: new PassThrough() });
-  process.exitCode = undefined;
-  return { code, stdout: out, stderr: err };
-}
+const cli = runInProcess;
 
 describeWithPwsh('invoke on real pwsh: the remote default view', (pwsh) => {
   let ep: Awaited<ReturnType<typeof startEndpoint>>;
@@ -45,6 +34,17 @@ describeWithPwsh('invoke on real pwsh: the remote default view', (pwsh) => {
     // --json stays one JSON line per object.
     const json = await cli(['invoke', ep.url, '-c', "[pscustomobject]@{Name='bash'; Id=42}", '--json']);
     expect(json.stdout).toBe('{"Name":"bash","Id":42}\n');
+  }, 60_000);
+
+  it('round trips: --json is one Command; the default view two (the Out-String probe, then the formatted script)', async () => {
+    // What the default view costs today, so that a change to it shows here (docs/cli.md, "Output of invoke").
+    const commands = () => ep.stats.requests.Command ?? 0;
+    let before = commands();
+    expect((await cli(['invoke', ep.url, '-c', "'x'", '--json'])).stdout).toBe('"x"\n');
+    expect(commands() - before).toBe(1);
+    before = commands();
+    expect((await cli(['invoke', ep.url, '-c', "'x'"])).stdout).toBe('x\n');
+    expect(commands() - before).toBe(2);
   }, 60_000);
 
   it('formats at the width (COLUMNS without a terminal)', async () => {

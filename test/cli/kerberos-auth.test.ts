@@ -4,20 +4,18 @@
 // --debug says what Negotiate chose; a bare IP is a clear error. The password
 // never appears in any output.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI, spawnCli, startServe, type Serve } from '../helpers/cli.js';
 import { startKdc, type KdcRealm } from '../helpers/kdc.js';
 import { describeWithPeers } from '../helpers/peers.js';
 
-const CLI = 'dist/cli/main.js';
 const PW = 'Krb-Cli-Secret-7';
 
 describeWithPeers('CLI with Kerberos (MIT realm)', ['mitKerberos'], () => {
   let realm: KdcRealm;
-  let server: ChildProcess | undefined;
+  let server: Serve | undefined;
   let url = '';
-  let serverOut = '';
 
   beforeAll(async () => {
     expect(existsSync(CLI) && existsSync('dist/transport/http/kerberos-auth.js'), 'run `npm run build` first').toBe(true);
@@ -25,39 +23,15 @@ describeWithPeers('CLI with Kerberos (MIT realm)', ['mitKerberos'], () => {
     await realm.addUser('carol', PW);
     const keytab = await realm.addService('HTTP/localhost', { keytab: `${realm.dir}/http.keytab` });
     await realm.addService('WSMAN/localhost', { keytab });
-    server = spawn(process.execPath, [CLI, 'serve', '--auth', 'negotiate', '--keytab', keytab, '--delegation-dir', realm.dir], { stdio: ['ignore', 'pipe', 'pipe'], env: realm.env });
-    url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${serverOut}`)), 20_000);
-      server!.stdout!.on('data', (d: Buffer) => {
-        serverOut += d.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/wsman)\n.*\n/.exec(serverOut);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]!.replace('127.0.0.1', 'localhost'));
-        }
-      });
-      server!.stderr!.on('data', (d: Buffer) => (serverOut += d.toString()));
-    });
+    server = await startServe(['--auth', 'negotiate', '--keytab', keytab, '--delegation-dir', realm.dir], { env: realm.env, timeoutMs: 20_000 });
+    url = server.url.replace('127.0.0.1', 'localhost');
   }, 120_000);
   afterAll(async () => {
-    server?.kill('SIGKILL');
+    server?.stop();
     await realm?.stop();
   });
 
-  function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env: { ...realm.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? -1, stdout, stderr });
-      });
-    });
-  }
+  const cli = (args: string[], env: Record<string, string> = {}) => spawnCli(args, { env: { ...realm.env, ...env }, timeoutMs: 25_000 });
 
   it('exec --auth kerberos with -u user@REALM and --password-env runs a cmd command', async () => {
     const r = await cli(['exec', url, '--auth', 'kerberos', '-u', 'carol@PSREMOTE.TEST', '--password-env', 'PSR_PW', '--', 'echo', 'via-kerberos'], { PSR_PW: PW });

@@ -2,22 +2,15 @@
 // KDC: the ccache kinit writes is listed by MIT's klist and by psremote's;
 // a wrong password is one line with its code and without the password.
 
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { CLI, spawnCli } from '../helpers/cli.js';
 import { startKdc, type KdcRealm } from '../helpers/kdc.js';
 import { describeWithPeers } from '../helpers/peers.js';
 
-const CLI = 'dist/cli/main.js';
-
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env, encoding: 'utf8', timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv) => spawnCli(args, { env });
 
 describeWithPeers('psremote kinit and klist', ['mitKerberos'], () => {
   let kdc: KdcRealm;

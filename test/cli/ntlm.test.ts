@@ -2,20 +2,19 @@
 // `--auth ntlm|negotiate`, run from the built package as users run them. The
 // password and NT hash come from environment variables and never appear in
 // any output, including the failure messages.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ntowfv1 } from '../../src/auth/ntlm/crypto.js';
+import { CLI, spawnCli, startServe, type Serve } from '../helpers/cli.js';
 
-const CLI = 'dist/cli/main.js';
 const PW = 'Cli-Secret-Pw-9';
 const BOB_HASH = Buffer.from(ntowfv1('Bob-Other-Pw')).toString('hex');
 let dir: string;
-let server: ChildProcess | undefined;
+let server: Serve | undefined;
 let url = '';
-let serverOut = '';
+const serverOutput = () => server?.output() ?? '';
 
 beforeAll(async () => {
   // Runs the built package (`npm test` builds first). Not rebuilt here: test/cli/cli.test.ts
@@ -23,40 +22,16 @@ beforeAll(async () => {
   expect(existsSync(CLI) && existsSync('dist/transport/http/ntlm-auth.js'), 'run `npm run build` first').toBe(true);
   dir = mkdtempSync(join(tmpdir(), 'psremote-cli-ntlm-'));
   writeFileSync(join(dir, 'users'), `# users\nalice:${PW}\nbob:$NT$${BOB_HASH}\n`);
-  server = spawn(process.execPath, [CLI, 'serve', '--auth', 'ntlm', '--users', join(dir, 'users')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${serverOut}`)), 20_000);
-    server!.stdout!.on('data', (d: Buffer) => {
-      serverOut += d.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+\/wsman)\n.*\n/.exec(serverOut);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    server!.stderr!.on('data', (d: Buffer) => (serverOut += d.toString()));
-  });
+  server = await startServe(['--auth', 'ntlm', '--users', join(dir, 'users')], { timeoutMs: 20_000 });
+  url = server.url;
 }, 120_000);
 
 afterAll(() => {
-  server?.kill('SIGKILL');
+  server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => spawnCli(args, { env: { ...process.env, ...env }, timeoutMs: 20_000 });
 
 const noSecrets = (...texts: string[]) => {
   for (const t of texts) {
@@ -68,7 +43,7 @@ const noSecrets = (...texts: string[]) => {
 
 describe('psremote serve --auth ntlm with the NTLM client flags', () => {
   test('serve says what it offers', () => {
-    expect(serverOut).toMatch(/2 users \(ntlm\)/);
+    expect(serverOutput()).toMatch(/2 users \(ntlm\)/);
   });
 
   test('exec --auth ntlm runs a cmd command (sealed over http)', async () => {
@@ -102,7 +77,7 @@ describe('psremote serve --auth ntlm with the NTLM client flags', () => {
     const r = await cli(['exec', url, '--auth', 'ntlm', '-u', 'alice', '--password-env', 'PSR_PW', '--', 'echo', 'x'], { PSR_PW: `${PW}-wrong` });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^psremote: .*the server rejected the credentials \(HTTP 401\).*\(PSR_AUTH_REJECTED\)\n$/);
-    noSecrets(r.stdout, r.stderr, serverOut);
+    noSecrets(r.stdout, r.stderr, serverOutput());
   });
 
   test('flag errors', async () => {

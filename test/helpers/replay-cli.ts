@@ -8,8 +8,9 @@ import { recordMessage } from '../../src/clixml/display.js';
 import type { PSValue } from '../../src/clixml/values.js';
 import { toPlain } from '../../src/clixml/plain.js';
 import type { Recording } from '../../src/server/recording.js';
+import { CLI, spawnCli } from './cli.js';
 
-export const CLI = 'dist/cli/main.js';
+export { CLI } from './cli.js';
 
 export interface RunResult {
   readonly code: number | null;
@@ -18,22 +19,7 @@ export interface RunResult {
 }
 
 export function runCli(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; stdin?: string } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
-    if (options.stdin !== undefined) child.stdin!.end(options.stdin);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`psremote ${args.join(' ')} did not finish; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return spawnCli(args, { ...(options.env ? { env: options.env } : {}), ...(options.stdin !== undefined ? { input: options.stdin } : {}), timeoutMs: options.timeoutMs ?? 60_000 });
 }
 
 export interface ServeProcess {

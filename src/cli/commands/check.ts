@@ -3,7 +3,8 @@
 // to assert it in CI (docs/check.md). Exit 0 when nothing failed (warnings
 // allowed) and every expectation holds, 1 otherwise.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { FILE_LIMITS, readBoundedText } from '../bounded-file.js';
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { checkHost } from '../../session/check/check-host.js';
@@ -31,13 +32,7 @@ interface CheckFlags {
   spn?: string;
 }
 
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
+const readText = (path: string, what: string): string => readBoundedText(path, what, FILE_LIMITS.key);
 
 export function register(program: Command, io: CliIO): void {
   program

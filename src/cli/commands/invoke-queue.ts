@@ -3,22 +3,17 @@
 // output formats (`[host] ` before each line, {host, value} with --json). The
 // throttle is the workers' concurrency; this process only waits.
 
-import { readFileSync } from 'node:fs';
 import { parseClixml } from '../../clixml/index.js';
 import { toPlain } from '../../clixml/plain.js';
 import { UsageError } from '../../errors.js';
 import { redisOptions, runOnFleet, type FleetResult } from '../../fleet/index.js';
+import { FILE_LIMITS, readBoundedText } from '../bounded-file.js';
 import type { CliIO } from '../io.js';
 import { formatOutput, type OutputMode } from '../output-format.js';
 import { visibleText } from '../terminal-text.js';
 
 export function readHostsFile(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read --hosts-file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const text = readBoundedText(path, '--hosts-file', FILE_LIMITS.hosts);
   // One host a line; # starts a comment.
   return text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
 }

@@ -3,7 +3,6 @@
 // the other streams to stderr with PowerShell's prefixes, and the exit code is
 // non-zero when the pipeline failed or wrote errors.
 
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PSValue } from '../../clixml/values.js';
 import { UsageError } from '../../errors.js';
@@ -17,6 +16,7 @@ import { CONFIGURATION_NAME_OPTION } from '../command-options.js';
 import { toPlain } from '../../clixml/plain.js';
 import { outputMode } from '../output-format.js';
 import { outputView } from '../invoke-view.js';
+import { FILE_LIMITS, readBoundedFile, readBoundedText } from '../bounded-file.js';
 import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
 
@@ -39,13 +39,7 @@ interface InvokeFlags extends ConnectionFlags {
 
 /** Session options for an ssh:// target from the flags (key file, host-key checks, password). */
 export function sshSessionOptions(f: Pick<InvokeFlags, 'passwordEnv' | 'insecureSkipVerify' | 'identity' | 'knownHosts' | 'sshHostKey' | 'user'>, io: CliIO): SessionOptions {
-  const read = (path: string, what: string) => {
-    try {
-      return readFileSync(path);
-    } catch (e) {
-      throw new UsageError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
-  };
+  const read = (path: string, what: string) => readBoundedFile(path, what, FILE_LIMITS.key);
   let password: string | undefined;
   if (f.passwordEnv) {
     password = process.env[f.passwordEnv];
@@ -138,7 +132,7 @@ export function register(program: Command, io: CliIO): void {
   addConnectionFlags(cmd).action(async (hostsArg: string | undefined, f: InvokeFlags) => {
       if (f.json && f.clixml) throw new UsageError('--json and --clixml are two output formats: give one');
       if (!f.command === !f.file) throw new UsageError('give the script with -c or -f (one of them)');
-      const script = f.command ?? readFileSync(f.file!, 'utf8');
+      const script = f.command ?? readBoundedText(f.file!, '-f', FILE_LIMITS.script);
       if (f.session) {
         process.exitCode = await runInSession(f.session, script, f, io);
         return;

@@ -13,12 +13,13 @@ import { loadRecording } from '../../server/recording.js';
 import { startReplayServer } from '../../server/replay.js';
 import { startEndpoint, type EndpointOptions } from '../../server/endpoint.js';
 import type { EndpointAuthScheme, EndpointUser } from '../../server/auth-gate.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { splitCommandLine } from '../../transport/outofproc/connection.js';
 import { parseKeytab } from '../../auth/kerberos/keytab.js';
+import { FILE_LIMITS, readBoundedFile, readBoundedText } from '../bounded-file.js';
 import type { CliIO } from '../io.js';
 
 interface ServeFlags {
@@ -60,14 +61,7 @@ function tlsFiles(opts: ServeFlags): { cert: Buffer; key: Buffer } | undefined {
   }
   if (!cert && !key) return undefined;
   if (!cert || !key) throw new UsageError('--tls-cert and --tls-key go together');
-  const read = (f: string) => {
-    try {
-      return readFileSync(f);
-    } catch (e) {
-      throw new UsageError(`cannot read ${f}: ${(e as Error).message}`);
-    }
-  };
-  return { cert: read(cert), key: read(key) };
+  return { cert: readBoundedFile(cert, 'certificate', FILE_LIMITS.key), key: readBoundedFile(key, 'private key', FILE_LIMITS.key) };
 }
 
 export function register(program: Command, io: CliIO): void {
@@ -218,7 +212,7 @@ function risks(opts: ServeFlags, hasUsers: boolean, auth: string[], secure: bool
 
 function readUsers(file: string): Record<string, EndpointUser> {
   const users: Record<string, EndpointUser> = {};
-  for (const [i, line] of readFileSync(file, 'utf8').split('\n').entries()) {
+  for (const [i, line] of readBoundedText(file, '--users', FILE_LIMITS.users).split('\n').entries()) {
     let l = line.trim();
     if (!l || l.startsWith('#')) continue;
     const admin = /^\[admin\]\s+/i.exec(l);
@@ -237,12 +231,7 @@ function readUsers(file: string): Record<string, EndpointUser> {
 function readServiceKeytab(path: string | undefined) {
   const p = (path ?? process.env.KRB5_KTNAME)?.replace(/^(FILE|WRFILE):/, '');
   if (!p) throw new UsageError('--auth kerberos needs --keytab FILE (or KRB5_KTNAME): the HTTP/<host> service keys');
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(readFileSync(p));
-  } catch (e) {
-    throw new UsageError(`cannot read keytab ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  const bytes = new Uint8Array(readBoundedFile(p, 'keytab', FILE_LIMITS.key));
   const kt = parseKeytab(bytes, p);
   if (kt.entries.length === 0) throw new UsageError(`keytab ${p} has no key psremote can use (aes256, aes128 or rc4)`);
   return kt.entries;

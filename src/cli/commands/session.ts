@@ -11,7 +11,8 @@ import { RESOURCE } from '../../wsman/namespaces.js';
 import { connectSession, openSession } from '../../session/open.js';
 import { getRemoteSessions, type RemoteSessionInfo } from '../../session/remote-sessions.js';
 import { FileSessionStore, type NamedSession } from '../../session/store.js';
-import { resolveTarget } from '../../winrm/target.js';
+import { parseOutOfProcTarget, resolveTarget } from '../../winrm/target.js';
+import { WSManFaultError } from '../../wsman/fault.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import { CONFIGURATION_NAME_OPTION, HOST_ARGUMENT } from '../command-options.js';
 import type { CliIO } from '../io.js';
@@ -57,8 +58,16 @@ export function register(program: Command, io: CliIO): void {
     .option(...CONFIGURATION_NAME_OPTION)
     .option('--idle-timeout <seconds>', 'how long the server keeps the disconnected session', '7200');
   addConnectionFlags(newCmd).action(async (host: string, f: ConnectionFlags & { name: string; configurationName: string; idleTimeout: string }) => {
+    // Refused before anything is started: an OutOfProc server (a pwsh child) that
+    // could not be disconnected kept the process alive after the error.
+    if (parseOutOfProcTarget(host)) throw new UsageError(`session new needs a WS-Management target: an OutOfProc session (${host.split(':')[0]}:) cannot be disconnected, so it cannot outlive this process`);
     const pool = await openSession(await connection(host, f, io), { configurationName: f.configurationName });
-    await pool.disconnect({ idleTimeoutMs: Number(f.idleTimeout) * 1000 });
+    try {
+      await pool.disconnect({ idleTimeoutMs: Number(f.idleTimeout) * 1000 });
+    } catch (e) {
+      await pool.close().catch(() => undefined);
+      throw e;
+    }
     store().add({
       name: f.name,
       endpoint: host,
@@ -110,13 +119,18 @@ export function register(program: Command, io: CliIO): void {
     if (name) {
       const h = store().named(name);
       const { client } = resolveTarget(await connection(h.endpoint, f, io));
+      let gone = false;
       try {
         await client.delete(RESOURCE.powershell(h.configurationName), h.shellId);
+      } catch (e) {
+        // Expired or removed on the server: the name would only mislead later commands.
+        if (!(e instanceof WSManFaultError && e.kind === 'ShellNotFound')) throw e;
+        gone = true;
       } finally {
         await client.close();
       }
       store().remove(name);
-      io.stdout.write(`session ${name} removed\n`);
+      io.stdout.write(gone ? `session ${name} no longer existed on ${h.endpoint}; its name is removed\n` : `session ${name} removed\n`);
       return;
     }
     if (!f.remote) throw new UsageError('give a session name, or --remote HOST with filters');

@@ -3,7 +3,8 @@
 // Only commands typed at the PS prompt are written (terminal.ts keeps answers
 // to Read-Host and secret prompts out of the history).
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { FILE_LIMITS, readBoundedText } from '../bounded-file.js';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -18,10 +19,10 @@ export function historyPath(host: string, user: string | undefined, env: NodeJS.
   return join(configDir(env), 'history', `${safe(host)}@${safe(user ?? 'default')}`);
 }
 
-/** History lines, newest first (readline's order); none when the file is missing or unreadable. */
+/** History lines, newest first (readline's order); none when the file is missing, unreadable or over its limit. */
 export function loadHistory(path: string): string[] {
   try {
-    return readFileSync(path, 'utf8').split('\n').filter(Boolean).reverse();
+    return readBoundedText(path, 'history', FILE_LIMITS.history).split('\n').filter(Boolean).reverse();
   } catch {
     return [];
   }

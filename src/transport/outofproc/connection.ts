@@ -39,6 +39,13 @@ export function spawnServer(command: string | readonly string[], options: SpawnO
   const peer = `exec:${typeof command === 'string' ? command : argv.join(' ')}`;
   const child: ChildProcess = spawn(argv[0], argv.slice(1), {
     stdio: ['pipe', 'pipe', 'pipe'],
+    // A session of its own, without our controlling terminal: a native program the
+    // session runs that opens /dev/tty (read < /dev/tty, ssh or sudo asking for a
+    // password) gets ENXIO and ends, as a remote program finds no console on
+    // Windows, instead of reading the keys of the terminal psremote shell holds in
+    // raw mode (it waited for a newline raw mode never sends). Its stdin is the
+    // protocol pipe, which pwsh does not hand to native programs (they read EOF).
+    detached: process.platform !== 'win32',
     env: options.env ?? process.env,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     windowsHide: true,
