@@ -62,7 +62,9 @@ describe.skipIf(!need)('psremote fleet on BullMQ and Redis', () => {
       const res = seen.get(`bulk-${i}`)!;
       // (A worker too starved to renew its 30 s lock may lose a job to another, which then
       // only collects it: `recovered` may be true under load; the script still ran once, below.)
-      expect({ ok: res.ok, host: res.host, output: outputOf(res) }).toEqual({ ok: true, host: jobs[i]!.host, output: [`job-${i}`] });
+      // `why` is in the comparison so that a failure prints the job's error and evidence.
+      const why = res.ok ? undefined : { state: res.state, error: res.error, sessionGone: res.sessionGone, recovered: res.recovered };
+      expect({ ok: res.ok, host: res.host, output: outputOf(res), why }).toEqual({ ok: true, host: jobs[i]!.host, output: [`job-${i}`], why: undefined });
     }
     // Every worker took part; the throttle is theirs (16 each).
     expect(new Set([...seen.values()].map((x) => x.worker))).toEqual(new Set(['bulk-1', 'bulk-2', 'bulk-3', 'bulk-4']));
