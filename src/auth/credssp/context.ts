@@ -18,7 +18,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
-import { AuthFailedError, AuthProtocolError } from '../errors.js';
+import { AuthFailedError, AuthProtocolError, AuthRejectedError } from '../errors.js';
 import type { NtlmAcceptor, NtlmAcceptResult } from '../ntlm/acceptor.js';
 import type { NtlmInitiator } from '../ntlm/initiator.js';
 import type { NtlmSessionSecurity } from '../ntlm/session-security.js';
@@ -124,7 +124,7 @@ export class CredSspInitiator {
     const state = this.#state;
     this.#state = 'failed';
     const m = decodeTSRequest(input);
-    if (m.errorCode !== undefined) throw new AuthFailedError('PSR_AUTH_REJECTED', `the server refused CredSSP authentication: NTSTATUS ${ntstatusName(m.errorCode)}`);
+    if (m.errorCode !== undefined) throw new AuthRejectedError(`the server refused CredSSP authentication: NTSTATUS ${ntstatusName(m.errorCode)}`);
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the server');
     const version = Math.min(m.version, this.#version);
     if (state === 'negotiating') {
@@ -197,7 +197,7 @@ export class CredSspAcceptor {
     const state = this.#state;
     this.#state = 'failed';
     const m = decodeTSRequest(input);
-    if (m.errorCode !== undefined) throw new AuthFailedError('PSR_AUTH_REJECTED', `the client ended CredSSP with NTSTATUS ${ntstatusName(m.errorCode)}`);
+    if (m.errorCode !== undefined) throw new AuthRejectedError(`the client ended CredSSP with NTSTATUS ${ntstatusName(m.errorCode)}`);
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the client');
     if (state === 'initial') {
       this.#peerVersion = m.version;
