@@ -5,7 +5,7 @@
 // spec-notes/xml-reader.md ("CLIXML"). XML errors are PSR_XML_MALFORMED, as
 // from util/xml.ts; the CLIXML reader adds PSR_CLIXML_INVALID on top.
 
-import { LimitError, RemoteProtocolError } from '../errors.js';
+import { InternalError, LimitError, RemoteProtocolError } from '../errors.js';
 import { decodeXmlEntities } from '../util/xml.js';
 
 export const PS_NAMESPACE = 'http://schemas.microsoft.com/powershell/2004/04';
@@ -28,7 +28,7 @@ const tagKey = (len: number, c0: number, c1: number): number => len * 0x1000000 
 const TAG_TABLE = new Map<number, string>();
 for (const t of KNOWN_TAGS) {
   const k = tagKey(t.length, t.charCodeAt(0), t.length > 1 ? t.charCodeAt(1) : 0);
-  if (TAG_TABLE.has(k)) throw new Error(`tag table collision: ${t}`);
+  if (TAG_TABLE.has(k)) throw new InternalError(`tag table collision: ${t}`);
   TAG_TABLE.set(k, t);
 }
 

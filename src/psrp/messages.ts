@@ -10,7 +10,7 @@
 // top of messages-reader.ts. Bodies that are a bare value (PIPELINE_INPUT/OUTPUT,
 // the *_RECORD messages) are handled here.
 
-import { RemoteProtocolError } from '../errors.js';
+import { InternalError, RemoteProtocolError } from '../errors.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
 import { MessageType, messageTypeSpecName, type MessageTypeName, type MessageTypeValue } from './message.js';
@@ -98,7 +98,7 @@ function bodyToValue(type: MessageTypeValue, body: AnyBody): PSValue | undefined
       return Pool.callIdToValue(body as B['ResetRunspaceState']);
     default: {
       const never: never = type;
-      throw new TypeError(`no encoder for message type ${String(never)}`);
+      throw new InternalError(`no encoder for message type ${String(never)}`);
     }
   }
 }
@@ -175,7 +175,7 @@ function valueToBody(type: MessageTypeValue, v: PSValue, r: Reader): AnyBody {
       return Pool.callIdFromValue(r);
     default: {
       const never: never = type;
-      throw new TypeError(`no decoder for message type ${String(never)}`);
+      throw new InternalError(`no decoder for message type ${String(never)}`);
     }
   }
 }
