@@ -8,6 +8,8 @@ export type ErrorCode =
   // usage (the caller asked for something illegal)
   | 'PSR_USAGE'
   | 'PSR_INVALID_STATE'
+  // a broken internal invariant: a bug in psremote, never the input's fault
+  | 'PSR_INTERNAL'
   // limits on untrusted input
   | 'PSR_LIMIT'
   // binary data shorter than its structure says (util/bytes)
@@ -24,6 +26,7 @@ export type ErrorCode =
   | 'PSR_PSRP_PROTOCOL'
   | 'PSR_PSRP_CRYPTO'
   | 'PSR_PSRP_NEGOTIATION'
+  | 'PSR_PSRP_VERSION'
   // WS-Management
   | 'PSR_WSMAN_FAULT'
   | 'PSR_WSMAN_INVALID'
@@ -50,8 +53,11 @@ export type ErrorCode =
   | 'PSR_TRANSPORT_TLS'
   | 'PSR_TRANSPORT_HTTP_STATUS'
   | 'PSR_OUTOFPROC_INVALID'
+  | 'PSR_OUTOFPROC_TRANSPORT'
   | 'PSR_PEER_EXITED'
   | 'PSR_SSH_HOST_KEY'
+  | 'PSR_SSH_AUTH_REJECTED'
+  | 'PSR_SSH_TIMEOUT'
   | 'PSR_TIMEOUT'
   | 'PSR_ABORTED'
   // session
@@ -64,6 +70,8 @@ export type ErrorCode =
   | 'PSR_PIPELINE_FAILED'
   // host calls the client's host cannot answer (session/host)
   | 'PSR_HOST_CALL_NOT_SUPPORTED'
+  // the client's host answered a host call with an error (the scripted engine)
+  | 'PSR_HOST_CALL_FAILED'
   // Import-PSSession proxies
   | 'PSR_PARAMETER_BINDING'
   | 'PSR_COMMAND_NOT_FOUND'
@@ -77,7 +85,10 @@ export type ErrorCode =
   | 'PSR_COPY_FAILED'
   // recordings and replay
   | 'PSR_RECORDING_INVALID'
-  | 'PSR_REPLAY_UNMATCHED';
+  | 'PSR_REPLAY_UNMATCHED'
+  // codes of a fleet job's result record (FleetResult.error), never thrown
+  | 'PSR_FLEET_JOB_FAILED'
+  | 'PSR_UNKNOWN';
 
 export interface PsRemoteErrorOptions {
   cause?: unknown;
@@ -93,8 +104,11 @@ export class PsRemoteError extends Error {
 }
 
 /** The caller asked for something illegal (bad argument, wrong state). */
+/** The codes of UsageError and its subclasses (each code has one class: docs/errors.md). */
+export type UsageErrorCode = Extract<ErrorCode, 'PSR_USAGE' | 'PSR_INVALID_STATE' | 'PSR_PSRP_VERSION'>;
+
 export class UsageError extends PsRemoteError {
-  constructor(message: string, options?: PsRemoteErrorOptions & { code?: ErrorCode }) {
+  constructor(message: string, options?: PsRemoteErrorOptions & { code?: UsageErrorCode }) {
     super(options?.code ?? 'PSR_USAGE', message, options);
   }
 }
@@ -115,13 +129,31 @@ export class InvalidStateError extends UsageError {
   }
 }
 
+/** The codes of RemoteProtocolError; AuthProtocolError (PSR_AUTH_INVALID) is its subclass with a code of its own. */
+export type RemoteProtocolErrorCode = Extract<
+  ErrorCode,
+  | 'PSR_DATA_TRUNCATED'
+  | 'PSR_XML_MALFORMED'
+  | 'PSR_CLIXML_INVALID'
+  | `PSR_PSRP_${'FRAGMENT_INVALID' | 'FRAGMENT_ORDER' | 'MESSAGE_INVALID' | 'PROTOCOL' | 'CRYPTO' | 'NEGOTIATION'}`
+  | 'PSR_WSMAN_INVALID'
+  | 'PSR_OUTOFPROC_INVALID'
+  | 'PSR_KRB_FILE_INVALID'
+  | 'PSR_AUTH_INVALID'
+>;
+
 /** The peer (or a file) sent bytes that break the protocol. `where` locates it. */
 export class RemoteProtocolError extends PsRemoteError {
   readonly where: string | undefined;
-  constructor(code: ErrorCode, message: string, options?: PsRemoteErrorOptions & { where?: string }) {
+  constructor(code: RemoteProtocolErrorCode, message: string, options?: PsRemoteErrorOptions & { where?: string }) {
     super(code, options?.where ? `${message} (at ${options.where})` : message, options);
     this.where = options?.where;
   }
+}
+
+/** The words of a limit violation, also for the layers that raise it under their own code (auth tokens, Kerberos files). */
+export function limitExceeded(limit: string, max: number, actual: number): string {
+  return `${limit} limit exceeded: ${actual} > ${max}`;
 }
 
 /** Untrusted input exceeded a configured limit (size, depth, count). */
@@ -129,12 +161,32 @@ export class LimitError extends PsRemoteError {
   readonly limit: string;
   readonly max: number;
   readonly actual: number;
-  constructor(limit: string, max: number, actual: number, where?: string, code: ErrorCode = 'PSR_LIMIT') {
-    super(code, `${limit} limit exceeded: ${actual} > ${max}${where ? ` (at ${where})` : ''}`);
+  constructor(limit: string, max: number, actual: number, where?: string, code: Extract<ErrorCode, 'PSR_LIMIT' | 'PSR_CLIXML_DEPTH_LIMIT'> = 'PSR_LIMIT') {
+    super(code, `${limitExceeded(limit, max, actual)}${where ? ` (at ${where})` : ''}`);
     this.limit = limit;
     this.max = max;
     this.actual = actual;
   }
+}
+
+/**
+ * An internal invariant broke (an exhaustive switch fell through, a table was
+ * built wrong): a bug in psremote to report, never a fault of the input, which
+ * gets the typed error of its layer instead.
+ */
+export class InternalError extends PsRemoteError {
+  constructor(message: string, options?: PsRemoteErrorOptions) {
+    super('PSR_INTERNAL', `internal error (a bug in psremote): ${message}`, options);
+  }
+}
+
+/**
+ * What was caught, as an Error to fail with. psremote throws only errors, so a
+ * value that is not one came from caller-supplied code (a host, an auth hook)
+ * and is reported as that caller's UsageError.
+ */
+export function toError(e: unknown): Error {
+  return e instanceof Error ? e : new UsageError(`a callback threw a value that is not an Error: ${String(e).slice(0, 200)}`);
 }
 
 export class TimeoutError extends PsRemoteError {

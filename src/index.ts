@@ -67,9 +67,9 @@ export { connectSsh, type SshOptions } from './transport/ssh/index.js';
 
 // Authentication mechanisms (sans-I/O) and WinRM message encryption
 export * as ntlm from './auth/ntlm/index.js';
-export { AuthProtocolError, AuthIntegrityError, AuthFailedError } from './auth/errors.js';
+export { AuthProtocolError, AuthIntegrityError, AuthFailedError, AuthRejectedError } from './auth/errors.js';
 export { certificateChannelBindings, tlsServerEndPoint } from './auth/channel-bindings.js';
-export { KerberosError, KdcError, KerberosIntegrityError } from './auth/kerberos/errors.js';
+export { KerberosError, type KrbErrorFields } from './auth/kerberos/errors.js';
 export {
   acquireServiceTicket,
   acquireForwardedTgt,

@@ -12,7 +12,7 @@
 
 import { createHash } from 'node:crypto';
 import { ByteReader, concatBytes } from '../util/bytes.js';
-import { AuthProtocolError } from './errors.js';
+import { AuthProtocolError, tokenReader } from './errors.js';
 
 const HASH_BY_OID: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.1.4': 'sha256', // md5WithRSAEncryption → SHA-256
@@ -60,14 +60,14 @@ function oidString(b: Uint8Array): string {
 
 /** The OID of the certificate's signatureAlgorithm. */
 export function certificateSignatureOid(der: Uint8Array): string {
-  const outer = tlv(new ByteReader(der, { code: 'PSR_AUTH_INVALID', where }));
+  const outer = tlv(tokenReader(der, where));
   if (outer.tag !== 0x30) throw new AuthProtocolError('not a DER certificate (no outer SEQUENCE)', where);
-  const r = new ByteReader(outer.value, { code: 'PSR_AUTH_INVALID', where });
+  const r = tokenReader(outer.value, where);
   const tbs = tlv(r);
   if (tbs.tag !== 0x30) throw new AuthProtocolError('tbsCertificate is not a SEQUENCE', where);
   const alg = tlv(r);
   if (alg.tag !== 0x30) throw new AuthProtocolError('signatureAlgorithm is not a SEQUENCE', where);
-  const oid = tlv(new ByteReader(alg.value, { code: 'PSR_AUTH_INVALID', where }));
+  const oid = tlv(tokenReader(alg.value, where));
   if (oid.tag !== 0x06) throw new AuthProtocolError('signatureAlgorithm has no OID', where);
   return oidString(oid.value);
 }

@@ -7,6 +7,7 @@
 // these by (length, first two characters), verified, and replaced by the
 // constant, so the reader's switches compare interned strings and the common
 // case allocates no name string at all.
+import { InternalError } from '../errors.js';
 const KNOWN_TAGS = [
   'S', 'B', 'C', 'D', 'G', 'T', 'By', 'SB', 'Sg', 'Db', 'DT', 'TS', 'BA', 'SS', 'PR', 'TN', 'MS', 'IE', 'En', 'XD',
   'AV', 'AI', 'PI', 'PC', 'SR', 'SD', 'I32', 'I16', 'I64', 'U16', 'U32', 'U64', 'Nil', 'Obj', 'Ref', 'URI', 'SBK',
@@ -16,7 +17,7 @@ export const tagKey = (len: number, c0: number, c1: number): number => len * 0x1
 export const TAG_TABLE = new Map<number, string>();
 for (const t of KNOWN_TAGS) {
   const k = tagKey(t.length, t.charCodeAt(0), t.length > 1 ? t.charCodeAt(1) : 0);
-  if (TAG_TABLE.has(k)) throw new Error(`tag table collision: ${t}`);
+  if (TAG_TABLE.has(k)) throw new InternalError(`tag table collision: ${t}`);
   TAG_TABLE.set(k, t);
 }
 

@@ -2,7 +2,7 @@
 // script and a few options: never a credential (workers take theirs from their
 // own environment or credential helper). A result is written once per job id.
 
-import { UsageError } from '../errors.js';
+import { type ErrorCode, UsageError } from '../errors.js';
 import type { SessionHandle } from '../session/handle.js';
 
 export interface FleetJob {
@@ -59,8 +59,8 @@ export interface FleetResult {
   readonly verbose: readonly string[];
   readonly information: readonly string[];
   readonly hadErrors: boolean;
-  /** Why it did not complete: the error's code and message. */
-  readonly error?: { readonly code: string; readonly message: string };
+  /** Why it did not complete: the error's code (PSR_FLEET_JOB_FAILED when its tries ran out, PSR_UNKNOWN for an error psremote did not raise) and message. */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
   /** The pipeline's session is gone on the host: what was looked at. */
   readonly sessionGone?: { readonly shellId: string; readonly evidence: readonly string[] };
   /** Collected by a worker that took the job over from one that died. */

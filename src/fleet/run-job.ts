@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recordMessage } from '../clixml/display.js';
 import { serializeClixml } from '../clixml/index.js';
-import { PsRemoteError, SessionError } from '../errors.js';
+import { type ErrorCode, PsRemoteError, SessionError } from '../errors.js';
 import type { PSValue } from '../psrp/index.js';
 import { SESSION_HANDLE_VERSION, type SessionHandle, type SessionStore } from '../session/handle.js';
 import { connectSession, openSession, type SessionOptions } from '../session/open.js';
@@ -36,7 +36,7 @@ export interface JobContext {
 
 const messages = (items: readonly PSValue[]) => items.map((r) => recordMessage(r as never));
 
-function describe(e: unknown): { code: string; message: string } {
+function describe(e: unknown): { code: ErrorCode; message: string } {
   return { code: e instanceof PsRemoteError ? e.code : 'PSR_UNKNOWN', message: e instanceof Error ? e.message : String(e) };
 }
 
@@ -78,7 +78,7 @@ export async function runFleetJob(jobId: string, job: FleetJob, ctx: JobContext)
   }
   // Inherited: the previous owner's claim becomes ours, atomically, or someone else's.
   const taken: FleetClaim = { ...claim, owner: ctx.worker, previousOwners: [...(claim.previousOwners ?? []), claim.owner] };
-  if (!(await ctx.claims.compareAndSet(jobId, claim, taken))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker meanwhile`);
+  if (!(await ctx.claims.compareAndSet(jobId, claim, taken))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker meanwhile`, { shellId: claim.runspacePoolId.toUpperCase(), pipelineId: claim.pipelineId });
   return collect(jobId, job, ctx, taken);
 }
 
@@ -112,7 +112,7 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
     return result;
   }
   const running: FleetClaim = { ...claim, phase: 'running', handle };
-  if (!(await ctx.claims.compareAndSet(jobId, claim, running))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker while it started`);
+  if (!(await ctx.claims.compareAndSet(jobId, claim, running))) throw new SessionError('PSR_SESSION_IN_USE', `job ${jobId} was taken over by another worker while it started`, { shellId: claim.runspacePoolId.toUpperCase(), pipelineId: claim.pipelineId });
   return collect(jobId, job, ctx, running);
 }
 

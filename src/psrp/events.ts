@@ -5,6 +5,7 @@
 
 import type { MessageTypeName } from './message.js';
 import type { MessageBodies } from './message-types.js';
+import { InternalError } from '../errors.js';
 
 interface EventBase {
   /** Lower-case GUID of the pool. */
@@ -27,5 +28,5 @@ export type PsrpEvent = { [K in MessageTypeName]: MessageEvent<K> }[MessageTypeN
 export type PsrpEventType = PsrpEvent['type'];
 
 export function assertNever(x: never, what = 'value'): never {
-  throw new TypeError(`unexpected ${what}: ${JSON.stringify(x)}`);
+  throw new InternalError(`unexpected ${what}: ${JSON.stringify(x)}`);
 }

@@ -10,7 +10,7 @@
 // top of messages-reader.ts. Bodies that are a bare value (PIPELINE_INPUT/OUTPUT,
 // the *_RECORD messages) are handled here.
 
-import { RemoteProtocolError } from '../errors.js';
+import { InternalError, RemoteProtocolError } from '../errors.js';
 import { decodeBase64Bytes, textWithBase64 } from '../util/base64.js';
 import * as X from './clixml-bridge.js';
 import type { SessionKeyCipher } from './key-exchange.js';
@@ -87,7 +87,7 @@ const CODECS: { readonly [K in MessageTypeName]: Codec<B[K]> } = {
 
 function codecOf(type: MessageTypeValue): Codec<AnyBody> {
   const name = messageTypeName(type);
-  if (name === undefined) throw new TypeError(`no codec for message type ${String(type)}`);
+  if (name === undefined) throw new InternalError(`no codec for message type ${String(type)}`);
   return CODECS[name] as Codec<AnyBody>;
 }
 

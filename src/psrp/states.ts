@@ -129,7 +129,7 @@ export function featureSupported(feature: FeatureName, version: string): boolean
   return compareVersions(version, f.min) >= 0 && (f.below === undefined || compareVersions(version, f.below) < 0);
 }
 
-/** The action needs a protocol version the peer does not have. */
+/** The action needs a protocol version the peer does not have (PSR_PSRP_VERSION; a peer whose capability cannot be negotiated is PSR_PSRP_NEGOTIATION). */
 export class InvalidProtocolVersionError extends UsageError {
   readonly action: string;
   readonly currentVersion: string;
@@ -140,7 +140,7 @@ export class InvalidProtocolVersionError extends UsageError {
       `cannot ${action}: the negotiated protocol version ${currentVersion} does not support ${feature} (needs >= ${f.min}${
         f.below === undefined ? '' : ` and < ${f.below}`
       })`,
-      { code: 'PSR_PSRP_NEGOTIATION' },
+      { code: 'PSR_PSRP_VERSION' },
     );
     this.action = action;
     this.currentVersion = currentVersion;

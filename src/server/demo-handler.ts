@@ -8,6 +8,7 @@ import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ScriptContext } from './scripted-engine.js';
+import { UsageError } from '../errors.js';
 
 const words = (s: string): string[] => [...s.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
 
@@ -57,14 +58,14 @@ export async function demoHandler(ctx: ScriptContext): Promise<void> {
         const { named, positional } = bind(rest);
         const path = named.get('path') ?? positional[0];
         const text = named.get('value') ?? positional[named.has('path') ? 0 : 1];
-        if (!path || text === undefined) throw new Error('Add-Content needs -Path and -Value');
+        if (!path || text === undefined) throw new UsageError('Add-Content needs -Path and -Value');
         await appendFile(path, `${text}\n`);
         break;
       }
       case 'start-sleep': {
         const { named, positional } = bind(rest);
         const ms = named.has('milliseconds') ? Number(named.get('milliseconds')) : Number(named.get('seconds') ?? positional[0]) * 1000;
-        if (!Number.isFinite(ms) || ms < 0 || ms > 86_400_000) throw new Error('Start-Sleep needs -Seconds or -Milliseconds (at most a day)');
+        if (!Number.isFinite(ms) || ms < 0 || ms > 86_400_000) throw new UsageError('Start-Sleep needs -Seconds or -Milliseconds (at most a day)');
         await sleep(ms, undefined, { signal: ctx.signal }).catch(() => undefined);
         break;
       }
@@ -82,7 +83,7 @@ export async function demoHandler(ctx: ScriptContext): Promise<void> {
         ctx.output(ctx.senderInfo.delegatedUser ?? null);
         break;
       default:
-        throw new Error(
+        throw new UsageError(
           `the scripted engine does not run "${cmd}": it knows Write-Output, Write-Warning, Write-Verbose, Write-Error, hostname, Get-Date, Add-Content, Start-Sleep, whoami, $PSSenderInfo.UserName, $PSSenderInfo.DelegatedUser and $input (use a real PowerShell engine for anything else)`,
         );
     }

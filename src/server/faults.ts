@@ -6,6 +6,7 @@
 // overloaded IIS would.
 
 import { trimLog } from './bounded-log.js';
+import { UsageError } from '../errors.js';
 
 export type FaultAction =
   /** Destroy the connection without processing the request. */
@@ -59,8 +60,8 @@ export class FaultInjector {
   readonly fired: { operation: string; action: FaultAction['type'] }[] = [];
 
   add(rule: FaultRule): void {
-    if (!rule.operation) throw new Error('a fault rule needs an operation');
-    if (rule.every !== undefined && !(Number.isInteger(rule.every) && rule.every >= 1)) throw new Error(`a fault rule's every must be a positive integer, not ${rule.every}`);
+    if (!rule.operation) throw new UsageError('a fault rule needs an operation');
+    if (rule.every !== undefined && !(Number.isInteger(rule.every) && rule.every >= 1)) throw new UsageError(`a fault rule's every must be a positive integer, not ${rule.every}`);
     this.#rules.push({ rule, seen: 0, fired: 0 });
   }
 

@@ -18,6 +18,8 @@ import { describeError } from '../session/powershell.js';
 import { RecordStream } from '../session/stream.js';
 import { unwrapShellInput } from './script-wrappers.js';
 import type { DelegatedCredential } from '../auth/credssp/delegated.js';
+import { AbortError } from '../errors.js';
+import { HostCallFailedError } from '../session/host/host.js';
 
 export interface ScriptContext {
   readonly request: ServerPipelineRequest;
@@ -147,7 +149,7 @@ export class ScriptedEngine {
         const w = this.#running.get(e.pipelineId!)?.hostWaiters;
         const waiter = w?.get(e.ci);
         w?.delete(e.ci);
-        if (e.error !== undefined) waiter?.reject(new Error(describeError(e.error)));
+        if (e.error !== undefined) waiter?.reject(new HostCallFailedError(describeError(e.error)));
         else waiter?.resolve(e.result);
         return;
       }
@@ -183,7 +185,7 @@ export class ScriptedEngine {
       progress: (v) => write(() => sp.writeRecord('progress', v)),
       hostCall: (methodId, methodName, parameters = []) =>
         new Promise((resolve, reject) => {
-          if (!live()) return reject(new Error('pipeline stopped'));
+          if (!live()) return reject(new AbortError('pipeline stopped'));
           const ci = sp.hostCall(methodId, methodName, parameters);
           if (ci < 0n) resolve(undefined);
           else hostWaiters.set(ci, { resolve, reject });

@@ -9,6 +9,7 @@ import { closeInBackground } from '../winrm/exit.js';
 import type { Target } from '../winrm/target.js';
 import { openSession, type SessionOptions } from './open.js';
 import { RunspacePool, type InvokeOptions, type ScriptOrCommand } from './runspace-pool.js';
+import { toError } from '../errors.js';
 
 export interface InvokeCommandOptions extends SessionOptions, Omit<InvokeOptions, 'signal' | 'host'> {
   /** Wait for the pool's Delete before resolving (default false: it goes on in the background). */
@@ -68,7 +69,7 @@ export async function* invokeOnHosts<H extends Target>(hosts: Iterable<H>, comma
         const result = await invokeCommand(host, command, { ...options, awaitClose: options.awaitClose ?? true });
         done.push({ host, ok: true, result });
       } catch (e) {
-        done.push({ host, ok: false, error: e instanceof Error ? e : new Error(String(e)) });
+        done.push({ host, ok: false, error: toError(e) });
       } finally {
         running--;
         wake?.();

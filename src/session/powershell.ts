@@ -13,10 +13,13 @@ export type InvocationStateName = 'NotStarted' | 'Running' | 'Stopping' | 'Stopp
 export class PipelineFailedError extends PsRemoteError {
   readonly errorRecord: PSValue;
   readonly pipelineId: string;
-  constructor(pipelineId: string, errorRecord: PSValue, reason: string) {
+  /** The session's shell (its runspace pool id, as Get-PSSession shows it), when known. */
+  readonly shellId: string | undefined;
+  constructor(pipelineId: string, errorRecord: PSValue, reason: string, shellId?: string) {
     super('PSR_PIPELINE_FAILED', `the pipeline failed: ${reason}`);
     this.errorRecord = errorRecord;
     this.pipelineId = pipelineId;
+    this.shellId = shellId;
   }
 }
 
@@ -81,11 +84,13 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
   #reject!: (e: unknown) => void;
 
   /** @internal created by RunspacePool.invoke */
-  constructor(core: ClientPipelineBase, stop: () => Promise<void>, options: { retainOutput?: boolean } = {}) {
+  readonly #shellId: string | undefined;
+  constructor(core: ClientPipelineBase, stop: () => Promise<void>, options: { retainOutput?: boolean; shellId?: string } = {}) {
     this.output = new RecordStream<PSValue>({ retain: options.retainOutput !== false });
     this.pipelineId = core.pipelineId;
     this.#core = core;
     this.#stop = stop;
+    this.#shellId = options.shellId;
     this.#done = new Promise((res, rej) => {
       this.#resolve = res;
       this.#reject = rej;
@@ -140,7 +145,7 @@ export class PowerShellInvocation implements AsyncIterable<PSValue> {
     let failure: unknown = error;
     if (failure === undefined && state === 'Failed') {
       const record = this.#core.error ?? null;
-      failure = new PipelineFailedError(this.pipelineId, record, describeError(record));
+      failure = new PipelineFailedError(this.pipelineId, record, describeError(record), this.#shellId);
     }
     for (const s of all) s.end(s === this.output ? failure : undefined);
     if (failure !== undefined) {

@@ -7,7 +7,7 @@
 // pipelines.ts, pipeline-input.ts, process-hold.ts, send-chain.ts.
 
 import { EventEmitter } from 'node:events';
-import { AbortError, InvalidStateError, SessionError, UsageError } from '../errors.js';
+import { AbortError, InvalidStateError, SessionError, toError, UsageError } from '../errors.js';
 import { ClientPowerShell, type ClientPipelineBase, ClientRunspacePool, PSInvocationState, RunspacePoolState, runspacePoolStateName, type PsrpEvent, type RunspacePoolStateName, type PSValue } from '../psrp/index.js';
 import type { PSInput } from '../clixml/index.js';
 import type { CarrierSink, PsrpCarrier } from './carriers/carrier.js';
@@ -108,7 +108,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       if (options.closeOnExit !== false) closeOnExit(pool);
       return pool;
     } catch (e) {
-      pool.#fail(e instanceof Error ? e : new Error(String(e)));
+      pool.#fail(toError(e));
       await pool.#carrier.closePool().catch(() => undefined);
       throw e;
     }
@@ -147,7 +147,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     const id = pipelineId.toLowerCase();
     const core = new ClientPowerShell(this.#core, { pipelineId: id });
     core.connect();
-    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { shellId: this.runspacePoolId.toUpperCase() });
     this.#pipelines.add(id, { inv, core, host: options.host ?? this.#host });
     void this.#process.hold(inv.result().catch(() => undefined));
     await this.#carrier.receive(id, options.signal);
@@ -258,7 +258,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     }
     const hasInput = options.input !== undefined;
     const core = powerShellFor(this.#core, target, options, options.host ?? this.#host);
-    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true });
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { retainOutput: options.streamOutput !== true, shellId: this.runspacePoolId.toUpperCase() });
     this.#pipelines.add(core.pipelineId, { inv, core, host: options.host ?? this.#host });
     if (!options.inDisconnectedSession) void this.#process.hold(inv.result().catch(() => undefined));
     if (options.inDisconnectedSession) {
@@ -284,7 +284,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
     if (this.#failure) throw this.#failure;
     if (this.#closed || this.#core.state !== RunspacePoolState.Opened) throw new InvalidStateError('get command metadata', this.state, ['Opened']);
     const core = commandMetadataPipeline(this.#core, options);
-    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core));
+    const inv = new PowerShellInvocation(core, () => this.#stopPipeline(core), { shellId: this.runspacePoolId.toUpperCase() });
     this.#pipelines.add(core.pipelineId, { inv, core, host: this.#host });
     void this.#start(core, inv, options.signal);
     const result = await this.#process.hold(inv.result());
@@ -317,7 +317,7 @@ export class RunspacePool extends EventEmitter<RunspacePoolEvents> implements As
       this.#core.receiveData(data);
       for (let e = this.#core.nextEvent(); e !== undefined; e = this.#core.nextEvent()) this.#dispatch(e);
     } catch (e) {
-      this.#fail(e instanceof Error ? e : new Error(String(e)));
+      this.#fail(toError(e));
       return;
     }
     // Events may have queued answers (key exchange, host responses).

@@ -4,11 +4,13 @@
 // garbage past the end. The writer grows in place (about 1.5x) instead of
 // concatenating, and lets a caller fill a reserved header in afterwards.
 
-import { RemoteProtocolError, type ErrorCode } from '../errors.js';
+import { RemoteProtocolError, type PsRemoteError, type RemoteProtocolErrorCode } from '../errors.js';
 
 export interface ByteReaderOptions {
   /** Error code raised when a read runs past the end (default PSR_DATA_TRUNCATED). */
-  code?: ErrorCode;
+  code?: Exclude<RemoteProtocolErrorCode, 'PSR_AUTH_INVALID'>;
+  /** Builds the error instead, for a layer whose errors are their own class (auth: AuthProtocolError). */
+  fail?: (message: string, where: string | undefined) => PsRemoteError;
   /** Where the bytes came from, for error messages. */
   where?: string;
 }
@@ -19,7 +21,7 @@ export class ByteReader {
   #offset: number;
   readonly #end: number;
   readonly #view: DataView;
-  readonly #code: ErrorCode;
+  readonly #fail: (message: string, where: string | undefined) => PsRemoteError;
   readonly #where: string | undefined;
 
   constructor(bytes: Uint8Array, options: ByteReaderOptions = {}) {
@@ -27,7 +29,8 @@ export class ByteReader {
     this.#offset = 0;
     this.#end = bytes.byteLength;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#code = options.code ?? 'PSR_DATA_TRUNCATED';
+    const code = options.code ?? 'PSR_DATA_TRUNCATED';
+    this.#fail = options.fail ?? ((message, where) => new RemoteProtocolError(code, message, where === undefined ? undefined : { where }));
     this.#where = options.where;
   }
 
@@ -45,22 +48,14 @@ export class ByteReader {
 
   #need(n: number, field: string): number {
     if (!Number.isInteger(n) || n < 0) {
-      throw new RemoteProtocolError(this.#code, `invalid length ${n} for ${field}`, this.#whereOpt());
+      throw this.#fail(`invalid length ${n} for ${field}`, this.#where);
     }
     if (this.#end - this.#offset < n) {
-      throw new RemoteProtocolError(
-        this.#code,
-        `${field} needs ${n} bytes at offset ${this.#offset} but only ${this.#end - this.#offset} remain`,
-        this.#whereOpt(),
-      );
+      throw this.#fail(`${field} needs ${n} bytes at offset ${this.#offset} but only ${this.#end - this.#offset} remain`, this.#where);
     }
     const at = this.#offset;
     this.#offset += n;
     return at;
-  }
-
-  #whereOpt(): { where?: string } {
-    return this.#where === undefined ? {} : { where: this.#where };
   }
 
   u8(field = 'u8'): number {

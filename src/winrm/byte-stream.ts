@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js';
 // A single-consumer async iterable of Buffers fed by a receive loop. It tells
 // the producer when to pause (a consumer is attached and has fallen behind) so
 // a fast command cannot fill memory while its reader is slow; without a
@@ -69,7 +70,7 @@ export class ByteStream implements AsyncIterable<Buffer> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    if (this.#consumer !== 'none') throw new TypeError('this output stream can be read only once');
+    if (this.#consumer !== 'none') throw new UsageError('this output stream can be read only once');
     this.#consumer = 'attached';
     return {
       next: async (): Promise<IteratorResult<Buffer>> => {

@@ -4,7 +4,7 @@
 // Records come back as plain objects: properties by name, `null` for xsi:nil,
 // arrays for repeated elements, nested objects for embedded instances.
 
-import { RemoteProtocolError, UsageError } from '../errors.js';
+import { LimitError, RemoteProtocolError, UsageError } from '../errors.js';
 import { attribute, childElements, escapeXmlAttr, escapeXmlText, textContent, type XmlElement } from '../util/xml.js';
 import { NS, RESOURCE, type Selector } from '../wsman/index.js';
 import { resolveTarget, type ConnectOptions, type Target } from './target.js';
@@ -34,7 +34,7 @@ function valueOf(el: XmlElement, depth: number): WmiValue {
   if (attribute(el, 'nil', NS.xsi) === 'true') return null;
   const kids = childElements(el);
   if (kids.length === 0) return textContent(el);
-  if (depth >= MAX_DEPTH) throw new UsageError(`WMI record nested deeper than ${MAX_DEPTH} levels`);
+  if (depth >= MAX_DEPTH) throw new LimitError('WMI record nesting depth', MAX_DEPTH, depth + 1, 'WMI record');
   // A datetime or interval wrapper (`cim:Datetime`, `cim:Interval`) stands for its text.
   if (kids.length === 1 && kids[0]!.ns === NS.cim) return textContent(kids[0]!);
   return propertiesOf(el, depth + 1);

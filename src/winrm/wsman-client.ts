@@ -5,7 +5,7 @@
 // the long-poll is the normal thing to do (MS-WSMV 3.1.4.14, peers note C3).
 
 import { randomUUID } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { LimitError, UsageError } from '../errors.js';
 import type { TransportRequest, WSManTransport } from '../transport/transport.js';
 import {
   build,
@@ -263,7 +263,7 @@ export class WSManClient {
     for (let pulls = 0; ; pulls++) {
       yield* res.items;
       if (res.endOfSequence || !res.context) return;
-      if (pulls >= maxPulls) throw new UsageError(`enumeration of ${resourceUri} did not end after ${maxPulls} Pulls`);
+      if (pulls >= maxPulls) throw new LimitError('enumeration Pulls', maxPulls, pulls + 1, resourceUri);
       res = await this.pull(resourceUri, res.context, { ...o, maxElements: o.maxElements ?? 32 });
     }
   }

@@ -190,6 +190,6 @@ describeWithRealEngine('real PowerShell engine over a Unix socket', (host) => {
   it('a socket path with no listener gives a typed error', async () => {
     const e = await failure(openSession(`unix:${join(dir, 'nobody')}`));
     expect(e).toBeInstanceOf(OutOfProcTransportError);
-    expect((e as OutOfProcTransportError).code).toBe('PSR_TRANSPORT');
+    expect((e as OutOfProcTransportError).code).toBe('PSR_OUTOFPROC_TRANSPORT');
   });
 });

@@ -71,14 +71,14 @@ describeWithPeers('real PowerShell engine over SSH (loopback sshd)', ['realEngin
     expect(pinned).toMatchObject({ code: 'PSR_SSH_HOST_KEY' });
   });
 
-  it('a key the server does not know is PSR_AUTH_REJECTED', async () => {
+  it('a key the server does not know is PSR_SSH_AUTH_REJECTED', async () => {
     // ssh2 generates an ed25519 key its own parser rejects about 3 times in 1000
     // ("Malformed OpenSSH private key"): take one it can read.
     let other = utils.generateKeyPairSync('ed25519').private;
     while (utils.parseKey(other) instanceof Error) other = utils.generateKeyPairSync('ed25519').private;
     const e = await failure(openSession(target, { ssh: { privateKey: other, knownHostsFiles: [sshd.knownHostsPath] } }));
     expect(e).toBeInstanceOf(OutOfProcTransportError);
-    expect(e).toMatchObject({ code: 'PSR_AUTH_REJECTED' });
+    expect(e).toMatchObject({ code: 'PSR_SSH_AUTH_REJECTED' });
   });
 
   it('a key ssh2 cannot read is a usage error', async () => {

@@ -148,10 +148,10 @@ describe('RunspacePool over the in-memory carrier', () => {
     await pool.close();
   });
 
-  test('a failed pipeline rejects with PipelineFailedError carrying the error', async () => {
+  test('a failed pipeline rejects with PipelineFailedError carrying the error and its ids', async () => {
     const { pool } = await openPool();
     const inv = pool.invoke('fail');
-    await expect(inv.result()).rejects.toMatchObject({ code: 'PSR_PIPELINE_FAILED', errorRecord: 'boom from the server' });
+    await expect(inv.result()).rejects.toMatchObject({ code: 'PSR_PIPELINE_FAILED', errorRecord: 'boom from the server', pipelineId: inv.pipelineId, shellId: pool.runspacePoolId.toUpperCase() });
     await expect(
       (async () => {
         for await (const _ of inv) void _;

@@ -103,4 +103,9 @@ describe('wmiRecord', () => {
       properties: { IPAddress: ['10.0.0.5', 'fe80::1'], Index: '7', Emb: { A: '1', B: null } },
     });
   });
+
+  test('a record nested past the depth limit is server data over a limit (PSR_LIMIT), not a usage error', () => {
+    const el = parseXml(`<p:R xmlns:p="urn:x">${'<p:E>'.repeat(40)}x${'</p:E>'.repeat(40)}</p:R>`);
+    expect(() => wmiRecord(el)).toThrow(expect.objectContaining({ code: 'PSR_LIMIT', limit: 'WMI record nesting depth', max: 32 }));
+  });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ByteReader, ByteWriter, bytesEqual, bytesToHex, concatBytes, hexToBytes } from '../../src/util/bytes.js';
 import { PsRemoteError } from '../../src/errors.js';
+import { AuthProtocolError } from '../../src/auth/errors.js';
 
 describe('ByteReader', () => {
   test('reads big- and little-endian integers', () => {
@@ -37,9 +38,15 @@ describe('ByteReader', () => {
   });
 
   test('custom error code and negative lengths', () => {
-    const r = new ByteReader(new Uint8Array(2), { code: 'PSR_AUTH_INVALID' });
-    expect(() => r.bytesView(-1)).toThrowError(expect.objectContaining({ code: 'PSR_AUTH_INVALID' }));
-    expect(() => r.skip(3)).toThrowError(expect.objectContaining({ code: 'PSR_AUTH_INVALID' }));
+    const r = new ByteReader(new Uint8Array(2), { code: 'PSR_KRB_FILE_INVALID', where: 'f' });
+    expect(() => r.bytesView(-1)).toThrowError(expect.objectContaining({ code: 'PSR_KRB_FILE_INVALID', where: 'f' }));
+    expect(() => r.skip(3)).toThrowError(expect.objectContaining({ code: 'PSR_KRB_FILE_INVALID' }));
+  });
+
+  test('a layer with its own error class builds the error (auth: AuthProtocolError)', () => {
+    const r = new ByteReader(new Uint8Array(2), { where: 'w', fail: (m, w) => new AuthProtocolError(m, w) });
+    expect(() => r.skip(3)).toThrowError(AuthProtocolError);
+    expect(() => r.skip(3)).toThrowError(expect.objectContaining({ code: 'PSR_AUTH_INVALID', where: 'w', message: 'padding needs 3 bytes at offset 0 but only 2 remain (at w)' }));
   });
 
   test('rest returns a view of the remainder', () => {

@@ -21,7 +21,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
-import { AuthFailedError, AuthProtocolError } from '../errors.js';
+import { AuthFailedError, AuthProtocolError, AuthRejectedError } from '../errors.js';
 import type { KerberosAcceptor } from '../kerberos/gss/acceptor.js';
 import type { KerberosInitiator } from '../kerberos/gss/initiator.js';
 import type { NtlmAcceptor } from '../ntlm/acceptor.js';
@@ -122,7 +122,7 @@ export class CredSspInitiator {
     const state = this.#state;
     this.#state = 'failed';
     const m = decodeTSRequest(input);
-    if (m.errorCode !== undefined) throw new AuthFailedError('PSR_AUTH_REJECTED', `the server refused CredSSP authentication: NTSTATUS ${ntstatusName(m.errorCode)}`);
+    if (m.errorCode !== undefined) throw new AuthRejectedError(`the server refused CredSSP authentication: NTSTATUS ${ntstatusName(m.errorCode)}`);
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the server');
     if (state === 'negotiating') {
       if (this.#legs === 0) this.#peerVersion = m.version;
@@ -205,7 +205,7 @@ export class CredSspAcceptor {
     const state = this.#state;
     this.#state = 'failed';
     const m = decodeTSRequest(input);
-    if (m.errorCode !== undefined) throw new AuthFailedError('PSR_AUTH_REJECTED', `the client ended CredSSP with NTSTATUS ${ntstatusName(m.errorCode)}`);
+    if (m.errorCode !== undefined) throw new AuthRejectedError(`the client ended CredSSP with NTSTATUS ${ntstatusName(m.errorCode)}`);
     checkVersion(m.version, this.#o.minVersion ?? DEFAULT_MIN_VERSION, 'the client');
     if (state === 'initial') {
       this.#peerVersion = m.version;

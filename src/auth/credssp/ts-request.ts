@@ -9,6 +9,7 @@
 
 import { AuthProtocolError } from '../errors.js';
 import { context, DerReader, TAG_INTEGER, TAG_OCTET_STRING, TAG_SEQUENCE, tlv, type DerLimits, type Tlv } from '../spnego/der.js';
+import { UsageError } from '../../errors.js';
 
 /** The highest TSRequest version psremote speaks (MS-CSSP 2.2.1: 6 adds the clientNonce for every binding). */
 export const CREDSSP_VERSION = 6;
@@ -62,7 +63,7 @@ export function decodeInteger(t: Tlv, what: string): number {
 }
 
 export function encodeInteger(n: number): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < -(2 ** 39) || n >= 2 ** 39) throw new RangeError(`INTEGER out of range: ${n}`);
+  if (!Number.isSafeInteger(n) || n < -(2 ** 39) || n >= 2 ** 39) throw new UsageError(`INTEGER out of range: ${n}`);
   const bytes: number[] = [];
   let v = n;
   do {

@@ -7,7 +7,7 @@
 // the ticket field (pa_type, fast_avail, refresh_time, start_realm); they are
 // kept apart from the tickets here and written back first, as kinit does.
 
-import { LimitError, RemoteProtocolError } from '../../errors.js';
+import { RemoteProtocolError, limitExceeded } from '../../errors.js';
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
 import { isSupportedEnctype, type KerberosKey } from './crypto/index.js';
 
@@ -65,7 +65,7 @@ const fail = (where: string, message: string): never => {
 const toDate = (s: number): Date | undefined => (s === 0 ? undefined : new Date(s * 1000));
 
 export function parseCcache(bytes: Uint8Array, where = 'ccache'): Ccache {
-  if (bytes.byteLength > MAX_CCACHE_BYTES) throw new LimitError('ccache size', MAX_CCACHE_BYTES, bytes.byteLength, where, CODE);
+  if (bytes.byteLength > MAX_CCACHE_BYTES) throw new RemoteProtocolError(CODE, limitExceeded('ccache size', MAX_CCACHE_BYTES, bytes.byteLength), { where });
   const r = new ByteReader(bytes, { code: CODE, where });
   const version = r.u16be('file format version');
   if (version === 0x0501 || version === 0x0502 || version === 0x0503) fail(where, `ccache format 0x${version.toString(16)} is not supported (MIT has written 0x504 since 1.3)`);
@@ -88,7 +88,7 @@ export function parseCcache(bytes: Uint8Array, where = 'ccache'): Ccache {
   const principal = (what: string): CcachePrincipal => {
     const nameType = r.u32be(`${what} name type`);
     const count = r.u32be(`${what} component count`);
-    if (count > MAX_COMPONENTS) throw new LimitError(`${what} components`, MAX_COMPONENTS, count, where, CODE);
+    if (count > MAX_COMPONENTS) throw new RemoteProtocolError(CODE, limitExceeded(`${what} components`, MAX_COMPONENTS, count), { where });
     const realm = string(r, `${what} realm`);
     const components: string[] = [];
     for (let i = 0; i < count; i++) components.push(string(r, `${what} component ${i}`));
@@ -96,7 +96,7 @@ export function parseCcache(bytes: Uint8Array, where = 'ccache'): Ccache {
   };
   const list = <T>(what: string, item: () => T): T[] => {
     const n = r.u32be(`${what} count`);
-    if (n > MAX_LIST) throw new LimitError(what, MAX_LIST, n, where, CODE);
+    if (n > MAX_LIST) throw new RemoteProtocolError(CODE, limitExceeded(what, MAX_LIST, n), { where });
     return Array.from({ length: n }, item);
   };
   const defaultPrincipal = principal('default principal');
@@ -104,7 +104,7 @@ export function parseCcache(bytes: Uint8Array, where = 'ccache'): Ccache {
   const config: CcacheConfigEntry[] = [];
   while (r.remaining > 0) {
     const what = `credential at offset ${r.offset}`;
-    if (credentials.length + config.length >= 4096) throw new LimitError('ccache credentials', 4096, credentials.length + config.length + 1, where, CODE);
+    if (credentials.length + config.length >= 4096) throw new RemoteProtocolError(CODE, limitExceeded('ccache credentials', 4096, credentials.length + config.length + 1), { where });
     const client = principal(`${what} client`);
     const server = principal(`${what} server`);
     const keytype = r.u16be(`${what} key type`);

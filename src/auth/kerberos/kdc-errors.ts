@@ -2,7 +2,7 @@
 // messages name the principal and realm, never a key or password; the KDC's
 // own e-text is appended because MIT and AD put the specific reason there.
 
-import { KdcError, type KerberosErrorCode } from './errors.js';
+import { KerberosError, type KerberosErrorCode } from './errors.js';
 import * as C from './messages/constants.js';
 import type { KrbError } from './messages/kdc.js';
 
@@ -16,11 +16,11 @@ export interface KdcErrorContext {
   readonly now: Date;
 }
 
-export function kdcError(e: KrbError, ctx: KdcErrorContext): KdcError {
+export function kdcError(e: KrbError, ctx: KdcErrorContext): KerberosError {
   const name = C.KRB_ERROR_NAMES[e.errorCode] ?? `error ${e.errorCode}`;
   const text = e.eText ? ` (KDC: ${e.eText.slice(0, 200)})` : '';
-  const fields = { errorCode: e.errorCode, errorName: name, realm: e.realm, kdcTime: e.stime };
-  const make = (code: KerberosErrorCode, message: string): KdcError => new KdcError(code, `${message} [${name}]${text}`, fields);
+  const krbError = { errorCode: e.errorCode, errorName: name, realm: e.realm, kdcTime: e.stime };
+  const make = (code: KerberosErrorCode, message: string): KerberosError => new KerberosError(code, `${message} [${name}]${text}`, { krbError });
   switch (e.errorCode) {
     case C.KDC_ERR_C_PRINCIPAL_UNKNOWN:
       return make('PSR_KRB_PRINCIPAL_UNKNOWN', `the KDC of ${e.realm} does not know the client ${ctx.client}`);

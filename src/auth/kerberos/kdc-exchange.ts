@@ -12,7 +12,7 @@
 // the next TGS-REQ goes to OTHER's KDC with it (at most MAX_REFERRALS hops).
 
 import { decrypt, isSupportedEnctype, makeChecksum, SUPPORTED_ENCTYPES, stringToKey, type EncType, type KerberosKey } from './crypto/index.js';
-import { KerberosError, KerberosIntegrityError } from './errors.js';
+import { KerberosError } from './errors.js';
 import { kdcError } from './kdc-errors.js';
 import { buildApReq } from './messages/ap-req.js';
 import { toKerberosKey, type PaData } from './messages/common.js';
@@ -21,7 +21,7 @@ import { decodeEncKdcRepPart, decodeKdcRep, decodeKrbError, encodeKdcReq, encode
 import { buildPaEncTimestamp, decodeEtypeInfo2, decodeMethodData, encodePacRequest, type EtypeInfo2Entry } from './messages/padata.js';
 import { decodeTicket } from './messages/ticket.js';
 import { defaultSalt, samePrincipal, tgsPrincipal, toPrincipalName, unparsePrincipal, type Principal } from './principal.js';
-import { AuthProtocolError } from '../errors.js';
+import { AuthIntegrityError, AuthProtocolError } from '../errors.js';
 
 export const MAX_REFERRALS = 5;
 
@@ -164,7 +164,7 @@ export class AsExchange {
     try {
       plain = decrypt(key, C.KU_AS_REP_ENC_PART, rep.encPart.cipher, 'AS-REP enc-part');
     } catch (err) {
-      if (err instanceof KerberosIntegrityError) {
+      if (err instanceof AuthIntegrityError) {
         throw new KerberosError('PSR_KRB_PREAUTH_FAILED', `the password or key for ${unparsePrincipal(this.#client)} is wrong: the KDC's reply does not decrypt with it`);
       }
       throw err;
@@ -285,7 +285,7 @@ export class TgsExchange {
     try {
       plain = decrypt(this.#tgt.sessionKey, C.KU_TGS_REP_ENC_PART_SESSION, r.rep.encPart.cipher, 'TGS-REP enc-part');
     } catch (err) {
-      if (err instanceof KerberosIntegrityError) throw new AuthProtocolError('TGS-REP enc-part does not decrypt with the TGT session key (a forged or corrupted reply)', 'TGS-REP');
+      if (err instanceof AuthIntegrityError) throw new AuthProtocolError('TGS-REP enc-part does not decrypt with the TGT session key (a forged or corrupted reply)', 'TGS-REP');
       throw err;
     }
     const cred = credentialOf(r.rep, decodeEncKdcRepPart(plain), this.#nonce, 'TGS-REP');

@@ -5,7 +5,7 @@
 // one when present and non-zero. Version 0x501 (host byte order, realm
 // counted as a component) is from the 1990s and refused by name.
 
-import { LimitError, RemoteProtocolError } from '../../errors.js';
+import { limitExceeded, RemoteProtocolError, UsageError } from '../../errors.js';
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
 import { isSupportedEnctype, type KerberosKey } from './crypto/index.js';
 
@@ -40,7 +40,7 @@ const fail = (where: string, message: string): never => {
 };
 
 export function parseKeytab(bytes: Uint8Array, where = 'keytab'): ParsedKeytab {
-  if (bytes.byteLength > MAX_KEYTAB_BYTES) throw new LimitError('keytab size', MAX_KEYTAB_BYTES, bytes.byteLength, where, CODE);
+  if (bytes.byteLength > MAX_KEYTAB_BYTES) throw new RemoteProtocolError(CODE, limitExceeded('keytab size', MAX_KEYTAB_BYTES, bytes.byteLength), { where });
   const r = new ByteReader(bytes, { code: CODE, where });
   const version = r.u16be('keytab version');
   if (version === 0x0501) fail(where, 'keytab version 0x501 (host byte order) is not supported; rewrite it with ktutil');
@@ -68,7 +68,7 @@ export function parseKeytab(bytes: Uint8Array, where = 'keytab'): ParsedKeytab {
       }
     };
     const count = e.u16be('component count');
-    if (count > MAX_COMPONENTS) throw new LimitError('principal components', MAX_COMPONENTS, count, `${where} entry at offset ${at}`, CODE);
+    if (count > MAX_COMPONENTS) throw new RemoteProtocolError(CODE, limitExceeded('principal components', MAX_COMPONENTS, count), { where: `${where} entry at offset ${at}` });
     const realm = str('realm');
     const components: string[] = [];
     for (let i = 0; i < count; i++) components.push(str(`component ${i}`));
@@ -102,7 +102,7 @@ export function serializeKeytab(entries: readonly KeytabEntry[]): Uint8Array {
     const e = new ByteWriter(96);
     const str = (s: string): void => {
       const b = enc.encode(s);
-      if (b.byteLength > 0xffff) throw new RangeError('keytab string longer than 65535 bytes');
+      if (b.byteLength > 0xffff) throw new UsageError('keytab string longer than 65535 bytes');
       e.u16be(b.byteLength).bytes(b);
     };
     e.u16be(entry.principal.components.length);

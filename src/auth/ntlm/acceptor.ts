@@ -7,8 +7,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../errors.js';
-import { ByteReader } from '../../util/bytes.js';
-import { AuthFailedError, AuthIntegrityError, AuthProtocolError } from '../errors.js';
+import { AuthFailedError, AuthIntegrityError, AuthProtocolError, AuthRejectedError, tokenReader } from '../errors.js';
 import { AV_FLAG_MIC_PRESENT, avString, avU32, decodeAvPairs, encodeAvPairs, findAvPair, MsvAvChannelBindings, MsvAvDnsComputerName, MsvAvDnsDomainName, MsvAvFlags, MsvAvNbComputerName, MsvAvNbDomainName, MsvAvTimestamp } from './av-pairs.js';
 import { constantTimeEqual, decryptSessionKey, fileTimeNow, fileTimeToMs, hmacMd5, md5, ntowfv2, usesKeyExchange } from './crypto.js';
 import { CLIENT_FLAGS, flagNames, hasFlag, NTLM_NEGOTIATE_OEM, NTLMSSP_NEGOTIATE_128, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY, NTLMSSP_NEGOTIATE_KEY_EXCH, NTLMSSP_NEGOTIATE_NTLM, NTLMSSP_NEGOTIATE_SEAL, NTLMSSP_NEGOTIATE_SIGN, NTLMSSP_NEGOTIATE_TARGET_INFO, NTLMSSP_NEGOTIATE_UNICODE, NTLMSSP_NEGOTIATE_VERSION, NTLMSSP_TARGET_TYPE_SERVER } from './flags.js';
@@ -96,7 +95,7 @@ export class NtlmAcceptor {
   }
 
   /**
-   * Verifies an AUTHENTICATE_MESSAGE. Throws AuthFailedError (wrong
+   * Verifies an AUTHENTICATE_MESSAGE. Throws AuthRejectedError (wrong
    * credentials, bindings or flags), AuthIntegrityError (MIC) or
    * AuthProtocolError (malformed); the acceptor is then unusable.
    */
@@ -106,7 +105,7 @@ export class NtlmAcceptor {
     const where = 'AUTHENTICATE_MESSAGE';
     const auth = decodeAuthenticate(authenticateToken);
     const who = auth.domain ? `${auth.domain}\\${auth.user}` : auth.user;
-    if (!auth.user && auth.ntChallengeResponse.byteLength === 0) throw new AuthFailedError('PSR_AUTH_REJECTED', 'anonymous NTLM logons are not accepted');
+    if (!auth.user && auth.ntChallengeResponse.byteLength === 0) throw new AuthRejectedError('anonymous NTLM logons are not accepted');
     if (auth.ntChallengeResponse.byteLength <= 24) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `NTLMv1 response from ${who} refused: only NTLMv2 is accepted`);
     if (!hasFlag(auth.flags, NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) && (hasFlag(auth.flags, NTLMSSP_NEGOTIATE_SIGN) || hasFlag(auth.flags, NTLMSSP_NEGOTIATE_SEAL))) {
       throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'signing or sealing without extended session security is not supported');
@@ -121,7 +120,7 @@ export class NtlmAcceptor {
     // NTLMv2_RESPONSE: NTProofStr(16) then the NTLMv2_CLIENT_CHALLENGE ("temp").
     const ntProofStr = auth.ntChallengeResponse.subarray(0, 16);
     const temp = auth.ntChallengeResponse.subarray(16);
-    const r = new ByteReader(temp, { code: 'PSR_AUTH_INVALID', where: `${where} NTLMv2_CLIENT_CHALLENGE` });
+    const r = tokenReader(temp, `${where} NTLMv2_CLIENT_CHALLENGE`);
     const respType = r.u8('RespType');
     const hiRespType = r.u8('HiRespType');
     if (respType !== 1 || hiRespType !== 1) throw new AuthProtocolError(`NTLMv2_CLIENT_CHALLENGE version ${respType}.${hiRespType}, expected 1.1`, where);
@@ -139,11 +138,11 @@ export class NtlmAcceptor {
     };
     // 3.2.5.1.2: retry with a NIL domain name before giving up.
     const responseKey = verify(auth.domain) ?? (auth.domain ? verify('') : undefined);
-    if (!responseKey) throw new AuthFailedError('PSR_AUTH_REJECTED', `the NTLMv2 response of ${who} does not verify (unknown user or wrong password)`);
+    if (!responseKey) throw new AuthRejectedError(`the NTLMv2 response of ${who} does not verify (unknown user or wrong password)`);
 
     const now = this.#o.now?.() ?? Date.now();
     const maxLifetime = this.#o.maxLifetimeMs ?? 36 * 3600_000;
-    if (Math.abs(fileTimeToMs(time) - now) > maxLifetime) throw new AuthFailedError('PSR_AUTH_REJECTED', `the NTLMv2 timestamp of ${who} is outside the allowed lifetime`);
+    if (Math.abs(fileTimeToMs(time) - now) > maxLifetime) throw new AuthRejectedError(`the NTLMv2 timestamp of ${who} is outside the allowed lifetime`);
 
     const keyExchangeKey = hmacMd5(responseKey, ntProofStr); // SessionBaseKey = KXKEY for NTLMv2
     let exportedSessionKey = keyExchangeKey;

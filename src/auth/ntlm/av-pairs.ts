@@ -4,8 +4,8 @@
 // fit, fixed-size values must have their size, and the list must end with
 // MsvAvEOL.
 
-import { ByteReader, ByteWriter } from '../../util/bytes.js';
-import { AuthProtocolError } from '../errors.js';
+import { ByteWriter } from '../../util/bytes.js';
+import { AuthProtocolError, tokenReader } from '../errors.js';
 import { fromUtf16le, utf16le } from './crypto.js';
 
 export const MsvAvEOL = 0x0000;
@@ -46,7 +46,7 @@ const MAX_PAIRS = 64;
  * (TargetInfo), or the zero padding of an NTLMv2_CLIENT_CHALLENGE.
  */
 export function decodeAvPairs(bytes: Uint8Array, where: string, trailing: 'none' | 'zeros' = 'none'): AvPair[] {
-  const r = new ByteReader(bytes, { code: 'PSR_AUTH_INVALID', where });
+  const r = tokenReader(bytes, where);
   const pairs: AvPair[] = [];
   for (;;) {
     if (pairs.length >= MAX_PAIRS) throw new AuthProtocolError(`more than ${MAX_PAIRS} AV pairs`, where);

@@ -6,7 +6,7 @@
 
 import { ByteReader, ByteWriter } from '../../util/bytes.js';
 import { LimitError } from '../../errors.js';
-import { AuthProtocolError } from '../errors.js';
+import { AuthProtocolError, tokenReader } from '../errors.js';
 import { decodeAvPairs, findAvPair, MsvAvTimestamp, type AvPair } from './av-pairs.js';
 import { fromUtf16le, utf16le } from './crypto.js';
 import { hasFlag, NTLMSSP_NEGOTIATE_UNICODE, NTLMSSP_NEGOTIATE_VERSION } from './flags.js';
@@ -71,7 +71,7 @@ interface Field {
 
 function header(bytes: Uint8Array, type: number, name: string): ByteReader {
   if (bytes.byteLength > MAX_TOKEN_BYTES) throw new LimitError('NTLM token size', MAX_TOKEN_BYTES, bytes.byteLength, name);
-  const r = new ByteReader(bytes, { code: 'PSR_AUTH_INVALID', where: name });
+  const r = tokenReader(bytes, name);
   const sig = r.bytesView(8, 'Signature');
   for (let i = 0; i < 8; i++) if (sig[i] !== SIGNATURE[i]) throw new AuthProtocolError('not an NTLM message (no NTLMSSP signature)', name);
   const t = r.u32le('MessageType');

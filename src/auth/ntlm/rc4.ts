@@ -1,3 +1,4 @@
+import { UsageError } from '../../errors.js';
 // RC4 in plain TypeScript (Node 20's OpenSSL 3 refuses the 'rc4' cipher).
 // NTLM uses it twice: once-off to encrypt the random session key (RC4K), and
 // as a stateful "handle" per direction that seals every message and encrypts
@@ -10,7 +11,7 @@ export class Rc4 {
   #j = 0;
 
   constructor(key: Uint8Array) {
-    if (key.byteLength === 0 || key.byteLength > 256) throw new RangeError(`RC4 key must be 1..256 bytes, not ${key.byteLength}`);
+    if (key.byteLength === 0 || key.byteLength > 256) throw new UsageError(`RC4 key must be 1..256 bytes, not ${key.byteLength}`);
     const s = this.#s;
     for (let k = 0; k < 256; k++) s[k] = k;
     for (let k = 0, j = 0; k < 256; k++) {

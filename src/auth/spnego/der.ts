@@ -6,9 +6,9 @@
 // bytes, a length past the end) is an AuthProtocolError naming the field and
 // offset, never a guess. Sizes and nesting depth are bounded.
 
-import { LimitError } from '../../errors.js';
 import { concatBytes } from '../../util/bytes.js';
 import { AuthProtocolError } from '../errors.js';
+import { UsageError } from '../../errors.js';
 
 export const TAG_INTEGER = 0x02;
 export const TAG_BIT_STRING = 0x03;
@@ -50,9 +50,9 @@ export class DerReader {
 
   constructor(bytes: Uint8Array, where: string, limits: DerLimits = {}, base = 0, depth = 0) {
     const maxBytes = limits.maxBytes ?? 128 * 1024;
-    if (depth === 0 && bytes.byteLength > maxBytes) throw new LimitError('SPNEGO token size', maxBytes, bytes.byteLength, where, 'PSR_AUTH_INVALID');
+    if (depth === 0 && bytes.byteLength > maxBytes) throw AuthProtocolError.limit('SPNEGO token size', maxBytes, bytes.byteLength, where);
     this.#maxDepth = limits.maxDepth ?? 8;
-    if (depth > this.#maxDepth) throw new LimitError('DER nesting depth', this.#maxDepth, depth, where, 'PSR_AUTH_INVALID');
+    if (depth > this.#maxDepth) throw AuthProtocolError.limit('DER nesting depth', this.#maxDepth, depth, where);
     this.#b = bytes;
     this.#base = base;
     this.#depth = depth;
@@ -132,7 +132,7 @@ export class DerReader {
 /** Decodes an OBJECT IDENTIFIER's value to dotted form. */
 export function decodeOid(value: Uint8Array, what: string, where: string): string {
   if (value.byteLength === 0) throw new AuthProtocolError(`${what}: empty OBJECT IDENTIFIER`, where);
-  if (value.byteLength > 64) throw new LimitError('OBJECT IDENTIFIER length', 64, value.byteLength, where, 'PSR_AUTH_INVALID');
+  if (value.byteLength > 64) throw AuthProtocolError.limit('OBJECT IDENTIFIER length', 64, value.byteLength, where);
   const arcs: number[] = [];
   let n = 0;
   let fresh = true;
@@ -167,10 +167,10 @@ export function tlv(tag: number, ...content: Uint8Array[]): Uint8Array {
 
 export function encodeOid(oid: string): Uint8Array {
   const arcs = oid.split('.').map((s) => {
-    if (!/^\d{1,15}$/.test(s)) throw new RangeError(`not an OBJECT IDENTIFIER: ${oid}`);
+    if (!/^\d{1,15}$/.test(s)) throw new UsageError(`not an OBJECT IDENTIFIER: ${oid}`);
     return Number(s);
   });
-  if (arcs.length < 2 || arcs[0]! > 2 || (arcs[0]! < 2 && arcs[1]! >= 40)) throw new RangeError(`not an OBJECT IDENTIFIER: ${oid}`);
+  if (arcs.length < 2 || arcs[0]! > 2 || (arcs[0]! < 2 && arcs[1]! >= 40)) throw new UsageError(`not an OBJECT IDENTIFIER: ${oid}`);
   const out: number[] = [];
   const push = (v: number): void => {
     const groups: number[] = [v & 0x7f];

@@ -9,7 +9,7 @@
 // Windows sends one. psremote's acceptor always sends one, which MIT and
 // Windows initiators verify.
 
-import { AuthFailedError, AuthProtocolError } from '../errors.js';
+import { AuthFailedError, AuthProtocolError, AuthRejectedError } from '../errors.js';
 import type { KerberosAcceptor, KerberosAcceptResult } from '../kerberos/gss/acceptor.js';
 import type { KerberosSecurityContext } from '../kerberos/gss/context.js';
 import type { KerberosInitiator } from '../kerberos/gss/initiator.js';
@@ -40,7 +40,7 @@ export class SpnegoKerberosInitiator extends SpnegoInitiator<never> {
     this.expect('finish', 'sent');
     if (!token) throw new AuthProtocolError('the server completed SPNEGO without its NegTokenResp (no AP-REP for mutual authentication)', WHERE);
     const t = this.response(token, 'with the AP-REP');
-    if (t.negState === 'reject') throw new AuthFailedError('PSR_AUTH_REJECTED', 'the server rejected the SPNEGO negotiation (negState reject)');
+    if (t.negState === 'reject') throw new AuthRejectedError('the server rejected the SPNEGO negotiation (negState reject)');
     if (t.supportedMech !== undefined && !isKerberosOid(t.supportedMech)) {
       throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the server chose mechanism ${t.supportedMech}, but only Kerberos was offered`);
     }

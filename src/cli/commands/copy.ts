@@ -5,7 +5,7 @@
 // stdout. Exit code 1 when anything failed.
 
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { AbortError, UsageError } from '../../errors.js';
 import { connectSession, openSession } from '../../session/open.js';
 import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
@@ -115,7 +115,7 @@ function report(results: readonly CopyResult[], seconds: number, f: CopyFlags, i
 /** Runs the copies one source at a time; Ctrl+C aborts cleanly (no partial file under the final name). */
 async function run(verb: string, f: CopyFlags, io: CliIO, target: string | undefined, each: (pool: RunspacePool, options: CopyOptions) => Promise<CopyResult>[] | AsyncGenerator<CopyResult>): Promise<void> {
   const ac = new AbortController();
-  const onSigint = () => ac.abort(new Error('interrupted'));
+  const onSigint = () => ac.abort(new AbortError('interrupted'));
   process.once('SIGINT', onSigint);
   const { options, bar } = copyOptions(f, io, verb, ac);
   const started = Date.now();

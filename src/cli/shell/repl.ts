@@ -17,6 +17,7 @@ import { Terminal } from './terminal.js';
 import { LocalView } from '../format-view.js';
 import { parseTransfer, runTransfer } from './transfer.js';
 import { TerminalHost } from './terminal-host.js';
+import { AbortError } from '../../errors.js';
 
 export interface ShellOptions {
   /** Shown in the prompt: `[label]: PS C:\> `. */
@@ -48,7 +49,7 @@ export async function runShell(open: (host: PSHost) => Promise<RunspacePool>, io
   const host = new TerminalHost(term, io.stderr);
   let copying: AbortController | undefined;
   term.onInterrupt(() => {
-    if (copying) return copying.abort(new Error('interrupted'));
+    if (copying) return copying.abort(new AbortError('interrupted'));
     if (!running) return term.cancelLine();
     if (term.reading) {
       // Ctrl+C at a Read-Host prompt stops the pipeline that asked, as in PowerShell.

@@ -10,6 +10,7 @@ import { credentialAnswer, HostCallNotSupportedError, type HostCall, type PSHost
 import type { RawUIDefaults } from '../../session/host/raw-ui.js';
 import { toPlain } from '../../clixml/plain.js';
 import type { Terminal } from './terminal.js';
+import { AbortError, RemoteProtocolError } from '../../errors.js';
 
 /** A member of a host-call parameter object; the remote host encoder writes field names (camelCase), a hand-built one may use property names. */
 function prop(o: unknown, name: string): unknown {
@@ -45,7 +46,7 @@ export class TerminalHost implements PSHost {
 
   async #read(prompt: string, secret = false): Promise<string> {
     const line = await this.#term.readLine(prompt, { secret });
-    if (line === null) throw new Error('the terminal input ended before an answer was typed');
+    if (line === null) throw new AbortError('the terminal input ended before an answer was typed');
     return line;
   }
 
@@ -133,7 +134,7 @@ export class TerminalHost implements PSHost {
     this.#heading(caption, message);
     const list = toPlain(choices);
     const options = (Array.isArray(list) ? list : []).map((c) => ({ ...choiceLabel(text(prop(c, 'label'))), help: text(prop(c, 'helpMessage')) }));
-    if (options.length === 0) throw new Error('PromptForChoice without choices');
+    if (options.length === 0) throw new RemoteProtocolError('PSR_PSRP_MESSAGE_INVALID', 'PromptForChoice without choices', { where: 'PromptForChoice' });
     const line = `${options.map((o) => `[${o.hotkey}] ${o.label}`).join('  ')}  [?] Help${defaultChoice >= 0 && options[defaultChoice] ? ` (default is "${options[defaultChoice]!.hotkey}")` : ''}: `;
     for (;;) {
       const answer = (await this.#read(line)).trim();

@@ -13,6 +13,7 @@ import type { RunspacePool } from '../../session/runspace-pool.js';
 import { progressBar } from '../commands/copy.js';
 import type { CliIO } from '../io.js';
 import { visibleText } from '../terminal-text.js';
+import { UsageError } from '../../errors.js';
 
 export interface Transfer {
   readonly verb: 'upload' | 'download';
@@ -37,8 +38,8 @@ export function parseTransfer(line: string): Transfer | Error | undefined {
   const paths = args.filter((a) => !a.startsWith('-'));
   const unknown = [...flags].filter((f) => f !== '-r' && f !== '--recursive' && f !== '--force');
   const usage = verb === 'upload' ? 'upload [-r] [--force] LOCAL REMOTE' : 'download [-r] [--force] REMOTE LOCAL';
-  if (unknown.length) return new Error(`${verb}: unknown flag ${unknown[0]} (${usage})`);
-  if (paths.length !== 2) return new Error(`${verb}: give two paths (${usage})`);
+  if (unknown.length) return new UsageError(`${verb}: unknown flag ${unknown[0]} (${usage})`);
+  if (paths.length !== 2) return new UsageError(`${verb}: give two paths (${usage})`);
   return { verb, from: paths[0]!, to: paths[1]!, recursive: flags.has('-r') || flags.has('--recursive'), force: flags.has('--force') };
 }
 

@@ -88,7 +88,7 @@ export class OutOfProcCarrier implements PsrpCarrier {
           break;
         case 'serverError':
           this.#fail(
-            new OutOfProcTransportError('PSR_TRANSPORT', 'the PSRP server reported a transport error', {
+            new OutOfProcTransportError('PSR_OUTOFPROC_TRANSPORT', 'the PSRP server reported a transport error', {
               peer: this.connection.peer,
               stderr: e.message,
             }),

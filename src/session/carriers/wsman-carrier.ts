@@ -27,7 +27,7 @@ import {
   type ShellInfo,
   WSManFaultError,
 } from '../../wsman/index.js';
-import { SessionError, UsageError } from '../../errors.js';
+import { SessionError, toError, UsageError } from '../../errors.js';
 import type { CarrierSink, PsrpCarrier } from './carrier.js';
 import type { CallOptions, WSManClient } from '../../winrm/wsman-client.js';
 import { explainConnectFailure, sessionGone } from './connect-errors.js';
@@ -251,7 +251,7 @@ export class WSManCarrier implements PsrpCarrier {
         loop.req = undefined;
         if (this.#closed || loop.abort.signal.aborted || loop.done) return;
         if (commandId && e instanceof WSManFaultError && e.kind === 'ShellNotFound' && !this.#pipelines.has(commandId.toLowerCase())) return;
-        const err = e instanceof Error ? e : new Error(String(e));
+        const err = toError(e);
         // No quiet retry before the pool is open: a Create or an open that has not succeeded fails at once.
         const verdict = isNetworkError(err) && this.#established && !this.#netDisconnected ? this.#outage.failed() : 'fatal';
         if (verdict === 'over') return this.#outageOver(err);

@@ -6,7 +6,7 @@
 import { PsRemoteError, UsageError } from '../../errors.js';
 import { targetEndpoint, type Target } from '../../winrm/target.js';
 import { basicAuth, noAuth, type HttpAuth } from '../../transport/http/auth.js';
-import { AuthRejectedError } from '../../transport/http/errors.js';
+import { AuthRejectedError } from '../../auth/errors.js';
 import { ntlmAuth } from '../../transport/http/ntlm-auth.js';
 import { kerberosAuth, spnFor, type SpnService } from '../../transport/http/kerberos-auth.js';
 import { kdcTicketSource } from '../../transport/http/kerberos-tickets.js';

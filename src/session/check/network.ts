@@ -10,6 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, connect as tcpConnect } from 'node:net';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { DerReader, decodeOid, TAG_OID, TAG_SEQUENCE } from '../../auth/spnego/der.js';
+import { TimeoutError } from '../../errors.js';
 
 export interface CertificateFacts {
   readonly subject: string;
@@ -109,7 +110,7 @@ export function tcpProbe(host: string, port: number, timeoutMs: number): Promise
     const s = tcpConnect({ host, port });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error(`no TCP answer from ${host}:${port} within ${timeoutMs} ms`));
+      reject(new TimeoutError(`no TCP answer from ${host}:${port} within ${timeoutMs} ms`));
     }, timeoutMs);
     s.once('connect', () => {
       clearTimeout(timer);
@@ -130,7 +131,7 @@ export function certificateProbe(host: string, port: number, o: NetworkOptions):
     const s = tlsConnect({ host, port, ...(isIP(name) ? {} : { servername: name }), rejectUnauthorized: false, ...(o.ca ? { ca: o.ca } : {}) });
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error(`no TLS handshake with ${host}:${port} within ${o.timeoutMs} ms`));
+      reject(new TimeoutError(`no TLS handshake with ${host}:${port} within ${o.timeoutMs} ms`));
     }, o.timeoutMs);
     s.once('secureConnect', () => {
       clearTimeout(timer);
@@ -185,7 +186,7 @@ export function challengeProbe(url: URL, o: NetworkOptions): Promise<ChallengeFa
         });
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no HTTP answer from ${url.host} within ${o.timeoutMs} ms`)));
+    req.on('timeout', () => req.destroy(new TimeoutError(`no HTTP answer from ${url.host} within ${o.timeoutMs} ms`)));
     req.on('error', reject);
     req.end();
   });

@@ -49,6 +49,13 @@ export class HostCallNotSupportedError extends PsRemoteError {
   }
 }
 
+/** The client's host answered a host call with an error (PSR_HOST_CALL_FAILED): what a script's host call fails with on the endpoint. */
+export class HostCallFailedError extends PsRemoteError {
+  constructor(message: string) {
+    super('PSR_HOST_CALL_FAILED', message);
+  }
+}
+
 /**
  * The default host: accepts output calls (collecting WriteLine text) and refuses
  * anything that needs an answer (Read-Host, Get-Credential, prompts) with an error.

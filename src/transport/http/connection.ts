@@ -15,7 +15,8 @@ import { LimitError } from '../../errors.js';
 import type { HttpAuthContext, HttpAuthRequest, HttpAuthResponse, HttpConnectionInfo } from './auth.js';
 import type { CookieJar } from './cookies.js';
 import type { Endpoint, ProxyConfig } from './endpoint.js';
-import { AuthRejectedError, mapRequestError, TransportError } from './errors.js';
+import { mapRequestError, TransportError } from './errors.js';
+import { AuthRejectedError } from '../../auth/errors.js';
 
 export interface TlsOptions {
   /** Trusted CA certificate(s), PEM. Replaces the default trust store. */

@@ -25,22 +25,6 @@ export class TransportError extends PsRemoteError {
   }
 }
 
-/** The server refused our credentials (HTTP 401 after every leg we could offer). */
-export class AuthRejectedError extends PsRemoteError {
-  readonly operation: string | undefined;
-  readonly host: string | undefined;
-  readonly status: number;
-  /** Schemes the server offered in WWW-Authenticate (`Negotiate`, `Basic`, ...). */
-  readonly offered: readonly string[];
-  constructor(message: string, ctx: TransportErrorContext & { offered?: readonly string[] } = {}) {
-    super('PSR_AUTH_REJECTED', `${prefix(ctx)}${message}`);
-    this.operation = ctx.operation;
-    this.host = ctx.host;
-    this.status = ctx.status ?? 401;
-    this.offered = ctx.offered ?? [];
-  }
-}
-
 function prefix(ctx: TransportErrorContext): string {
   const parts = [ctx.operation, ctx.host && `to ${ctx.host}`].filter(Boolean);
   return parts.length ? `${parts.join(' ')}: ` : '';

@@ -7,7 +7,7 @@
 
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
-import { AuthFailedError } from '../../auth/errors.js';
+import { AuthRejectedError } from '../../auth/errors.js';
 import { parseCcache, type CcacheCredential } from '../../auth/kerberos/ccache.js';
 import type { ForwardableTgt, InitiatorTicket } from '../../auth/kerberos/gss/initiator.js';
 import { acquireForwardedTgt, acquireServiceTicket, type KerberosCredentialOptions } from '../kerberos/credentials.js';
@@ -56,7 +56,7 @@ export function ccacheTicketSource(path: string): KerberosTicketSource {
       const valid = matching.filter((c) => c.endTime.getTime() > now.getTime());
       if (valid.length === 0) {
         const why = matching.length ? `the ticket for ${spn} in it expired at ${matching[0]!.endTime.toISOString()}` : `it holds no ticket for ${spn}`;
-        throw new AuthFailedError('PSR_AUTH_REJECTED', `Kerberos: ${why} (credential cache ${path}); without a KDC source psremote cannot get one, so run \`kvno ${name}\` first`);
+        throw new AuthRejectedError(`Kerberos: ${why} (credential cache ${path}); without a KDC source psremote cannot get one, so run \`kvno ${name}\` first`);
       }
       return toTicket(valid.sort((a, b) => b.endTime.getTime() - a.endTime.getTime())[0]!);
     },

@@ -101,7 +101,7 @@ export async function connectSocket(path: string, signal?: AbortSignal): Promise
     });
     s.once('error', (e) => {
       signal?.removeEventListener('abort', onAbort);
-      reject(new OutOfProcTransportError('PSR_TRANSPORT', `cannot connect: ${e.message}`, { peer }, e));
+      reject(new OutOfProcTransportError('PSR_OUTOFPROC_TRANSPORT', `cannot connect: ${e.message}`, { peer }, e));
     });
   });
   let lastError: Error | undefined;

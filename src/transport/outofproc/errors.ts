@@ -4,6 +4,12 @@
 
 import { PsRemoteError, type ErrorCode } from '../../errors.js';
 
+/**
+ * Codes of their own, so each code has one class: the HTTP transport's
+ * PSR_TRANSPORT, PSR_AUTH_REJECTED and PSR_TIMEOUT carry other fields.
+ */
+export type OutOfProcErrorCode = Extract<ErrorCode, 'PSR_PEER_EXITED' | 'PSR_OUTOFPROC_TRANSPORT' | 'PSR_SSH_HOST_KEY' | 'PSR_SSH_AUTH_REJECTED' | 'PSR_SSH_TIMEOUT'>;
+
 export interface OutOfProcErrorDetails {
   /** What the carrier talks to: `exec:dotnet peer.dll`, `unix:/tmp/s`. */
   readonly peer: string;
@@ -18,7 +24,7 @@ export class OutOfProcTransportError extends PsRemoteError {
   readonly exitCode: number | null | undefined;
   readonly signal: string | null | undefined;
   readonly stderr: string | undefined;
-  constructor(code: ErrorCode, message: string, details: OutOfProcErrorDetails, cause?: unknown) {
+  constructor(code: OutOfProcErrorCode, message: string, details: OutOfProcErrorDetails, cause?: unknown) {
     const tail = details.stderr?.trim();
     super(code, `${details.peer}: ${message}${tail ? `; the server wrote: ${tail}` : ''}`, cause === undefined ? undefined : { cause });
     this.peer = details.peer;

@@ -9,7 +9,7 @@
 // this parser also takes double quotes, either attribute order and extra
 // whitespace (SMA's own reader does), but exactly one element per line.
 
-import { RemoteProtocolError } from '../../errors.js';
+import { RemoteProtocolError, UsageError } from '../../errors.js';
 import { isGuid, ZERO_GUID } from '../../util/guid.js';
 import { decodeBase64Checked, textWithBase64 } from '../../util/base64.js';
 
@@ -38,7 +38,7 @@ export function encodePacket(p: OutOfProcPacket): string {
   const guid = checkGuid(p.psGuid, 'encode');
   if (p.kind === 'Data') {
     // An empty <Data></Data> is fatal on the server.
-    if (p.payload.length === 0) throw new RangeError('an OutOfProc Data packet needs a non-empty payload');
+    if (p.payload.length === 0) throw new UsageError('an OutOfProc Data packet needs a non-empty payload');
     return `<Data Stream='${p.stream}' PSGuid='${guid}'>${Buffer.from(p.payload.buffer, p.payload.byteOffset, p.payload.byteLength).toString('base64')}</Data>`;
   }
   return `<${p.kind} PSGuid='${guid}' />`;
@@ -50,12 +50,12 @@ export function encodePacket(p: OutOfProcPacket): string {
  * lines of 500 KB, and large strings stay until a full GC.
  */
 export function encodeDataLine(p: Extract<OutOfProcPacket, { kind: 'Data' }>): Buffer {
-  if (p.payload.length === 0) throw new RangeError('an OutOfProc Data packet needs a non-empty payload');
+  if (p.payload.length === 0) throw new UsageError('an OutOfProc Data packet needs a non-empty payload');
   return textWithBase64([`<Data Stream='${p.stream}' PSGuid='${checkGuid(p.psGuid, 'encode')}'>`, p.payload, '</Data>\n']);
 }
 
 function checkGuid(guid: string, where: string): string {
-  if (!isGuid(guid)) throw new RangeError(`not a GUID for an OutOfProc packet (${where}): ${JSON.stringify(guid.slice(0, 40))}`);
+  if (!isGuid(guid)) throw new UsageError(`not a GUID for an OutOfProc packet (${where}): ${JSON.stringify(guid.slice(0, 40))}`);
   return guid.toLowerCase();
 }
 

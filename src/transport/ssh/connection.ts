@@ -105,13 +105,13 @@ export async function connectSsh(o: SshOptions): Promise<OutOfProcConnection> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
     client.once('error', (e: Error & { level?: string }) => {
       if (hostKeyProblem) return fail(hostKeyProblem);
-      if (e.level === 'client-authentication') return fail(new OutOfProcTransportError('PSR_AUTH_REJECTED', `the server refused the credentials (${e.message})`, { peer }, e));
-      if (e.level === 'client-timeout') return fail(new OutOfProcTransportError('PSR_TIMEOUT', `no SSH handshake within the ready timeout`, { peer }, e));
-      fail(new OutOfProcTransportError('PSR_TRANSPORT', `SSH connection failed: ${e.message}`, { peer }, e));
+      if (e.level === 'client-authentication') return fail(new OutOfProcTransportError('PSR_SSH_AUTH_REJECTED', `the server refused the credentials (${e.message})`, { peer }, e));
+      if (e.level === 'client-timeout') return fail(new OutOfProcTransportError('PSR_SSH_TIMEOUT', `no SSH handshake within the ready timeout`, { peer }, e));
+      fail(new OutOfProcTransportError('PSR_OUTOFPROC_TRANSPORT', `SSH connection failed: ${e.message}`, { peer }, e));
     });
     client.once('ready', () => {
       client.subsys(o.subsystem ?? 'powershell', (err, channel) => {
-        if (err) return fail(new OutOfProcTransportError('PSR_TRANSPORT', `the server did not start the ${o.subsystem ?? 'powershell'} subsystem: ${err.message}`, { peer }, err));
+        if (err) return fail(new OutOfProcTransportError('PSR_OUTOFPROC_TRANSPORT', `the server did not start the ${o.subsystem ?? 'powershell'} subsystem: ${err.message}`, { peer }, err));
         o.signal?.removeEventListener('abort', onAbort);
         client.removeAllListeners('error');
         resolve(channel);

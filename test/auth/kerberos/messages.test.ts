@@ -35,7 +35,6 @@ import {
 import { AuthProtocolError } from '../../../src/auth/errors.js';
 import { tlv } from '../../../src/auth/spnego/der.js';
 import { concatBytes } from '../../../src/util/bytes.js';
-import { LimitError } from '../../../src/errors.js';
 
 const t0 = new Date('2026-12-01T22:15:07Z');
 const sname = { nameType: 2, components: ['krbtgt', 'EXAMPLE.COM'] };
@@ -73,8 +72,9 @@ describe('Ticket', () => {
     expect(() => decodeTicket(v4)).toThrow(/protocol version 4, expected 5/);
   });
 
-  test('a message over the size limit is a LimitError before it is parsed', () => {
-    expect(() => decodeTicket(new Uint8Array(300 * 1024))).toThrow(LimitError);
+  test('a message over the size limit is an AuthProtocolError (PSR_AUTH_INVALID) before it is parsed', () => {
+    expect(() => decodeTicket(new Uint8Array(300 * 1024))).toThrow(AuthProtocolError);
+    expect(() => decodeTicket(new Uint8Array(300 * 1024))).toThrow(expect.objectContaining({ code: 'PSR_AUTH_INVALID', message: expect.stringContaining('Kerberos message size limit exceeded: 307200 >') }));
   });
 });
 

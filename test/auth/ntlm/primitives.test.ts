@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { md4 } from '../../../src/auth/ntlm/md4.js';
 import { Rc4, rc4 } from '../../../src/auth/ntlm/rc4.js';
 import { hmacMd5, md5 } from '../../../src/auth/ntlm/crypto.js';
+import { UsageError } from '../../../src/errors.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -76,8 +77,8 @@ describe('RC4', () => {
   });
 
   test('a key of 0 or more than 256 bytes is refused', () => {
-    expect(() => new Rc4(new Uint8Array(0))).toThrow(RangeError);
-    expect(() => new Rc4(new Uint8Array(257))).toThrow(RangeError);
+    expect(() => new Rc4(new Uint8Array(0))).toThrow(UsageError);
+    expect(() => new Rc4(new Uint8Array(257))).toThrow(/RC4 key must be 1..256 bytes, not 257/);
   });
 });
 

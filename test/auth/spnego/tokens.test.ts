@@ -1,6 +1,6 @@
 // SPNEGO DER: the real tokens from pyspnego's AD lab parse to the values they
 // carry; encoding round-trips; and every kind of malformed or truncated DER is
-// a typed error (AuthProtocolError / LimitError, code PSR_AUTH_INVALID) naming
+// a typed error (AuthProtocolError, code PSR_AUTH_INVALID, limits included) naming
 // the offset, never a crash or a wrong answer.
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';

@@ -83,7 +83,7 @@ describe('session key exchange (protocol 2.2 / 2.3)', () => {
     const pair = openPair({ client: { keyPair, protocolVersion: '2.4' }, server: { protocolVersion: '2.4' } });
     expect(() => pair.client.exchangeKey()).toThrow(InvalidProtocolVersionError);
     expect(() => pair.server.requestPublicKey()).toThrow(InvalidProtocolVersionError);
-    expect(() => pair.client.exchangeKey()).toThrow(expect.objectContaining({ code: 'PSR_PSRP_NEGOTIATION', feature: 'SessionKeyExchange' }));
+    expect(() => pair.client.exchangeKey()).toThrow(expect.objectContaining({ code: 'PSR_PSRP_VERSION', feature: 'SessionKeyExchange' }));
   });
 
   test('ENCRYPTED_SESSION_KEY nobody asked for breaks the client pool', () => {

@@ -78,7 +78,7 @@ describe('reset runspace state', () => {
     try {
       pair.client.resetRunspaceState();
     } catch (e) {
-      expect(e).toMatchObject({ code: 'PSR_PSRP_NEGOTIATION', feature: 'ResetRunspaceState', currentVersion: '2.2' });
+      expect(e).toMatchObject({ code: 'PSR_PSRP_VERSION', feature: 'ResetRunspaceState', currentVersion: '2.2' });
     }
   });
 });

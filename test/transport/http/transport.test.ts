@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { MockAgent } from 'undici';
-import { HttpTransport, basicAuth, AuthRejectedError, TransportError } from '../../../src/transport/http/index.js';
+import { HttpTransport, basicAuth, TransportError } from '../../../src/transport/http/index.js';
+import { AuthRejectedError } from '../../../src/auth/errors.js';
 import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { PsRemoteError, UsageError } from '../../../src/errors.js';
 import { WSManFaultError } from '../../../src/wsman/index.js';

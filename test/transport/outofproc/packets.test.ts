@@ -3,7 +3,7 @@
 // everything else. Sample lines are as the real engine wrote them (test/peer).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { LimitError, RemoteProtocolError } from '../../../src/errors.js';
+import { LimitError, RemoteProtocolError, UsageError } from '../../../src/errors.js';
 import { decodePacket, encodePacket, ERROR_PREFIX, LineSplitter, POOL_GUID } from '../../../src/transport/outofproc/index.js';
 
 const PID = '882d4467-44a1-484c-8bcf-bd640a6de753';
@@ -87,8 +87,8 @@ describe('encode', () => {
   });
 
   test('refuses an empty Data (fatal on the server) and a bad GUID', () => {
-    expect(() => encodePacket({ kind: 'Data', stream: 'Default', psGuid: PID, payload: new Uint8Array() })).toThrow(RangeError);
-    expect(() => encodePacket({ kind: 'Close', psGuid: 'x' })).toThrow(RangeError);
+    expect(() => encodePacket({ kind: 'Data', stream: 'Default', psGuid: PID, payload: new Uint8Array() })).toThrow(UsageError);
+    expect(() => encodePacket({ kind: 'Close', psGuid: 'x' })).toThrow(expect.objectContaining({ code: 'PSR_USAGE', message: expect.stringContaining('not a GUID') }));
   });
 
   test('every packet round-trips', () => {

@@ -4,9 +4,9 @@
 // 16-byte confounder, and HMAC-SHA1 truncated to 96 bits over the plaintext.
 
 import { createCipheriv, createDecipheriv, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
-import { LimitError } from '../../../errors.js';
+import { InternalError, LimitError } from '../../../errors.js';
 import { concatBytes } from '../../../util/bytes.js';
-import { KerberosIntegrityError } from '../errors.js';
+import { AuthIntegrityError, AuthProtocolError } from '../../errors.js';
 import { nfold } from './nfold.js';
 
 const BLOCK = 16;
@@ -32,7 +32,7 @@ function aesBlock(key: Uint8Array, block: Uint8Array): Uint8Array {
 /** AES-CBC with ciphertext stealing, zero IV (RFC 3962 5). Input at least one block. */
 export function ctsEncrypt(key: Uint8Array, plain: Uint8Array): Uint8Array {
   const n = plain.byteLength;
-  if (n < BLOCK) throw new RangeError(`CTS needs at least ${BLOCK} bytes, not ${n}`);
+  if (n < BLOCK) throw new InternalError(`CTS needs at least ${BLOCK} bytes, not ${n}`);
   const padded = new Uint8Array(Math.ceil(n / BLOCK) * BLOCK);
   padded.set(plain);
   const c = createCipheriv(cipherName(key, 'cbc'), key, new Uint8Array(BLOCK));
@@ -49,7 +49,7 @@ export function ctsEncrypt(key: Uint8Array, plain: Uint8Array): Uint8Array {
 
 export function ctsDecrypt(key: Uint8Array, cipher: Uint8Array): Uint8Array {
   const n = cipher.byteLength;
-  if (n < BLOCK) throw new RangeError(`CTS needs at least ${BLOCK} bytes, not ${n}`);
+  if (n < BLOCK) throw new InternalError(`CTS needs at least ${BLOCK} bytes, not ${n}`);
   const cbc = (data: Uint8Array, iv: Uint8Array): Uint8Array => {
     const d = createDecipheriv(cipherName(key, 'cbc'), key, iv);
     d.setAutoPadding(false);
@@ -114,7 +114,7 @@ function usageKey(key: Uint8Array, usage: number, kind: 0x99 | 0xaa | 0x55): Uin
 export function aesStringToKey(keyBytes: 16 | 32, password: string, salt: string, s2kparams?: Uint8Array): Uint8Array {
   let iterations = AES_DEFAULT_ITERATIONS;
   if (s2kparams !== undefined) {
-    if (s2kparams.byteLength !== 4) throw new RangeError(`AES s2kparams must be 4 bytes (the iteration count), not ${s2kparams.byteLength}`);
+    if (s2kparams.byteLength !== 4) throw new AuthProtocolError(`AES s2kparams must be 4 bytes (the iteration count), not ${s2kparams.byteLength}`, 's2kparams');
     iterations = new DataView(s2kparams.buffer, s2kparams.byteOffset, 4).getUint32(0);
     // RFC 3962 4: zero stands for 2^32.
     if (iterations === 0) iterations = 2 ** 32;
@@ -139,7 +139,7 @@ export function aesEncrypt(key: Uint8Array, usage: number, plaintext: Uint8Array
 
 export function aesDecrypt(key: Uint8Array, usage: number, ciphertext: Uint8Array, what: string): Uint8Array {
   if (ciphertext.byteLength < BLOCK + MAC) {
-    throw new KerberosIntegrityError(what, `ciphertext of ${ciphertext.byteLength} bytes is shorter than a confounder and checksum (${BLOCK + MAC})`);
+    throw new AuthIntegrityError(`ciphertext of ${ciphertext.byteLength} bytes is shorter than a confounder and checksum (${BLOCK + MAC})`, what);
   }
   const ke = usageKey(key, usage, 0xaa);
   const ki = usageKey(key, usage, 0x55);
@@ -147,7 +147,7 @@ export function aesDecrypt(key: Uint8Array, usage: number, ciphertext: Uint8Arra
   const basic = ctsDecrypt(ke, body);
   const mac = hmacSha1(ki, basic).subarray(0, MAC);
   if (!timingSafeEqual(mac, ciphertext.subarray(ciphertext.byteLength - MAC))) {
-    throw new KerberosIntegrityError(what, 'integrity check failed (wrong key, or the data was altered)');
+    throw new AuthIntegrityError('integrity check failed (wrong key, or the data was altered)', what);
   }
   return basic.slice(BLOCK);
 }

@@ -87,7 +87,7 @@ export function encrypt(key: KerberosKey, usage: number, plaintext: Uint8Array, 
   return key.enctype === 23 ? rc4Encrypt(key.value, usage, plaintext, conf) : aesEncrypt(key.value, usage, plaintext, conf);
 }
 
-/** The plaintext of an EncryptedData.cipher; a KerberosIntegrityError when it does not verify. `what` names it in the error. */
+/** The plaintext of an EncryptedData.cipher; an AuthIntegrityError when it does not verify. `what` names it in the error. */
 export function decrypt(key: KerberosKey, usage: number, ciphertext: Uint8Array, what = `data of key usage ${usage}`): Uint8Array {
   checkKey(key);
   checkUsage(usage);

@@ -1,3 +1,4 @@
+import { InternalError } from '../../../errors.js';
 // n-fold (RFC 3961 5.1): stretches or folds a constant (a key usage, the
 // string "kerberos") to the cipher's block size before key derivation.
 // Replicate the input, rotating each copy right by 13 bits more than the last,
@@ -9,7 +10,7 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 /** n-fold of `input` to `outBytes` bytes. */
 export function nfold(input: Uint8Array, outBytes: number): Uint8Array {
   const inBytes = input.byteLength;
-  if (inBytes === 0 || outBytes <= 0) throw new RangeError('n-fold needs a non-empty input and output');
+  if (inBytes === 0 || outBytes <= 0) throw new InternalError('n-fold needs a non-empty input and output');
   const lcm = (inBytes * outBytes) / gcd(inBytes, outBytes);
   const inBits = inBytes * 8;
   // The lcm-byte replicated, rotated string, one bit at a time from the input.

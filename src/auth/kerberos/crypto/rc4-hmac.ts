@@ -7,7 +7,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { concatBytes } from '../../../util/bytes.js';
-import { KerberosIntegrityError } from '../errors.js';
+import { AuthIntegrityError } from '../../errors.js';
 import { hmacMd5, ntowfv1 } from '../../ntlm/crypto.js';
 import { rc4 } from '../../ntlm/rc4.js';
 
@@ -42,14 +42,14 @@ export function rc4Encrypt(key: Uint8Array, usage: number, plaintext: Uint8Array
 
 export function rc4Decrypt(key: Uint8Array, usage: number, ciphertext: Uint8Array, what: string): Uint8Array {
   if (ciphertext.byteLength < CKSUM + CONFOUNDER) {
-    throw new KerberosIntegrityError(what, `ciphertext of ${ciphertext.byteLength} bytes is shorter than a checksum and confounder (${CKSUM + CONFOUNDER})`);
+    throw new AuthIntegrityError(`ciphertext of ${ciphertext.byteLength} bytes is shorter than a checksum and confounder (${CKSUM + CONFOUNDER})`, what);
   }
   const k1 = hmacMd5(key, le32(rc4MessageType(usage)));
   const checksum = ciphertext.subarray(0, CKSUM);
   const k3 = hmacMd5(k1, checksum);
   const data = rc4(k3, ciphertext.subarray(CKSUM));
   if (!timingSafeEqual(hmacMd5(k1, data), checksum)) {
-    throw new KerberosIntegrityError(what, 'integrity check failed (wrong key, or the data was altered)');
+    throw new AuthIntegrityError('integrity check failed (wrong key, or the data was altered)', what);
   }
   return data.slice(CONFOUNDER);
 }

@@ -10,7 +10,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { UsageError } from '../../../errors.js';
-import { AuthFailedError, AuthProtocolError } from '../../errors.js';
+import { AuthFailedError, AuthProtocolError, AuthRejectedError } from '../../errors.js';
 import { OID_KRB5 } from '../../spnego/tokens.js';
 import { decrypt, encrypt, enctypeName, isSupportedEnctype, randomKey, type KerberosKey } from '../crypto/index.js';
 import { bindingsHash, CKSUMTYPE_GSSAPI, decodeGssChecksum, GSS_C_MUTUAL_FLAG } from './checksum.js';
@@ -47,7 +47,7 @@ export class ReplayCache {
     if (this.#seen.size >= this.#max / 2) for (const [k, e] of this.#seen) if (e <= now) this.#seen.delete(k);
     const prev = this.#seen.get(id);
     if (prev !== undefined && prev > now) return false;
-    if (this.#seen.size >= this.#max) throw new AuthFailedError('PSR_AUTH_REJECTED', `the Kerberos replay cache is full (${this.#max} authenticators within the skew window)`);
+    if (this.#seen.size >= this.#max) throw new AuthRejectedError(`the Kerberos replay cache is full (${this.#max} authenticators within the skew window)`);
     this.#seen.set(id, expires);
     return true;
   }
@@ -87,7 +87,7 @@ export interface KerberosAcceptResult {
 }
 
 const WHERE = 'Kerberos AP-REQ';
-const rejected = (m: string) => new AuthFailedError('PSR_AUTH_REJECTED', m);
+const rejected = (m: string) => new AuthRejectedError(m);
 
 export function principalName(p: { realm: string; components: readonly string[] }): string {
   return `${p.components.join('/')}@${p.realm}`;

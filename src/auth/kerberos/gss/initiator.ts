@@ -8,7 +8,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../../../errors.js';
-import { AuthFailedError, AuthProtocolError } from '../../errors.js';
+import { AuthProtocolError, AuthRejectedError } from '../../errors.js';
 import { OID_KRB5 } from '../../spnego/tokens.js';
 import { decrypt, encrypt, isSupportedEnctype, randomKey, type EncType, type KerberosKey } from '../crypto/index.js';
 import { bindingsHash, CKSUMTYPE_GSSAPI, encodeGssChecksum, GSS_C_CONF_FLAG, GSS_C_INTEG_FLAG, GSS_C_MUTUAL_FLAG, GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG } from './checksum.js';
@@ -82,12 +82,12 @@ export function makeKrbCred(tgt: ForwardableTgt, key: KerberosKey, now: Date): U
 }
 
 /** The typed error of a KRB-ERROR token (an acceptor's refusal), or undefined for another token. */
-export function krbErrorOfToken(token: Uint8Array): AuthFailedError | undefined {
+export function krbErrorOfToken(token: Uint8Array): AuthRejectedError | undefined {
   try {
     const { tokId, message } = unframeToken(token, WHERE);
     if (tokId !== TOK_KRB_ERROR) return undefined;
     const e = decodeKrbError(message);
-    return new AuthFailedError('PSR_AUTH_REJECTED', `the server refused the Kerberos AP-REQ: ${krbErrorName(e.errorCode)}${e.eText ? ` (${e.eText})` : ''}`);
+    return new AuthRejectedError(`the server refused the Kerberos AP-REQ: ${krbErrorName(e.errorCode)}${e.eText ? ` (${e.eText})` : ''}`);
   } catch {
     return undefined;
   }
@@ -168,7 +168,7 @@ export class KerberosInitiator {
     if (enc.etype !== sessionKey.enctype) throw new AuthProtocolError(`the AP-REP is encrypted with enctype ${enc.etype}, not the session key's ${sessionKey.enctype}`, WHERE);
     const part = decodeEncApRepPart(decrypt(sessionKey, KU_AP_REP_ENCPART, enc.cipher, 'AP-REP enc-part'));
     if (part.ctime.getTime() !== this.#ctime!.getTime() || part.cusec !== this.#cusec) {
-      throw new AuthFailedError('PSR_AUTH_REJECTED', 'the AP-REP does not echo our authenticator time: mutual authentication failed');
+      throw new AuthRejectedError('the AP-REP does not echo our authenticator time: mutual authentication failed');
     }
     let key: KerberosKey = this.#subkey!;
     let acceptorSubkey = false;

@@ -4,10 +4,10 @@
 // GeneralizedTime "YYYYMMDDHHMMSSZ" exactly, KerberosFlags as a 32-bit BIT
 // STRING. Every decoder names the field that was wrong and where.
 
-import { LimitError } from '../../../errors.js';
 import { concatBytes } from '../../../util/bytes.js';
 import { AuthProtocolError } from '../../errors.js';
 import { context, DerReader, TAG_BIT_STRING, TAG_GENERAL_STRING, TAG_INTEGER, TAG_OCTET_STRING, TAG_SEQUENCE, tlv } from '../../spnego/der.js';
+import { UsageError } from '../../../errors.js';
 
 export { context, DerReader, TAG_INTEGER, TAG_OCTET_STRING, TAG_SEQUENCE, tlv };
 export const TAG_GENERALIZED_TIME = 0x18;
@@ -26,7 +26,7 @@ export const application = (n: number): number => 0x60 | n;
 
 /** A reader over a whole message, with the Kerberos size and depth limits. */
 export function messageReader(bytes: Uint8Array, where: string): DerReader {
-  if (bytes.byteLength > KRB_MAX_MESSAGE) throw new LimitError('Kerberos message size', KRB_MAX_MESSAGE, bytes.byteLength, where, 'PSR_AUTH_INVALID');
+  if (bytes.byteLength > KRB_MAX_MESSAGE) throw AuthProtocolError.limit('Kerberos message size', KRB_MAX_MESSAGE, bytes.byteLength, where);
   return new DerReader(bytes, where, { maxBytes: KRB_MAX_MESSAGE, maxDepth: MAX_DEPTH });
 }
 
@@ -140,7 +140,7 @@ export function messageSequenceOf<T>(bytes: Uint8Array, what: string, each: (r: 
 function elements<T>(s: DerReader, what: string, each: (r: DerReader, what: string) => T, max: number): T[] {
   const out: T[] = [];
   while (!s.done) {
-    if (out.length >= max) throw new LimitError(`${what} entries`, max, out.length + 1, s.where, 'PSR_AUTH_INVALID');
+    if (out.length >= max) throw AuthProtocolError.limit(`${what} entries`, max, out.length + 1, s.where);
     out.push(each(s, `${what}[${out.length}]`));
   }
   return out;
@@ -174,7 +174,7 @@ export function present<T extends object>(fields: T): Present<T> {
 // ---- writers
 
 export function encInteger(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < -0x80000000 || n > 0xffffffff) throw new RangeError(`Kerberos INTEGER out of range: ${n}`);
+  if (!Number.isInteger(n) || n < -0x80000000 || n > 0xffffffff) throw new UsageError(`Kerberos INTEGER out of range: ${n}`);
   const bytes: number[] = [];
   let v = n;
   do {
