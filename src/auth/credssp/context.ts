@@ -28,7 +28,7 @@ import type { NtlmAcceptor } from '../ntlm/acceptor.js';
 import type { NtlmInitiator } from '../ntlm/initiator.js';
 import { innerAcceptorFor, kerberosInner, ntlmInner, type CredSspAuthenticated, type CredSspInnerAcceptor, type CredSspInnerInitiator, type CredSspMechanism } from './inner.js';
 import { bindingValue, verifyBinding } from './public-key.js';
-import { CRED_TYPE_PASSWORD, CREDSSP_VERSION, decodeTSCredentials, decodeTSPasswordCreds, decodeTSRequest, encodePasswordCredentials, encodeTSRequest, type TSPasswordCreds, type TSRequest } from './ts-request.js';
+import { CredType, CREDSSP_VERSION, decodeTSCredentials, decodeTSPasswordCreds, decodeTSRequest, encodePasswordCredentials, encodeTSRequest, type TSPasswordCreds, type TSRequest } from './ts-request.js';
 
 /** NTSTATUS values the acceptor sends back in errorCode. */
 export const STATUS_LOGON_FAILURE = 0xc000006d;
@@ -240,7 +240,7 @@ export class CredSspAcceptor {
     if (state !== 'want-credentials') throw new UsageError(`CredSSP step() called in state ${state}`);
     if (!m.authInfo) throw new AuthProtocolError("the client's last TSRequest has no authInfo (the delegated credentials)", WHERE);
     const c = decodeTSCredentials(inner.unwrap(m.authInfo, 'authInfo'));
-    if (c.credType !== CRED_TYPE_PASSWORD) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the client delegated credentials of type ${c.credType}; this endpoint takes passwords (type 1) only`);
+    if (c.credType !== CredType.Password) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the client delegated credentials of type ${c.credType}; this endpoint takes passwords (type 1) only`);
     const delegated = decodeTSPasswordCreds(c.credentials);
     this.#state = 'complete';
     return { accepted: { authenticated: this.#result!, delegated } };

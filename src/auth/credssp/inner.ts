@@ -17,6 +17,7 @@
 // Kerberos' are one GSS wrap token (CFX, RFC 4121, sealed), as Windows'
 // SSPI EncryptMessage of a stream gives for CredSSP.
 
+import { InternalError } from '../../errors.js';
 import { AuthFailedError, AuthProtocolError } from '../errors.js';
 import type { KerberosAcceptor, KerberosAcceptResult } from '../kerberos/gss/acceptor.js';
 import type { KerberosSecurityContext } from '../kerberos/gss/context.js';
@@ -67,46 +68,75 @@ export interface CredSspInnerInitiator extends Wrapper {
   finish(token: Uint8Array | undefined): void;
 }
 
+/**
+ * The wrap/unwrap of a context whose keys arrive with its last leg. Used before
+ * then it is the caller's bug (CredSSP seals pubKeyAuth only once established),
+ * said as such rather than as a TypeError on undefined.
+ */
+class LateWrapper implements Wrapper {
+  #w: Wrapper | undefined;
+  get established(): boolean {
+    return this.#w !== undefined;
+  }
+  protected keys(w: Wrapper): void {
+    this.#w = w;
+  }
+  wrap(plain: Uint8Array): Uint8Array {
+    return this.#keyed().wrap(plain);
+  }
+  unwrap(data: Uint8Array, what: string): Uint8Array {
+    return this.#keyed().unwrap(data, what);
+  }
+  #keyed(): Wrapper {
+    if (!this.#w) throw new InternalError('CredSSP: the inner context was asked to wrap before its keys exist');
+    return this.#w;
+  }
+}
+
+class NtlmInner extends LateWrapper implements CredSspInnerInitiator {
+  readonly mechanism = 'ntlm';
+  private readonly spnego: SpnegoNtlmInitiator;
+  constructor(private readonly ntlm: NtlmInitiator) {
+    super();
+    this.spnego = new SpnegoNtlmInitiator(ntlm);
+  }
+  initial(): Uint8Array {
+    return this.spnego.initial();
+  }
+  step(token: Uint8Array): Uint8Array | undefined {
+    const out = this.spnego.step(token);
+    // The session exists once the AUTHENTICATE is made.
+    this.keys(ntlmWrapper(this.ntlm.session));
+    return out;
+  }
+  finish(token: Uint8Array | undefined): void {
+    this.spnego.finish(token);
+  }
+}
+
+class KerberosInner extends LateWrapper implements CredSspInnerInitiator {
+  readonly mechanism = 'kerberos';
+  constructor(private readonly spnego: SpnegoKerberosInitiator) {
+    super();
+  }
+  initial(): Uint8Array {
+    return this.spnego.initial();
+  }
+  step(token: Uint8Array): Uint8Array | undefined {
+    this.keys(kerberosWrapper(this.spnego.finish(token)));
+    return undefined;
+  }
+  finish(token: Uint8Array | undefined): void {
+    if (token) throw new AuthProtocolError('the server sent another SPNEGO token after Kerberos completed', WHERE);
+  }
+}
+
 export function ntlmInner(ntlm: NtlmInitiator): CredSspInnerInitiator {
-  const spnego = new SpnegoNtlmInitiator(ntlm);
-  // The session exists once the AUTHENTICATE is made.
-  let w: Wrapper | undefined;
-  return {
-    mechanism: 'ntlm',
-    initial: () => spnego.initial(),
-    step(token) {
-      const out = spnego.step(token);
-      w = ntlmWrapper(ntlm.session);
-      return out;
-    },
-    get established() {
-      return w !== undefined;
-    },
-    finish: (token) => spnego.finish(token),
-    wrap: (p) => w!.wrap(p),
-    unwrap: (d, what) => w!.unwrap(d, what),
-  };
+  return new NtlmInner(ntlm);
 }
 
 export function kerberosInner(kerberos: KerberosInitiator): CredSspInnerInitiator {
-  const spnego = new SpnegoKerberosInitiator(kerberos);
-  let w: Wrapper | undefined;
-  return {
-    mechanism: 'kerberos',
-    initial: () => spnego.initial(),
-    step(token) {
-      w = kerberosWrapper(spnego.finish(token));
-      return undefined;
-    },
-    get established() {
-      return w !== undefined;
-    },
-    finish(token) {
-      if (token) throw new AuthProtocolError('the server sent another SPNEGO token after Kerberos completed', WHERE);
-    },
-    wrap: (p) => w!.wrap(p),
-    unwrap: (d, what) => w!.unwrap(d, what),
-  };
+  return new KerberosInner(new SpnegoKerberosInitiator(kerberos));
 }
 
 /** Who the inner mechanism authenticated. */
@@ -136,40 +166,34 @@ export interface CredSspInnerAcceptor extends Wrapper {
 export function innerAcceptorFor(first: Uint8Array, o: { readonly ntlm?: NtlmAcceptor | undefined; readonly kerberos?: KerberosAcceptor | undefined }): CredSspInnerAcceptor {
   const t = decodeNegotiationToken(first);
   if (t.kind === 'init' && wantsKerberos(t)) {
-    if (o.kerberos) return kerberosAcceptor(o.kerberos);
+    if (o.kerberos) return new KerberosInnerAcceptor(new SpnegoKerberosAcceptor(o.kerberos));
     if (!o.ntlm) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'the client offers Kerberos inside CredSSP, and this endpoint has neither a keytab nor NTLM users');
   }
   if (!o.ntlm) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', `the client offers ${t.kind === 'init' ? t.mechTypes.join(', ') : 'no NegTokenInit'} inside CredSSP; this endpoint accepts Kerberos only`);
-  return ntlmAcceptor(o.ntlm);
+  return new NtlmInnerAcceptor(new SpnegoNtlmAcceptor(o.ntlm));
 }
 
-function kerberosAcceptor(kerberos: KerberosAcceptor): CredSspInnerAcceptor {
-  const spnego = new SpnegoKerberosAcceptor(kerberos);
-  let w: Wrapper | undefined;
-  return {
-    step(token) {
-      if (w) throw new AuthProtocolError('another SPNEGO token after Kerberos completed', WHERE);
-      const { token: out, result } = spnego.accept(token);
-      w = kerberosWrapper(result.context);
-      return { token: out, authenticated: { mechanism: 'kerberos', user: result.clientName, kerberos: result } };
-    },
-    wrap: (p) => w!.wrap(p),
-    unwrap: (d, what) => w!.unwrap(d, what),
-  };
+class KerberosInnerAcceptor extends LateWrapper implements CredSspInnerAcceptor {
+  constructor(private readonly spnego: SpnegoKerberosAcceptor) {
+    super();
+  }
+  step(token: Uint8Array): CredSspInnerAcceptStep {
+    if (this.established) throw new AuthProtocolError('another SPNEGO token after Kerberos completed', WHERE);
+    const { token: out, result } = this.spnego.accept(token);
+    this.keys(kerberosWrapper(result.context));
+    return { token: out, authenticated: { mechanism: 'kerberos', user: result.clientName, kerberos: result } };
+  }
 }
 
-function ntlmAcceptor(ntlm: NtlmAcceptor): CredSspInnerAcceptor {
-  const spnego = new SpnegoNtlmAcceptor(ntlm);
-  let w: Wrapper | undefined;
-  return {
-    step(token) {
-      const s = spnego.step(token);
-      if (!s.result) return { token: s.token };
-      if (!s.result.session?.canSeal) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'CredSSP needs NTLM sealing, which the client did not negotiate');
-      w = ntlmWrapper(s.result.session);
-      return { token: s.token, authenticated: { mechanism: 'ntlm', user: s.result.user } };
-    },
-    wrap: (p) => w!.wrap(p),
-    unwrap: (d, what) => w!.unwrap(d, what),
-  };
+class NtlmInnerAcceptor extends LateWrapper implements CredSspInnerAcceptor {
+  constructor(private readonly spnego: SpnegoNtlmAcceptor) {
+    super();
+  }
+  step(token: Uint8Array): CredSspInnerAcceptStep {
+    const s = this.spnego.step(token);
+    if (!s.result) return { token: s.token };
+    if (!s.result.session?.canSeal) throw new AuthFailedError('PSR_AUTH_NEGOTIATION', 'CredSSP needs NTLM sealing, which the client did not negotiate');
+    this.keys(ntlmWrapper(s.result.session));
+    return { token: s.token, authenticated: { mechanism: 'ntlm', user: s.result.user } };
+  }
 }

@@ -28,9 +28,8 @@ export interface TSRequest {
   readonly clientNonce?: Uint8Array;
 }
 
-export const CRED_TYPE_PASSWORD = 1;
-export const CRED_TYPE_SMART_CARD = 2;
-export const CRED_TYPE_REMOTE_GUARD = 6;
+/** TSCredentials.credType (MS-CSSP 2.2.1.2): what the client delegates. */
+export const CredType = { Password: 1, SmartCard: 2, RemoteGuard: 6 } as const;
 
 export interface TSCredentials {
   readonly credType: number;
@@ -195,6 +194,6 @@ export function encodeTSPasswordCreds(c: TSPasswordCreds): Uint8Array {
 
 /** TSCredentials of type password around TSPasswordCreds. */
 export function encodePasswordCredentials(c: TSPasswordCreds): Uint8Array {
-  return encodeTSCredentials({ credType: CRED_TYPE_PASSWORD, credentials: encodeTSPasswordCreds(c) });
+  return encodeTSCredentials({ credType: CredType.Password, credentials: encodeTSPasswordCreds(c) });
 }
 

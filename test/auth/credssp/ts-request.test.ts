@@ -9,9 +9,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import {
-  CRED_TYPE_PASSWORD,
-  CRED_TYPE_REMOTE_GUARD,
-  CRED_TYPE_SMART_CARD,
+  CredType,
   decodeTSCredentials,
   decodeTSPasswordCreds,
   decodeTSRequest,
@@ -44,7 +42,7 @@ describe('pyspnego CredSSP samples', () => {
   test('credssp_ts_credential_password: TSCredentials(password) and TSPasswordCreds', () => {
     const raw = data('credssp_ts_credential_password');
     const c = decodeTSCredentials(raw);
-    expect(c.credType).toBe(CRED_TYPE_PASSWORD);
+    expect(c.credType).toBe(CredType.Password);
     const p = decodeTSPasswordCreds(c.credentials);
     expect(p).toEqual({ domainName: 'domain name', userName: 'username', password: 'password' });
     expect(hex(encodeTSPasswordCreds(p))).toBe(hex(c.credentials));
@@ -52,11 +50,11 @@ describe('pyspnego CredSSP samples', () => {
   });
 
   test.each([
-    ['credssp_ts_credential_smart_card', CRED_TYPE_SMART_CARD],
-    ['credssp_ts_credential_smart_card_full', CRED_TYPE_SMART_CARD],
-    ['credssp_ts_credential_remote_guard_no_supplemental', CRED_TYPE_REMOTE_GUARD],
-    ['credssp_ts_credential_remote_guard_empty_supplemental', CRED_TYPE_REMOTE_GUARD],
-    ['credssp_ts_credential_remote_guard_multiple', CRED_TYPE_REMOTE_GUARD],
+    ['credssp_ts_credential_smart_card', CredType.SmartCard],
+    ['credssp_ts_credential_smart_card_full', CredType.SmartCard],
+    ['credssp_ts_credential_remote_guard_no_supplemental', CredType.RemoteGuard],
+    ['credssp_ts_credential_remote_guard_empty_supplemental', CredType.RemoteGuard],
+    ['credssp_ts_credential_remote_guard_multiple', CredType.RemoteGuard],
   ])('%s: credType %i kept as raw DER, re-encoded identically', (name, type) => {
     const raw = data(name);
     const c = decodeTSCredentials(raw);
