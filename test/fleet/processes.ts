@@ -49,11 +49,15 @@ async function until(p: Proc, re: RegExp, what: string): Promise<RegExpExecArray
   throw new Error(`${what} did not start: ${p.stderr}`);
 }
 
-/** A `psremote serve` with one user (Basic), shells disconnected after 1 s without a Receive. */
+/**
+ * A `psremote serve` with one user (Basic), shells disconnected after 5 s without a Receive
+ * (so a dead worker's shells are free soon). At 1 s a worker starved by a loaded machine
+ * between its pool's open and its Command found the shell already Disconnected.
+ */
 export async function startHost(): Promise<Proc & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'psremote-fleet-host-'));
   writeFileSync(join(dir, 'users'), `${FLEET_USER}:${FLEET_PASSWORD}\n`, { mode: 0o600 });
-  const p = start(['serve', '--port', '0', '--users', 'users', '--allow-unencrypted', '--idle-disconnect', '1', '--max-shells-per-user', '500'], dir);
+  const p = start(['serve', '--port', '0', '--users', 'users', '--allow-unencrypted', '--idle-disconnect', '5', '--max-shells-per-user', '500'], dir);
   const m = await until(p, /listening on (\S+)/, 'psremote serve');
   return Object.assign(p, { url: m[1]! });
 }
