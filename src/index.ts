@@ -15,7 +15,7 @@ export { getRemoteSessions, type GetRemoteSessionsOptions, type RemoteSessionInf
 export { RunspacePool, type RunspacePoolOptions, type RunspacePoolEvents, type InvokeOptions, type ScriptOrCommand, type RunspacePoolStats } from './session/runspace-pool.js';
 export type { RunspacePoolStateName } from './psrp/states.js';
 export { parseSessionHandle, type SessionHandle, type SessionStore } from './session/handle.js';
-export { FileSessionStore, type NamedSession } from './session/store.js';
+export { FileSessionStore, SessionStoreError, type NamedSession } from './session/store.js';
 export type { CommandMetadata, ParameterMetadata } from './session/command-metadata.js';
 export {
   PowerShellInvocation,
@@ -28,7 +28,7 @@ export * from './session/import/index.js';
 export * from './session/check/index.js';
 export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination, readEnvelopeSizeKb } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
-export { NonInteractiveHost, HostCallNotSupportedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host/host.js';
+export { NonInteractiveHost, HostCallNotSupportedError, HostCallFailedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host/host.js';
 export {
   keyInfoAnswer,
   hostDefaultData,
@@ -85,4 +85,4 @@ export type { EndpointAuthScheme, EndpointUser } from './server/auth-gate.js';
 export { startReplayServer, recordingIds, type ReplayServer, type ReplayServerOptions, type UnmatchedRequest, type ServedRequest, type ExchangeUse, type MatchMode } from './server/replay.js';
 export { writePypsrpYaml, writeRecordingAs } from './server/recording-convert.js';
 export type { RecordOptions } from './transport/http/recorder.js';
-export { loadRecording, parseRecording, writeRecording, scrubRecording, type Recording, type Exchange } from './server/recording.js';
+export { loadRecording, parseRecording, writeRecording, scrubRecording, RecordingError, type Recording, type Exchange } from './server/recording.js';

@@ -264,3 +264,11 @@ test('toError passes Errors through and makes anything else a UsageError naming 
   expect(toError('a string')).toMatchObject({ code: 'PSR_USAGE', message: 'a callback threw a value that is not an Error: a string' });
   expect(new InternalError('x')).toMatchObject({ code: 'PSR_INTERNAL', name: 'InternalError', message: 'internal error (a bug in psremote): x' });
 });
+
+test('every PsRemoteError subclass is exported from the package, so callers can match on it with instanceof', async () => {
+  const api = (await import('../src/index.js')) as Record<string, unknown> & { psrp: Record<string, unknown> };
+  const declared = [...parent.keys()].filter((c) => c !== 'PsRemoteError' && isPsRemoteError(c));
+  expect(declared.length).toBeGreaterThan(20);
+  // The PSRP core's own errors are exported with it, under `psrp`.
+  expect(declared.filter((c) => typeof api[c] !== 'function' && typeof api.psrp[c] !== 'function')).toEqual([]);
+});
