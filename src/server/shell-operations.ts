@@ -23,7 +23,7 @@ import type { RequestInfo } from './recording.js';
 import { FAULTS, IN_USE_FAULT, alreadyExistsFault, createResponseBody, type ServiceConfigSettings } from './responses.js';
 import { CONFIGURATION_NOT_FOUND_FAULT } from './service-config.js';
 import { DEFAULT_OUTPUT_BUFFER_BYTES, DELEGATED_USER_VARIABLE, shellProcessEnv, clearOut, newOutbox, pushOut, runHandler, runProcess, wake, type CmdHandler, type CommandState, type Outbox } from './commands.js';
-import { Fault, type Shell, type ShellTable } from './shell-table.js';
+import { Fault, sendStreamBytes, type Shell, type ShellTable } from './shell-table.js';
 import { takeOutput, waitForRoom } from './long-poll.js';
 import { enumerateShells, getResource } from './shell-listing.js';
 
@@ -215,8 +215,9 @@ export class ShellOperations {
   send(m: WSManMessage, info: RequestInfo): string {
     const shell = this.table.shellOf(info);
     const req = this.#accept(shell, m) as ServerRequest & { operation: 'Send' };
-    for (const st of req.streams) {
-      const data = Buffer.from(st.text.trim(), 'base64');
+    // All decoded before any is delivered, so a bad stream faults the whole Send.
+    const decoded = req.streams.map((st) => ({ st, data: sendStreamBytes(st) }));
+    for (const { st, data } of decoded) {
       const cid = st.commandId;
       if (shell.engine) {
         if (data.length > 0) shell.engine.receive(data, { pipelineId: cid?.toLowerCase(), prompt: st.name === 'pr' });

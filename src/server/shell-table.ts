@@ -7,6 +7,7 @@ import type { PowerShellEngine } from './real-engine.js';
 import { FAULTS, quotaFault, type FaultSpec, type ShellDescription } from './responses.js';
 import { clearOut, wake, type CommandState, type Outbox } from './commands.js';
 import { systemClock, type Clock, type ClockTimer } from '../util/clock.js';
+import { streamBytes, type WireStream } from '../wsman/reader.js';
 
 export interface Shell {
   readonly id: string;
@@ -58,6 +59,19 @@ export interface EndpointHeld {
 export class Fault extends Error {
   constructor(readonly spec: FaultSpec, readonly status = 500) {
     super(spec.reason);
+  }
+}
+
+/**
+ * A Send's stream as bytes, decoded strictly as Windows does (Node's decoder
+ * skips bad characters and would hand the command other bytes than were sent):
+ * anything else is the InvalidParameter fault naming the stream.
+ */
+export function sendStreamBytes(st: WireStream): Buffer {
+  try {
+    return streamBytes(st);
+  } catch (e) {
+    throw new Fault({ ...FAULTS.invalidParameter, reason: `${(e as Error).message}. ` });
   }
 }
 
