@@ -270,9 +270,20 @@ export class WinRSCommand {
       await this.sendInput(source, { end: true });
       return;
     }
-    for await (const chunk of source as AsyncIterable<Uint8Array | string>) {
-      if (this.#done || this.#terminated) return;
-      await this.sendInput(chunk);
+    // (yield* takes sync and async iterables alike, and passes return() on to the source.)
+    const it = (async function* () {
+      yield* source as AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>;
+    })();
+    let next = it.next();
+    for (let r = await next; !r.done; r = await next) {
+      if (this.#done || this.#terminated) return void (await it.return(undefined));
+      next = it.next();
+      // Piped input has its end right behind its last bytes: when the end is known by
+      // the next turn of the event loop it rides on this Send (End="true") instead of
+      // costing a Send of its own, which a command that already exited would not answer.
+      const ahead = await Promise.race([next, new Promise<undefined>((res) => setImmediate(res, undefined))]);
+      if (ahead?.done) return this.sendInput(r.value, { end: true });
+      await this.sendInput(r.value);
     }
     if (!this.#done && !this.#terminated) await this.sendInput(Buffer.alloc(0), { end: true });
   }
