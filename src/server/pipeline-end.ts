@@ -11,8 +11,12 @@ import { MESSAGE_HEADER_LENGTH, MessageType } from '../psrp/message.js';
 import { concatBytes } from '../util/bytes.js';
 
 const TERMINAL = new Set([3, 4, 5]); // Stopped, Completed, Failed
-/** A PIPELINE_STATE is a few hundred bytes; one larger than this is not read. */
-const MAX_STATE_BYTES = 1 << 20;
+/**
+ * A PIPELINE_STATE is a few hundred bytes, but a Failed one carries its
+ * ErrorRecord, which can be large: only its first bytes are kept, where
+ * <I32 N="PipelineState"> stands (it is written before ExceptionAsErrorRecord).
+ */
+const MAX_STATE_BYTES = 1 << 16;
 
 interface Pending {
   /** undefined until the MessageType is known (its first 8 bytes arrived). */
@@ -38,16 +42,17 @@ export class PipelineEndWatch {
         p = { keep: undefined, parts: [], size: 0 };
         this.#pending.set(f.objectId, p);
       }
-      if (p.keep !== false && p.size + f.blob.byteLength <= MAX_STATE_BYTES) {
-        p.parts.push(f.blob.slice());
-        p.size += f.blob.byteLength;
+      if (p.keep !== false && p.size < MAX_STATE_BYTES) {
+        const part = f.blob.slice(0, MAX_STATE_BYTES - p.size);
+        p.parts.push(part);
+        p.size += part.byteLength;
         if (p.keep === undefined && p.size >= 8) {
           const head = concat(p.parts);
           p.keep = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true) === MessageType.PipelineState;
           p.parts.splice(0, p.parts.length, head);
         }
         if (p.keep === false) p.parts.length = 0;
-      } else p.keep = false;
+      }
       if (!f.end) continue;
       this.#pending.delete(f.objectId);
       if (p.keep && terminal(concat(p.parts))) ended = true;

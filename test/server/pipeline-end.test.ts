@@ -63,6 +63,15 @@ describe('PipelineEndWatch', () => {
     expect(w.size).toBe(0);
   });
 
+  it('ends on a Failed state whose ErrorRecord is megabytes, keeping only its head', () => {
+    const failed = msg(MessageType.PipelineState, { state: 5, error: 'x'.repeat(3_000_000) });
+    for (const budget of [4096, 40_000, 4_000_000]) {
+      const seen = feedAll(new PipelineEndWatch(), payloads([output('a'), failed], budget));
+      expect(seen.at(-1), `budget ${budget}`).toBe(true);
+      expect(seen.filter(Boolean)).toHaveLength(1);
+    }
+  });
+
   it('refuses a truncated fragment with a typed error', () => {
     const p = payloads([state(4)], 4096)[0]!;
     expect(() => new PipelineEndWatch().feed(p.subarray(0, p.length - 1))).toThrow(RemoteProtocolError);
