@@ -26,7 +26,7 @@ import { build, type BufferMode, type CommandLineBody, type ShellBody, type Shel
 import { SIGNAL } from './namespaces.js';
 import { checkRelatesTo, faultError, streamBytes, type WSManMessage } from './reader.js';
 import { parseCommandResponse, parseConnectResponse, parseCreateResponse, type ShellInfo } from './response.js';
-import { guardCommand, guardCommandShell, guardShell, SHELL_LOST, type CommandStatus, type ShellAction, type ShellState } from './shell-states.js';
+import { COMMAND_STARTED, type CommandStatus, guardCommand, guardCommandShell, guardShell, SHELL_LOST, type ShellAction, type ShellState } from './shell-states.js';
 
 /** A request the core built: post `xml`, then feed its answer to `handle` with this object. */
 export type OutgoingRequest =
@@ -274,7 +274,7 @@ export class ClientShell {
   }
 
   #commandStarted(commandId: string): ClientShellEvent[] {
-    this.#commands.set(commandId.toUpperCase(), { phase: 'Running', input: 'Open', receive: 'Idle' });
+    this.#commands.set(commandId.toUpperCase(), COMMAND_STARTED);
     return [{ type: 'CommandStarted', commandId }];
   }
 
@@ -317,7 +317,7 @@ export class ClientShell {
         }
         parseConnectResponse(env, ctx);
         const key = req.commandId.toUpperCase();
-        if (!this.#commands.has(key)) this.#commands.set(key, { phase: 'Running', input: 'Open', receive: 'Idle' });
+        if (!this.#commands.has(key)) this.#commands.set(key, COMMAND_STARTED);
         return [{ type: 'CommandConnected', commandId: req.commandId }];
       }
       default:

@@ -18,7 +18,7 @@ import { assertNever } from '../psrp/events.js';
 import { ACTION, NS, SIGNAL } from './namespaces.js';
 import type { WireStream, WSManMessage } from './reader.js';
 import { commandResponseBody, envelope, faultEnvelope, receiveResponseBody, type FaultSpec, type OutStream } from './server-envelopes.js';
-import { commandStateName, type CommandPhase, type CommandStatus, type ShellAction, type ShellState } from './shell-states.js';
+import { COMMAND_STARTED, type CommandPhase, commandStateName, type CommandStatus, type ShellAction, type ShellState } from './shell-states.js';
 
 /** The server's view: no request of its own is ever on the wire. */
 export type ServerShellState = Extract<ShellState, 'Connected' | 'Disconnected' | 'Deleted'>;
@@ -162,7 +162,7 @@ export class ServerShell {
 
   /** The command of a Command request was started under `commandId`. */
   commandStarted(req: ServerRequest & { operation: 'Command' }, commandId: string): string {
-    this.#commands.set(commandId.toUpperCase(), { phase: 'Running', input: 'Open', receive: 'Idle' });
+    this.#commands.set(commandId.toUpperCase(), COMMAND_STARTED);
     return this.#reply(ACTION.CommandResponse, req, commandResponseBody(commandId.toUpperCase()));
   }
 

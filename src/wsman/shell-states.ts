@@ -74,6 +74,9 @@ export interface CommandStatus {
   readonly receive: CommandReceive;
 }
 
+/** A command the server has just started (or one taken up by Connect): running, stdin open, no Receive out. */
+export const COMMAND_STARTED: CommandStatus = Object.freeze({ phase: 'Running', input: 'Open', receive: 'Idle' });
+
 export type CommandAction = 'Send' | 'Receive' | 'Signal' | 'Reconnect' | 'Connect';
 
 interface CommandTransition {

@@ -69,7 +69,6 @@ interface ReceiveLoop {
 
 const newLoop = (): ReceiveLoop => ({ abort: new AbortController(), done: false });
 
-
 export class WSManCarrier implements PsrpCarrier {
   readonly client: WSManClient;
   readonly resourceUri: string;
