@@ -56,7 +56,12 @@ export interface Serve {
   readonly child: ChildProcess;
   /** Everything serve printed so far (stdout and stderr). */
   output(): string;
+  /** What it wrote on stderr alone. */
+  stderr(): string;
+  /** SIGKILL, not waited for. */
   stop(): void;
+  /** SIGTERM, waited for, then what it printed on each stream (a replay's summary is on stdout). */
+  terminate(): Promise<{ stdout: string; stderr: string }>;
 }
 
 /**
@@ -67,7 +72,12 @@ export function startServe(args: readonly string[], options: { env?: NodeJS.Proc
   const timeoutMs = options.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, [CLI, 'serve', ...args], { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+    stderr += d.toString();
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -78,13 +88,24 @@ export function startServe(args: readonly string[], options: { env?: NodeJS.Proc
       reject(new Error(`serve exited (${code}): ${out}`));
     };
     child.on('exit', onExit);
+    const terminate = async (): Promise<{ stdout: string; stderr: string }> => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const closed = new Promise((r) => child.once('close', r));
+        child.kill('SIGTERM');
+        await closed;
+      }
+      return { stdout, stderr };
+    };
+    let ready = false;
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (\S+)\n.*\n/.exec(out);
+      stdout += d.toString();
+      const m = ready ? null : /listening on (\S+)\n.*\n/.exec(out);
       if (!m) return;
+      ready = true;
       clearTimeout(timer);
       child.off('exit', onExit);
-      resolve({ url: m[1]!, child, output: () => out, stop: () => void child.kill('SIGKILL') });
+      resolve({ url: m[1]!, child, output: () => out, stderr: () => stderr, stop: () => void child.kill('SIGKILL'), terminate });
     });
   });
 }

@@ -1,14 +1,14 @@
 // Running the built CLI as a user would: `psremote serve --replay` in one
 // process, a client in another, and what the recording says the client should
 // see (output, errors, exit status), read from the recorded answers.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EnvelopeDecoder } from '../../src/wsman/decode.js';
 import { parseValue } from '../../src/psrp/clixml-bridge.js';
 import { recordMessage } from '../../src/clixml/display.js';
 import type { PSValue } from '../../src/clixml/values.js';
 import { toPlain } from '../../src/clixml/plain.js';
 import type { Recording } from '../../src/server/recording.js';
-import { CLI, spawnCli } from './cli.js';
+import { spawnCli, startServe as startServeCli } from './cli.js';
 
 export { CLI } from './cli.js';
 
@@ -30,37 +30,10 @@ export interface ServeProcess {
   stop(): Promise<{ stdout: string; stderr: string }>;
 }
 
-/** `psremote serve ARGS…` until it prints its URL. */
+/** `psremote serve ARGS…` until it prints its URL (and, replaying, what it replays). */
 export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${out} ${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (https?:\/\/[\d.]+:\d+\/wsman)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', () => reject(new Error(`serve exited: ${out} ${err}`)));
-  });
-  return {
-    url,
-    child,
-    stderr: () => err,
-    stop: async () => {
-      if (child.exitCode === null) {
-        const closed = new Promise((r) => child.on('close', r));
-        child.kill('SIGTERM');
-        await closed;
-      }
-      return { stdout: out, stderr: err };
-    },
-  };
+  const s = await startServeCli(args);
+  return { url: s.url, child: s.child, stderr: s.stderr, stop: s.terminate };
 }
 
 export interface RecordedPipeline {
