@@ -112,7 +112,8 @@ describe.skipIf(!need)('psremote fleet on BullMQ and Redis', () => {
     expect(results.length).toBe(N);
     for (const res of results) {
       const i = Number(res.jobId.split('-')[1]);
-      expect({ ok: res.ok, output: outputOf(res) }).toEqual({ ok: true, output: [`first-${i}`, `second-${i}`] });
+      const why = res.ok ? undefined : { state: res.state, error: res.error, sessionGone: res.sessionGone, recovered: res.recovered, worker: res.worker };
+      expect({ ok: res.ok, output: outputOf(res), why }).toEqual({ ok: true, output: [`first-${i}`, `second-${i}`], why: undefined });
     }
     // The killed worker's running jobs were collected by B, through their handles.
     for (const c of killedWith) {
