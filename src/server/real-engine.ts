@@ -45,6 +45,24 @@ export interface PowerShellEngine {
   close(): void;
 }
 
+/**
+ * The .NET garbage collector's setting for the engines the endpoint starts,
+ * unless the endpoint's own environment names one. With the default (0) a pwsh
+ * engine moving a file grew 110–220 MiB above idle whatever was sent: every
+ * 1–2 MB `<Data>` line, its bytes and its CLIXML are large-object-heap
+ * allocations, which .NET frees only in gen-2 collections, and it keeps the heap
+ * it grew. 9 (compact that heap when it is fragmented) held the same copies to
+ * +77–108 MiB (BENCHMARKS.md, "engine memory"). An endpoint serving many users'
+ * engines on one machine wants that; set DOTNET_GCConserveMemory=0 to opt out.
+ */
+export const ENGINE_GC_CONSERVE_MEMORY = '9';
+
+/** `env` with the engine's GC setting added where the caller did not choose one (either spelling .NET reads). */
+export function engineProcessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const chosen = Object.keys(env).some((k) => /^(DOTNET|COMPlus)_GCConserveMemory$/i.test(k));
+  return chosen ? env : { ...env, DOTNET_GCConserveMemory: ENGINE_GC_CONSERVE_MEMORY };
+}
+
 /** How long a Connect waits for the engine's answer (ExecuteConnect itself takes milliseconds). */
 export const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -70,7 +88,7 @@ export class RealEngine implements PowerShellEngine {
 
   /** `env`: the engine process's environment (default the endpoint's own). */
   constructor(command: string | readonly string[], options: { readonly env?: NodeJS.ProcessEnv } = {}) {
-    this.#conn = spawnServer(command, options.env ? { env: options.env } : {});
+    this.#conn = spawnServer(command, { env: engineProcessEnv(options.env ?? process.env) });
     this.#conn.input.on('data', (chunk: Buffer) => this.#fromServer(chunk));
     void this.#conn.ended.then((d) => {
       if (this.#closed) return;
