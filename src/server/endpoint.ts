@@ -39,6 +39,10 @@ import { readBody, refuseBeforeProcessing } from './request-guard.js';
 export type { CmdHandler } from './commands.js';
 export type { EndpointOptions, EndpointStats, LocalEndpoint } from './endpoint-options.js';
 
+/** The account this process runs as, owner of every shell when there is no authentication (os.userInfo() reads the passwd database: once, not per request). */
+let processUser: string | undefined;
+const localUser = (): string => (processUser ??= userInfo().username);
+
 export async function startEndpoint(options: EndpointOptions = {}): Promise<LocalEndpoint> {
   const requests: Record<string, number> = {};
   const log: { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[] = [];
@@ -126,11 +130,12 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       return;
     }
     const user = gated.user ?? '';
-    const owner = user || userInfo().username;
+    const owner = user || localUser();
     const admin = gate.isAdmin(gated.user);
     const messageId = randomUUID();
-    // Recorded as plain SOAP, after message encryption was removed.
-    const requestText = gated.body.toString('utf8');
+    // Recorded as plain SOAP, after message encryption was removed; made only
+    // when a recorder or a fault rewrite needs it (a 2 MB Send is not copied to a string for nothing).
+    const requestText = () => gated.body.toString('utf8');
     let m: WSManMessage;
     let info: RequestInfo;
     try {
@@ -156,7 +161,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
       res.writeHead(injected.status, { 'content-type': injected.contentType ?? 'text/html', 'content-length': Buffer.byteLength(text) }).end(text);
       return;
     }
-    if (injected?.type === 'rewrite' && injected.request) m = readEnvelope(Buffer.from(injected.request(requestText), 'utf8'), { operation: 'request', role: 'request' });
+    if (injected?.type === 'rewrite' && injected.request) m = readEnvelope(Buffer.from(injected.request(requestText()), 'utf8'), { operation: 'request', role: 'request' });
     const env = m.envelope;
     if (injected?.type === 'delay') await new Promise((r) => setTimeout(r, injected.ms));
     if (injected?.type === 'cut') {
@@ -228,7 +233,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     }
     if (req.socket.destroyed) return;
     if (injected?.type === 'rewrite' && injected.response) body = injected.response(body);
-    recorder?.append({ operation: op, request: requestText, response: { status, body } });
+    recorder?.append({ operation: op, request: requestText(), response: { status, body } });
     bytesOut += Buffer.byteLength(body);
     const out = await gated.seal(status, body);
     res.writeHead(out.status, { ...out.headers, 'content-length': out.body.length }).end(out.body);
