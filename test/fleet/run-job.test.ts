@@ -202,4 +202,16 @@ describe('shells the host still holds, or disconnected too early', () => {
     expect(ctx.claims.map.size).toBe(0);
     expect(host.stats.openShells).toBe(0);
   });
+
+  test('a Command refused on a shell the host still lists Connected (a quota): not sent again, the job fails, nothing ran', async () => {
+    runs = [];
+    host = await startEndpoint({ handler, quotas: { maxCommandsPerShell: 0 } });
+    const ctx = context();
+    const result = await runFleetJob('j6', { host: host.url, script: 'f' }, ctx);
+    expect({ ok: result.ok, state: result.state, code: result.error?.code }).toEqual({ ok: false, state: 'Failed', code: 'PSR_WSMAN_FAULT' });
+    expect(host.log.filter((l) => ['Command', 'Connect'].includes(l.operation)).map((l) => `${l.operation} ${l.status}`)).toEqual(['Command 500']);
+    expect(runs).toEqual([]);
+    expect(ctx.claims.map.size).toBe(0);
+    expect(host.stats.openShells).toBe(0);
+  });
 });
