@@ -5,7 +5,6 @@
 // again, only collected, or reported with the evidence of why it cannot be.
 
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { recordMessage } from '../clixml/display.js';
 import { serializeClixml } from '../clixml/index.js';
 import { type ErrorCode, PsRemoteError, SessionError } from '../errors.js';
@@ -14,6 +13,8 @@ import { SESSION_HANDLE_VERSION, type SessionHandle, type SessionStore } from '.
 import { connectSession, openSession, type SessionOptions } from '../session/open.js';
 import { PipelineFailedError, type InvocationResult } from '../session/powershell.js';
 import { getRemoteSessions } from '../session/remote-sessions.js';
+import type { RunspacePool } from '../session/runspace-pool.js';
+import { sleep, systemClock, type Clock } from '../util/clock.js';
 import type { FleetClaim, FleetJob, FleetResult } from './job.js';
 
 export interface JobContext {
@@ -24,15 +25,22 @@ export interface JobContext {
   /** Credentials and connection options for a host, from this worker's environment. */
   readonly sessionOptions: (host: string) => SessionOptions | Promise<SessionOptions>;
   /**
-   * How long a worker that takes over waits for the host to see the old
-   * worker's session as Disconnected (WinRM does so once nobody receives from
-   * it: about 60 s on Windows, --idle-disconnect on psremote serve).
+   * How long a worker that takes over keeps retrying a Connect that the host
+   * refuses as "in use": the old worker's connection holds the session until
+   * the host sees nobody receives from it and disconnects it (about 60 s on
+   * Windows, --idle-disconnect on psremote serve). Its idle time plus a margin;
+   * default 120 s. Then the job fails with PSR_SESSION_IN_USE.
    */
   readonly connectWaitMs?: number;
   /** How long the host keeps a disconnected session (the Disconnect's IdleTimeOut). */
   readonly idleTimeoutMs?: number;
+  /** Times the take-over wait (default the real clock; tests pass a ManualClock). */
+  readonly clock?: Clock;
   readonly signal?: AbortSignal;
 }
+
+/** Connect retries on "in use" back off from 250 ms to this. */
+const CONNECT_RETRY_MAX_MS = 5_000;
 
 const messages = (items: readonly PSValue[]) => items.map((r) => recordMessage(r as never));
 
@@ -86,7 +94,7 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
   const options = await ctx.sessionOptions(job.host);
   let handle: SessionHandle;
   try {
-    const pool = await openSession(job.host, {
+    let pool = await openSession(job.host, {
       ...options,
       runspacePoolId: claim.runspacePoolId,
       ...(job.configurationName ? { configurationName: job.configurationName } : {}),
@@ -94,9 +102,17 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     try {
-      // Invoke-Command -InDisconnectedSession: the output stays on the host.
-      const inv = pool.invoke(job.script, { pipelineId: claim.pipelineId, inDisconnectedSession: true });
-      await inv.started;
+      try {
+        await startPipeline(pool, job, claim);
+      } catch (e) {
+        // Refused because the host had disconnected the shell already (a worker starved
+        // for longer than the host's idle time after the open): take the shell back and
+        // send the Command once more, with the same pipeline id (were the first one on the
+        // host after all, the second is answered AlreadyExists, our own Command: never a second run).
+        if (!(await disconnectedByHost(e, job, claim, options))) throw e;
+        pool = await takeBack(pool, job, claim, options, ctx);
+        await startPipeline(pool, job, claim);
+      }
       await pool.disconnect(ctx.idleTimeoutMs !== undefined ? { idleTimeoutMs: ctx.idleTimeoutMs } : {});
       handle = pool.handle();
       await pool.release();
@@ -116,6 +132,34 @@ async function start(jobId: string, job: FleetJob, ctx: JobContext, claim: Fleet
   return collect(jobId, job, ctx, running);
 }
 
+/** Invoke-Command -InDisconnectedSession: the output stays on the host. */
+async function startPipeline(pool: RunspacePool, job: FleetJob, claim: FleetClaim): Promise<void> {
+  await pool.invoke(job.script, { pipelineId: claim.pipelineId, inDisconnectedSession: true }).started;
+}
+
+/** The Command got a fault, and the host lists the job's shell as Disconnected. */
+async function disconnectedByHost(e: unknown, job: FleetJob, claim: FleetClaim, options: SessionOptions): Promise<boolean> {
+  if (!(e instanceof PsRemoteError) || e.code !== 'PSR_WSMAN_FAULT') return false; // no answer: the Command may have run
+  const shellId = claim.runspacePoolId.toUpperCase();
+  const sessions = await getRemoteSessions(job.host, { ...options, includeCommands: false }).catch(() => []);
+  return sessions.some((s) => s.shellId.toUpperCase() === shellId && s.state === 'Disconnected');
+}
+
+/**
+ * This worker's own shell, disconnected by the host: let go of the pool here
+ * (its Disconnect is accepted on a disconnected shell, MS-WSMV 3.1.4.1.31.7)
+ * and Connect to the shell again, as Connect-PSSession would from anywhere.
+ */
+async function takeBack(pool: RunspacePool, job: FleetJob, claim: FleetClaim, options: SessionOptions, ctx: JobContext): Promise<RunspacePool> {
+  try {
+    await pool.disconnect();
+    await pool.release();
+  } catch {
+    // A pool the host's refusals broke cannot be released: dropped, its connections with it.
+  }
+  return connectSession(handleOf(claim, job), { ...options, closeOnExit: false, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+}
+
 /** The handle a claim stands for: recorded, or (died while starting) rebuilt from the ids chosen before. */
 function handleOf(claim: FleetClaim, job: FleetJob): SessionHandle {
   return (
@@ -133,9 +177,12 @@ function handleOf(claim: FleetClaim, job: FleetJob): SessionHandle {
 async function collect(jobId: string, job: FleetJob, ctx: JobContext, claim: FleetClaim): Promise<FleetResult> {
   const handle = handleOf(claim, job);
   const options = await ctx.sessionOptions(job.host);
-  const deadline = Date.now() + (ctx.connectWaitMs ?? 120_000);
+  const clock = ctx.clock ?? systemClock;
+  const bound = ctx.connectWaitMs ?? 120_000;
+  let inUseSince: number | undefined;
+  let refused = 0;
   let result: FleetResult;
-  for (let wait = 250; ; wait = Math.min(wait * 2, 2_000)) {
+  for (let wait = 250; ; wait = Math.min(wait * 2, CONNECT_RETRY_MAX_MS)) {
     try {
       const pool = await connectSession(handle, { ...options, closeOnExit: false, ...(ctx.signal ? { signal: ctx.signal } : {}) });
       try {
@@ -157,10 +204,18 @@ async function collect(jobId: string, job: FleetJob, ctx: JobContext, claim: Fle
       break;
     } catch (e) {
       const code = e instanceof PsRemoteError ? e.code : undefined;
-      // The dead worker's connection still holds the session until the host disconnects it.
-      if (code === 'PSR_SESSION_IN_USE' && Date.now() < deadline && !ctx.signal?.aborted) {
-        await sleep(wait);
-        continue;
+      // The dead worker's connection still holds the session until the host disconnects it:
+      // not yet, until the bound (a refused Connect does not keep the session alive on the host).
+      if (code === 'PSR_SESSION_IN_USE' && !ctx.signal?.aborted) {
+        refused++;
+        inUseSince ??= clock.now();
+        const waited = clock.now() - inUseSince;
+        if (waited < bound) {
+          await sleep(clock, Math.min(wait, bound - waited), ctx.signal);
+          continue;
+        }
+        result = resultOf(job, jobId, ctx, claim, undefined, stillInUse(jobId, handle, waited, refused, e));
+        break;
       }
       // Not found: the shell, or (died while starting) the pipeline in it, is not on the host.
       if (code === 'PSR_SESSION_NOT_FOUND' || (code === 'PSR_WSMAN_FAULT' && claim.phase === 'starting')) {
@@ -173,6 +228,16 @@ async function collect(jobId: string, job: FleetJob, ctx: JobContext, claim: Fle
   const kept = await writeOnce(ctx, jobId, result);
   await ctx.claims.delete(jobId);
   return kept;
+}
+
+function stillInUse(jobId: string, handle: SessionHandle, waitedMs: number, refused: number, cause: unknown): SessionError {
+  return new SessionError(
+    'PSR_SESSION_IN_USE',
+    `job ${jobId}: the session ${handle.shellId} on ${handle.target} was still in use by another client after ${(waitedMs / 1000).toFixed(1)} s (${refused} Connects refused): ` +
+      `the host did not disconnect the previous worker's connection within the take-over wait (connectWaitMs); its pipeline may still run there and is not started again`,
+    { shellId: handle.shellId, pipelineId: handle.pipelineIds[0] },
+    { cause },
+  );
 }
 
 /** What shows that the session is gone: the host's answer and its list of sessions. */

@@ -65,8 +65,6 @@ interface LastAnswer {
   readonly done: { readonly exitCode: number } | undefined;
 }
 
-
-
 export class ShellOperations {
   /**
    * Robust connections (MS-WSMV 3.1.4.1.39, 3.1.4.14): the last answer per
@@ -322,13 +320,16 @@ export class ShellOperations {
   // APPLICATION_PRIVATE_DATA on the pool stream for the new client's Receive.
   async connect(m: WSManMessage, info: RequestInfo): Promise<string> {
     const env = m.envelope;
-    const shell = this.table.shellOf(info);
+    const shell = this.table.peek(info);
     // A shell answers only under its own resource URI (a cmd shell, or another configuration, is not found).
     if (info.resourceUri?.toLowerCase() !== shell.resourceUri.toLowerCase()) throw new Fault(FAULTS.shellNotFound);
     if (!shell.engine) throw new Fault(FAULTS.actionNotSupported);
     const el = childElement(env.body, NS.shell, 'Connect');
     if (!el) throw new Fault(FAULTS.invalidParameter);
     const cid = attribute(el, 'CommandId') ?? attribute(el, 'CommandId', NS.shell);
+    // Refused, not activity: counted, a successor's retries would keep a vanished client's shell Connected for ever.
+    if (!cid && shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
+    this.table.shellOf(info);
     if (cid) {
       // A new client numbers its Receives afresh: an answer kept for the old one must not be replayed to it.
       this.#lastAnswer.delete(this.table.commandOf(shell, cid).out);
@@ -336,7 +337,6 @@ export class ShellOperations {
     }
     const cx = childElement(el, NS.powershell, 'connectXml');
     if (!cx) throw new Fault(FAULTS.invalidParameter);
-    if (shell.state === 'Connected') throw new Fault(IN_USE_FAULT);
     const connectXml = Buffer.from(textContent(cx).trim(), 'base64');
     clearOut(shell.poolOut); // what was queued belonged to the previous client
     this.#lastAnswer.delete(shell.poolOut);

@@ -153,6 +153,13 @@ export class ShellTable {
     this.#shells.set(shell.id, shell);
   }
 
+  /** The shell a request addresses, not (yet) counted as activity: a request refused from another client is none. */
+  peek(info: RequestInfo): Shell {
+    const s = info.shellId ? this.#shells.get(info.shellId.toUpperCase()) : undefined;
+    if (!s) throw new Fault(FAULTS.shellNotFound);
+    return s;
+  }
+
   /** The shell a request addresses; a request to it is activity (the idle timer starts over). */
   shellOf(info: RequestInfo): Shell {
     const s = info.shellId ? this.#shells.get(info.shellId.toUpperCase()) : undefined;

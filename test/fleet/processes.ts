@@ -50,15 +50,16 @@ async function until(p: Proc, re: RegExp, what: string): Promise<RegExpExecArray
 }
 
 /**
- * A `psremote serve` with one user (Basic), shells disconnected after 1 s without a Receive,
- * so that a SIGKILLed worker's shells are free for the worker that takes its jobs over (at 5 s
- * its Connect found them still in use and the job failed). A worker starved for over 1 s
- * between its open and its Command can find its shell Disconnected: a loaded machine's flake.
+ * A `psremote serve` with one user (Basic), shells disconnected after 5 s without a Receive:
+ * a worker taking over a SIGKILLed worker's jobs finds their shells still in use for up to
+ * that long and retries its Connect until the host lets go (the worker's --connect-wait is
+ * 60 s); a worker starved between its open and its Command for over 5 s finds its shell
+ * Disconnected and connects to it again (run-job.ts).
  */
 export async function startHost(): Promise<Proc & { url: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'psremote-fleet-host-'));
   writeFileSync(join(dir, 'users'), `${FLEET_USER}:${FLEET_PASSWORD}\n`, { mode: 0o600 });
-  const p = start(['serve', '--port', '0', '--users', 'users', '--allow-unencrypted', '--idle-disconnect', '1', '--max-shells-per-user', '500'], dir);
+  const p = start(['serve', '--port', '0', '--users', 'users', '--allow-unencrypted', '--idle-disconnect', '5', '--max-shells-per-user', '500'], dir);
   const m = await until(p, /listening on (\S+)/, 'psremote serve');
   return Object.assign(p, { url: m[1]! });
 }

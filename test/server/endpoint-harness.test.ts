@@ -85,6 +85,26 @@ describe('idle disconnect and expiry', () => {
     expect(ep.stats.openShells).toBe(0);
   });
 
+  test('a Connect refused as in use is not activity: retried within the idle time, the vanished client\'s shell still disconnects', async () => {
+    const clock = new ManualClock();
+    ep = await startEndpoint({ idleDisconnectMs: 200, clock });
+    const gone = await openSession(ep.url, { networkRetryMs: 0, closeOnExit: false });
+    const shellId = gone.runspacePoolId.toUpperCase();
+    ep.faults.add({ operation: 'Receive', times: Infinity, action: { type: 'drop' } });
+    await until(() => ep!.faults.fired.length > 0 && ep!.stats.pendingReceives === 0, 'the dropped Receive');
+    ep.faults.clear();
+    // A successor tries every 100 ms, each time refused; counted as activity, the shell would never be idle for 200 ms.
+    for (let i = 0; i < 3; i++) {
+      await expect(connectSession(ep.url, shellId)).rejects.toMatchObject({ code: 'PSR_SESSION_IN_USE' });
+      await clock.advance(100);
+    }
+    expect(ep.shells()).toEqual([expect.objectContaining({ shellId, state: 'Disconnected' })]);
+    expect(ep.log.filter((l) => l.operation === 'Connect').map((l) => l.status)).toEqual([500, 500, 500]);
+    const next = await connectSession(ep.url, shellId);
+    expect(next.state).toBe('Opened');
+    await next.close();
+  });
+
   test('a disconnected shell expires after its IdleTimeOut; connecting then says the session is gone', async () => {
     const clock = new ManualClock();
     ep = await startEndpoint({ clock });
