@@ -132,6 +132,7 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
           ...(opts.allowedHost.length ? { allowedHosts: opts.allowedHost } : {}),
           ...(opts.maxConnections !== undefined ? { maxConnections: count('max-connections', opts.maxConnections, 1) } : {}),
+          onNotice: (line: string) => void io.stderr.write(`notice: ${line}\n`),
           maxBufferedOutputBytes: count('max-output-buffer', opts.maxOutputBuffer, 1024),
           ...(users || keytab ? { auth: auth as EndpointAuthScheme[] } : {}),
           ...(users ? { users } : {}),
