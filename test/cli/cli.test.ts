@@ -242,8 +242,8 @@ describe('psremote serve --https --record', () => {
       expect(r).toEqual({ stdout: 'via-tls\n', code: 0 });
       const lines = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { operation?: string; format?: string });
       expect(lines[0]).toMatchObject({ format: 'psremote-recording', version: 1 });
-      // exec's command is the shell's last: no Signal terminate, the Delete releases it.
-      expect(lines.slice(1).map((l) => l.operation).join(' ')).toMatch(/^Create Command (Receive )+Delete$/);
+      // exec without --stdin ends the command's stdin (a Send); its command is the shell's last: no Signal terminate, the Delete releases it.
+      expect(lines.slice(1).map((l) => l.operation).join(' ')).toMatch(/^Create Command Send (Receive )+Delete$/);
       const bad = cli(['serve', '--https', cert]);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/--https takes two files/);

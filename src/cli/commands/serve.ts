@@ -173,7 +173,8 @@ export function register(program: Command, io: CliIO): void {
       io.stdout.write(`replaying ${recording.exchanges.length} exchanges from ${recording.source} (${recording.format})\n`);
       await untilSignal();
       const left = server.remaining().length;
-      io.stdout.write(`${server.served.length} requests matched, ${server.unmatched.length} unmatched, ${left} recorded exchanges unused\n`);
+      const ends = server.stdinEnds ? `; ${server.stdinEnds} empty stdin End${server.stdinEnds === 1 ? '' : 's'} not in the recording answered (closeStdin)` : '';
+      io.stdout.write(`${server.served.length} requests matched, ${server.unmatched.length} unmatched, ${left} recorded exchanges unused${ends}\n`);
       await server.close();
     });
 }
