@@ -39,6 +39,12 @@ export interface EndpointOptions {
    * hold a request body of the largest size within 1/16 of the machine's memory, 256 to 4096.
    */
   readonly maxConnections?: number;
+  /**
+   * Lines for the operator (`serve` prints them on stderr): connections dropped over
+   * `maxConnections`, at most one line a second with the count since the last one,
+   * the limit and how to raise it. Each is also a `log` entry `{ operation: 'dropped', status: 0, reason: line }`.
+   */
+  readonly onNotice?: (line: string) => void;
   /** Time for a client to send the request headers (default 10 s). */
   readonly headersTimeoutMs?: number;
   /** Time for a client to send the whole request, body included (default 30 s). */
@@ -136,7 +142,10 @@ export interface EndpointStats {
 export interface LocalEndpoint {
   readonly url: string;
   readonly stats: EndpointStats;
-  /** The latest requests (at most `logLimit`), in order: operation, shell, command, HTTP status answered. */
+  /**
+   * The latest requests (at most `logLimit`), in order: operation, shell, command, HTTP status answered;
+   * also `dropped` entries (status 0: no answer), one per onNotice line about connections over maxConnections.
+   */
   readonly log: readonly { operation: string; shellId?: string | undefined; commandId?: string | undefined; status: number; user?: string | undefined; reason?: string }[];
   /** Fault injection: add rules to drop, delay or fail requests. */
   readonly faults: FaultInjector;

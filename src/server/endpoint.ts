@@ -31,7 +31,8 @@ import type { ChannelBindingPolicy } from '../auth/ntlm/acceptor.js';
 import type { ServiceKey } from '../auth/kerberos/gss/acceptor.js';
 import { storeDelegated } from './kerberos-delegation.js';
 import { Fault, ShellTable } from './shell-table.js';
-import type { Clock } from '../util/clock.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { DropNotice } from './drop-notice.js';
 import { trimLog } from './bounded-log.js';
 import { ShellOperations } from './shell-operations.js';
 import { readBody, refuseBeforeProcessing } from './request-guard.js';
@@ -266,7 +267,19 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     : createServer(httpOptions, listener);
   server.keepAliveTimeout = 120_000;
   server.maxConnections = options.maxConnections ?? Math.min(4096, Math.max(256, Math.floor(totalmem() / 16 / maxBody)));
-  server.on('drop', () => connectionsDropped++);
+  const drops = new DropNotice({
+    limit: server.maxConnections,
+    clock: options.clock ?? systemClock,
+    emit: (line) => {
+      trimLog(log, logLimit);
+      log.push({ operation: 'dropped', status: 0, reason: line });
+      options.onNotice?.(line);
+    },
+  });
+  server.on('drop', () => {
+    connectionsDropped++;
+    drops.dropped();
+  });
   const listening = await listenForWsman(server, { port: options.port, host: options.host, secure: options.tls !== undefined });
   url = listening.url;
   return {
@@ -328,6 +341,7 @@ export async function startEndpoint(options: EndpointOptions = {}): Promise<Loca
     },
     close: async () => {
       table.close();
+      drops.flush();
       await listening.close();
       recorder?.close();
     },

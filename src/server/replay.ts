@@ -5,7 +5,9 @@
 // request is also compared with the recorded one (replay-match.ts) and a
 // difference is answered with a fault that names the exchange and the first
 // difference. Whatever cannot be matched is answered with an error and
-// reported, never answered silently.
+// reported, never answered silently; the one request answered without a
+// recorded exchange, an empty End of a command's stdin that the recorded client
+// did not send (closeStdin), is counted in `stdinEnds`.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenForWsman } from './listen.js';
@@ -89,6 +91,11 @@ export interface ReplayServer {
   readonly stats: Readonly<Record<string, number>>;
   /** Receives held and answered with a timeout because their recorded answers were used up. */
   readonly heldReceives: number;
+  /**
+   * Sends that only ended a recorded command's stdin (End="true", no data) where the
+   * recording has no Send for it, answered with an empty SendResponse (closeStdin).
+   */
+  readonly stdinEnds: number;
   /** Recorded exchanges that were never asked for (by any client). */
   remaining(): Exchange[];
   /** Per recorded exchange: used (answered), mismatched (strict mode found a difference) or unused. */
@@ -124,6 +131,21 @@ function operationTimeoutMs(request: string): number | undefined {
 
 // The fault Windows answers a Receive with when its OperationTimeout passes (as recorded
 // in test_psrp_long_running_cmdlet.yml).
+/** A Send whose only stream is stdin, empty, with End="true". */
+function isBareStdinEnd(xml: string): boolean {
+  const streams = [...xml.matchAll(/<(?:[\w-]+:)?Stream\b([^>]*?)(?:\/>|>([^<]*)<\/(?:[\w-]+:)?Stream>)/g)];
+  return streams.length === 1 && /\bName="stdin"/.test(streams[0]![1]!) && /\bEnd="true"/i.test(streams[0]![1]!) && (streams[0]![2] ?? '').trim() === '';
+}
+
+function sendResponse(relatesTo: string | undefined): string {
+  return (
+    `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:rsp="${NS.shell}">` +
+    `<s:Header><a:Action>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse</a:Action>` +
+    (relatesTo ? `<a:RelatesTo>uuid:${relatesTo}</a:RelatesTo>` : '') +
+    `</s:Header><s:Body><rsp:SendResponse/></s:Body></s:Envelope>`
+  );
+}
+
 function timeoutFault(relatesTo: string | undefined): string {
   return (
     `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:w="${NS.wsman}">` +
@@ -153,6 +175,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
   const stats: Record<string, number> = {};
   let counter = 0;
   let heldReceives = 0;
+  let stdinEnds = 0;
   let url = '';
 
   const newSession = () => {
@@ -227,6 +250,16 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
       return;
     }
     const target = { index, operation: info.operation, shellId: info.shellId, commandId: info.commandId };
+    // A client that closes an unused stdin (psremote's closeStdin, ssh -n) sends an empty
+    // End the recorded client (pywinrm, WinRMSharp, …) did not: no data, no intent to
+    // compare, as for the signal a client cleans up with. Answered as Windows answers a
+    // Send to a running command; never when the recording has a Send left for it.
+    if (!slot && info.operation === 'Send' && info.commandId && isBareStdinEnd(text) && rec.exchanges.some((x) => x.commandId?.toUpperCase() === session.ids.toRecorded(info.commandId)?.toUpperCase())) {
+      stdinEnds++;
+      const body = sendResponse(info.messageId);
+      res.writeHead(200, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
+      return;
+    }
     if (!slot) return refuse(res, { ...target, reason: reason ?? 'unmatched' }, info.messageId);
     const x = slot.exchange;
     const psrp = (info.resourceUri ?? x.resourceUri ?? '').startsWith(POWERSHELL_RESOURCE_PREFIX);
@@ -274,6 +307,9 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     stats,
     get heldReceives() {
       return heldReceives;
+    },
+    get stdinEnds() {
+      return stdinEnds;
     },
     remaining: () => rec.exchanges.filter((_x, i) => !usedAnywhere(i)),
     report: () =>

@@ -33,6 +33,16 @@ export type StdinSource = string | Uint8Array | AsyncIterable<Uint8Array | strin
 export interface RunOptions {
   /** Data for the command's stdin; the stream is ended after it. */
   readonly stdin?: StdinSource;
+  /**
+   * Without `stdin`: end the command's stdin at once, as `ssh -n` does, so a command that
+   * reads it sees end of input instead of waiting for bytes nobody will send. It is an
+   * empty Send with End="true" right after the Command, before the first Receive, on the
+   * Command's connection (one request more, no second connection); a fault on it (the
+   * command exited already) is ignored. `run` defaults to false (the caller holds
+   * `sendInput`); `runCommand` and `psremote exec` without `--stdin` to true, since nothing
+   * could write to that stdin later. Ignored when `stdin` is given (its end closes it).
+   */
+  readonly closeStdin?: boolean;
   readonly signal?: AbortSignal;
   /** WINRS_CONSOLEMODE_STDIN: pass stdin as a console (default false: a pipe). */
   readonly consoleModeStdin?: boolean;

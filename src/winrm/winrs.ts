@@ -114,10 +114,24 @@ export class WinRSShell {
     if (options.skipCmdShell) opts.push({ name: 'WINRS_SKIP_CMD_SHELL', value: 'TRUE' });
     const events = await this.client.shellRequest(this.core, this.core.startCommand({ command, args }, opts), { signal: options.signal });
     const commandId = eventOf(events, 'CommandStarted').commandId;
+    if (options.stdin === undefined && options.closeStdin) await this.#endStdin(commandId, options.signal);
     const cmd = new WinRSCommand(this, commandId, options);
     this.#commands.add(cmd);
     void cmd.exitCode.finally(() => this.#commands.delete(cmd)).catch(() => {});
     return cmd;
+  }
+
+  /**
+   * closeStdin: an empty Send with End before the first Receive. A command that
+   * exited already is refused a Send by Windows (a fault): its stdin is as closed as
+   * it gets, so that fault is not the command's failure. Other errors are.
+   */
+  async #endStdin(commandId: string, signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.client.shellRequest(this.core, this.core.send(commandId, [{ name: 'stdin', data: new Uint8Array(0), end: true }]), { signal });
+    } catch (e) {
+      if (!(e instanceof WSManFaultError)) throw e;
+    }
   }
 
   /** Ends running commands' loops and deletes the shell. Idempotent. */
@@ -359,7 +373,8 @@ export async function runCommand(target: Target, command: string, args: readonly
   const shell = await openShell(target, options);
   let result: RunCommandResult;
   try {
-    const cmd = await shell.run(command, args, { ...options, lastCommand: true });
+    // Nothing can write to this command's stdin after the call: closed unless the caller says otherwise.
+    const cmd = await shell.run(command, args, { ...options, closeStdin: options.closeStdin ?? true, lastCommand: true });
     const [stdoutBytes, stderrBytes, exitCode] = await Promise.all([cmd.stdout.collect(), cmd.stderr.collect(), cmd.exitCode]);
     result = { stdout: stdoutBytes.toString('utf8'), stderr: stderrBytes.toString('utf8'), exitCode, stdoutBytes, stderrBytes };
   } catch (e) {

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { WINRMSHARP_DIR, PYPSRP_DIR } from '../helpers/recordings.js';
+import { until } from '../helpers/until.js';
 
 const CLI = 'dist/cli/main.js';
 
@@ -67,7 +68,8 @@ describe('psremote serve --replay', () => {
       expect(await r.text()).toContain('ResourceCreated');
       const r2 = await fetch(url, { method: 'POST', body: create.request.replace('transfer/Create<', 'transfer/Frobnicate<') });
       expect(r2.status).toBe(500);
-      await new Promise((res) => setTimeout(res, 100));
+      // Written before the answer, but on another pipe: wait for it rather than a fixed 100 ms.
+      await until(() => err.includes('unmatched request #1'), 'the unmatched line on stderr');
       expect(err).toMatch(/unmatched request #1: Invoke: no recorded Invoke for this target/);
       child.kill('SIGTERM');
       await new Promise((res) => child.on('close', res));
@@ -242,8 +244,8 @@ describe('psremote serve --https --record', () => {
       expect(r).toEqual({ stdout: 'via-tls\n', code: 0 });
       const lines = readFileSync(rec, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { operation?: string; format?: string });
       expect(lines[0]).toMatchObject({ format: 'psremote-recording', version: 1 });
-      // exec's command is the shell's last: no Signal terminate, the Delete releases it.
-      expect(lines.slice(1).map((l) => l.operation).join(' ')).toMatch(/^Create Command (Receive )+Delete$/);
+      // exec without --stdin ends the command's stdin (a Send); its command is the shell's last: no Signal terminate, the Delete releases it.
+      expect(lines.slice(1).map((l) => l.operation).join(' ')).toMatch(/^Create Command Send (Receive )+Delete$/);
       const bad = cli(['serve', '--https', cert]);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/--https takes two files/);

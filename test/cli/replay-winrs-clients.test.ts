@@ -56,6 +56,9 @@ describe('psremote exec against psremote serve --replay', () => {
     const { stdout, stderr } = await serve.stop();
     expect(stderr).toBe('');
     expect(stdout).toMatch(/ 0 unmatched/);
+    // Without --stdin, exec ends the command's stdin with an empty Send the recorded client did not send.
+    if (cmd!.stdin) expect(stdout).not.toMatch(/stdin End/);
+    else expect(stdout).toMatch(/; 1 empty stdin End not in the recording answered \(closeStdin\)\n$/);
   });
 });
 

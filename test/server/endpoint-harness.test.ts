@@ -220,8 +220,8 @@ describe('https and recording', () => {
       const text = readFileSync(file, 'utf8');
       expect(text).not.toContain('cHc'); // base64 of the password never appears
       const rec = loadRecording(file);
-      // A WinRS command via runCommand: Receive until Done, then Delete (no Signal terminate: Delete releases the command).
-      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command (Receive )+Delete$/);
+      // A WinRS command via runCommand: stdin ended (closeStdin), Receive until Done, then Delete (no Signal terminate: Delete releases the command).
+      expect(rec.exchanges.map((x) => x.operation).join(' ')).toMatch(/^Create Command Send (Receive )+Delete$/);
       const replay = await startReplayServer({ recording: rec });
       try {
         const r2 = await runCommand(replay.url, 'echo', ['recorded']);

@@ -14,6 +14,8 @@ import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { RESOURCE } from '../../src/wsman/namespaces.js';
 import { recording } from '../helpers/recordings.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { until } from '../helpers/until.js';
 
 let ep: LocalEndpoint | undefined;
 const open: Socket[] = [];
@@ -159,6 +161,35 @@ describe('bounded before authentication', () => {
     await Promise.all(extra.map(closed));
     expect(ep.stats.connectionsDropped).toBe(2);
     for (const s of sockets) expect(s.destroyed).toBe(false);
+  });
+
+  test('a burst of dropped connections is one line for the operator, naming the count and the limit', async () => {
+    const clock = new ManualClock();
+    const lines: string[] = [];
+    ep = await startEndpoint({ maxConnections: 2, clock, onNotice: (l) => lines.push(l) });
+    await Promise.all([raw(), raw()]);
+    const burst = await Promise.all([raw(), raw(), raw(), raw(), raw()]);
+    await Promise.all(burst.map(closed));
+    expect(ep.stats.connectionsDropped).toBe(5);
+    // The line waits for the end of the one-second window, so the whole burst is on it.
+    expect(lines).toEqual([]);
+    await clock.advance(999);
+    expect(lines).toEqual([]);
+    await clock.advance(1);
+    expect(lines).toEqual([
+      '5 connections dropped on arrival since the last such line (5 in all): the endpoint holds at most 2 connections at once (maxConnections); raise it with serve --max-connections N (EndpointOptions.maxConnections)',
+    ]);
+    expect(ep.log.filter((l) => l.operation === 'dropped')).toEqual([{ operation: 'dropped', status: 0, reason: lines[0] }]);
+    // Quiet afterwards: no more lines.
+    await clock.advance(10_000);
+    expect(lines).toHaveLength(1);
+    // A later drop is a line of its own, counted from the last line; one still pending is written at close.
+    await closed(await raw());
+    await until(() => ep!.stats.connectionsDropped === 6, 'the sixth drop');
+    await ep.close();
+    ep = undefined;
+    expect(lines.at(-1)).toMatch(/^1 connection dropped on arrival since the last such line \(6 in all\): the endpoint holds at most 2 connections at once/);
+    expect(lines).toHaveLength(2);
   });
 });
 

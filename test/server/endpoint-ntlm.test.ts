@@ -175,7 +175,8 @@ describe('NTLM with message encryption over http', () => {
     await first.wait();
     const before = challenges();
     proxy.cutAll();
-    await new Promise((r) => setTimeout(r, 50));
+    // The next Command must not be written on a socket the client has not yet seen closed.
+    await until(() => !(shell.client.transport as HttpTransport).connections.some((c) => c.connected), 'the client seeing its sockets closed');
     const second = await shell.run('echo', ['two']);
     expect((await second.stdout.collect()).toString()).toBe('two\n');
     expect(await second.wait()).toBe(0);

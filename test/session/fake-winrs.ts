@@ -4,6 +4,7 @@
 // Windows ones in fixtures/upstream (same namespaces and elements).
 
 import { startServer, type TestServer } from '../transport/http/helpers.js';
+import { systemClock, type Clock } from '../../src/util/clock.js';
 
 const NS =
   'xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:a="http://schemas.xmlsoap.org/ws/2004/08/addressing" ' +
@@ -32,6 +33,8 @@ export interface FakeWinRS {
   readonly url: string;
   readonly commands: FakeCommand[];
   readonly log: string[];
+  /** Receives held so far (each waits for output, the command's end or `receiveWaitMs`). */
+  readonly held: number;
   close(): Promise<void>;
 }
 
@@ -44,12 +47,16 @@ export interface FakeOptions {
   receiveWaitMs?: number;
   /** Bytes of stdout per ReceiveResponse. */
   chunkBytes?: number;
+  /** Time for the Receive hold (default the real clock; a ManualClock makes the OperationTimeout faults come when the test says). */
+  clock?: Clock;
 }
 
 export async function startFakeWinRS(o: FakeOptions = {}): Promise<FakeWinRS> {
   const commands: FakeCommand[] = [];
   const log: string[] = [];
+  const clock = o.clock ?? systemClock;
   let n = 0;
+  let held = 0;
   const server = await startServer(async (req, res) => {
     const body = req.body;
     const action = /<(?:\w+:)?Action[^>]*>([^<]*)</.exec(body)?.[1] ?? 'Identify';
@@ -98,11 +105,12 @@ export async function startFakeWinRS(o: FakeOptions = {}): Promise<FakeWinRS> {
         if (!cmd) return reply('fault', '', 500);
         if (cmd.out.length === 0 && cmd.exitCode === undefined) {
           await new Promise<void>((r) => {
-            const t = setTimeout(r, o.receiveWaitMs ?? 2000);
+            const t = clock.setTimeout(r, o.receiveWaitMs ?? 2000);
             cmd.wake = () => {
-              clearTimeout(t);
+              clock.clearTimeout(t);
               r();
             };
+            held++;
           });
           cmd.wake = undefined;
         }
@@ -135,5 +143,14 @@ export async function startFakeWinRS(o: FakeOptions = {}): Promise<FakeWinRS> {
         return reply('fault', '', 500);
     }
   });
-  return { server, url: server.url, commands, log, close: () => server.close() };
+  return {
+    server,
+    url: server.url,
+    commands,
+    log,
+    get held() {
+      return held;
+    },
+    close: () => server.close(),
+  };
 }

@@ -1,5 +1,6 @@
 // The requests on the critical path of the one-shot helpers and of a command
-// on an open pool, counted on the local endpoint's log: the requests answered
+// on an open pool, counted on the local endpoint's log (runCommand and exec
+// end the command's stdin with a Send of their own unless told it is not read): the requests answered
 // before the call resolved. What goes on after (the Delete of a one-shot
 // helper, sent in the background) must still reach the server, also when the
 // program ends right after (child processes against the built package).
@@ -33,20 +34,27 @@ afterAll(async () => {
 /** Operations answered so far, with any status other than 200 appended. */
 const ops = (from = 0) => ep.log.slice(from).map((l) => (l.status === 200 ? l.operation : `${l.operation}:${l.status}`));
 
-test('runCommand: Create, Command, Receive on the critical path; no Signal; the Delete follows and no shell is left', async () => {
+test('runCommand: Create, Command, Send (stdin ended), Receive on the critical path; no Signal; the Delete follows and no shell is left', async () => {
   const r = await runCommand(ep.url, 'greet');
   expect(r).toMatchObject({ exitCode: 0, stdout: 'hi' });
   const critical = ops();
-  expect(critical).toEqual(['Create', 'Command', 'Receive']);
-  expect(critical.length).toBeLessThanOrEqual(3);
+  expect(critical).toEqual(['Create', 'Command', 'Send', 'Receive']);
+  await flushPendingCloses();
+  expect(ops()).toEqual(['Create', 'Command', 'Send', 'Receive', 'Delete']);
+  expect(ep.stats.openShells).toBe(0);
+});
+
+test('runCommand with closeStdin: false (the command reads no stdin): Create, Command, Receive, as pywinrm minus its Signal', async () => {
+  const r = await runCommand(ep.url, 'greet', [], { closeStdin: false });
+  expect(r).toMatchObject({ exitCode: 0, stdout: 'hi' });
+  expect(ops()).toEqual(['Create', 'Command', 'Receive']);
   await flushPendingCloses();
   expect(ops()).toEqual(['Create', 'Command', 'Receive', 'Delete']);
-  expect(ep.stats.openShells).toBe(0);
 });
 
 test('runCommand with awaitClose: the Delete is answered before it resolves', async () => {
   await runCommand(ep.url, 'greet', [], { awaitClose: true });
-  expect(ops()).toEqual(['Create', 'Command', 'Receive', 'Delete']);
+  expect(ops()).toEqual(['Create', 'Command', 'Send', 'Receive', 'Delete']);
   expect(ep.stats.openShells).toBe(0);
 });
 
@@ -91,7 +99,7 @@ test('a program that ends right after runCommand still deletes its shell', async
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout.trim()).toBe('0');
-  expect(ops()).toEqual(['Create', 'Command', 'Receive', 'Delete']);
+  expect(ops()).toEqual(['Create', 'Command', 'Send', 'Receive', 'Delete']);
   expect(ep.stats.openShells).toBe(0);
 });
 
@@ -112,12 +120,12 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   });
 }
 
-test('psremote exec: Create, Command, Receive, Delete (no Signal), and the shell is gone when the process has exited', async () => {
+test('psremote exec: Create, Command, Send (stdin ended, no --stdin), Receive, Delete (no Signal), and the shell is gone when the process has exited', async () => {
   const r = await cli(['exec', ep.url, '--', 'greet']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   expect(r.stdout).toBe('hi');
-  expect(ops()).toEqual(['Create', 'Command', 'Receive', 'Delete']);
+  expect(ops()).toEqual(['Create', 'Command', 'Send', 'Receive', 'Delete']);
   expect(ep.stats.openShells).toBe(0);
 });
 

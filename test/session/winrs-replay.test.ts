@@ -76,9 +76,36 @@ describe('runCommand against real WinRS recordings', () => {
     expect(r.stderrBytes.equals(want.stderr)).toBe(true);
     expect(server.unmatched).toEqual([]);
     // The recorded client sent Signal terminate before Delete; Delete releases the
-    // command with the shell, so runCommand sends Create, Command, Receive, Delete.
+    // command with the shell, so runCommand sends Create, Command, Receive, Delete,
+    // and (closeStdin, its default) an empty End of stdin the recorded client did not
+    // send: answered by the replay server without a recorded exchange, and counted.
     expect(server.remaining().map((x) => x.operation)).toEqual(['Signal']);
     expect(server.served.map((s) => s.operation)).toEqual(rec.exchanges.map((x) => x.operation).filter((o) => o !== 'Signal'));
+    expect(server.stats.Send).toBe(1);
+    expect(server.stdinEnds).toBe(1);
+  });
+
+  test('closeStdin: false sends exactly what the recorded client sent, minus its Signal', async () => {
+    const rec = recording('ClientRunCommand.yml');
+    server = await startReplayServer({ recording: rec });
+    const want = expectedFrom(rec);
+    const r = await runCommand(client(server.url), want.command, want.args, { closeStdin: false, awaitClose: true });
+    expect(r.stdout).toBe(want.stdout.toString('utf8'));
+    expect(server.stats.Send).toBeUndefined();
+    expect(server.stdinEnds).toBe(0);
+    expect(server.unmatched).toEqual([]);
+  });
+
+  test('only an empty End is answered without a recording: a Send with data the recording lacks is unmatched', async () => {
+    const rec = recording('ClientRunCommand.yml');
+    server = await startReplayServer({ recording: rec });
+    const want = expectedFrom(rec);
+    await using shell = await openShell(client(server.url));
+    const cmd = await shell.run(want.command, want.args);
+    await expect(cmd.sendInput('x', { end: true })).rejects.toMatchObject({ code: expect.stringMatching(/^PSR_/) });
+    expect(server.unmatched.map((u) => [u.operation, u.reason])).toEqual([['Send', 'no recorded Send for this target']]);
+    expect(server.stdinEnds).toBe(0);
+    cmd.abandon(new Error('done'));
   });
 
   test('ClientFetchFileFailDir: stderr text and exit code 1', async () => {

@@ -6,6 +6,8 @@ import { WSManClient } from '../../src/winrm/wsman-client.js';
 import { HttpTransport } from '../../src/transport/http/transport.js';
 import { recording } from '../helpers/recordings.js';
 import { startFakeWinRS, type FakeWinRS } from './fake-winrs.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { until } from '../helpers/until.js';
 
 let replay: ReplayServer | undefined;
 let fake: FakeWinRS | undefined;
@@ -44,7 +46,8 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     await using shell = await openShell(c);
     async function* input() {
       yield 'hello ';
-      await new Promise((r) => setTimeout(r, 30));
+      // The rest comes after the first Send was answered: its end is not known with it.
+      await until(() => fake!.log.filter((l) => l === 'Send').length === 1, 'the first Send');
       yield Buffer.from('world');
     }
     const cmd = await shell.run('findstr', ['x'], { stdin: input() });
@@ -82,7 +85,7 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     fake = await startFakeWinRS({ onStdinEnd: () => {} });
     await using shell = await openShell(client(fake.url));
     const cmd = await shell.run('ping', ['-t', 'x']);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => fake!.held === 1, 'the Receive long-poll held');
     await cmd.ctrlC();
     expect(await cmd.wait()).toBe(-1073741510);
     await cmd.signalled;
@@ -90,20 +93,28 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
   });
 
   test('OperationTimeout faults from the scripted server are renewed silently', async () => {
-    fake = await startFakeWinRS({ receiveWaitMs: 30, onStdinEnd: (c) => ((c.exitCode = 7), c.out.push(Buffer.from('late'))) });
+    // The server's hold runs on a ManualClock: each fault comes when the test moves it on.
+    const clock = new ManualClock();
+    fake = await startFakeWinRS({ clock, receiveWaitMs: 30_000, onStdinEnd: (c) => ((c.exitCode = 7), c.out.push(Buffer.from('late'))) });
     await using shell = await openShell(client(fake.url));
     const cmd = await shell.run('x');
-    setTimeout(() => void cmd.sendInput('', { end: true }), 150);
+    for (let i = 1; i <= 3; i++) {
+      await until(() => fake!.held === i, `Receive ${i} held`);
+      await clock.advance(30_000); // this Receive is answered with w:TimedOut
+    }
+    // The fourth Receive, sent after three faults, is held until stdin ends.
+    await until(() => fake!.held === 4, 'Receive 4 held');
+    await cmd.sendInput('', { end: true });
     expect(await cmd.wait()).toBe(7);
     expect((await cmd.stdout.collect()).toString()).toBe('late');
-    expect(fake.log.filter((l) => l === 'Receive').length).toBeGreaterThan(2);
+    expect(fake.log.filter((l) => l === 'Receive').length).toBe(4);
   });
 
   test('terminate() stops the command: exitCode rejects with AbortError and the server got Signal terminate', async () => {
     fake = await startFakeWinRS({ onStdinEnd: () => {} });
     await using shell = await openShell(client(fake.url));
     const cmd = await shell.run('long');
-    await new Promise((r) => setTimeout(r, 30));
+    await until(() => fake!.held === 1, 'the Receive long-poll held');
     await cmd.terminate();
     await expect(cmd.wait()).rejects.toMatchObject({ code: 'PSR_ABORTED' });
     await expect(cmd.stdout.collect()).rejects.toMatchObject({ code: 'PSR_ABORTED' });
@@ -115,10 +126,12 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     await using shell = await openShell(client(fake.url));
     const ac = new AbortController();
     const cmd = await shell.run('long', [], { signal: ac.signal });
-    setTimeout(() => ac.abort(), 30);
+    await until(() => fake!.held === 1, 'the Receive long-poll held');
+    ac.abort();
     await expect(cmd.wait()).rejects.toMatchObject({ code: 'PSR_ABORTED' });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fake.commands[0]!.signals).toContain('terminate');
+    // The Signal goes out behind the rejection.
+    await until(() => fake!.commands[0]!.signals.length > 0, 'a Signal');
+    expect(fake.commands[0]!.signals).toEqual(['terminate']);
   });
 
   test('large output streams in order across many responses with a slow reader', async () => {

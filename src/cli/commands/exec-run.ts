@@ -54,7 +54,8 @@ export async function runOnShell(options: ConnectionOptions, words: readonly str
       // A quiet retry must not look like a hang: say what is going on.
       onNetworkInterrupted: (e) => io.stderr.write(`psremote: ${e.message}; retrying for up to 4 minutes\n`),
       onNetworkResumed: () => io.stderr.write('psremote: the connection is back\n'),
-      ...(f.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : {}),
+      // Without --stdin the command's stdin is ended at once (ssh -n): one that reads it exits instead of hanging.
+      ...(f.stdin ? { stdin: io.stdin as AsyncIterable<Buffer> } : { closeStdin: true }),
       lastCommand: true,
     });
     const pump = async (src: AsyncIterable<Buffer>, dst: NodeJS.WritableStream) => {

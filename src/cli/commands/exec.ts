@@ -14,7 +14,7 @@ export function register(program: Command, io: CliIO): void {
     .description('run a command in a remote cmd shell (WinRS) and exit with its exit code')
     .argument('<host>', 'host, host:port or http(s)://host:port/wsman')
     .argument('<command...>', 'command and arguments (put -- before them)')
-    .option('--stdin', 'forward our standard input to the command')
+    .option('--stdin', 'forward our standard input to the command (without it the command\'s stdin is ended at once, as ssh -n)')
     .option('--cwd <dir>', 'working directory on the remote host')
     .option('--env <NAME=value...>', 'environment variables for the shell')
     .option('--codepage <n>', 'console code page of the remote shell', '65001')

@@ -52,7 +52,7 @@ export function register(program: Command, io: CliIO): void {
       }
       const report = server.report();
       const count = (u: string) => report.filter((r) => r.use === u).length;
-      io.stdout.write(`replay-check ${rec.source}: ${count('used')} used, ${count('unused')} unused, ${count('mismatched')} mismatched of ${report.length} recorded exchanges; ${server.unmatched.length} requests unmatched; client exited ${clientCode ?? 'by a signal'}\n`);
+      io.stdout.write(`replay-check ${rec.source}: ${count('used')} used, ${count('unused')} unused, ${count('mismatched')} mismatched of ${report.length} recorded exchanges; ${server.unmatched.length} requests unmatched${server.stdinEnds ? `; ${server.stdinEnds} empty stdin End${server.stdinEnds === 1 ? '' : 's'} not in the recording answered (closeStdin)` : ''}; client exited ${clientCode ?? 'by a signal'}\n`);
       for (const r of report) io.stdout.write(`  #${r.exchange} ${r.operation}: ${r.use}${r.difference ? `: ${r.difference}` : ''}\n`);
       for (const u of server.unmatched) io.stdout.write(`  request ${u.index} ${u.operation}: unmatched: ${u.reason}\n`);
       process.exitCode = count('mismatched') > 0 || server.unmatched.length > 0 ? 1 : clientCode === 0 ? 0 : 1;

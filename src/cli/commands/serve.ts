@@ -132,6 +132,7 @@ export function register(program: Command, io: CliIO): void {
           ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
           ...(opts.allowedHost.length ? { allowedHosts: opts.allowedHost } : {}),
           ...(opts.maxConnections !== undefined ? { maxConnections: count('max-connections', opts.maxConnections, 1) } : {}),
+          onNotice: (line: string) => void io.stderr.write(`notice: ${line}\n`),
           maxBufferedOutputBytes: count('max-output-buffer', opts.maxOutputBuffer, 1024),
           ...(users || keytab ? { auth: auth as EndpointAuthScheme[] } : {}),
           ...(users ? { users } : {}),
@@ -172,7 +173,8 @@ export function register(program: Command, io: CliIO): void {
       io.stdout.write(`replaying ${recording.exchanges.length} exchanges from ${recording.source} (${recording.format})\n`);
       await untilSignal();
       const left = server.remaining().length;
-      io.stdout.write(`${server.served.length} requests matched, ${server.unmatched.length} unmatched, ${left} recorded exchanges unused\n`);
+      const ends = server.stdinEnds ? `; ${server.stdinEnds} empty stdin End${server.stdinEnds === 1 ? '' : 's'} not in the recording answered (closeStdin)` : '';
+      io.stdout.write(`${server.served.length} requests matched, ${server.unmatched.length} unmatched, ${left} recorded exchanges unused${ends}\n`);
       await server.close();
     });
 }

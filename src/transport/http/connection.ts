@@ -136,6 +136,10 @@ export class HttpConnection implements HttpConnectionInfo {
   get closed(): boolean {
     return this.#closed;
   }
+  /** A socket is open now, as far as undici has seen (tests wait on it after cutting a socket). */
+  get connected(): boolean {
+    return this.#connected;
+  }
 
   /**
    * Open socket, nothing in flight, and the auth context established on this

@@ -10,6 +10,7 @@ import { afterEach, expect, test } from 'vitest';
 import { HttpTransport, type HttpAuth, type HttpAuthContext } from '../../../src/transport/http/index.js';
 import { WSManClient } from '../../../src/winrm/wsman-client.js';
 import { IDENTIFY_RESPONSE, startServer, type TestServer } from './helpers.js';
+import { until } from '../../helpers/until.js';
 
 let server: TestServer | undefined;
 let transport: HttpTransport | undefined;
@@ -119,7 +120,7 @@ test('the context is reset after the socket is lost', async () => {
   const c = new WSManClient(transport);
   await c.identify();
   first!.destroy();
-  await new Promise((r) => setTimeout(r, 50));
+  await until(() => !transport!.connections.some((x) => x.connected), 'the client seeing its socket closed');
   expect((await c.identify()).productVendor).toBe('Microsoft Corporation');
   expect(log).toEqual(['negotiate', 'answer', 'reset', 'negotiate', 'answer']);
   expect(server.connections()).toBe(2);
