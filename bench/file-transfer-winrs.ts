@@ -29,9 +29,10 @@ const rssOf = (pid: number) => {
     return 0;
   }
 };
+/** Child pids from /proc (no `ps` process: sampling every 100 ms must not cost the client CPU it measures). */
 const kids = (pid: number): number[] => {
   try {
-    return execSync(`ps -o pid= --ppid ${pid}`).toString().trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
   } catch {
     return [];
   }
