@@ -90,13 +90,14 @@ export async function copyToHost(target: Target, source: CopySource, remotePath:
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     host.go();
+    const byRel = new Map(entries.filter((x) => x.kind === 'file').map((x) => [x.rel, x]));
     let ended = false;
     try {
       for await (const line of answers!) {
         const f = line.split('\t');
         if (line[0] === 'R') {
           const relativePath = relFromB64(f[1] ?? '');
-          const e = entries.find((x) => x.kind === 'file' && x.rel === relativePath);
+          const e = byRel.get(relativePath);
           files.push({
             relativePath,
             source: typeof e?.source === 'string' ? e.source : '<stream>',
