@@ -61,7 +61,12 @@ function startOne(shell: WinRSShell, exe: string, script: string, frames: () => 
     const err = (async () => {
       const parts: Buffer[] = [];
       let n = 0;
-      for await (const c of cmd.stderr) if (n < 65_536) (parts.push(c), (n += c.length));
+      // read to the end (a stderr nobody reads would hold the Receive loop), kept up to 64 KiB
+      for await (const c of cmd.stderr) {
+        if (n >= 65_536) continue;
+        parts.push(c);
+        n += c.length;
+      }
       return Buffer.concat(parts).toString('utf8');
     })().catch(() => '');
     void cmd.exitCode.finally(() => open?.(false)).catch(() => undefined);
