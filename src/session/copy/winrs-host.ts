@@ -61,7 +61,7 @@ function startOne(shell: WinRSShell, exe: string, script: string, frames: () => 
     const err = (async () => {
       const parts: Buffer[] = [];
       let n = 0;
-      // read to the end (a stderr nobody reads would hold the Receive loop), kept up to 64 KiB
+      // read as it comes (an unread ByteStream keeps everything), kept up to 64 KiB for messages
       for await (const c of cmd.stderr) {
         if (n >= 65_536) continue;
         parts.push(c);
