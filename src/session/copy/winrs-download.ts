@@ -150,6 +150,8 @@ export async function copyFromHost(target: Target, remotePath: string | readonly
     const { host, answer } = await startCopy(shell, options, paths[0]!, script, noFrames, first);
     const cmd = host.cmd;
     host.go();
+    // aborted while the host's PowerShell started: the shell's Delete ends it
+    if (signal?.aborted) throw new AbortError(`the download of ${paths.join(', ')} was aborted`, { cause: signal.reason });
     if (answer.startsWith('RESTRICTED\t')) throw new FileTransferError('Restricted', 'remote', paths[0]!, `the host's PowerShell runs in ${answer.split('\t')[1]} mode; the copy script needs FullLanguage`);
     if (answer.startsWith('X\t')) throw remoteFailure(answer);
     if (!answer.startsWith('P\t')) throw new FileTransferError('IO', 'remote', paths[0]!, `the copy script did not answer as expected (${answer.slice(0, 80)})`);

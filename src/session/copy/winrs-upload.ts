@@ -72,6 +72,11 @@ export async function copyToHost(target: Target, source: CopySource, remotePath:
     };
     const { host, answer } = await startCopy(shell, options, remotePath, script, frames, first);
     const cmd = host.cmd;
+    // aborted while the host's PowerShell started: nothing was sent, the shell's Delete ends it
+    if (signal?.aborted) {
+      host.cancel();
+      throw new AbortError(`the upload to ${remotePath} was aborted`, { cause: signal.reason });
+    }
     if (!answer.startsWith('P\t')) {
       host.cancel();
       throw answer.startsWith('RESTRICTED\t')

@@ -233,6 +233,18 @@ describeWithPwsh('copyToHost / copyFromHost over WinRS against real pwsh', (pwsh
     expect(readdirSync(localDir)).toEqual([]);
   });
 
+  it('an AbortSignal while the host PowerShell starts: nothing sent, PSR_ABORTED', { timeout: 60_000 }, async () => {
+    const local = join(dir, 'early.bin');
+    await randomFile(local, 1_000_000);
+    const s0 = sends();
+    // pwsh takes a second or more to start here, so this fires before its first answer
+    await expect(copyToHost(ep.url, local, join(dir, 'early-remote.bin'), { powershell: pwsh, signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ code: 'PSR_ABORTED' });
+    expect(existsSync(join(dir, 'early-remote.bin'))).toBe(false);
+    expect(sends() - s0).toBeLessThanOrEqual(1); // the script at most, no data
+    await expect(copyFromHost(ep.url, local, join(dir, 'early-back.bin'), { powershell: pwsh, signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ code: 'PSR_ABORTED' });
+    expect(existsSync(join(dir, 'early-back.bin'))).toBe(false);
+  });
+
   it('no PowerShell on the host: both names tried, a typed error', { timeout: 60_000 }, async () => {
     const c0 = commands();
     await expect(copyToHost(ep.url, join(dir, 'new.txt'), join(dir, 'nowhere.txt'), { environment: { PATH: '/nonexistent' } })).rejects.toMatchObject({
