@@ -9,6 +9,10 @@
 // discarding sink and to a file, sampling the RSS of each process every 100 ms:
 // peak minus idle. TABLE=0 skips the table, RSS_UP=0 the 1 GiB upload; WINDOW and
 // CHUNK set the window and chunk size of those runs.
+// VIA=winrs: copyToHost / copyFromHost instead (one WinRS command per copy, the
+// bytes raw on its stdin/stdout); the engine is then the copy's own pwsh, a
+// child of the endpoint: its CPU is the endpoint's children's (cutime), and its
+// RSS is sampled while it lives (peak minus its RSS once the copy began).
 // Needs `npm run build` (dist/) and pwsh (PSREMOTE_PWSH, PATH or ~/.dotnet/tools).
 // Run heavy: `nice -n 10 node --import tsx bench/file-transfer.bench.ts`.
 import { execSync, fork } from 'node:child_process';
@@ -19,6 +23,7 @@ import { Readable, Writable } from 'node:stream';
 import { createHash, randomBytes } from 'node:crypto';
 import { openSession } from '../src/session/open.js';
 import { copyFromSession, copyToSession, readEnvelopeSizeKb, type CopyResult } from '../src/session/copy/index.js';
+import { winrsBench } from './file-transfer-winrs.js';
 import { findPwsh, pwshEngineCommand } from '../test/helpers/pwsh.js';
 import { randomFile } from '../test/session/copy/harness.js';
 
@@ -44,7 +49,7 @@ const cpuOf = (pid: number) => {
 };
 const kids = (pid: number) => execSync(`ps -o pid= --ppid ${pid}`).toString().trim().split(/\s+/).filter(Boolean).map(Number);
 
-async function endpoint(envelopeKb: number, receiveKb: number) {
+export async function endpoint(envelopeKb: number, receiveKb: number) {
   const child = fork(endpointScript, [JSON.stringify(pwshEngineCommand(pwsh.path!))], { env: { ...process.env, ENVELOPE_KB: String(envelopeKb), RECEIVE_KB: String(receiveKb) } });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (m: { url: string }) => resolve(m.url));
@@ -57,6 +62,10 @@ async function endpoint(envelopeKb: number, receiveKb: number) {
   };
 }
 
+if (process.env.VIA === 'winrs') {
+  await winrsBench({ pwsh: pwsh.path!, version: pwsh.version ?? '?', size: SIZE, rss: RSS, configs: CONFIGS, endpoint });
+  process.exit(0);
+}
 const dir = mkdtempSync(join(tmpdir(), 'psremote-bench-copy-'));
 console.log(`machine: ${execSync('nproc').toString().trim()} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at start; Node ${process.version}; pwsh ${pwsh.version}; ${SIZE / MB} MiB of random bytes`);
 console.log('');

@@ -26,7 +26,7 @@ export {
 } from './session/powershell.js';
 export * from './session/import/index.js';
 export * from './session/check/index.js';
-export { copyToSession, copyFromSession, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination, readEnvelopeSizeKb } from './session/copy/index.js';
+export { copyToSession, copyFromSession, copyToHost, copyFromHost, FileTransferError, type CopyFailure, type CopyOptions, type CopyProgress, type CopyResult, type CopiedFile, type CopySource, type CopyDestination, type HostCopyOptions, readEnvelopeSizeKb } from './session/copy/index.js';
 export { invokeCommand, invokeOnHosts, type HostResult, type FanOutOptions, type InvokeCommandOptions } from './session/invoke.js';
 export { NonInteractiveHost, HostCallNotSupportedError, HostCallFailedError, credentialAnswer, secureStringAnswer, type PSHost, type HostCall } from './session/host/host.js';
 export {

@@ -23,8 +23,8 @@ const EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   'session remove': ['psremote session remove work', 'psremote session remove --remote server1 --state Disconnected --idle-longer-than 1d'],
   'session connect': ['psremote session connect work', "echo 'Get-Job' | psremote session connect work --json"],
   'session disconnect': ['psremote session disconnect work', 'psremote session disconnect work --idle-timeout 3600 --buffer-mode Drop'],
-  upload: ['psremote upload win01 ./tools C:\\Tools -r', 'psremote upload --session work ./patch.msi C:\\Temp\\patch.msi --force'],
-  download: ['psremote download win01 C:\\Windows\\Logs\\CBS\\CBS.log ./', 'psremote download server1 C:\\inetpub\\logs ./logs -r -p --json'],
+  upload: ['psremote upload win01 ./tools C:\\Tools -r', 'psremote upload --session work ./patch.msi C:\\Temp\\patch.msi --force', 'psremote upload win01 ./image.iso D:\\ --via winrs   (raw WinRS stdin: faster, needs the cmd shell; no JEA)'],
+  download: ['psremote download win01 C:\\Windows\\Logs\\CBS\\CBS.log ./', 'psremote download server1 C:\\inetpub\\logs ./logs -r -p --json', 'psremote download win01 D:\\dumps\\big.dmp ./ --via winrs --powershell pwsh'],
   serve: [
     'psremote serve                                  (http://127.0.0.1:5985/wsman, scripted engine, no users: local tests only)',
     'psremote serve --users users.txt --auth basic,ntlm --engine real',

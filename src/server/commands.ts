@@ -63,6 +63,20 @@ export function takeOut(o: Outbox): OutStream {
   return c;
 }
 
+/**
+ * The first `n` bytes of the oldest chunk for a Receive, the rest left first in
+ * line: a cmd command's stdout is a byte stream, so an answer can be filled to
+ * its limit instead of stopping before a pipe-sized piece that does not fit.
+ */
+export function takeOutPart(o: Outbox, n: number): OutStream {
+  const c = o.chunks[0]!;
+  if (n >= c.data.length) return takeOut(o);
+  o.chunks[0] = { ...c, data: c.data.subarray(n) };
+  o.bytes -= n;
+  if (o.bytes < o.limit) o.onRoom?.();
+  return { ...c, data: c.data.subarray(0, n) };
+}
+
 /** Drops what is queued (Connect from a new client: it belonged to the previous one). */
 export function clearOut(o: Outbox): OutStream[] {
   const taken = o.chunks.splice(0);

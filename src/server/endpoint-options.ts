@@ -82,7 +82,7 @@ export interface EndpointOptions {
   readonly maxOperationTimeoutMs?: number;
   /** MaxEnvelopeSizekb of this server (default 500). */
   readonly maxEnvelopeSizeKb?: number;
-  /** Largest raw output bytes in one ReceiveResponse (default 96 KiB). */
+  /** Largest raw output bytes in one ReceiveResponse (default 96 KiB; a cmd command's answers are filled to it). */
   readonly maxReceiveBytes?: number;
   /**
    * Drop shells that have had no request and no outstanding Receive for this long,

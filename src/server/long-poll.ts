@@ -9,7 +9,7 @@ import { parseDuration } from '../wsman/envelope.js';
 import type { ParsedEnvelope } from '../wsman/reader.js';
 import type { OutStream } from '../wsman/server-envelopes.js';
 import { FAULTS } from './responses.js';
-import { takeOut, type Outbox } from './commands.js';
+import { takeOut, takeOutPart, type Outbox } from './commands.js';
 import { Fault, type Shell, type ShellTable } from './shell-table.js';
 
 /** What a Receive hands over: output, and whether the command is over. */
@@ -81,6 +81,13 @@ options: { readonly maxOperationTimeoutMs: number; readonly maxReceiveBytes: num
   let bytes = 0;
   while (out.chunks.length > 0 && (taken.length === 0 || bytes + out.chunks[0]!.data.length <= options.maxReceiveBytes)) {
     const c = takeOut(out);
+    taken.push(c);
+    bytes += c.data.length;
+  }
+  // A cmd command's output is bytes, not PSRP fragments: fill the answer with part of the next piece
+  // (the child's pipe gives 64 KiB pieces, which a 96 KiB answer otherwise takes one at a time).
+  if (shell.kind === 'cmd' && commandId && out.chunks.length > 0 && bytes < options.maxReceiveBytes) {
+    const c = takeOutPart(out, options.maxReceiveBytes - bytes);
     taken.push(c);
     bytes += c.data.length;
   }

@@ -304,7 +304,7 @@ export class WinRSCommand {
 
   /** Raw bytes of stdin per Send, so the envelope stays under MaxEnvelopeSize. */
   #chunkSize(): number {
-    return Math.max(1024, Math.floor((this.client.maxEnvelopeSize - 4096) / 4) * 3);
+    return stdinBytesPerSend(this.client.maxEnvelopeSize);
   }
 
   /** Sends bytes to the command's stdin; `end` closes stdin after them. */
@@ -344,6 +344,11 @@ export class WinRSCommand {
     this.#abandonReason ??= reason;
     this.#loopAbort.abort(reason);
   }
+}
+
+/** Raw stdin bytes one Send carries within an envelope of this size (base64 and the SOAP around it). */
+export function stdinBytesPerSend(maxEnvelopeSize: number): number {
+  return Math.max(1024, Math.floor((maxEnvelopeSize - 4096) / 4) * 3);
 }
 
 export interface RunCommandResult {

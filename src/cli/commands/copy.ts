@@ -1,6 +1,7 @@
 // `psremote upload TARGET LOCAL... REMOTE` and `psremote download TARGET
 // REMOTE... LOCAL` (or `--session NAME` instead of TARGET): Copy-Item
-// -ToSession / -FromSession from a shell. A progress bar on a terminal, then
+// -ToSession / -FromSession from a shell; `--via winrs` copies over one WinRS
+// command per source instead (copyToHost / copyFromHost: no PowerShell session). A progress bar on a terminal, then
 // one summary line on stderr; `--json` prints one result object per file on
 // stdout. Exit code 1 when anything failed.
 
@@ -10,7 +11,8 @@ import { connectSession, openSession } from '../../session/open.js';
 import { parseOutOfProcTarget } from '../../winrm/target.js';
 import { FileSessionStore } from '../../session/store.js';
 import type { RunspacePool } from '../../session/runspace-pool.js';
-import { copyFromSession, copyToSession, readEnvelopeSizeKb, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
+import { copyFromHost, copyFromSession, copyToHost, copyToSession, readEnvelopeSizeKb, type CopyOptions, type CopyProgress, type CopyResult } from '../../session/copy/index.js';
+import type { ConnectionOptions } from '../../winrm/target.js';
 import { addConnectionFlags, connectionOptions, type ConnectionFlags } from '../connection-flags.js';
 import type { CliIO } from '../io.js';
 
@@ -24,6 +26,8 @@ interface CopyFlags extends ConnectionFlags {
   parallel?: string;
   chunkSize?: string;
   json?: boolean;
+  via: string;
+  powershell?: string;
 }
 
 const MB = 1_000_000;
@@ -112,8 +116,22 @@ function report(results: readonly CopyResult[], seconds: number, f: CopyFlags, i
   io.stderr.write(`${files.length} files, ${bytes} bytes in ${seconds.toFixed(2)} s (${rate.toFixed(1)} MB/s), ${files.filter((x) => x.verified).length} SHA-256 hashes verified\n`);
 }
 
+/** The connection of a `--via winrs` copy; refused where WinRS cannot go. */
+async function winrsTarget(target: string | undefined, f: CopyFlags, io: CliIO): Promise<ConnectionOptions> {
+  if (f.session) throw new UsageError('--via winrs copies over a cmd shell of its own: it does not take --session');
+  if (!target) throw new UsageError('no target given');
+  if (parseOutOfProcTarget(target)) throw new UsageError(`--via winrs needs a WinRM target; ${target.split(':')[0]}: targets have no WinRS`);
+  return connectionOptions(target, f, io);
+}
+
+type Body = (pool: RunspacePool, options: CopyOptions) => Promise<CopyResult>[] | AsyncGenerator<CopyResult>;
+type WinrsBody = (conn: ConnectionOptions, options: CopyOptions & { powershell?: string }) => AsyncGenerator<CopyResult>;
+
 /** Runs the copies one source at a time; Ctrl+C aborts cleanly (no partial file under the final name). */
-async function run(verb: string, f: CopyFlags, io: CliIO, target: string | undefined, each: (pool: RunspacePool, options: CopyOptions) => Promise<CopyResult>[] | AsyncGenerator<CopyResult>): Promise<void> {
+async function run(verb: string, f: CopyFlags, io: CliIO, target: string | undefined, each: Body, winrs: WinrsBody): Promise<void> {
+  if (f.via !== 'psrp' && f.via !== 'winrs') throw new UsageError(`--via is psrp or winrs, not ${f.via}`);
+  if (f.powershell !== undefined && f.via !== 'winrs') throw new UsageError('--powershell goes with --via winrs');
+  const conn = f.via === 'winrs' ? await winrsTarget(target, f, io) : undefined;
   const ac = new AbortController();
   const onSigint = () => ac.abort(new AbortError('interrupted'));
   process.once('SIGINT', onSigint);
@@ -121,9 +139,12 @@ async function run(verb: string, f: CopyFlags, io: CliIO, target: string | undef
   const started = Date.now();
   const results: CopyResult[] = [];
   try {
-    await withPool(target, f, io, async (pool) => {
-      for await (const r of each(pool, options)) results.push(r);
-    });
+    if (conn) for await (const r of winrs(conn, { ...options, ...(f.powershell ? { powershell: f.powershell } : {}) })) results.push(r);
+    else {
+      await withPool(target, f, io, async (pool) => {
+        for await (const r of each(pool, options)) results.push(r);
+      });
+    }
   } finally {
     bar.end();
     process.removeListener('SIGINT', onSigint);
@@ -152,21 +173,41 @@ function define(program: Command, name: string, description: string, args: strin
     .option('--no-preserve-times', 'do not keep modification times')
     .option('--parallel <n>', 'pipelines at once: files of a folder, or ranges of one large file (default 2)')
     .option('--chunk-size <bytes>', 'raw bytes per chunk (default: what fills the negotiated envelope)')
-    .option('--json', 'print one JSON result object per file on stdout');
+    .option('--json', 'print one JSON result object per file on stdout')
+    .option('--via <psrp|winrs>', 'psrp: a PowerShell session (default); winrs: one WinRS command per source, the bytes raw on its stdin/stdout (faster; needs the cmd shell permission and bypasses a JEA endpoint\'s configuration)', 'psrp')
+    .option('--powershell <exe>', 'with --via winrs: the PowerShell the host runs for the copy (default powershell, then pwsh when that is not found)');
   return addConnectionFlags(cmd);
 }
 
 export function register(program: Command, io: CliIO): void {
   define(program, 'upload', 'copy local files or folders into a PowerShell session (Copy-Item -ToSession)', 'TARGET LOCAL... REMOTE').action(async (paths: string[], f: CopyFlags) => {
     const { target, sources, dest } = split(paths, f, 'upload');
-    await run('upload', f, io, target, async function* (pool, options) {
-      for (const s of sources) yield await copyToSession(pool, s, dest, options);
-    });
+    await run(
+      'upload',
+      f,
+      io,
+      target,
+      async function* (pool, options) {
+        for (const s of sources) yield await copyToSession(pool, s, dest, options);
+      },
+      async function* (conn, options) {
+        for (const s of sources) yield await copyToHost(conn, s, dest, options);
+      },
+    );
   });
   define(program, 'download', 'copy remote files or folders out of a PowerShell session (Copy-Item -FromSession)', 'TARGET REMOTE... LOCAL').action(async (paths: string[], f: CopyFlags) => {
     const { target, sources, dest } = split(paths, f, 'download');
-    await run('download', f, io, target, async function* (pool, options) {
-      yield await copyFromSession(pool, sources, dest, options);
-    });
+    await run(
+      'download',
+      f,
+      io,
+      target,
+      async function* (pool, options) {
+        yield await copyFromSession(pool, sources, dest, options);
+      },
+      async function* (conn, options) {
+        yield await copyFromHost(conn, sources, dest, options);
+      },
+    );
   });
 }

@@ -6,18 +6,17 @@
 // more than that; folders are shared out among `parallel` lanes.
 
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { AbortError, UsageError } from '../../errors.js';
 import type { RunspacePool } from '../runspace-pool.js';
 import type { PowerShellInvocation } from '../powershell.js';
 import type { PSInput } from '../../clixml/index.js';
 import { toPlain } from '../../clixml/plain.js';
-import { FileTransferError, localFailure } from './errors.js';
-import { readChunks, walkLocal, type LocalEntry } from './local.js';
+import { FileTransferError } from './errors.js';
+import { readChunks } from './local.js';
+import { planUpload, type UploadEntry } from './upload-plan.js';
 import { ABORT_GRACE_MS, chunkSizeFor, relB64, relFromB64, ticksFromMs, type CopiedFile, type CopyOptions, type CopyResult, type CopySource } from './options.js';
 import { prepare, remoteFailure } from './prepare.js';
-import { ProgressMeter } from './progress.js';
+import type { ProgressMeter } from './progress.js';
 import { LaneRun } from './lane-run.js';
 import { uploadRanges, useRanges } from './ranges.js';
 import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
@@ -25,9 +24,7 @@ import { TIMES_SCRIPT, UPLOAD_SCRIPT } from './scripts.js';
 /** Chunks up to this size travel base64 in the packed record strings; larger ones as byte[] objects. */
 const SMALL = 65_536;
 
-interface Entry extends Omit<LocalEntry, 'abs'> {
-  readonly source: string | AsyncIterable<Uint8Array>;
-}
+type Entry = UploadEntry;
 
 /** Shared by the lanes: what is left to send, and (LaneRun) whether to stop. */
 class UploadRun extends LaneRun {
@@ -46,39 +43,7 @@ export async function copyToSession(pool: RunspacePool, source: CopySource, remo
   if (signal?.aborted) throw new AbortError('the upload was aborted before it began');
   if (!remotePath) throw new UsageError('copyToSession: the remote path is empty');
   const times = options.preserveTimes !== false;
-  let mode: 'file' | 'stream' | 'tree';
-  let entries: Entry[];
-  let name = '';
-  let rootMtime: number | undefined;
-  if (typeof source === 'string') {
-    const st = await stat(source).catch((e: unknown) => {
-      throw localFailure(e, source);
-    });
-    name = basename(source);
-    if (st.isDirectory()) {
-      if (!options.recursive) throw new UsageError(`${source} is a folder: copy it with recursive (-r)`);
-      mode = 'tree';
-      rootMtime = st.mtimeMs;
-      entries = (await walkLocal(source, options.followSymlinks === true)).map((e) => ({ ...e, source: e.abs }));
-    } else {
-      mode = 'file';
-      entries = [{ rel: '', source, kind: 'file', size: st.size, mtimeMs: st.mtimeMs }];
-    }
-  } else {
-    mode = 'stream';
-    entries = [{ rel: '', source, kind: 'file', size: -1, mtimeMs: -1 }];
-  }
-  const skipped = entries.filter((e) => e.kind === 'link').map((e) => ({ path: String(e.source), reason: `symbolic link to ${e.linkTarget ?? '?'} (not followed)` }));
-  entries = entries.filter((e) => e.kind !== 'link');
-  const fileCount = entries.filter((e) => e.kind === 'file').length;
-  const known = entries.every((e) => e.kind !== 'file' || e.size >= 0);
-  const meter = new ProgressMeter({
-    ...(options.now ? { now: options.now } : {}),
-    ...(options.progressIntervalMs !== undefined ? { intervalMs: options.progressIntervalMs } : {}),
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    ...(known ? { bytesTotal: entries.reduce((n, e) => n + (e.kind === 'file' ? e.size : 0), 0) } : {}),
-    filesTotal: fileCount,
-  });
+  const { mode, entries, name, rootMtime, skipped, fileCount, meter } = await planUpload(source, options);
 
   const target = await prepare(pool, { target: remotePath, mode, name, createParents: options.createParents === true, overwrite: options.overwrite === true }, signal);
   const chunk = chunkSizeFor(pool.payloadBudget, options.chunkSize);
