@@ -105,7 +105,7 @@ export class WinRSShell {
   async run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<WinRSCommand> {
     if (this.#state !== 'open') throw new InvalidStateError('run a command', this.#state, ['open']);
     if (!command) throw new UsageError('no command given');
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw new AbortError(`the command ${command} was aborted before it started`, { cause: options.signal.reason });
     // A finished command's Signal terminate still in flight holds its connection:
     // waiting for it (it started when Done arrived) beats opening, and on NTLM
     // authenticating, another connection for this Command.

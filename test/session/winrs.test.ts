@@ -63,6 +63,15 @@ describe('against a scripted cmd endpoint (hand-written responses)', () => {
     expect(fake.commands[0]!.signals).toEqual(['terminate']);
   });
 
+  test('run with an aborted signal is a PSR_ABORTED PsRemoteError, and no Command is sent', async () => {
+    fake = await startFakeWinRS();
+    await using shell = await openShell(client(fake.url));
+    const ac = new AbortController();
+    ac.abort(new Error('the caller gave up'));
+    await expect(shell.run('dir', [], { signal: ac.signal })).rejects.toMatchObject({ code: 'PSR_ABORTED', name: 'AbortError' });
+    expect(fake.log.filter((l) => l === 'Command')).toEqual([]);
+  });
+
   test('sendInput with end, many commands on one shell', async () => {
     fake = await startFakeWinRS();
     const shell = await openShell(client(fake.url));

@@ -6,6 +6,7 @@
 // frames follow only once the script answered (its check of the target), so a
 // missing PowerShell or a refused target costs no data.
 
+import { AbortError } from '../../errors.js';
 import { WSManFaultError } from '../../wsman/index.js';
 import { openShell, stdinBytesPerSend, type OpenShellOptions, type WinRSCommand, type WinRSShell } from '../../winrm/winrs.js';
 import { resolveTarget, type Target } from '../../winrm/target.js';
@@ -104,7 +105,7 @@ export async function startCopy<A>(
   const exes = wanted === 'pwsh' ? [wanted] : [wanted, 'pwsh'];
   const tried: string[] = [];
   for (const exe of exes) {
-    options.signal?.throwIfAborted();
+    if (options.signal?.aborted) throw new AbortError(`the copy of ${where} was aborted`, { cause: options.signal.reason });
     let host: HostCommand;
     try {
       host = await startOne(shell, exe, script, frames);
