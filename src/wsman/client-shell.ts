@@ -38,7 +38,8 @@ export type OutgoingRequest =
   /** With a `commandId`, a command's Reconnect or Connect; without, the shell's. */
   | { readonly operation: 'Reconnect' | 'Connect'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined }
   /** No `commandId`: input for the shell itself (PowerShell: the runspace pool). */
-  | { readonly operation: 'Send'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined; readonly end: boolean }
+  /** `xml` as UTF-8 bytes: a Send's streams are written as base64 straight into them (no string of a 2 MB envelope). */
+  | { readonly operation: 'Send'; readonly messageId: string; readonly xml: Uint8Array; readonly commandId: string | undefined; readonly end: boolean }
   | { readonly operation: 'Receive'; readonly messageId: string; readonly xml: string; readonly commandId: string | undefined }
   | { readonly operation: 'Signal'; readonly messageId: string; readonly xml: string; readonly commandId: string; readonly code: string };
 
@@ -152,7 +153,7 @@ export class ClientShell {
       if (end) this.#commands.set(key, { ...c!, input: 'Ended' });
     }
     const r = this.#request();
-    const xml = build.send({ ...r, resourceUri: this.resourceUri }, id, streams.map((s) => (commandId === undefined ? s : { ...s, commandId })));
+    const xml = build.sendBytes({ ...r, resourceUri: this.resourceUri }, id, streams.map((s) => (commandId === undefined ? s : { ...s, commandId })));
     return this.#out({ operation: 'Send', messageId: r.messageId, xml, commandId, end });
   }
 

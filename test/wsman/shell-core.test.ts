@@ -51,7 +51,7 @@ function pair(resourceUri: string = RESOURCE.cmdShell) {
   let scriptFor: (id: string) => Script = () => ({ output: [], exitCode: 0, stdin: '' });
   const enumeration = new ServerEnumeration({ newMessageId: newId });
 
-  function serve(xml: string): string {
+  function serve(xml: string | Uint8Array): string {
     const m = readEnvelope(xml, { role: 'request' });
     log.push(`${m.operation}${m.commandId ? ` ${m.commandId.slice(-2)}` : ''}${m.signalCode ? ` ${m.signalCode.slice(m.signalCode.lastIndexOf('/') + 1)}` : ''}`);
     if (m.operation === 'Create') {
