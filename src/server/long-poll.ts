@@ -27,7 +27,10 @@ export interface Taken {
 export async function waitForRoom(table: ShellTable, shell: Shell, env: ParsedEnvelope, req: IncomingMessage, o: { limit: number; maxOperationTimeoutMs: number }): Promise<boolean> {
   const limit = o.limit;
   const sendEl = childElement(env.body, NS.shell, 'Send');
-  const cids = (sendEl ? childElements(sendEl, NS.shell, 'Stream') : []).map((st) => attribute(st, 'CommandId')?.toUpperCase());
+  // Only a Send that carries data is held: an empty one (stdin's End alone, as runCommand
+  // sends before its first Receive) adds no input, and holding it while the output is at its
+  // limit would wait for a Receive that its client sends only after this answer.
+  const cids = (sendEl ? childElements(sendEl, NS.shell, 'Stream') : []).filter((st) => textContent(st).trim() !== '').map((st) => attribute(st, 'CommandId')?.toUpperCase());
   const backed = () =>
     cids.some((cid) => {
       const c = cid ? shell.commands.get(cid) : undefined;
