@@ -12,7 +12,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenForWsman } from './listen.js';
 import { describeRequest, type Exchange, type Recording, type RequestInfo } from './recording.js';
-import { NS, POWERSHELL_RESOURCE_PREFIX } from '../wsman/namespaces.js';
+import { randomUUID } from 'node:crypto';
+import { ACTION, NS, POWERSHELL_RESOURCE_PREFIX } from '../wsman/namespaces.js';
+import { envelope } from '../wsman/server-envelopes.js';
 import { MessageDecoder } from '../psrp/decode.js';
 import { psrpHeadersOf } from './replay-ids.js';
 import { firstDifference, type MatchMode } from './replay-match.js';
@@ -129,23 +131,14 @@ function operationTimeoutMs(request: string): number | undefined {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-// The fault Windows answers a Receive with when its OperationTimeout passes (as recorded
-// in test_psrp_long_running_cmdlet.yml).
 /** A Send whose only stream is stdin, empty, with End="true". */
 function isBareStdinEnd(xml: string): boolean {
   const streams = [...xml.matchAll(/<(?:[\w-]+:)?Stream\b([^>]*?)(?:\/>|>([^<]*)<\/(?:[\w-]+:)?Stream>)/g)];
   return streams.length === 1 && /\bName="stdin"/.test(streams[0]![1]!) && /\bEnd="true"/i.test(streams[0]![1]!) && (streams[0]![2] ?? '').trim() === '';
 }
 
-function sendResponse(relatesTo: string | undefined): string {
-  return (
-    `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:rsp="${NS.shell}">` +
-    `<s:Header><a:Action>http://schemas.microsoft.com/wbem/wsman/1/windows/shell/SendResponse</a:Action>` +
-    (relatesTo ? `<a:RelatesTo>uuid:${relatesTo}</a:RelatesTo>` : '') +
-    `</s:Header><s:Body><rsp:SendResponse/></s:Body></s:Envelope>`
-  );
-}
-
+// The fault Windows answers a Receive with when its OperationTimeout passes (as recorded
+// in test_psrp_long_running_cmdlet.yml).
 function timeoutFault(relatesTo: string | undefined): string {
   return (
     `<s:Envelope xml:lang="en-US" xmlns:s="${NS.soap}" xmlns:a="${NS.addressing}" xmlns:w="${NS.wsman}">` +
@@ -256,7 +249,7 @@ export async function startReplayServer(options: ReplayServerOptions): Promise<R
     // Send to a running command; never when the recording has a Send left for it.
     if (!slot && info.operation === 'Send' && info.commandId && isBareStdinEnd(text) && rec.exchanges.some((x) => x.commandId?.toUpperCase() === session.ids.toRecorded(info.commandId)?.toUpperCase())) {
       stdinEnds++;
-      const body = sendResponse(info.messageId);
+      const body = envelope(ACTION.SendResponse, info.messageId, '<rsp:SendResponse/>', randomUUID());
       res.writeHead(200, { 'content-type': 'application/soap+xml;charset=UTF-8', 'content-length': Buffer.byteLength(body) }).end(body);
       return;
     }
