@@ -174,8 +174,11 @@ export class FrameReader {
   }
 }
 
-/** Lines out of stdout's pieces (the upload's answers). */
-export async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<string> {
+/** Longest answer line of an upload: one file's result (a path, a hash, a message); more is a broken stream. */
+export const MAX_LINE = 1024 * 1024;
+
+/** Lines out of stdout's pieces (the upload's answers); a line past MAX_LINE is a FileTransferError naming `where`. */
+export async function* lines(stream: AsyncIterable<Buffer>, where: string, maxLine = MAX_LINE): AsyncGenerator<string> {
   let rest = '';
   const utf8 = new StringDecoder('utf8');
   for await (const chunk of stream) {
@@ -185,6 +188,7 @@ export async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<stri
       yield rest.slice(0, nl).replace(/\r$/, '');
       rest = rest.slice(nl + 1);
     }
+    if (rest.length > maxLine) throw new FileTransferError('IO', 'remote', where, `the copy's answer is a line of over ${maxLine} characters: not the upload script's`);
   }
   rest += utf8.end();
   if (rest) yield rest;

@@ -66,7 +66,7 @@ export async function copyToHost(target: Target, source: CopySource, remotePath:
     const script = uploadScript({ target: remotePath, mode: plan.mode, name: plan.name, createParents: options.createParents === true, overwrite: options.overwrite === true, times });
     let answers: AsyncGenerator<string> | undefined;
     const first = async (cmd: WinRSCommand): Promise<string | undefined> => {
-      answers = lines(cmd.stdout);
+      answers = lines(cmd.stdout, remotePath);
       const r = await answers.next();
       return r.done ? undefined : r.value;
     };
